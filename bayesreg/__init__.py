@@ -1,0 +1,30 @@
+"""bayesreg: regularization as a prior.
+
+Ridge, lasso, elastic-net and horseshoe regression (linear and logistic), with MAP estimates
+that are exactly the penalized solutions and full NUTS posteriors for their uncertainty.
+
+Pipeline: ``priors`` x ``likelihoods`` -> ``model`` (PyMC) -> ``solvers`` (MAP) | ``sampling``
+(NUTS) -> ``estimators`` (fit, predict, summary).
+"""
+
+from .conventions import Penalty, penalty_from_prior, prior_from_penalty, prior_from_sklearn
+from .estimators import LinearRegression, LogisticRegression, MAPEstimate
+from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
+
+__all__ = [
+    "ElasticNet",
+    "Horseshoe",
+    "Laplace",
+    "LinearRegression",
+    "LogisticRegression",
+    "MAPEstimate",
+    "Normal",
+    "Penalty",
+    "Prior",
+    "RegularizedHorseshoe",
+    "penalty_from_prior",
+    "prior_from_penalty",
+    "prior_from_sklearn",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,113 @@
+"""Input checks, in one place. Every message names the problem and the argument."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+METHODS = ("nuts", "map")
+
+
+def check_X(X, *, name: str = "X") -> tuple[np.ndarray, list[str] | None]:
+    """Return ``X`` as a finite 2-d float64 array, and its column names if it had any."""
+    feature_names = None
+    if isinstance(X, pd.DataFrame):
+        feature_names = [str(c) for c in X.columns]
+        non_numeric = [
+            str(c) for c, dtype in X.dtypes.items()
+            if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+        ]
+        if non_numeric:
+            raise TypeError(f"{name} has non-numeric columns {non_numeric}; encode them as numbers first")
+        if X.isna().to_numpy().any():
+            bad = [str(c) for c in X.columns[X.isna().any().to_numpy()]]
+            raise ValueError(f"{name} contains missing values (NaN/NA) in columns {bad}")
+        X = X.to_numpy(dtype=float)
+    else:
+        try:
+            X = np.asarray(X)
+        except Exception as exc:  # ragged lists and the like
+            raise ValueError(f"{name} could not be read as an array: {exc}") from exc
+        if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+            raise TypeError(f"{name} must be numeric, got dtype {X.dtype}")
+        if np.iscomplexobj(X):
+            raise TypeError(f"{name} must be real, got complex values")
+        X = X.astype(float)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-d (n_samples, n_features), got {X.ndim}-d shape {X.shape}; "
+            "reshape a single feature with X.reshape(-1, 1)"
+        )
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {X.shape}")
+    _check_finite(X, name)
+    return np.ascontiguousarray(X), feature_names
+
+
+def _check_finite(a: np.ndarray, name: str) -> None:
+    if np.isnan(a).any():
+        raise ValueError(f"{name} contains NaN")
+    if np.isinf(a).any():
+        raise ValueError(f"{name} contains infinite values")
+
+
+def _as_1d(y, n_rows: int) -> np.ndarray:
+    if isinstance(y, (pd.Series, pd.DataFrame)):
+        if isinstance(y, pd.DataFrame):
+            if y.shape[1] != 1:
+                raise ValueError(f"y must be 1-d, got a DataFrame with {y.shape[1]} columns")
+            y = y.iloc[:, 0]
+        if y.isna().any():
+            raise ValueError("y contains missing values (NaN/NA)")
+        y = y.to_numpy(dtype=object if not pd.api.types.is_numeric_dtype(y.dtype) else float)
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-d, got shape {y.shape}")
+    if y.shape[0] != n_rows:
+        raise ValueError(f"X and y have different numbers of rows: {n_rows} and {y.shape[0]}")
+    return y
+
+
+def check_y_continuous(y, n_rows: int) -> np.ndarray:
+    y = _as_1d(y, n_rows)
+    if y.dtype == object or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+        raise TypeError(f"y must be numeric for a linear model, got dtype {y.dtype}")
+    y = y.astype(float)
+    _check_finite(y, "y")
+    return y
+
+
+def check_y_binary(y, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(y01, classes)``: ``classes`` sorted, ``classes[1]`` the positive class."""
+    y = _as_1d(y, n_rows)
+    if np.issubdtype(y.dtype, np.floating):
+        _check_finite(y, "y")
+    elif y.dtype == object and any(v is None or (isinstance(v, float) and np.isnan(v)) for v in y):
+        raise ValueError("y contains missing values (None/NaN)")
+    classes, y01 = np.unique(y, return_inverse=True)
+    if len(classes) != 2:
+        raise ValueError(
+            f"logistic regression needs exactly two classes in y, got {len(classes)}: "
+            f"{classes[:5].tolist()}{' ...' if len(classes) > 5 else ''}"
+        )
+    return y01.astype(float), classes
+
+
+def check_method(method) -> str:
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+    return method
+
+
+def check_sigma(sigma) -> float | None:
+    if sigma is None:
+        return None
+    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real):
+        raise TypeError(f"sigma must be a positive number or None, got {sigma!r}")
+    if not (np.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sigma (the noise sd) must be finite and > 0, got {sigma!r}")
+    return float(sigma)

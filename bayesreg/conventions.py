@@ -1,0 +1,200 @@
+r"""Exact conversions between penalties and priors, in every convention users meet.
+
+Textbook form (``loss`` is the negative log-likelihood, ``NLL``)
+    ``NLL(w) + lam * ||w||_2^2``   is the MAP under ``Normal(scale = sqrt(1 / (2 lam)))``;
+    ``NLL(w) + lam * ||w||_1``     is the MAP under ``Laplace(scale = 1 / lam)``.
+
+scikit-learn, linear models (``sigma`` is the noise sd, ``n`` the number of rows)
+    ``Ridge``:       ``||y - Xw||^2 + alpha ||w||^2``.
+    Dividing by ``2 sigma^2`` gives ``NLL + alpha / (2 sigma^2) ||w||^2``, so
+    ``Normal(scale = sigma / sqrt(alpha))``.
+
+    ``Lasso``:       ``1/(2n) ||y - Xw||^2 + alpha ||w||_1``.
+    Multiplying by ``n / sigma^2`` gives ``NLL + n alpha / sigma^2 ||w||_1``, so
+    ``Laplace(scale = sigma^2 / (n alpha))``.
+
+    ``ElasticNet``:  ``1/(2n) ||y - Xw||^2 + alpha r ||w||_1 + alpha (1 - r) / 2 ||w||^2``
+    (``r = l1_ratio``), so
+    ``ElasticNet(laplace_scale = sigma^2 / (n alpha r), normal_scale = sigma / sqrt(n alpha (1 - r)))``.
+
+scikit-learn, ``LogisticRegression`` (its NLL is the summed log-loss; no sigma, no n)
+    ``C * sum(logloss) + (1 - r)/2 ||w||^2 + r ||w||_1``; dividing by ``C``:
+    ``r = 0``: ``Normal(scale = sqrt(C))``;  ``r = 1``: ``Laplace(scale = C)``;
+    otherwise ``ElasticNet(laplace_scale = C / r, normal_scale = sqrt(C / (1 - r)))``.
+
+A conversion that needs ``sigma`` or ``n_samples`` and is not given it raises; it never guesses.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from .priors import ElasticNet, Laplace, Normal, Prior, _positive
+
+__all__ = ["Penalty", "prior_from_penalty", "prior_from_sklearn", "penalty_from_prior"]
+
+SKLEARN_ESTIMATORS = ("Ridge", "Lasso", "ElasticNet", "LogisticRegression")
+
+
+class Penalty(NamedTuple):
+    """A textbook penalty: ``kind`` is ``"l2"``, ``"l1"`` or ``"elasticnet"``.
+
+    ``lam`` is a float, or for ``"elasticnet"`` the pair ``(lam1, lam2)`` of
+    ``NLL + lam1 ||w||_1 + lam2 ||w||_2^2``.
+    """
+
+    kind: str
+    lam: float | tuple[float, float]
+
+
+def prior_from_penalty(kind: str, lam) -> Prior:
+    """The prior whose MAP is ``NLL(w) + penalty(w)`` (textbook convention).
+
+    ``"l2"``: ``NLL + lam ||w||^2`` -> ``Normal(sqrt(1 / (2 lam)))``.
+    ``"l1"``: ``NLL + lam ||w||_1`` -> ``Laplace(1 / lam)``.
+    ``"elasticnet"``: ``NLL + lam1 ||w||_1 + lam2 ||w||^2`` with ``lam = (lam1, lam2)``.
+    """
+    if kind == "l2":
+        return Normal(math.sqrt(1.0 / (2.0 * _positive("penalty lam", lam))))
+    if kind == "l1":
+        return Laplace(1.0 / _positive("penalty lam", lam))
+    if kind == "elasticnet":
+        if not (isinstance(lam, (tuple, list)) and len(lam) == 2):
+            raise TypeError(f"an elasticnet penalty takes lam = (lam1, lam2), got {lam!r}")
+        lam1, lam2 = (_positive(f"elasticnet {name}", v) for name, v in zip(("lam1", "lam2"), lam))
+        return ElasticNet(laplace_scale=1.0 / lam1, normal_scale=math.sqrt(1.0 / (2.0 * lam2)))
+    raise ValueError(f"unknown penalty kind {kind!r}; expected 'l2', 'l1' or 'elasticnet'")
+
+
+def _require(name: str, value, estimator: str) -> float:
+    if value is None:
+        raise ValueError(
+            f"converting scikit-learn {estimator} needs {name}: its penalty is on a scale that "
+            f"depends on {name}, and bayesreg does not guess it"
+        )
+    return _positive(name, value)
+
+
+def _logistic_l1_ratio(params: dict) -> float:
+    penalty = params.get("penalty", "deprecated")
+    l1_ratio = params.get("l1_ratio")
+    if penalty in ("deprecated", "elasticnet"):
+        ratio = 0.0 if l1_ratio is None else float(l1_ratio)
+    elif penalty == "l2":
+        ratio = 0.0
+    elif penalty == "l1":
+        ratio = 1.0
+    else:
+        raise ValueError(f"LogisticRegression penalty={penalty!r} has no proper prior; use a finite C")
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"l1_ratio must be in [0, 1], got {ratio}")
+    return ratio
+
+
+def _from_logistic(params: dict) -> Prior:
+    C = _positive("LogisticRegression C", params["C"])
+    if params.get("fit_intercept", True) and params.get("solver") == "liblinear":
+        raise ValueError(
+            "LogisticRegression(solver='liblinear') penalizes the intercept; bayesreg keeps it "
+            "unpenalized (flat prior) like the other solvers. Use solver='lbfgs' or 'saga'."
+        )
+    ratio = _logistic_l1_ratio(params)
+    if ratio == 0.0:
+        return Normal(math.sqrt(C))
+    if ratio == 1.0:
+        return Laplace(C)
+    return ElasticNet(laplace_scale=C / ratio, normal_scale=math.sqrt(C / (1.0 - ratio)))
+
+
+def _from_elasticnet(alpha: float, ratio: float, n: float, sigma: float) -> Prior:
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"l1_ratio must be in [0, 1], got {ratio}")
+    if ratio == 1.0:
+        return Laplace(sigma**2 / (n * alpha))
+    if ratio == 0.0:
+        return Normal(sigma / math.sqrt(n * alpha))
+    return ElasticNet(
+        laplace_scale=sigma**2 / (n * alpha * ratio),
+        normal_scale=sigma / math.sqrt(n * alpha * (1.0 - ratio)),
+    )
+
+
+def prior_from_sklearn(estimator, *, n_samples=None, sigma=None) -> Prior:
+    """The prior whose MAP equals a scikit-learn penalized estimator's solution.
+
+    Parameters
+    ----------
+    estimator : Ridge, Lasso, ElasticNet or LogisticRegression (instance, fitted or not)
+    n_samples : int, optional
+        Rows of the training data; needed for Lasso and ElasticNet (their ``1/(2n)``).
+    sigma : float, optional
+        Noise standard deviation; needed for the linear models.
+
+    See the module docstring for the derivations.
+    """
+    name = _sklearn_name(estimator)
+    params = estimator.get_params()
+    if name == "LogisticRegression":
+        return _from_logistic(params)
+    alpha = params["alpha"]
+    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
+        raise TypeError(f"{name} alpha must be a single number, got {alpha!r}")
+    alpha = _positive(f"{name} alpha", alpha)
+    sigma = _require("sigma", sigma, name)
+    if name == "Ridge":
+        return Normal(sigma / math.sqrt(alpha))
+    n = _require("n_samples", n_samples, name)
+    ratio = 1.0 if name == "Lasso" else float(params["l1_ratio"])
+    return _from_elasticnet(alpha, ratio, n, sigma)
+
+
+def _sklearn_name(estimator) -> str:
+    for klass in type(estimator).__mro__:
+        if klass.__name__ in SKLEARN_ESTIMATORS and klass.__module__.startswith("sklearn."):
+            return klass.__name__
+    raise TypeError(
+        f"cannot convert {type(estimator).__name__}: expected scikit-learn "
+        f"{', '.join(SKLEARN_ESTIMATORS)}"
+    )
+
+
+def penalty_from_prior(prior: Prior, sklearn: str | None = None, *, n_samples=None, sigma=None):
+    """The penalty whose solution is the MAP under ``prior``: the inverse of the above.
+
+    With ``sklearn=None`` returns the textbook :class:`Penalty`. With ``sklearn`` one of
+    ``"Ridge"``, ``"Lasso"``, ``"ElasticNet"``, ``"LogisticRegression"`` returns the keyword
+    arguments for that estimator, e.g. ``Ridge(**penalty_from_prior(p, "Ridge", sigma=1))``.
+    """
+    if not isinstance(prior, (Normal, Laplace, ElasticNet)):
+        raise ValueError(
+            f"{type(prior).__name__} has no penalty equivalent: only Normal, Laplace and "
+            "ElasticNet priors have a finite MAP that is a penalized fit"
+        )
+    l1, l2 = prior.l1, prior.l2  # -log p = l1 ||w||_1 + l2/2 ||w||^2
+    if sklearn is None:
+        if isinstance(prior, Normal):
+            return Penalty("l2", l2 / 2)
+        if isinstance(prior, Laplace):
+            return Penalty("l1", l1)
+        return Penalty("elasticnet", (l1, l2 / 2))
+    if sklearn == "LogisticRegression":
+        # C * sum(logloss) + (1-r)/2 ||w||^2 + r ||w||_1  =  C * [NLL + l1 ||w||_1 + l2/2 ||w||^2]
+        C = 1.0 / (l1 + l2)
+        return {"C": C, "l1_ratio": l1 * C}
+    if sklearn not in SKLEARN_ESTIMATORS:
+        raise ValueError(f"unknown scikit-learn estimator {sklearn!r}; expected one of {SKLEARN_ESTIMATORS}")
+    sigma = _require("sigma", sigma, sklearn)
+    if sklearn == "Ridge":
+        if l1:
+            raise ValueError(f"{type(prior).__name__} has an L1 part; Ridge cannot express it")
+        return {"alpha": sigma**2 * l2}
+    n = _require("n_samples", n_samples, sklearn)
+    # (1/(2n))||r||^2 + a r ||w||_1 + a (1-r)/2 ||w||^2  =  (sigma^2/n) [NLL + l1 ||w||_1 + l2/2 ||w||^2]
+    alpha = sigma**2 * (l1 + l2) / n
+    ratio = l1 / (l1 + l2)
+    if sklearn == "Lasso":
+        if l2:
+            raise ValueError(f"{type(prior).__name__} has an L2 part; Lasso cannot express it")
+        return {"alpha": alpha}
+    return {"alpha": alpha, "l1_ratio": ratio}

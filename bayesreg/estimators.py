@@ -1,0 +1,237 @@
+"""The public estimators: ``LinearRegression`` and ``LogisticRegression``.
+
+Each follows the scikit-learn protocol (``fit``/``predict``, trailing-underscore fitted
+attributes) and fits either the MAP (``method="map"``: the exact penalized solution) or the
+full posterior by NUTS (``method="nuts"``, the default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from . import _validation as v
+from .model import build_linear_model, build_logistic_model
+from .priors import Normal, Prior
+from .solvers import fit_linear_map, fit_logistic_map
+
+DEFAULT_PRIOR = Normal(1.0)
+
+
+@dataclass(frozen=True)
+class MAPEstimate:
+    """The posterior mode: the penalized solution. ``sigma`` is the noise sd (linear models)."""
+
+    coef: np.ndarray
+    intercept: float
+    sigma: float | None = None
+
+
+class _BayesianRegression(BaseEstimator):
+    """Shared fit/predict plumbing; subclasses supply the likelihood."""
+
+    def fit(self, X, y, method: str = "nuts", *, draws: int = 1000, tune: int = 1000, chains: int = 4,
+            random_seed=None, progressbar: bool = True, **sampler_kwargs):
+        """Fit the MAP (``method="map"``) or sample the posterior with NUTS (``method="nuts"``).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame, shape (n_samples, n_features)
+            Column names of a DataFrame become coefficient names.
+        y : array-like, shape (n_samples,)
+        method : {"nuts", "map"}
+        draws, tune, chains, random_seed, progressbar, **sampler_kwargs
+            Passed to the NUTS sampler; ignored by ``method="map"``.
+
+        Returns
+        -------
+        self
+        """
+        method = v.check_method(method)
+        prior = self._checked_prior()
+        X_arr, names = v.check_X(X)
+        y_arr, fitted = self._check_y(y, X_arr.shape[0])
+        fitted.update(n_features_in_=X_arr.shape[1], method_=method, idata_=None)
+        if names is not None:
+            fitted["feature_names_in_"] = np.asarray(names, dtype=object)
+        if method == "map" and not prior.has_map:
+            raise ValueError(f"method='map' is not available: {prior.no_map_reason()}")
+        fitted["map_"] = self._fit_map(X_arr, y_arr, prior) if prior.has_map else None
+        if method == "map":
+            fitted.update(self._point_attributes(fitted["map_"]))
+        else:
+            from .sampling import sample_posterior
+
+            model = self._build_model(X_arr, y_arr, prior, names or _default_names(X_arr.shape[1]))
+            idata = sample_posterior(model, draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+                                     progressbar=progressbar, **sampler_kwargs)
+            fitted["idata_"] = idata
+            fitted.update(self._posterior_attributes(idata))
+        if names is None and hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_  # left over from an earlier fit on a DataFrame
+        for name, value in fitted.items():  # all or nothing: a failure above leaves self untouched
+            setattr(self, name, value)
+        return self
+
+    # -- pieces the subclasses share -------------------------------------------------------
+    def _checked_prior(self) -> Prior:
+        prior = DEFAULT_PRIOR if self.prior is None else self.prior
+        if not isinstance(prior, Prior):
+            raise TypeError(f"prior must be a bayesreg prior such as br.Normal(1.0), got {prior!r}")
+        return prior
+
+    def _point_attributes(self, estimate: MAPEstimate) -> dict:
+        return {"coef_": estimate.coef, "intercept_": estimate.intercept}
+
+    def _posterior_attributes(self, idata) -> dict:
+        posterior = idata["posterior"]
+        coef = posterior["coef"].mean(dim=("chain", "draw")).to_numpy()
+        intercept = float(posterior["intercept"].mean()) if self.fit_intercept else 0.0
+        return {"coef_": coef, "intercept_": intercept}
+
+    def _validated_X(self, X) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        X_arr, names = v.check_X(X)
+        if X_arr.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X_arr.shape[1]} features, but {type(self).__name__} was fitted with "
+                f"{self.n_features_in_}"
+            )
+        fitted_names = getattr(self, "feature_names_in_", None)
+        if names is not None and fitted_names is not None and list(names) != list(fitted_names):
+            raise ValueError(f"X has columns {names}, but the model was fitted with {list(fitted_names)}")
+        return X_arr
+
+    def _linear_predictor(self, X) -> np.ndarray:
+        X_arr = self._validated_X(X)
+        return self.intercept_ + X_arr @ self.coef_
+
+    @property
+    def feature_names_(self) -> list[str]:
+        """Coefficient names: the DataFrame's columns, else ``x0, x1, ...``."""
+        check_is_fitted(self, "coef_")
+        names = getattr(self, "feature_names_in_", None)
+        return list(names) if names is not None else _default_names(self.n_features_in_)
+
+
+def _default_names(p: int) -> list[str]:
+    return [f"x{j}" for j in range(p)]
+
+
+class LinearRegression(RegressorMixin, _BayesianRegression):
+    r"""Bayesian linear regression: ``y ~ N(intercept + X coef, sigma^2)``, ``coef ~ prior``.
+
+    The MAP solves, with ``-log p(coef)`` the prior's penalty (see :mod:`bayesreg.priors`),
+
+    .. math:: \min_{b, w}\ \frac{\|y - b - Xw\|^2}{2\sigma^2} - \log p(w)
+
+    e.g. ``prior=Normal(s)`` is ``Ridge(alpha = sigma^2 / s^2)`` and ``prior=Laplace(b)`` is
+    ``Lasso(alpha = sigma^2 / (n b))``. The intercept has a flat prior (not penalized).
+
+    Parameters
+    ----------
+    prior : Prior, default Normal(1.0)
+    sigma : float or None, default None
+        Known noise sd. ``None`` estimates it with a Half-t(4, sd(y)) prior; the MAP is then
+        the joint mode over ``(coef, intercept, sigma)``, not a fixed-alpha penalized fit.
+    fit_intercept : bool, default True
+
+    Attributes
+    ----------
+    coef_ : ndarray (n_features,)   MAP, or posterior mean after NUTS.
+    intercept_ : float
+    sigma_ : float                  the given sigma, its MAP, or its posterior mean.
+    map_ : MAPEstimate or None      the posterior mode (None for horseshoe priors).
+    idata_ : xarray.DataTree        the posterior (NUTS only).
+    """
+
+    def __init__(self, prior: Prior | None = None, sigma: float | None = None, fit_intercept: bool = True):
+        self.prior = prior
+        self.sigma = sigma
+        self.fit_intercept = fit_intercept
+
+    def _check_y(self, y, n_rows):
+        v.check_sigma(self.sigma)
+        return v.check_y_continuous(y, n_rows), {}
+
+    def _fit_map(self, X, y, prior) -> MAPEstimate:
+        fit = fit_linear_map(X, y, prior, v.check_sigma(self.sigma), self.fit_intercept)
+        return MAPEstimate(fit.coef, fit.intercept, fit.sigma)
+
+    def _build_model(self, X, y, prior, names):
+        return build_linear_model(X, y, prior, sigma=v.check_sigma(self.sigma),
+                                  fit_intercept=self.fit_intercept, feature_names=names)
+
+    def _point_attributes(self, estimate):
+        return {**super()._point_attributes(estimate), "sigma_": estimate.sigma}
+
+    def _posterior_attributes(self, idata):
+        attributes = super()._posterior_attributes(idata)
+        posterior = idata["posterior"]
+        attributes["sigma_"] = float(posterior["sigma"].mean()) if "sigma" in posterior else self.sigma
+        return attributes
+
+    def predict(self, X) -> np.ndarray:
+        """Posterior-mean (or MAP) prediction ``intercept_ + X @ coef_``."""
+        return self._linear_predictor(X)
+
+
+class LogisticRegression(ClassifierMixin, _BayesianRegression):
+    r"""Bayesian logistic regression: ``y ~ Bernoulli(logit^-1(intercept + X coef))``.
+
+    The MAP solves ``min sum(logloss) - log p(coef)``; ``prior=Normal(sqrt(C))`` is scikit-learn's
+    ``LogisticRegression(C=C)`` and ``prior=Laplace(C)`` its ``l1_ratio=1`` form. Any two labels
+    are accepted; ``classes_[1]`` is the positive class.
+
+    Parameters
+    ----------
+    prior : Prior, default Normal(1.0)
+    fit_intercept : bool, default True
+
+    Attributes
+    ----------
+    classes_ : ndarray (2,)
+    coef_, intercept_, map_, idata_ : as in :class:`LinearRegression`.
+    """
+
+    def __init__(self, prior: Prior | None = None, fit_intercept: bool = True):
+        self.prior = prior
+        self.fit_intercept = fit_intercept
+
+    def _check_y(self, y, n_rows):
+        y01, classes = v.check_y_binary(y, n_rows)
+        return y01, {"classes_": classes}
+
+    def _fit_map(self, X, y01, prior) -> MAPEstimate:
+        coef, intercept = fit_logistic_map(X, y01, prior, self.fit_intercept)
+        return MAPEstimate(coef, intercept)
+
+    def _build_model(self, X, y01, prior, names):
+        return build_logistic_model(X, y01, prior, fit_intercept=self.fit_intercept, feature_names=names)
+
+    def decision_function(self, X) -> np.ndarray:
+        """The linear predictor (log-odds of ``classes_[1]``) at ``coef_``, ``intercept_``."""
+        return self._linear_predictor(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n, 2). After NUTS: averaged over posterior draws."""
+        if getattr(self, "idata_", None) is not None:
+            p1 = self._posterior_mean_probability(X)
+        else:
+            p1 = special.expit(self._linear_predictor(X))
+        return np.column_stack([1 - p1, p1])
+
+    def _posterior_mean_probability(self, X) -> np.ndarray:
+        X_arr = self._validated_X(X)
+        posterior = self.idata_["posterior"]
+        coef = posterior["coef"].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+        intercept = (posterior["intercept"].stack(sample=("chain", "draw")).to_numpy()
+                     if self.fit_intercept else np.zeros(len(coef)))
+        return special.expit(intercept[None, :] + X_arr @ coef.T).mean(axis=1)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]

@@ -1,0 +1,12 @@
+"""MAP solvers: exact penalized fits, no PyTensor compile on this path.
+
+``linear``        Gaussian likelihood: closed-form ridge, exact lasso / elastic net, joint sigma.
+``logistic``      Bernoulli likelihood: Newton (L2) and proximal Newton (L1).
+``quadratic_l1``  the exact quadratic + L1 minimiser both rely on.
+"""
+
+from .linear import LinearMAP, fit_linear_map
+from .logistic import fit_logistic_map
+from .quadratic_l1 import minimize_quadratic_l1
+
+__all__ = ["LinearMAP", "fit_linear_map", "fit_logistic_map", "minimize_quadratic_l1"]

@@ -1,0 +1,131 @@
+"""Bad input gets an exception that names the problem; nothing returns NaN."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayesreg as br
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(20, 3))
+y = X @ [1.0, 2.0, 0.0] + rng.normal(size=20)
+labels = (y > 0).astype(int)
+
+
+def linear():
+    return br.LinearRegression(br.Normal(1.0), sigma=1.0)
+
+
+@pytest.mark.parametrize("where", ["X", "y"])
+@pytest.mark.parametrize("bad,message", [(np.nan, "NaN"), (np.inf, "infinite")])
+def test_non_finite_values(where, bad, message):
+    Xb, yb = X.copy(), y.copy()
+    (Xb if where == "X" else yb)[3] = bad
+    with pytest.raises(ValueError, match=f"{where} contains {message}"):
+        linear().fit(Xb, yb, method="map")
+
+
+def test_row_count_mismatch():
+    with pytest.raises(ValueError, match="different numbers of rows"):
+        linear().fit(X, y[:-1], method="map")
+
+
+def test_one_dimensional_X():
+    with pytest.raises(ValueError, match="must be 2-d"):
+        linear().fit(X[:, 0], y, method="map")
+
+
+def test_two_dimensional_y():
+    with pytest.raises(ValueError, match="y must be 1-d"):
+        linear().fit(X, np.column_stack([y, y]), method="map")
+
+
+def test_non_numeric_columns():
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(city=["x"] * 20)
+    with pytest.raises(TypeError, match=r"non-numeric columns \['city'\]"):
+        linear().fit(frame, y, method="map")
+
+
+def test_missing_values_in_a_nullable_column():
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).astype("Float64")
+    frame.loc[2, "b"] = pd.NA
+    with pytest.raises(ValueError, match=r"missing values.*\['b'\]"):
+        linear().fit(frame, y, method="map")
+
+
+@pytest.mark.parametrize("target,message", [
+    (np.zeros(20), "exactly two classes in y, got 1"),
+    (np.arange(20) % 3, "exactly two classes in y, got 3"),
+])
+def test_logistic_needs_two_classes(target, message):
+    with pytest.raises(ValueError, match=message):
+        br.LogisticRegression(br.Normal(1.0)).fit(X, target, method="map")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: br.Normal(0.0), lambda: br.Normal(-1.0), lambda: br.Laplace(np.nan),
+    lambda: br.ElasticNet(1.0, -2.0), lambda: br.Horseshoe(scale=0.0),
+    lambda: br.RegularizedHorseshoe(expected_nonzero=-1), lambda: br.RegularizedHorseshoe(3, slab_df=0),
+])
+def test_impossible_prior_parameters(make):
+    with pytest.raises(ValueError, match="must be finite and > 0"):
+        make()
+
+
+def test_prior_parameter_of_wrong_type():
+    with pytest.raises(TypeError, match="positive number"):
+        br.Normal("1")
+
+
+def test_non_positive_sigma():
+    with pytest.raises(ValueError, match="sigma"):
+        br.LinearRegression(br.Normal(1.0), sigma=0.0).fit(X, y, method="map")
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="unknown method 'mcmc'"):
+        linear().fit(X, y, method="mcmc")
+
+
+def test_predict_with_wrong_number_of_columns():
+    fit = linear().fit(X, y, method="map")
+    with pytest.raises(ValueError, match="X has 2 features, but LinearRegression was fitted with 3"):
+        fit.predict(X[:, :2])
+
+
+def test_predict_before_fit():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        linear().predict(X)
+
+
+@pytest.mark.parametrize("prior", [br.Horseshoe(), br.RegularizedHorseshoe(1.0)])
+@pytest.mark.parametrize("estimator", [br.LinearRegression, br.LogisticRegression])
+def test_horseshoe_has_no_map(prior, estimator):
+    target = labels if estimator is br.LogisticRegression else y
+    with pytest.raises(ValueError, match="no finite MAP.*unbounded at 0.*nuts"):
+        estimator(prior).fit(X, target, method="map")
+
+
+def test_prior_that_is_not_a_prior():
+    with pytest.raises(TypeError, match="bayesreg prior"):
+        br.LinearRegression(prior=1.0).fit(X, y, method="map")
+
+
+def test_failed_fit_leaves_the_estimator_as_it_was():
+    fit = linear().fit(X, y, method="map")
+    before = fit.coef_.copy()
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError):
+        fit.fit(bad, y, method="map")
+    np.testing.assert_array_equal(fit.coef_, before)
+
+
+def test_dataframe_columns_name_the_coefficients():
+    frame = pd.DataFrame(X, columns=["age", "bmi", "bp"])
+    fit = linear().fit(frame, y, method="map")
+    assert fit.feature_names_ == ["age", "bmi", "bp"]
+    with pytest.raises(ValueError, match="columns"):
+        fit.predict(frame.rename(columns={"bp": "other"}))

@@ -1,0 +1,109 @@
+"""Every convention converts exactly and round-trips."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.linear_model import ElasticNet as SkElasticNet
+from sklearn.linear_model import Lasso, LogisticRegression, Ridge
+
+import bayesreg as br
+
+positive = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False, allow_infinity=False)
+ratio = st.floats(min_value=0.01, max_value=0.99)
+
+
+def close(a, b):
+    return math.isclose(a, b, rel_tol=1e-12)
+
+
+@given(lam=positive)
+def test_textbook_l2_round_trip(lam):
+    prior = br.prior_from_penalty("l2", lam)
+    assert close(prior.scale, math.sqrt(1 / (2 * lam)))
+    kind, back = br.penalty_from_prior(prior)
+    assert kind == "l2" and close(back, lam)
+
+
+@given(lam=positive)
+def test_textbook_l1_round_trip(lam):
+    prior = br.prior_from_penalty("l1", lam)
+    assert close(prior.scale, 1 / lam)
+    kind, back = br.penalty_from_prior(prior)
+    assert kind == "l1" and close(back, lam)
+
+
+@given(lam1=positive, lam2=positive)
+def test_textbook_elasticnet_round_trip(lam1, lam2):
+    kind, (b1, b2) = br.penalty_from_prior(br.prior_from_penalty("elasticnet", (lam1, lam2)))
+    assert kind == "elasticnet" and close(b1, lam1) and close(b2, lam2)
+
+
+@given(alpha=positive, sigma=positive)
+def test_ridge_round_trip(alpha, sigma):
+    prior = br.prior_from_sklearn(Ridge(alpha=alpha), sigma=sigma)
+    assert close(prior.scale, sigma / math.sqrt(alpha))
+    assert close(br.penalty_from_prior(prior, "Ridge", sigma=sigma)["alpha"], alpha)
+
+
+@given(alpha=positive, sigma=positive, n=st.integers(1, 10**7))
+def test_lasso_round_trip(alpha, sigma, n):
+    prior = br.prior_from_sklearn(Lasso(alpha=alpha), n_samples=n, sigma=sigma)
+    assert close(prior.scale, sigma**2 / (n * alpha))
+    assert close(br.penalty_from_prior(prior, "Lasso", n_samples=n, sigma=sigma)["alpha"], alpha)
+
+
+@given(alpha=positive, r=ratio, sigma=positive, n=st.integers(1, 10**7))
+def test_elasticnet_round_trip(alpha, r, sigma, n):
+    prior = br.prior_from_sklearn(SkElasticNet(alpha=alpha, l1_ratio=r), n_samples=n, sigma=sigma)
+    back = br.penalty_from_prior(prior, "ElasticNet", n_samples=n, sigma=sigma)
+    assert close(back["alpha"], alpha) and math.isclose(back["l1_ratio"], r, rel_tol=1e-10)
+
+
+@given(C=positive, r=st.sampled_from([0.0, 1.0]) | ratio)
+def test_logistic_round_trip(C, r):
+    prior = br.prior_from_sklearn(LogisticRegression(C=C, l1_ratio=r))
+    expected = {0.0: br.Normal, 1.0: br.Laplace}.get(r, br.ElasticNet)
+    assert type(prior) is expected
+    back = br.penalty_from_prior(prior, "LogisticRegression")
+    assert close(back["C"], C) and math.isclose(back["l1_ratio"], r, rel_tol=1e-10, abs_tol=1e-15)
+
+
+def test_logistic_documented_values():
+    assert br.prior_from_sklearn(LogisticRegression(C=4.0)) == br.Normal(2.0)
+    assert br.prior_from_sklearn(LogisticRegression(C=4.0, l1_ratio=1.0)) == br.Laplace(4.0)
+
+
+@pytest.mark.parametrize("estimator,kwargs,missing", [
+    (Ridge(alpha=1.0), {}, "sigma"),
+    (Lasso(alpha=1.0), {"sigma": 1.0}, "n_samples"),
+    (Lasso(alpha=1.0), {"n_samples": 10}, "sigma"),
+    (SkElasticNet(alpha=1.0), {"sigma": 1.0}, "n_samples"),
+])
+def test_missing_sigma_or_n_is_an_error_not_a_guess(estimator, kwargs, missing):
+    with pytest.raises(ValueError, match=missing):
+        br.prior_from_sklearn(estimator, **kwargs)
+
+
+def test_penalty_from_prior_needs_sigma_for_linear_models():
+    with pytest.raises(ValueError, match="sigma"):
+        br.penalty_from_prior(br.Normal(1.0), "Ridge")
+    with pytest.raises(ValueError, match="n_samples"):
+        br.penalty_from_prior(br.Laplace(1.0), "Lasso", sigma=1.0)
+
+
+def test_unconvertible_inputs():
+    with pytest.raises(ValueError, match="no penalty"):
+        br.penalty_from_prior(br.Horseshoe())
+    with pytest.raises(TypeError, match="cannot convert"):
+        br.prior_from_sklearn(object())
+    with pytest.raises(ValueError, match="liblinear"):
+        br.prior_from_sklearn(LogisticRegression(solver="liblinear"))
+    with pytest.raises(ValueError, match="> 0"):
+        br.prior_from_sklearn(LogisticRegression(C=np.inf))
+    with pytest.raises(ValueError, match="unknown penalty"):
+        br.prior_from_penalty("l3", 1.0)
+    with pytest.raises(ValueError, match="Lasso cannot"):
+        br.penalty_from_prior(br.Normal(1.0), "Lasso", sigma=1.0, n_samples=10)

@@ -1,0 +1,91 @@
+"""The MAP objective is the PyMC model's own log posterior, so NUTS samples what MAP maximises."""
+
+import numpy as np
+import pymc as pm
+import pytest
+
+import bayesreg as br
+from bayesreg.likelihoods import linear_neg_log_posterior, logistic_neg_log_posterior, sigma_prior_scale
+from bayesreg.model import build_linear_model, build_logistic_model
+
+PRIORS = [br.Normal(0.7), br.Laplace(0.4), br.ElasticNet(0.5, 1.3)]
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(30, 4)) * [1.0, 10.0, 0.1, 3.0]
+    y = 2.0 + X @ [0.5, -0.1, 4.0, 0.0] + rng.normal(size=30)
+    return X, y
+
+
+def random_points(model, rng, k=5):
+    for _ in range(k):
+        yield {v.name: rng.normal(size=model.initial_point()[v.name].shape) for v in model.value_vars}
+
+
+def constant_offset(pairs):
+    offsets = np.array([a - b for a, b in pairs])
+    scale = max(abs(a) for a, _ in pairs)
+    assert np.ptp(offsets) <= 1e-9 * scale, offsets
+    return offsets[0]
+
+
+@pytest.mark.parametrize("prior", PRIORS)
+@pytest.mark.parametrize("sigma", [None, 1.7])
+def test_linear_objective_is_model_logp(small_data, prior, sigma):
+    X, y = small_data
+    model = build_linear_model(X, y, prior, sigma=sigma, fit_intercept=True, feature_names=list("abcd"))
+    logp = model.compile_logp(jacobian=False)
+    rng = np.random.default_rng(1)
+    pairs = []
+    for point in random_points(model, rng):
+        s = np.exp(point["sigma_log__"]) if sigma is None else sigma
+        ours = linear_neg_log_posterior(X, y, prior, point["coef"], point["intercept"], s,
+                                        sigma_prior=sigma_prior_scale(y) if sigma is None else None)
+        pairs.append((-ours, logp(point)))
+    # every density here is normalised, so the constant is exactly zero
+    assert abs(constant_offset(pairs)) <= 1e-9 * abs(pairs[0][0])
+
+
+@pytest.mark.parametrize("prior", PRIORS)
+def test_logistic_objective_is_model_logp(breast_cancer, prior):
+    X, y = breast_cancer
+    X = X[:80, :5]
+    y = y[:80]
+    model = build_logistic_model(X, y.astype(float), prior, fit_intercept=True, feature_names=list("abcde"))
+    logp = model.compile_logp(jacobian=False)
+    rng = np.random.default_rng(2)
+    pairs = [(-logistic_neg_log_posterior(X, y, prior, p["coef"], p["intercept"]), logp(p))
+             for p in random_points(model, rng)]
+    assert abs(constant_offset(pairs)) <= 1e-9 * abs(pairs[0][0])
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sufficient_statistics_equal_the_naive_likelihood(small_data, fit_intercept):
+    """The O(p^2) likelihood equals pm.Normal(observed=y) on X @ coef, constant included."""
+    X, y = small_data
+    prior = br.Normal(2.0)
+    fast = build_linear_model(X, y, prior, sigma=None, fit_intercept=fit_intercept, feature_names=list("abcd"))
+    with pm.Model(coords={"feature": list("abcd")}) as naive:
+        intercept = pm.Flat("intercept") if fit_intercept else 0.0
+        sigma = pm.HalfStudentT("sigma", nu=4, sigma=np.std(y))
+        coef = pm.Normal("coef", 0.0, 2.0, dims="feature")
+        pm.Normal("y", intercept + pm.math.dot(X, coef), sigma, observed=y)
+    fast_logp, naive_logp = fast.compile_logp(), naive.compile_logp()
+    for point in random_points(fast, np.random.default_rng(5)):
+        np.testing.assert_allclose(fast_logp(point), naive_logp(point), rtol=1e-11)
+
+
+@pytest.mark.parametrize("prior", PRIORS)
+def test_map_is_the_model_mode(small_data, prior):
+    """The solver's answer maximises the compiled PyMC log posterior (no perturbation improves it)."""
+    X, y = small_data
+    fit = br.LinearRegression(prior, sigma=1.7).fit(X, y, method="map")
+    model = build_linear_model(X, y, prior, sigma=1.7, fit_intercept=True, feature_names=list("abcd"))
+    logp = model.compile_logp(jacobian=False)
+    best = logp({"coef": fit.coef_, "intercept": fit.intercept_})
+    rng = np.random.default_rng(4)
+    for _ in range(40):
+        step = 1e-5 * rng.normal(size=5)
+        assert logp({"coef": fit.coef_ + step[1:], "intercept": fit.intercept_ + step[0]}) <= best + 1e-10
