@@ -14,7 +14,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 --durations=15
 
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/map_speed.py
 
 $(PY):
 	@python=$$(tools/find-python) || exit 1; \

@@ -1,5 +1,8 @@
 r"""Build the PyMC model: prior x likelihood, the density both MAP and NUTS use.
 
+Data are ``pm.Data`` and the graph depends only on a :class:`ModelSpec`, so one compiled
+sampler serves every refit with the same structure (see :mod:`bayesreg.sampling`).
+
 Gaussian likelihood through sufficient statistics
     For any least-squares solution :math:`\hat w` of the centred data (``X_c' X_c \hat w = X_c' y_c``),
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
@@ -29,54 +33,88 @@ from .likelihoods import SIGMA_PRIOR_NU, sigma_prior_scale
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
 
 
-class GaussianStats:
-    """What the Gaussian likelihood needs from ``(X, y)``: O(p^2) numbers, not O(np)."""
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything that fixes the model's *graph*: equal specs share one compiled sampler.
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, fit_intercept: bool):
-        self.n, self.p = X.shape
-        self.x_mean = X.mean(axis=0) if fit_intercept else np.zeros(self.p)
-        self.y_mean = float(y.mean()) if fit_intercept else 0.0
-        Xc = X - self.x_mean
-        yc = y - self.y_mean
-        gram = Xc.T @ Xc
-        eigval, eigvec = np.linalg.eigh(gram)
-        keep = eigval > eigval.max(initial=0.0) * self.p * np.finfo(float).eps
-        self.factor = np.sqrt(eigval[keep])[:, None] * eigvec[:, keep].T  # F'F = X_c'X_c
-        self.coef_ls = eigvec[:, keep] @ ((eigvec[:, keep].T @ (Xc.T @ yc)) / eigval[keep])
-        residual = yc - Xc @ self.coef_ls
-        self.rss_min = float(residual @ residual)
-        self.y_sd = float(np.std(y))
+    Data (sufficient statistics, ``X``, ``y``, ``n``, a known sigma) are ``pm.Data`` and are
+    swapped in without recompiling.
+    """
 
-    def log_likelihood(self, coef, intercept, sigma):
-        """Total Gaussian log-likelihood as a PyTensor expression."""
-        misfit = pt.dot(self.factor, coef - self.coef_ls)
-        offset = self.y_mean - intercept - pt.dot(self.x_mean, coef)
-        rss = self.rss_min + pt.sum(misfit**2) + self.n * offset**2
-        return -self.n * pt.log(sigma) - self.n / 2 * math.log(2 * math.pi) - rss / (2 * sigma**2)
+    family: str  # "gaussian" or "bernoulli"
+    prior: Prior
+    n_features: int
+    fit_intercept: bool
+    sigma_known: bool = False
+
+
+def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
+    """Sufficient statistics of the Gaussian likelihood: O(p^2) numbers, not O(np)."""
+    n, p = X.shape
+    x_mean = X.mean(axis=0) if fit_intercept else np.zeros(p)
+    y_mean = float(y.mean()) if fit_intercept else 0.0
+    Xc, yc = X - x_mean, y - y_mean
+    eigval, eigvec = np.linalg.eigh(Xc.T @ Xc)
+    eigval = np.where(eigval > eigval.max(initial=0.0) * p * np.finfo(float).eps, eigval, 0.0)
+    inverse = np.divide(1.0, eigval, out=np.zeros_like(eigval), where=eigval > 0)
+    coef_ls = eigvec @ (inverse * (eigvec.T @ (Xc.T @ yc)))
+    residual = yc - Xc @ coef_ls
+    return {
+        "factor": np.sqrt(eigval)[:, None] * eigvec.T,  # F'F = X_c'X_c, fixed p x p shape
+        "coef_ls": coef_ls,
+        "x_mean": x_mean,
+        "y_mean": np.array(y_mean),
+        "rss_min": np.array(float(residual @ residual)),
+        "n": np.array(float(n)),
+        "sigma_prior_scale": np.array(float(np.std(y)) if sigma is not None else sigma_prior_scale(y)),
+        "sigma_known": np.array(float(sigma) if sigma is not None else 1.0),
+    }
+
+
+def bernoulli_data(X, y01) -> dict[str, np.ndarray]:
+    mean = float(np.mean(y01))
+    return {
+        "X": X,
+        "y": y01,
+        "n": np.array(float(len(y01))),
+        # Piironen & Vehtari (2017), sec. 3.2: the pseudo-sigma of a Bernoulli likelihood
+        "pseudo_sigma": np.array(1.0 / math.sqrt(mean * (1 - mean))),
+    }
+
+
+def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> pm.Model:
+    with pm.Model(coords={"feature": list(feature_names)}) as model:
+        shared = {name: pm.Data(name, value) for name, value in data.items()}
+        intercept = pm.Flat("intercept") if spec.fit_intercept else 0.0
+        if spec.family == "gaussian":
+            sigma = shared["sigma_known"] if spec.sigma_known else pm.HalfStudentT(
+                "sigma", nu=SIGMA_PRIOR_NU, sigma=shared["sigma_prior_scale"])
+            coef = coefficient_prior(spec.prior, noise_scale=sigma, n=shared["n"], p=spec.n_features)
+            loglik = _gaussian_log_likelihood(shared, coef, intercept, sigma)
+        else:
+            coef = coefficient_prior(spec.prior, noise_scale=shared["pseudo_sigma"], n=shared["n"],
+                                     p=spec.n_features, logistic=True)
+            eta = intercept + pt.dot(shared["X"], coef)
+            loglik = pt.sum(shared["y"] * eta - pt.softplus(eta))
+        pm.Potential("log_likelihood", loglik)
+    return model
+
+
+def _gaussian_log_likelihood(d, coef, intercept, sigma):
+    misfit = pt.dot(d["factor"], coef - d["coef_ls"])
+    offset = d["y_mean"] - intercept - pt.dot(d["x_mean"], coef)
+    rss = d["rss_min"] + pt.sum(misfit**2) + d["n"] * offset**2
+    return -d["n"] * pt.log(sigma) - d["n"] / 2 * math.log(2 * math.pi) - rss / (2 * sigma**2)
 
 
 def build_linear_model(X, y, prior: Prior, *, sigma, fit_intercept, feature_names) -> pm.Model:
-    stats = GaussianStats(X, y, fit_intercept)
-    with pm.Model(coords={"feature": list(feature_names)}) as model:
-        intercept = pm.Flat("intercept") if fit_intercept else 0.0
-        if sigma is None:
-            sigma = pm.HalfStudentT("sigma", nu=SIGMA_PRIOR_NU, sigma=sigma_prior_scale(y))
-        coef = coefficient_prior(prior, noise_scale=sigma, n=stats.n, p=stats.p)
-        pm.Potential("log_likelihood", stats.log_likelihood(coef, intercept, sigma))
-    return model
+    spec = ModelSpec("gaussian", prior, X.shape[1], fit_intercept, sigma is not None)
+    return build_model(spec, gaussian_data(X, y, fit_intercept, sigma), feature_names)
 
 
 def build_logistic_model(X, y01, prior: Prior, *, fit_intercept, feature_names) -> pm.Model:
-    n, p = X.shape
-    mean = float(np.mean(y01))
-    pseudo_sigma = 1.0 / math.sqrt(mean * (1 - mean))  # Piironen & Vehtari (2017), sec. 3.2
-    with pm.Model(coords={"feature": list(feature_names)}) as model:
-        data = pm.Data("X", X)
-        intercept = pm.Flat("intercept") if fit_intercept else 0.0
-        coef = coefficient_prior(prior, noise_scale=pseudo_sigma, n=n, p=p, logistic=True)
-        eta = intercept + pt.dot(data, coef)
-        pm.Potential("log_likelihood", pt.sum(y01 * eta - pt.softplus(eta)))
-    return model
+    spec = ModelSpec("bernoulli", prior, X.shape[1], fit_intercept)
+    return build_model(spec, bernoulli_data(X, y01), feature_names)
 
 
 @functools.singledispatch
@@ -117,7 +155,7 @@ def _(prior: Horseshoe, *, noise_scale, logistic=False, **_):
 def _(prior: RegularizedHorseshoe, *, noise_scale, n, p, **_):
     prior.check_dimension(p)
     p0 = prior.expected_nonzero
-    tau0 = p0 / (p - p0) * noise_scale / math.sqrt(n)
+    tau0 = p0 / (p - p0) * noise_scale / pt.sqrt(n)
     nu, s = prior.slab_df, prior.slab_scale
     coef_raw = pm.Normal("coef_raw", 0.0, 1.0, dims="feature")
     local_scale = pm.HalfCauchy("local_scale", 1.0, dims="feature")

@@ -41,7 +41,7 @@ def fit_logistic_map(X, y01, prior: Prior, fit_intercept: bool, *, max_iter: int
     for _ in range(max_iter):
         mu = special.expit(A @ theta)
         gradient = A.T @ (mu - y01) + l2 * theta
-        hessian = (A * (mu * (1 - mu))[:, None]).T @ A + np.diag(l2)
+        hessian = _hessian(X, mu * (1 - mu), fit_intercept) + np.diag(l2)
         direction = _newton_direction(hessian, gradient, theta, l1)
         decrease = gradient @ direction + l1 @ (np.abs(theta + direction) - np.abs(theta))
         # Below rounding level of F, Armijo cannot tell; the full step is then exact Newton.
@@ -60,6 +60,19 @@ def fit_logistic_map(X, y01, prior: Prior, fit_intercept: bool, *, max_iter: int
         if at_rounding_level or moved <= _STEP_RTOL * max(1.0, np.max(np.abs(theta))):
             return theta[k:], (float(theta[0]) if k else 0.0)
     raise RuntimeError(f"logistic MAP did not converge in {max_iter} Newton steps")
+
+
+def _hessian(X, weights, fit_intercept: bool) -> np.ndarray:
+    """``A' diag(weights) A`` with ``A = [1, X]``, the intercept's row done apart.
+
+    Multiplying by ``X`` alone rather than the (n, p + 1) ``A`` keeps the BLAS call at the shape
+    scikit-learn uses; with the extra column OpenBLAS was measured 30x slower under load.
+    """
+    weighted = X.T @ (X * weights[:, None])
+    if not fit_intercept:
+        return weighted
+    cross = X.T @ weights
+    return np.block([[np.array([[weights.sum()]]), cross[None, :]], [cross[:, None], weighted]])
 
 
 def _newton_direction(hessian, gradient, theta, l1) -> np.ndarray:

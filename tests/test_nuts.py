@@ -1,0 +1,149 @@
+"""NUTS against independent references: the conjugate posterior and posteriordb's sblrc-blr.
+
+Tolerances come from Monte Carlo standard errors: a mean is off by more than 4 MCSE with
+probability ~6e-5 per coefficient if the sampler is right.
+"""
+
+import json
+import pathlib
+import warnings
+
+import numpy as np
+import pytest
+
+import bayesreg as br
+from bayesreg.sampling import SamplingWarning
+
+DATA = pathlib.Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def conjugate_problem():
+    rng = np.random.default_rng(11)
+    n, p = 60, 4
+    X = rng.normal(size=(n, p)) * [1.0, 2.0, 0.5, 1.0]
+    X[:, 3] += 0.8 * X[:, 0]  # correlated columns
+    y = 1.0 + X @ [1.0, -0.5, 0.0, 0.3] + rng.normal(scale=1.5, size=n)
+    return X, y
+
+
+def conjugate_posterior(X, y, sigma, tau):
+    """Exact posterior of w under N(0, tau^2) with a flat intercept: centre X and y."""
+    Xc, yc = X - X.mean(0), y - y.mean()
+    cov = np.linalg.inv(Xc.T @ Xc / sigma**2 + np.eye(X.shape[1]) / tau**2)
+    return cov @ Xc.T @ yc / sigma**2, np.sqrt(np.diag(cov))
+
+
+def test_normal_prior_known_sigma_is_the_conjugate_posterior(conjugate_problem):
+    X, y = conjugate_problem
+    sigma, tau = 1.5, 0.8
+    fit = br.LinearRegression(br.Normal(tau), sigma=sigma).fit(
+        X, y, draws=1000, tune=500, chains=4, random_seed=3, progressbar=False)
+    mean, sd = conjugate_posterior(X, y, sigma, tau)
+    table = fit.summary()
+    coef = table.loc[fit.feature_names_]
+    assert np.all(np.abs(coef["mean"].to_numpy() - mean) <= 4 * coef["mcse_mean"].to_numpy())
+    np.testing.assert_allclose(coef["sd"].to_numpy(), sd, rtol=0.10)
+    np.testing.assert_allclose(fit.coef_, coef["mean"].to_numpy())
+    # the MAP column is the ridge solution, which is the posterior mean here
+    np.testing.assert_allclose(coef["map"].to_numpy(), mean, rtol=1e-8)
+
+
+def test_sblrc_reference_posterior():
+    """posteriordb sblrc-blr: beta ~ N(0, 10), no intercept. Our sigma prior is Half-t4(sd(y))
+    rather than half-N(0, 10); both are flat to within 1e-4 of the posterior's scale around
+    sigma = 1, so the reference holds to well within its Monte Carlo error."""
+    data = json.loads((DATA / "sblrc.json").read_text())
+    X, y = np.array(data["X"]), np.array(data["y"])
+    fit = br.LinearRegression(br.Normal(10.0), fit_intercept=False).fit(
+        X, y, draws=1000, tune=1000, chains=4, random_seed=5, progressbar=False)
+    table = fit.summary()
+    ref_mean = {"coef": [0.99965, 0.99873, 0.99820, 0.99884, 0.99859], "sigma": 1.0423}
+    ref_sd = {"coef": 0.001, "sigma": 0.0767}
+    coef = table.loc[fit.feature_names_]
+    reference_se = ref_sd["coef"] / np.sqrt(10_000)  # posteriordb's 10k reference draws
+    tolerance = 4 * np.sqrt(coef["mcse_mean"] ** 2 + reference_se**2) + 5e-6  # refs printed to 5 dp
+    assert np.all(np.abs(coef["mean"] - ref_mean["coef"]) <= tolerance)
+    np.testing.assert_allclose(coef["sd"], ref_sd["coef"], rtol=0.25)  # "sd ~ 0.001": one significant digit
+    s = table.loc["sigma"]
+    assert abs(s["mean"] - ref_mean["sigma"]) <= 4 * np.hypot(s["mcse_mean"], ref_sd["sigma"] / 100)
+    assert s["sd"] == pytest.approx(ref_sd["sigma"], rel=0.10)
+
+
+def test_same_seed_same_draws(conjugate_problem):
+    X, y = conjugate_problem
+    kwargs = dict(draws=100, tune=100, chains=2, random_seed=42, progressbar=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        a = br.LinearRegression(br.Laplace(1.0)).fit(X, y, **kwargs)
+        b = br.LinearRegression(br.Laplace(1.0)).fit(X, y, **kwargs)
+    np.testing.assert_array_equal(a.idata_["posterior"]["coef"], b.idata_["posterior"]["coef"])
+
+
+def test_too_few_draws_warn_with_advice(conjugate_problem):
+    X, y = conjugate_problem
+    with pytest.warns(SamplingWarning, match="ESS.*Increase draws"):
+        br.LinearRegression(br.Laplace(1.0)).fit(X, y, draws=30, tune=100, chains=2, random_seed=1,
+                                                 progressbar=False)
+
+
+def test_idata_groups_and_names(conjugate_problem):
+    import pandas as pd
+
+    X, y = conjugate_problem
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    fit = br.LinearRegression(br.Normal(1.0)).fit(frame, y, draws=500, tune=500, random_seed=1,
+                                                  progressbar=False)
+    idata = fit.idata_
+    assert {"posterior", "sample_stats", "observed_data", "log_likelihood"} <= set(idata.children)
+    assert list(idata["posterior"]["feature"].to_numpy()) == ["a", "b", "c", "d"]
+    assert idata["log_likelihood"]["y"].shape == (4, 500, len(y))
+    assert list(fit.summary().index) == ["a", "b", "c", "d", "intercept", "sigma"]
+    ppc = fit.sample_posterior_predictive(frame, random_seed=0)
+    assert ppc["y"].shape == (4, 500, len(y))
+    # the replicated data scatter like the observed: the observed sd is inside the replicates' range
+    rep_sd = ppc["y"].std("obs").to_numpy().ravel()
+    assert np.quantile(rep_sd, 0.005) < np.std(y) < np.quantile(rep_sd, 0.995)
+
+
+def test_map_fit_has_no_posterior(conjugate_problem):
+    X, y = conjugate_problem
+    fit = br.LinearRegression(br.Normal(1.0), sigma=1.0).fit(X, y, method="map")
+    with pytest.raises(ValueError, match="needs a posterior"):
+        fit.summary()
+
+
+@pytest.mark.slow
+def test_regularized_horseshoe_finds_sparse_signals():
+    rng = np.random.default_rng(0)
+    n, p = 100, 30
+    X = rng.normal(size=(n, p))
+    truth = np.zeros(p)
+    truth[:3] = [3.0, -2.5, 2.0]
+    y = X @ truth + rng.normal(size=n)
+    fit = br.LinearRegression(br.RegularizedHorseshoe(expected_nonzero=3)).fit(
+        X, y, draws=1000, tune=1000, chains=4, random_seed=2, progressbar=False, target_accept=0.95)
+    table = fit.summary(ci_prob=0.9)
+    lower = next(c for c in table.columns if c.endswith("_lb"))
+    upper = next(c for c in table.columns if c.endswith("_ub"))
+    signals = table.loc[fit.feature_names_[:3]]
+    assert np.all((signals[lower] > 0) | (signals[upper] < 0))  # credibly non-zero
+    nulls = table.loc[fit.feature_names_[3:]]
+    assert np.abs(nulls["mean"]).max() < 0.3
+    # The <= 0.1% divergence target is a benchmark target (issue 3), not met yet: ~2% here.
+    assert {"global_scale", "slab_scale"} <= set(table.index)
+
+
+@pytest.mark.slow
+def test_logistic_nuts(breast_cancer):
+    X, y = breast_cancer
+    X = X[:, :6]
+    fit = br.LogisticRegression(br.Normal(1.0)).fit(X, y, draws=500, tune=500, random_seed=4,
+                                                    progressbar=False)
+    table = fit.summary()
+    coef = table.loc[fit.feature_names_]
+    # n = 569 >> p: the posterior is close to normal around the MAP
+    assert np.all(np.abs(coef["mean"] - coef["map"]) < coef["sd"])
+    proba = fit.predict_proba(X)
+    assert proba.shape == (len(y), 2) and np.all((proba > 0) & (proba < 1))
+    assert fit.idata_["log_likelihood"]["y"].shape[-1] == len(y)
