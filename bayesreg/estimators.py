@@ -208,7 +208,7 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
 
     def _model_inputs(self, X, y, prior):
         sigma = self._known_sigma()
-        spec = ModelSpec("gaussian", prior, X.shape[1], self.fit_intercept, sigma is not None)
+        spec = ModelSpec(self._family, prior, X.shape[1], self.fit_intercept, sigma is not None)
         return spec, gaussian_data(X, y, self.fit_intercept, sigma)
 
     def _point_attributes(self, estimate):
@@ -258,7 +258,7 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
     _family = "bernoulli"
 
     def _model_inputs(self, X, y01, prior):
-        return ModelSpec("bernoulli", prior, X.shape[1], self.fit_intercept), bernoulli_data(X, y01)
+        return ModelSpec(self._family, prior, X.shape[1], self.fit_intercept), bernoulli_data(X, y01)
 
     def decision_function(self, X) -> np.ndarray:
         """The linear predictor (log-odds of ``classes_[1]``) at ``coef_``, ``intercept_``."""

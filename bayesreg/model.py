@@ -66,8 +66,9 @@ def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
         "y_mean": np.array(y_mean),
         "rss_min": np.array(float(residual @ residual)),
         "n": np.array(float(n)),
-        "sigma_prior_scale": np.array(float(np.std(y)) if sigma is not None else sigma_prior_scale(y)),
-        "sigma_known": np.array(float(sigma) if sigma is not None else 1.0),
+        # only one of these two enters the graph; the other is pruned by PyTensor
+        "sigma_prior_scale": np.array(sigma_prior_scale(y) if sigma is None else 1.0),
+        "sigma_known": np.array(1.0 if sigma is None else float(sigma)),
     }
 
 

@@ -29,41 +29,46 @@ def linear_predictor_draws(idata, X, fit_intercept: bool) -> np.ndarray:
     return eta
 
 
+def _noise_sd(idata, sigma):
+    """Per-draw noise sd as a column (estimated), or the known value."""
+    return stacked_draws(idata, "sigma")[:, None] if sigma is None else sigma
+
+
+def _per_draw(idata, values: np.ndarray) -> xr.Dataset:
+    """A (n_draws, n_obs) array as a ``y`` variable with the posterior's chain and draw axes."""
+    posterior = idata["posterior"]
+    shape = (posterior.sizes["chain"], posterior.sizes["draw"], -1)
+    return xr.Dataset({"y": (("chain", "draw", "obs"), values.reshape(shape))},
+                      coords={"chain": posterior["chain"].to_numpy(), "draw": posterior["draw"].to_numpy()})
+
+
 def pointwise_log_likelihood(idata, X, y, family: str, fit_intercept: bool, sigma=None) -> np.ndarray:
     eta = linear_predictor_draws(idata, X, fit_intercept)
     if family == "gaussian":
-        s = stacked_draws(idata, "sigma")[:, None] if sigma is None else sigma
+        s = _noise_sd(idata, sigma)
         return -0.5 * np.log(2 * np.pi) - np.log(s) - (y - eta) ** 2 / (2 * s**2)
     return y * eta - np.logaddexp(0.0, eta)
 
 
 def add_observation_groups(idata, X, y, family, fit_intercept, sigma=None, log_likelihood=None):
     """Attach ``observed_data`` and (on request, or when small enough) ``log_likelihood``."""
-    posterior = idata["posterior"]
-    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     idata["observed_data"] = xr.Dataset({"y": ("obs", y)})
-    size = chains * draws * len(y) * 8
     if log_likelihood is None:
-        log_likelihood = size <= LOG_LIKELIHOOD_MAX_BYTES
+        n_draws = idata["posterior"].sizes["chain"] * idata["posterior"].sizes["draw"]
+        log_likelihood = n_draws * len(y) * 8 <= LOG_LIKELIHOOD_MAX_BYTES
     if log_likelihood:
-        ll = pointwise_log_likelihood(idata, X, y, family, fit_intercept, sigma).reshape(chains, draws, -1)
-        idata["log_likelihood"] = xr.Dataset(
-            {"y": (("chain", "draw", "obs"), ll)},
-            coords={"chain": posterior["chain"].to_numpy(), "draw": posterior["draw"].to_numpy()})
+        idata["log_likelihood"] = _per_draw(
+            idata, pointwise_log_likelihood(idata, X, y, family, fit_intercept, sigma))
     return idata
 
 
 def posterior_predictive(idata, X, family: str, fit_intercept: bool, rng, sigma=None) -> xr.Dataset:
-    posterior = idata["posterior"]
-    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     eta = linear_predictor_draws(idata, X, fit_intercept)
     if family == "gaussian":
-        s = stacked_draws(idata, "sigma")[:, None] if sigma is None else sigma
-        y = eta + s * rng.standard_normal(eta.shape)
+        y = eta + _noise_sd(idata, sigma) * rng.standard_normal(eta.shape)
     else:
         y = (rng.random(eta.shape) < special.expit(eta)).astype(float)
-    return xr.Dataset({"y": (("chain", "draw", "obs"), y.reshape(chains, draws, -1))},
-                      coords={"chain": posterior["chain"].to_numpy(), "draw": posterior["draw"].to_numpy()})
+    return _per_draw(idata, y)
 
 
 def summary_table(idata, ci_prob: float, map_estimate=None) -> pd.DataFrame:
