@@ -47,7 +47,8 @@ class _BayesianRegression(BaseEstimator):
         y : array-like, shape (n_samples,)
         method : {"nuts", "map"}
         draws, tune, chains, random_seed, progressbar, **sampler_kwargs
-            Passed to the NUTS sampler (nutpie, low-rank mass matrix); ignored by ``method="map"``.
+            Passed to the NUTS sampler (nutpie; low-rank mass matrix, or for horseshoe priors a
+            diagonal one with ``target_accept=0.99``); ignored by ``method="map"``.
             ``sampler_kwargs`` may hold ``target_accept``, ``maxdepth``, ``adaptation="diag"``, ...
         log_likelihood : bool or None
             Store pointwise log-likelihoods (for ArviZ LOO). ``None``: only when they take at most

@@ -122,7 +122,7 @@ def test_regularized_horseshoe_finds_sparse_signals():
     truth[:3] = [3.0, -2.5, 2.0]
     y = X @ truth + rng.normal(size=n)
     fit = br.LinearRegression(br.RegularizedHorseshoe(expected_nonzero=3)).fit(
-        X, y, draws=1000, tune=1000, chains=4, random_seed=2, progressbar=False, target_accept=0.95)
+        X, y, draws=1000, tune=1000, chains=4, random_seed=2, progressbar=False)
     table = fit.summary(ci_prob=0.9)
     lower = next(c for c in table.columns if c.endswith("_lb"))
     upper = next(c for c in table.columns if c.endswith("_ub"))
@@ -130,7 +130,10 @@ def test_regularized_horseshoe_finds_sparse_signals():
     assert np.all((signals[lower] > 0) | (signals[upper] < 0))  # credibly non-zero
     nulls = table.loc[fit.feature_names_[3:]]
     assert np.abs(nulls["mean"]).max() < 0.3
-    # The <= 0.1% divergence target is a benchmark target (issue 3), not met yet: ~2% here.
+    # the <= 0.1% divergence target is measured at p = 200 in benchmarks/nuts_speed.py; here a
+    # much looser bound only guards against losing the defaults (0.95 gave 2.3% at this size)
+    assert int(fit.idata_["sample_stats"]["diverging"].sum()) <= 40
+    assert fit.idata_.attrs["target_accept"] == 0.99
     assert {"global_scale", "slab_scale"} <= set(table.index)
 
 
@@ -147,3 +150,21 @@ def test_logistic_nuts(breast_cancer):
     proba = fit.predict_proba(X)
     assert proba.shape == (len(y), 2) and np.all((proba > 0) & (proba < 1))
     assert fit.idata_["log_likelihood"]["y"].shape[-1] == len(y)
+
+
+def _assert_calibrated(prior, replications, seed):
+    """Each coefficient's ranks pass a chi-square test at 1e-3 (Bonferroni over coefficients)."""
+    from bayesreg.calibration import sbc_ranks, uniformity_pvalues
+
+    ranks, n_values = sbc_ranks(prior, n=20, p=2, replications=replications, seed=seed)
+    pvalues = uniformity_pvalues(ranks, n_values)
+    assert pvalues.min() > 1e-3 / len(pvalues), pvalues
+
+
+def test_simulation_based_calibration_normal_prior():
+    _assert_calibrated(br.Normal(1.0), replications=100, seed=1)
+
+
+@pytest.mark.slow
+def test_simulation_based_calibration_horseshoe():
+    _assert_calibrated(br.Horseshoe(), replications=100, seed=2)
