@@ -9,6 +9,7 @@ Pipeline: ``priors`` x ``likelihoods`` -> ``model`` (PyMC) -> ``solvers`` (MAP) 
 
 from .conventions import Penalty, penalty_from_prior, prior_from_penalty, prior_from_sklearn
 from .estimators import LinearRegression, LogisticRegression, MAPEstimate
+from .persistence import load
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "Penalty",
     "Prior",
     "RegularizedHorseshoe",
+    "load",
     "penalty_from_prior",
     "prior_from_penalty",
     "prior_from_sklearn",

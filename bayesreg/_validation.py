@@ -6,12 +6,19 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, column_or_1d
 
 METHODS = ("nuts", "map")
 
 
 def check_X(X, *, name: str = "X") -> tuple[np.ndarray, list[str] | None]:
-    """Return ``X`` as a finite 2-d float64 array, and its column names if it had any."""
+    """Return ``X`` as a finite 2-d float64 array, and its column names if it had any.
+
+    DataFrames get named checks first (which columns are non-numeric or missing); the generic
+    checks are scikit-learn's ``check_array``, so messages match what its users know.
+    """
     feature_names = None
     if isinstance(X, pd.DataFrame):
         feature_names = [str(c) for c in X.columns]
@@ -25,24 +32,9 @@ def check_X(X, *, name: str = "X") -> tuple[np.ndarray, list[str] | None]:
             bad = [str(c) for c in X.columns[X.isna().any().to_numpy()]]
             raise ValueError(f"{name} contains missing values (NaN/NA) in columns {bad}")
         X = X.to_numpy(dtype=float)
-    else:
-        try:
-            X = np.asarray(X)
-        except Exception as exc:  # ragged lists and the like
-            raise ValueError(f"{name} could not be read as an array: {exc}") from exc
-        if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-            raise TypeError(f"{name} must be numeric, got dtype {X.dtype}")
-        if np.iscomplexobj(X):
-            raise TypeError(f"{name} must be real, got complex values")
-        X = X.astype(float)
-    if X.ndim != 2:
-        raise ValueError(
-            f"{name} must be 2-d (n_samples, n_features), got {X.ndim}-d shape {X.shape}; "
-            "reshape a single feature with X.reshape(-1, 1)"
-        )
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {X.shape}")
-    _check_finite(X, name)
+    if sparse.issparse(X):
+        raise TypeError(f"sparse input is not supported for {name}; pass a dense array (X.toarray())")
+    X = check_array(X, dtype=np.float64, input_name=name)
     return np.ascontiguousarray(X), feature_names
 
 
@@ -50,23 +42,22 @@ def _check_finite(a: np.ndarray, name: str) -> None:
     if np.isnan(a).any():
         raise ValueError(f"{name} contains NaN")
     if np.isinf(a).any():
-        raise ValueError(f"{name} contains infinite values")
+        raise ValueError(f"{name} contains infinity")
 
 
 def _as_1d(y, n_rows: int) -> np.ndarray:
-    if isinstance(y, (pd.Series, pd.DataFrame)):
-        if isinstance(y, pd.DataFrame):
-            if y.shape[1] != 1:
-                raise ValueError(f"y must be 1-d, got a DataFrame with {y.shape[1]} columns")
-            y = y.iloc[:, 0]
+    if y is None:
+        raise ValueError("requires y to be passed, but the target y is None")
+    if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
+        y = y.iloc[:, 0]
+    if isinstance(y, pd.Series):
         if y.isna().any():
             raise ValueError("y contains missing values (NaN/NA)")
-        y = y.to_numpy(dtype=object if not pd.api.types.is_numeric_dtype(y.dtype) else float)
+        y = y.to_numpy(dtype=float if pd.api.types.is_numeric_dtype(y.dtype) else object)
     y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
+    if y.ndim == 0 or (y.ndim == 2 and y.shape[1] != 1) or y.ndim > 2:
         raise ValueError(f"y must be 1-d, got shape {y.shape}")
+    y = column_or_1d(y, warn=True)  # a (n, 1) column is accepted with scikit-learn's warning
     if y.shape[0] != n_rows:
         raise ValueError(f"X and y have different numbers of rows: {n_rows} and {y.shape[0]}")
     return y
@@ -74,9 +65,10 @@ def _as_1d(y, n_rows: int) -> np.ndarray:
 
 def check_y_continuous(y, n_rows: int) -> np.ndarray:
     y = _as_1d(y, n_rows)
-    if y.dtype == object or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
-        raise TypeError(f"y must be numeric for a linear model, got dtype {y.dtype}")
-    y = y.astype(float)
+    try:
+        y = y.astype(float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"y must be numeric for a linear model, got dtype {y.dtype}") from exc
     _check_finite(y, "y")
     return y
 
@@ -88,10 +80,13 @@ def check_y_binary(y, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
         _check_finite(y, "y")
     elif y.dtype == object and any(v is None or (isinstance(v, float) and np.isnan(v)) for v in y):
         raise ValueError("y contains missing values (None/NaN)")
+    check_classification_targets(y)
     classes, y01 = np.unique(y, return_inverse=True)
-    if len(classes) != 2:
+    if len(classes) == 1:
+        raise ValueError(f"logistic regression needs two classes in y, got only one class: {classes.tolist()}")
+    if len(classes) > 2:
         raise ValueError(
-            f"logistic regression needs exactly two classes in y, got {len(classes)}: "
+            f"Only binary classification is supported. y has {len(classes)} classes: "
             f"{classes[:5].tolist()}{' ...' if len(classes) > 5 else ''}"
         )
     return y01.astype(float), classes

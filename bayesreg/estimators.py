@@ -18,7 +18,7 @@ from . import _validation as v
 from . import results
 from .model import ModelSpec, bernoulli_data, gaussian_data
 from .priors import Normal, Prior
-from .solvers import fit_linear_map, fit_logistic_map
+from .solvers import NoMAPError, fit_linear_map, fit_logistic_map
 
 DEFAULT_PRIOR = Normal(1.0)
 
@@ -35,7 +35,7 @@ class MAPEstimate:
 class _BayesianRegression(BaseEstimator):
     """Shared fit/predict plumbing; subclasses supply the likelihood."""
 
-    def fit(self, X, y, method: str = "nuts", *, draws: int = 1000, tune: int = 1000, chains: int = 4,
+    def fit(self, X, y, method: str | None = None, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
             random_seed=None, progressbar: bool = True, log_likelihood: bool | None = None,
             **sampler_kwargs):
         """Fit the MAP (``method="map"``) or sample the posterior with NUTS (``method="nuts"``).
@@ -45,7 +45,8 @@ class _BayesianRegression(BaseEstimator):
         X : array-like or DataFrame, shape (n_samples, n_features)
             Column names of a DataFrame become coefficient names.
         y : array-like, shape (n_samples,)
-        method : {"nuts", "map"}
+        method : {"nuts", "map"} or None
+            Overrides the estimator's ``method`` parameter for this fit.
         draws, tune, chains, random_seed, progressbar, **sampler_kwargs
             Passed to the NUTS sampler (nutpie; low-rank mass matrix, or for horseshoe priors a
             diagonal one with ``target_accept=0.99``); ignored by ``method="map"``.
@@ -61,16 +62,24 @@ class _BayesianRegression(BaseEstimator):
         -------
         self
         """
-        method = v.check_method(method)
+        method = v.check_method(self.method if method is None else method)
+        if method == "map" and sampler_kwargs:
+            raise TypeError(f"fit() got unexpected keyword arguments {sorted(sampler_kwargs)}: sampler "
+                            "options apply to method='nuts' only, and bayesreg does not take sample_weight")
         prior = self._checked_prior()
         X_arr, names = v.check_X(X)
         y_arr, fitted = self._check_y(y, X_arr.shape[0])
         fitted.update(n_features_in_=X_arr.shape[1], method_=method, idata_=None)
         if names is not None:
             fitted["feature_names_in_"] = np.asarray(names, dtype=object)
-        if method == "map" and not prior.has_map:
-            raise ValueError(f"method='map' is not available: {prior.no_map_reason()}")
-        fitted["map_"] = self._fit_map(X_arr, y_arr, prior) if prior.has_map else None
+        try:
+            if not prior.has_map:
+                raise NoMAPError(f"method='map' is not available: {prior.no_map_reason()}")
+            fitted["map_"] = self._fit_map(X_arr, y_arr, prior)
+        except NoMAPError:
+            if method == "map":
+                raise
+            fitted["map_"] = None  # NUTS still works; the summary just has no MAP column
         if method == "map":
             fitted.update(self._point_attributes(fitted["map_"]))
         else:
@@ -109,6 +118,15 @@ class _BayesianRegression(BaseEstimator):
         self.idata_["posterior_predictive"] = group
         return group
 
+    def save(self, path) -> None:
+        """Write the fitted estimator (parameters, point estimates, posterior) to one zip file.
+
+        ``bayesreg.load(path)`` gives it back with identical draws, summary and predictions.
+        """
+        from .persistence import save
+
+        save(self, path)
+
     def _require_posterior(self, what: str) -> None:
         check_is_fitted(self, "coef_")
         if self.idata_ is None:
@@ -138,8 +156,8 @@ class _BayesianRegression(BaseEstimator):
         X_arr, names = v.check_X(X)
         if X_arr.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X has {X_arr.shape[1]} features, but {type(self).__name__} was fitted with "
-                f"{self.n_features_in_}"
+                f"X has {X_arr.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input"
             )
         fitted_names = getattr(self, "feature_names_in_", None)
         if names is not None and fitted_names is not None and list(names) != list(fitted_names):
@@ -179,6 +197,9 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         Known noise sd. ``None`` estimates it with a Half-t(4, sd(y)) prior; the MAP is then
         the joint mode over ``(coef, intercept, sigma)``, not a fixed-alpha penalized fit.
     fit_intercept : bool, default True
+    method : {"nuts", "map"}, default "nuts"
+        What ``fit`` does unless told otherwise (``fit(X, y, method="map")``); set it to ``"map"`` to
+        use the estimator as a plain penalized regression in pipelines and grid searches.
 
     Attributes
     ----------
@@ -189,10 +210,12 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
     idata_ : xarray.DataTree        the posterior (NUTS only).
     """
 
-    def __init__(self, prior: Prior | None = None, sigma: float | None = None, fit_intercept: bool = True):
+    def __init__(self, prior: Prior | None = None, sigma: float | None = None, fit_intercept: bool = True,
+                 method: str = "nuts"):
         self.prior = prior
         self.sigma = sigma
         self.fit_intercept = fit_intercept
+        self.method = method
 
     def _check_y(self, y, n_rows):
         v.check_sigma(self.sigma)
@@ -221,9 +244,31 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         attributes["sigma_"] = float(posterior["sigma"].mean()) if "sigma" in posterior else self.sigma
         return attributes
 
-    def predict(self, X) -> np.ndarray:
-        """Posterior-mean (or MAP) prediction ``intercept_ + X @ coef_``."""
-        return self._linear_predictor(X)
+    def predict(self, X, return_std: bool = False):
+        """Posterior-mean (or MAP) prediction ``intercept_ + X @ coef_``.
+
+        With ``return_std=True`` (NUTS fits only) also the sd of the posterior predictive
+        distribution of a new observation, ``sqrt(Var[x'w + b] + E[sigma^2])``, as scikit-learn's
+        ``BayesianRidge.predict(X, return_std=True)``.
+        """
+        mean = self._linear_predictor(X)
+        if not return_std:
+            return mean
+        self._require_posterior("predict(return_std=True)")
+        eta = results.linear_predictor_draws(self.idata_, self._validated_X(X), self.fit_intercept)
+        sigma = self._known_sigma()
+        noise_var = np.mean(results.stacked_draws(self.idata_, "sigma") ** 2) if sigma is None else sigma**2
+        return mean, np.sqrt(eta.var(axis=0) + noise_var)
+
+    def predict_interval(self, X, prob: float = 0.94, random_seed=None) -> np.ndarray:
+        """Equal-tailed posterior predictive interval per row, shape (n, 2), from simulated draws."""
+        if not 0 < prob < 1:
+            raise ValueError(f"prob must be in (0, 1), got {prob}")
+        self._require_posterior("predict_interval")
+        draws = results.posterior_predictive(self.idata_, self._validated_X(X), self._family, self.fit_intercept,
+                                             np.random.default_rng(random_seed), self._known_sigma())
+        y = draws["y"].to_numpy().reshape(-1, draws.sizes["obs"])
+        return np.quantile(y, [(1 - prob) / 2, (1 + prob) / 2], axis=0).T
 
 
 class LogisticRegression(ClassifierMixin, _BayesianRegression):
@@ -237,6 +282,8 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
     ----------
     prior : Prior, default Normal(1.0)
     fit_intercept : bool, default True
+    method : {"nuts", "map"}, default "nuts"
+        As in :class:`LinearRegression`.
 
     Attributes
     ----------
@@ -244,9 +291,10 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
     coef_, intercept_, map_, idata_ : as in :class:`LinearRegression`.
     """
 
-    def __init__(self, prior: Prior | None = None, fit_intercept: bool = True):
+    def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts"):
         self.prior = prior
         self.fit_intercept = fit_intercept
+        self.method = method
 
     def _check_y(self, y, n_rows):
         y01, classes = v.check_y_binary(y, n_rows)
@@ -260,6 +308,11 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
 
     def _model_inputs(self, X, y01, prior):
         return ModelSpec(self._family, prior, X.shape[1], self.fit_intercept), bernoulli_data(X, y01)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
 
     def decision_function(self, X) -> np.ndarray:
         """The linear predictor (log-odds of ``classes_[1]``) at ``coef_``, ``intercept_``."""
@@ -278,4 +331,5 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         return special.expit(eta).mean(axis=0)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+        positive = self.predict_proba(X)[:, 1] > 0.5
+        return self.classes_[positive.astype(int)]

@@ -168,3 +168,21 @@ def test_simulation_based_calibration_normal_prior():
 @pytest.mark.slow
 def test_simulation_based_calibration_horseshoe():
     _assert_calibrated(br.Horseshoe(), replications=100, seed=2)
+
+
+def test_predictive_sd_and_interval(conjugate_problem):
+    """return_std is the posterior predictive sd: compare with simulated predictive draws."""
+    X, y = conjugate_problem
+    fit = br.LinearRegression(br.Normal(1.0)).fit(X, y, draws=1000, tune=500, random_seed=2, progressbar=False)
+    mean, std = fit.predict(X, return_std=True)
+    draws = fit.sample_posterior_predictive(X, random_seed=1)["y"].to_numpy().reshape(-1, len(y))
+    # 4000 draws: the sd estimate has relative sd ~ 1/sqrt(2 * 4000) ~ 1.1%; allow 4 of them
+    np.testing.assert_allclose(std, draws.std(axis=0), rtol=0.045)
+    np.testing.assert_allclose(mean, fit.predict(X))
+    interval = fit.predict_interval(X, prob=0.9, random_seed=3)
+    assert interval.shape == (len(y), 2) and np.all(interval[:, 0] < mean) and np.all(mean < interval[:, 1])
+    # in-sample coverage of a 90% predictive interval: binomial sd sqrt(.9 * .1 / 60) ~ 0.039
+    coverage = np.mean((interval[:, 0] <= y) & (y <= interval[:, 1]))
+    assert abs(coverage - 0.9) <= 4 * np.sqrt(0.9 * 0.1 / len(y))
+    with pytest.raises(ValueError, match="needs a posterior"):
+        br.LinearRegression(br.Normal(1.0), sigma=1.0).fit(X, y, method="map").predict(X, return_std=True)

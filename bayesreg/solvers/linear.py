@@ -18,6 +18,7 @@ exactly (then the density grows without bound as ``sigma -> 0``).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,10 @@ from scipy import linalg, optimize
 from ..likelihoods import SIGMA_PRIOR_NU, sigma_prior_scale
 from ..priors import Prior
 from .quadratic_l1 import minimize_quadratic_l1
+
+
+class NoMAPError(ValueError):
+    """The posterior has no finite mode; the message says why and what to do instead."""
 
 
 @dataclass
@@ -61,11 +66,19 @@ class _CenteredProblem:
         return minimize_quadratic_l1(G + l2 * np.eye(self.p), c, l1, z0=warm)
 
     def _ridge(self, l2: float) -> np.ndarray:
-        if self.p <= self.n:
-            G, c = self.gram
-            return linalg.solve(G + l2 * np.eye(self.p), c, assume_a="pos")
-        K = self.X @ self.X.T + l2 * np.eye(self.n)
-        return self.X.T @ linalg.solve(K, self.y, assume_a="pos")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", linalg.LinAlgWarning)
+                if self.p <= self.n:
+                    G, c = self.gram
+                    return linalg.solve(G + l2 * np.eye(self.p), c, assume_a="pos")
+                K = self.X @ self.X.T + l2 * np.eye(self.n)
+                return self.X.T @ linalg.solve(K, self.y, assume_a="pos")
+        except (linalg.LinAlgWarning, linalg.LinAlgError):
+            # Columns on wildly different scales: least squares on [X; sqrt(l2) I] has the square
+            # root of the normal equations' condition number.
+            augmented = np.vstack([self.X, np.sqrt(l2) * np.eye(self.p)])
+            return linalg.lstsq(augmented, np.concatenate([self.y, np.zeros(self.p)]))[0]
 
     def rss(self, coef) -> float:
         r = self.y - self.X @ coef
@@ -114,7 +127,7 @@ def _sigma_step(rss: float, n: int, scale: float, nu: float = SIGMA_PRIOR_NU) ->
 def _require_residual_freedom(problem: _CenteredProblem) -> None:
     coef, *_ = linalg.lstsq(problem.X, problem.y)
     if problem.rss(coef) <= 1e-14 * max(problem.y @ problem.y, np.finfo(float).tiny):
-        raise ValueError(
+        raise NoMAPError(
             "the joint MAP over (w, sigma) does not exist: the model fits y exactly "
             f"(n = {problem.n} rows, {problem.p} features{' + intercept' if problem.fit_intercept else ''}), "
             "so the posterior density grows without bound as sigma -> 0. "

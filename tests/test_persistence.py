@@ -1,0 +1,64 @@
+"""A fitted estimator survives save and load unchanged; foreign files are refused clearly."""
+
+import warnings
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayesreg as br
+from bayesreg.sampling import SamplingWarning
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(8)
+    X = pd.DataFrame(rng.normal(size=(50, 3)), columns=["a", "b", "c"])
+    y = 1.0 + X.to_numpy() @ [1.0, 0.0, -2.0] + rng.normal(size=50)
+    return X, y
+
+
+def test_nuts_fit_round_trips(tmp_path, data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        fit = br.LinearRegression(br.Laplace(2.0)).fit(X, y, draws=200, tune=200, chains=2, random_seed=1,
+                                                       progressbar=False)
+    fit.save(tmp_path / "fit.zip")
+    back = br.load(tmp_path / "fit.zip")
+    assert back.get_params() == fit.get_params()
+    for group in ("posterior", "sample_stats", "log_likelihood", "observed_data"):
+        assert back.idata_[group].to_dataset().equals(fit.idata_[group].to_dataset()), group
+    pd.testing.assert_frame_equal(back.summary(), fit.summary())
+    np.testing.assert_array_equal(back.predict(X), fit.predict(X))
+    assert back.feature_names_ == ["a", "b", "c"]
+
+
+def test_map_classifier_round_trips(tmp_path, breast_cancer):
+    X, y = breast_cancer
+    labels = np.where(y == 1, "benign", "malignant")
+    fit = br.LogisticRegression(br.Laplace(0.5)).fit(X, labels, method="map")
+    fit.save(tmp_path / "clf.zip")
+    back = br.load(tmp_path / "clf.zip")
+    np.testing.assert_array_equal(back.coef_, fit.coef_)
+    np.testing.assert_array_equal(back.predict_proba(X), fit.predict_proba(X))
+    assert list(back.classes_) == ["benign", "malignant"]
+    assert back.idata_ is None and back.map_.intercept == fit.map_.intercept
+
+
+def test_foreign_and_corrupted_files(tmp_path):
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as archive:
+        archive.writestr("hello.txt", "not a model")
+    with pytest.raises(ValueError, match="bayesreg save"):
+        br.load(tmp_path / "other.zip")
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(ValueError, match="cannot read .* as a bayesreg save"):
+        br.load(tmp_path / "broken.zip")
+    with pytest.raises(FileNotFoundError):
+        br.load(tmp_path / "missing.zip")
+
+
+def test_unfitted_estimator_cannot_be_saved(tmp_path):
+    with pytest.raises(ValueError, match="fitted"):
+        br.LinearRegression().save(tmp_path / "x.zip")
