@@ -123,6 +123,8 @@ def _from_elasticnet(alpha: float, ratio: float, n: float, sigma: float) -> Prio
 def prior_from_sklearn(estimator, *, n_samples=None, sigma=None) -> Prior:
     """The prior whose MAP equals a scikit-learn penalized estimator's solution.
 
+    See the module docstring for the derivations.
+
     Parameters
     ----------
     estimator : Ridge, Lasso, ElasticNet or LogisticRegression (instance, fitted or not)
@@ -130,8 +132,6 @@ def prior_from_sklearn(estimator, *, n_samples=None, sigma=None) -> Prior:
         Rows of the training data; needed for Lasso and ElasticNet (their ``1/(2n)``).
     sigma : float, optional
         Noise standard deviation; needed for the linear models.
-
-    See the module docstring for the derivations.
     """
     name = _sklearn_name(estimator)
     params = estimator.get_params()

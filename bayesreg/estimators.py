@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation as v
 from . import results
-from .model import ModelSpec, bernoulli_data, gaussian_data
+from .model import linear_inputs, logistic_inputs
 from .priors import Normal, Prior
 from .solvers import NoMAPError, fit_linear_map, fit_logistic_map
 
@@ -40,6 +40,9 @@ class _BayesianRegression(BaseEstimator):
             **sampler_kwargs):
         """Fit the MAP (``method="map"``) or sample the posterior with NUTS (``method="nuts"``).
 
+        Convergence checks run after NUTS and warn (:class:`~bayesreg.sampling.SamplingWarning`)
+        with advice on divergences, tree-depth saturation, R-hat > 1.01 and bulk ESS < 400.
+
         Parameters
         ----------
         X : array-like or DataFrame, shape (n_samples, n_features)
@@ -54,9 +57,6 @@ class _BayesianRegression(BaseEstimator):
         log_likelihood : bool or None
             Store pointwise log-likelihoods (for ArviZ LOO). ``None``: only when they take at most
             200 MiB (4000 draws x 6500 rows); at n = 10^6 they would take 32 GB.
-
-        Convergence checks run after NUTS and warn (:class:`~bayesreg.sampling.SamplingWarning`)
-        with advice on divergences, tree-depth saturation, R-hat > 1.01 and bulk ESS < 400.
 
         Returns
         -------
@@ -231,9 +231,7 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         return v.check_sigma(self.sigma)
 
     def _model_inputs(self, X, y, prior):
-        sigma = self._known_sigma()
-        spec = ModelSpec(self._family, prior, X.shape[1], self.fit_intercept, sigma is not None)
-        return spec, gaussian_data(X, y, self.fit_intercept, sigma)
+        return linear_inputs(X, y, prior, sigma=self._known_sigma(), fit_intercept=self.fit_intercept)
 
     def _point_attributes(self, estimate):
         return {**super()._point_attributes(estimate), "sigma_": estimate.sigma}
@@ -307,7 +305,7 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
     _family = "bernoulli"
 
     def _model_inputs(self, X, y01, prior):
-        return ModelSpec(self._family, prior, X.shape[1], self.fit_intercept), bernoulli_data(X, y01)
+        return logistic_inputs(X, y01, prior, fit_intercept=self.fit_intercept)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

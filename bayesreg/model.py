@@ -37,15 +37,39 @@ from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHo
 class ModelSpec:
     """Everything that fixes the model's *graph*: equal specs share one compiled sampler.
 
-    Data (sufficient statistics, ``X``, ``y``, ``n``, a known sigma) are ``pm.Data`` and are
-    swapped in without recompiling.
+    Data (sufficient statistics, ``X``, ``y``, ``n``, a known sigma) and the prior's
+    hyperparameters (:func:`prior_data`) are ``pm.Data`` and are swapped in without
+    recompiling, so a path over prior scales compiles once.
     """
 
     family: str  # "gaussian" or "bernoulli"
-    prior: Prior
+    prior_type: type
     n_features: int
     fit_intercept: bool
     sigma_known: bool = False
+    global_scale_given: bool = True  # Horseshoe(scale=None) scales tau by the noise instead
+
+    @classmethod
+    def of(cls, family: str, prior: Prior, n_features: int, fit_intercept: bool, sigma_known: bool = False):
+        given = not (isinstance(prior, Horseshoe) and prior.scale is None)
+        return cls(family, type(prior), n_features, fit_intercept, sigma_known, given)
+
+
+def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
+    """The prior's hyperparameters as model data, named ``prior_*``."""
+    if isinstance(prior, (Normal, Laplace)):
+        values = {"scale": prior.scale}
+    elif isinstance(prior, ElasticNet):
+        values = {"l1": prior.l1, "l2": prior.l2, "log_normalizer": prior.log_normalizer()}
+    elif isinstance(prior, Horseshoe):
+        values = {} if prior.scale is None else {"scale": prior.scale}
+    elif isinstance(prior, RegularizedHorseshoe):
+        prior.check_dimension(n_features)
+        values = {"expected_nonzero": prior.expected_nonzero, "slab_scale": prior.slab_scale,
+                  "slab_df": prior.slab_df}
+    else:
+        raise TypeError(f"no PyMC translation for prior {type(prior).__name__}")
+    return {f"prior_{name}": np.array(float(value)) for name, value in values.items()}
 
 
 def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
@@ -84,17 +108,18 @@ def bernoulli_data(X, y01) -> dict[str, np.ndarray]:
 
 
 def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> pm.Model:
+    make_coef = coefficient_prior.dispatch(spec.prior_type)
     with pm.Model(coords={"feature": list(feature_names)}) as model:
         shared = {name: pm.Data(name, value) for name, value in data.items()}
         intercept = pm.Flat("intercept") if spec.fit_intercept else 0.0
         if spec.family == "gaussian":
             sigma = shared["sigma_known"] if spec.sigma_known else pm.HalfStudentT(
                 "sigma", nu=SIGMA_PRIOR_NU, sigma=shared["sigma_prior_scale"])
-            coef = coefficient_prior(spec.prior, noise_scale=sigma, n=shared["n"], p=spec.n_features)
+            coef = make_coef(shared, noise_scale=sigma, n=shared["n"], p=spec.n_features)
             loglik = _gaussian_log_likelihood(shared, coef, intercept, sigma)
         else:
-            coef = coefficient_prior(spec.prior, noise_scale=shared["pseudo_sigma"], n=shared["n"],
-                                     p=spec.n_features, logistic=True)
+            coef = make_coef(shared, noise_scale=shared["pseudo_sigma"], n=shared["n"], p=spec.n_features,
+                             logistic=True)
             eta = intercept + pt.dot(shared["X"], coef)
             loglik = pt.sum(shared["y"] * eta - pt.softplus(eta))
         pm.Potential("log_likelihood", loglik)
@@ -108,43 +133,54 @@ def _gaussian_log_likelihood(d, coef, intercept, sigma):
     return -d["n"] * pt.log(sigma) - d["n"] / 2 * math.log(2 * math.pi) - rss / (2 * sigma**2)
 
 
+def linear_inputs(X, y, prior: Prior, *, sigma, fit_intercept) -> tuple[ModelSpec, dict]:
+    spec = ModelSpec.of("gaussian", prior, X.shape[1], fit_intercept, sigma is not None)
+    return spec, {**gaussian_data(X, y, fit_intercept, sigma), **prior_data(prior, X.shape[1])}
+
+
+def logistic_inputs(X, y01, prior: Prior, *, fit_intercept) -> tuple[ModelSpec, dict]:
+    spec = ModelSpec.of("bernoulli", prior, X.shape[1], fit_intercept)
+    return spec, {**bernoulli_data(X, y01), **prior_data(prior, X.shape[1])}
+
+
 def build_linear_model(X, y, prior: Prior, *, sigma, fit_intercept, feature_names) -> pm.Model:
-    spec = ModelSpec("gaussian", prior, X.shape[1], fit_intercept, sigma is not None)
-    return build_model(spec, gaussian_data(X, y, fit_intercept, sigma), feature_names)
+    return build_model(*linear_inputs(X, y, prior, sigma=sigma, fit_intercept=fit_intercept), feature_names)
 
 
 def build_logistic_model(X, y01, prior: Prior, *, fit_intercept, feature_names) -> pm.Model:
-    spec = ModelSpec("bernoulli", prior, X.shape[1], fit_intercept)
-    return build_model(spec, bernoulli_data(X, y01), feature_names)
+    return build_model(*logistic_inputs(X, y01, prior, fit_intercept=fit_intercept), feature_names)
 
 
 @functools.singledispatch
-def coefficient_prior(prior: Prior, *, noise_scale, n, p, logistic=False):
-    """Create the ``coef`` variable (dim ``feature``) for ``prior`` in the current model."""
-    raise TypeError(f"no PyMC translation for prior {type(prior).__name__}")
+def coefficient_prior(prior: Prior, d, *, noise_scale, n, p, logistic=False):
+    """Create ``coef`` (dim ``feature``) in the current model; hyperparameters come from ``d``.
+
+    Dispatched on the prior's type only: its values are the ``prior_*`` data in ``d``.
+    """
+    raise TypeError(f"no PyMC translation for prior {prior!r}")
 
 
-@coefficient_prior.register
-def _(prior: Normal, **_):
-    return pm.Normal("coef", 0.0, prior.scale, dims="feature")
+@coefficient_prior.register(Normal)
+def _(d, **_):
+    return pm.Normal("coef", 0.0, d["prior_scale"], dims="feature")
 
 
-@coefficient_prior.register
-def _(prior: Laplace, **_):
-    return pm.Laplace("coef", 0.0, prior.scale, dims="feature")
+@coefficient_prior.register(Laplace)
+def _(d, **_):
+    return pm.Laplace("coef", 0.0, d["prior_scale"], dims="feature")
 
 
-@coefficient_prior.register
-def _(prior: ElasticNet, *, p, **_):
+@coefficient_prior.register(ElasticNet)
+def _(d, *, p, **_):
     coef = pm.Flat("coef", dims="feature")
-    kernel = prior.l1 * pt.sum(pt.abs(coef)) + prior.l2 / 2 * pt.sum(coef**2)
-    pm.Potential("coef_prior", -kernel - p * prior.log_normalizer())
+    kernel = d["prior_l1"] * pt.sum(pt.abs(coef)) + d["prior_l2"] / 2 * pt.sum(coef**2)
+    pm.Potential("coef_prior", -kernel - p * d["prior_log_normalizer"])
     return coef
 
 
-@coefficient_prior.register
-def _(prior: Horseshoe, *, noise_scale, logistic=False, **_):
-    global_prior_scale = prior.scale if prior.scale is not None else (1.0 if logistic else noise_scale)
+@coefficient_prior.register(Horseshoe)
+def _(d, *, noise_scale, logistic=False, **_):
+    global_prior_scale = d["prior_scale"] if "prior_scale" in d else (1.0 if logistic else noise_scale)
     coef_raw = pm.Normal("coef_raw", 0.0, 1.0, dims="feature")
     local_scale = pm.HalfCauchy("local_scale", 1.0, dims="feature")
     global_scale = pm.HalfCauchy("global_scale_raw", 1.0) * global_prior_scale
@@ -152,12 +188,11 @@ def _(prior: Horseshoe, *, noise_scale, logistic=False, **_):
     return pm.Deterministic("coef", coef_raw * local_scale * global_scale, dims="feature")
 
 
-@coefficient_prior.register
-def _(prior: RegularizedHorseshoe, *, noise_scale, n, p, **_):
-    prior.check_dimension(p)
-    p0 = prior.expected_nonzero
+@coefficient_prior.register(RegularizedHorseshoe)
+def _(d, *, noise_scale, n, p, **_):
+    p0 = d["prior_expected_nonzero"]
     tau0 = p0 / (p - p0) * noise_scale / pt.sqrt(n)
-    nu, s = prior.slab_df, prior.slab_scale
+    nu, s = d["prior_slab_df"], d["prior_slab_scale"]
     coef_raw = pm.Normal("coef_raw", 0.0, 1.0, dims="feature")
     local_scale = pm.HalfCauchy("local_scale", 1.0, dims="feature")
     global_scale = pm.Deterministic("global_scale", pm.HalfCauchy("global_scale_raw", 1.0) * tau0)

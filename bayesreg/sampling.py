@@ -48,7 +48,7 @@ def default_settings(spec: ModelSpec) -> dict:
     and the diagonal one gave 185 / 16 / 1 divergences of 4000 at target_accept .9 / .95 / .99.
     Everything else: the low-rank mass matrix, for correlated coefficients.
     """
-    if isinstance(spec.prior, (Horseshoe, RegularizedHorseshoe)):
+    if issubclass(spec.prior_type, (Horseshoe, RegularizedHorseshoe)):
         return {"adaptation": "diag", "target_accept": 0.99}
     return {"adaptation": "low_rank"}
 

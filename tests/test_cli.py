@@ -1,0 +1,52 @@
+"""The command line: fit a CSV, one-line errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayesreg as br
+from bayesreg.cli import main
+
+
+@pytest.fixture
+def csv(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    frame["y"] = 1 + 2 * frame["a"] - frame["c"] + rng.normal(size=60)
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def test_fit_map_writes_the_penalized_solution(csv, tmp_path, capsys):
+    path, frame = csv
+    out = tmp_path / "out"
+    assert main(["fit", str(path), "--target", "y", "--prior", "lasso", "--scale", "0.5", "--sigma", "1",
+                 "--method", "map", "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv", index_col=0)
+    ref = br.LinearRegression(br.Laplace(0.5), sigma=1.0).fit(frame[["a", "b", "c"]], frame["y"], method="map")
+    np.testing.assert_allclose(summary.loc[["a", "b", "c"], "map"], ref.coef_, rtol=1e-12)
+    assert "Wrote to" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_fit_nuts_writes_summary_plots_and_posterior(csv, tmp_path):
+    path, _ = csv
+    out = tmp_path / "out"
+    assert main(["fit", str(path), "--target", "y", "--draws", "300", "--seed", "1", "--out", str(out)]) == 0
+    assert {"summary.csv", "posterior.zarr", "fit_coefficients.png", "fit_posterior_predictive.png"} <= {
+        p.name for p in out.iterdir()}
+    assert list(pd.read_csv(out / "summary.csv", index_col=0).index[:3]) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["fit", "missing.csv", "--target", "y"], "no such file: missing.csv"),
+    (["fit", "{csv}", "--target", "nope"], "column 'nope' is not in data.csv"),
+    (["fit", "{csv}", "--target", "y", "--family", "logistic", "--method", "map"], "Unknown label type"),
+])
+def test_errors_are_one_line(csv, capsys, argv, message):
+    path, _ = csv
+    argv = [a.replace("{csv}", str(path)) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bayesreg: error:") and message in err and "\n" not in err
