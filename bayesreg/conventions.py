@@ -30,11 +30,16 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
+
 from .priors import ElasticNet, Laplace, Normal, Prior, _positive
 
 __all__ = ["Penalty", "prior_from_penalty", "prior_from_sklearn", "penalty_from_prior"]
 
 SKLEARN_ESTIMATORS = ("Ridge", "Lasso", "ElasticNet", "LogisticRegression")
+# fitted cross-validated variants convert through the penalty they selected
+_CV_ESTIMATORS = {"RidgeCV": "Ridge", "LassoCV": "Lasso", "ElasticNetCV": "ElasticNet",
+                  "LogisticRegressionCV": "LogisticRegression"}
 
 
 class Penalty(NamedTuple):
@@ -127,14 +132,16 @@ def prior_from_sklearn(estimator, *, n_samples=None, sigma=None) -> Prior:
 
     Parameters
     ----------
-    estimator : Ridge, Lasso, ElasticNet or LogisticRegression (instance, fitted or not)
+    estimator : Ridge, Lasso, ElasticNet or LogisticRegression (instance, fitted or not),
+        or a *fitted* RidgeCV, LassoCV, ElasticNetCV or binary LogisticRegressionCV, whose
+        selected ``alpha_`` (``C_``) and ``l1_ratio_`` are used
     n_samples : int, optional
         Rows of the training data; needed for Lasso and ElasticNet (their ``1/(2n)``).
     sigma : float, optional
         Noise standard deviation; needed for the linear models.
     """
     name = _sklearn_name(estimator)
-    params = estimator.get_params()
+    params = _selected_params(estimator) if type(estimator).__name__ in _CV_ESTIMATORS else estimator.get_params()
     if name == "LogisticRegression":
         return _from_logistic(params)
     alpha = params["alpha"]
@@ -149,10 +156,30 @@ def prior_from_sklearn(estimator, *, n_samples=None, sigma=None) -> Prior:
     return _from_elasticnet(alpha, ratio, n, sigma)
 
 
+def _selected_params(estimator) -> dict:
+    """The penalty a fitted ``*CV`` estimator chose, as the plain estimator's parameters."""
+    chosen = "C_" if hasattr(type(estimator), "Cs") or "Cs" in estimator.get_params() else "alpha_"
+    if not hasattr(estimator, chosen):
+        raise ValueError(f"{type(estimator).__name__} must be fitted first: its penalty is chosen by fitting")
+    params = dict(estimator.get_params())
+    if chosen == "C_":
+        params["C"] = float(np.ravel(estimator.C_)[0])
+        params["l1_ratio"] = float(np.ravel(getattr(estimator, "l1_ratio_", [0.0]))[0] or 0.0)
+    else:
+        params["alpha"] = float(estimator.alpha_)
+        if hasattr(estimator, "l1_ratio_"):
+            params["l1_ratio"] = float(estimator.l1_ratio_)
+    return params
+
+
 def _sklearn_name(estimator) -> str:
     for klass in type(estimator).__mro__:
-        if klass.__name__ in SKLEARN_ESTIMATORS and klass.__module__.startswith("sklearn."):
+        if not klass.__module__.startswith("sklearn."):
+            continue
+        if klass.__name__ in SKLEARN_ESTIMATORS:
             return klass.__name__
+        if klass.__name__ in _CV_ESTIMATORS:
+            return _CV_ESTIMATORS[klass.__name__]
     raise TypeError(
         f"cannot convert {type(estimator).__name__}: expected scikit-learn "
         f"{', '.join(SKLEARN_ESTIMATORS)}"

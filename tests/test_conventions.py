@@ -107,3 +107,16 @@ def test_unconvertible_inputs():
         br.prior_from_penalty("l3", 1.0)
     with pytest.raises(ValueError, match="Lasso cannot"):
         br.penalty_from_prior(br.Normal(1.0), "Lasso", sigma=1.0, n_samples=10)
+
+
+def test_fitted_cross_validated_estimators_convert_through_their_choice(diabetes):
+    from sklearn.linear_model import LassoCV, RidgeCV
+
+    X, y = diabetes
+    ridge = RidgeCV(alphas=[0.1, 1.0, 10.0]).fit(X, y)
+    assert br.prior_from_sklearn(ridge, sigma=2.0) == br.prior_from_sklearn(Ridge(alpha=ridge.alpha_), sigma=2.0)
+    lasso = LassoCV(cv=3).fit(X, y)
+    assert br.prior_from_sklearn(lasso, n_samples=len(y), sigma=2.0) == br.prior_from_sklearn(
+        Lasso(alpha=lasso.alpha_), n_samples=len(y), sigma=2.0)
+    with pytest.raises(ValueError, match="fitted first"):
+        br.prior_from_sklearn(RidgeCV(), sigma=1.0)
