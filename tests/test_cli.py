@@ -50,3 +50,12 @@ def test_errors_are_one_line(csv, capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("bayesreg: error:") and message in err and "\n" not in err
+
+
+@pytest.mark.slow
+def test_demo_runs_and_writes_its_plots(tmp_path, capsys):
+    """What `make demo` runs: the table, the plots, and the closing line."""
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "penalized" in printed and "mean ± sd" in printed and "Wrote 7 plots" in printed
+    assert len(list(tmp_path.glob("*.png"))) == 7
