@@ -53,7 +53,9 @@ def _as_1d(y, n_rows: int) -> np.ndarray:
     if isinstance(y, pd.Series):
         if y.isna().any():
             raise ValueError("y contains missing values (NaN/NA)")
-        y = y.to_numpy(dtype=float if pd.api.types.is_numeric_dtype(y.dtype) else object)
+        # keep the labels' type (int 0/1 stays int, as scikit-learn's classes_); nullable Int64,
+        # Float64 and boolean become their numpy dtypes
+        y = y.to_numpy(dtype=getattr(y.dtype, "numpy_dtype", None))
     y = np.asarray(y)
     if y.ndim == 0 or (y.ndim == 2 and y.shape[1] != 1) or y.ndim > 2:
         raise ValueError(f"y must be 1-d, got shape {y.shape}")

@@ -21,6 +21,7 @@ prior                     ``-log p(w_j)`` (up to a constant)      penalty
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,12 @@ class Prior:
 
     def no_map_reason(self) -> str:
         return ""
+
+    def __str__(self) -> str:
+        """For people: ``Laplace(scale=11.31)``, parameters to 4 significant digits (``repr`` is exact)."""
+        values = (f"{f.name}={getattr(self, f.name):.4g}" if isinstance(getattr(self, f.name), float)
+                  else f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))
+        return f"{type(self).__name__}({', '.join(values)})"
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ def sample_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, 
     for name, group in idata.children.items():  # the compiled model carries its first fit's names
         if "feature" in group.dims:
             idata[name] = group.to_dataset().assign_coords(feature=list(feature_names))
-    idata.attrs.update(sampler="nutpie", adaptation=sampler_kwargs["adaptation"],
+    idata.attrs.update(sampler="nutpie", prior=spec.prior_type.__name__, adaptation=sampler_kwargs["adaptation"],
                        target_accept=sampler_kwargs.get("target_accept", 0.8),
                        compile_seconds=compile_seconds, sampling_seconds=time.perf_counter() - started)
     _check_finite(idata)
@@ -99,8 +99,7 @@ def convergence_problems(idata, var_names) -> list[str]:
         total = stats["diverging"].size
         problems.append(
             f"{n_div} of {total} transitions diverged: the posterior has regions NUTS cannot follow, so "
-            "estimates may be biased. Raise target_accept (fit(..., target_accept=0.95, or 0.999 if it is "
-            "already 0.99)); for horseshoe priors prefer RegularizedHorseshoe with a sensible expected_nonzero.")
+            f"estimates may be biased. {_divergence_advice(idata.attrs)}")
     depth = _treedepth_saturation(stats)
     if depth:
         problems.append(
@@ -110,7 +109,7 @@ def convergence_problems(idata, var_names) -> list[str]:
     worst_rhat = float(summary["r_hat"].max())
     if worst_rhat > RHAT_MAX:
         problems.append(
-            f"R-hat is {worst_rhat:.3f} (> {RHAT_MAX}) for {summary['r_hat'].idxmax()}: chains disagree. "
+            f"R-hat is {worst_rhat:.4f} (> {RHAT_MAX}) for {summary['r_hat'].idxmax()}: chains disagree. "
             "Run more tune and draws, and check for multimodality.")
     worst_ess = float(summary["ess_bulk"].min())
     if worst_ess < ESS_MIN:
@@ -118,6 +117,15 @@ def convergence_problems(idata, var_names) -> list[str]:
             f"bulk ESS is {worst_ess:.0f} (< {ESS_MIN}) for {summary['ess_bulk'].idxmin()}: too few "
             "effective draws for reliable intervals. Increase draws (and chains).")
     return problems
+
+
+def _divergence_advice(attrs) -> str:
+    used = attrs.get("target_accept", 0.8)
+    higher = 0.95 if used < 0.95 else 0.99 if used < 0.99 else 0.999
+    advice = f"Raise target_accept (it was {used}; fit(..., target_accept={higher}))"
+    if attrs.get("prior") == "Horseshoe":
+        advice += ", or use RegularizedHorseshoe with a sensible expected_nonzero"
+    return advice + "."
 
 
 def _treedepth_saturation(stats) -> float:

@@ -3,12 +3,16 @@
 * mkdocs-jupyter mounts ``notebooks/`` (its ``notebook_dirs`` option); these hooks list the
   notebooks that exist at build time under the "Notebooks" nav entry and on ``notebooks.md``,
   so the site builds in strict mode with none, one or many notebooks.
+* A notebook page shows the executed copy that ``make test`` leaves in ``build/notebooks/``
+  (outputs and plots included) when that copy was made from the notebook as it is now; else the
+  stored notebook, which has no outputs, with a note saying how to get them.
 * ``api.md`` documents modules that may not exist yet (``<!-- module: bayesreg.plots -->``)
   only once their file exists.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -18,6 +22,10 @@ from mkdocs.plugins import event_priority
 NOTEBOOK_MOUNT = "notebooks"  # the key of mkdocs-jupyter's notebook_dirs in mkdocs.yml
 NOTEBOOKS_PAGE = "notebooks.md"
 MARKER = "<!-- notebook-list -->"
+EXECUTED_DIR = Path("build", "notebooks")  # written by tests/notebook_runs.py
+NOT_EXECUTED = ('<div class="admonition note"><p class="admonition-title">Shown without outputs</p>'
+                "<p>This page renders the notebook as stored, without outputs. <code>make test</code> "
+                "executes every notebook and the documentation then shows the results.</p></div>")
 OPTIONAL_MODULE = re.compile(r"^<!-- module: (bayesreg(?:\.\w+)+) -->$", re.MULTILINE)
 
 
@@ -46,10 +54,35 @@ def _title(path: str) -> str:
 
 @event_priority(-100)  # after mkdocs-jupyter has mounted and wrapped the notebooks
 def on_files(files, config):
-    notebooks = [f.src_uri for f in _notebooks(files)]
+    found = _notebooks(files)
+    root = Path(config.config_file_path).parent
+    for file in found:
+        executed = _fresh_executed_copy(Path(file.abs_src_path), root / EXECUTED_DIR)
+        file.abs_src_path = str(executed or file.abs_src_path)
+        file.bayesreg_executed = executed is not None
+    notebooks = [f.src_uri for f in found]
     if config.nav and notebooks:
         config.nav = [_expand(item, notebooks) for item in config.nav]
     return files
+
+
+def _fresh_executed_copy(source: Path, executed_dir: Path) -> Path | None:
+    """The executed copy of ``source`` if it was made from ``source`` as it is now."""
+    copy = executed_dir / source.name
+    if source.parent == executed_dir or not copy.is_file():
+        return None
+    try:
+        stamp = json.loads(copy.read_text(encoding="utf-8"))["metadata"]["bayesreg"]
+    except (OSError, ValueError, KeyError):
+        return None
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    return copy if stamp.get("source_sha256") == digest else None
+
+
+def on_page_content(html, page, config, files):
+    if getattr(page.file, "bayesreg_executed", True):
+        return html
+    return NOT_EXECUTED + html
 
 
 def _expand(item, notebooks):

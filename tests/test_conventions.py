@@ -120,3 +120,13 @@ def test_fitted_cross_validated_estimators_convert_through_their_choice(diabetes
         Lasso(alpha=lasso.alpha_), n_samples=len(y), sigma=2.0)
     with pytest.raises(ValueError, match="fitted first"):
         br.prior_from_sklearn(RidgeCV(), sigma=1.0)
+
+
+@pytest.mark.parametrize("prior,text", [
+    (br.Laplace(11.312217194570136), "Laplace(scale=11.31)"),
+    (br.RegularizedHorseshoe(3, slab_scale=1618.953), "RegularizedHorseshoe(expected_nonzero=3, slab_scale=1619, slab_df=4)"),
+    (br.Horseshoe(), "Horseshoe(scale=None)"),
+])
+def test_priors_print_short_and_repr_exact(prior, text):
+    assert str(prior) == text
+    assert eval(repr(prior), {**vars(br)}) == prior  # repr round-trips to the same prior

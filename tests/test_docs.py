@@ -1,7 +1,9 @@
 """The documentation site builds without a warning (`mkdocs build --strict`).
 
-The docs render notebooks/*.ipynb when there are any (mkdocs-jupyter, not executed), so the
-build is also checked on a copy of the docs with zero and with two synthetic notebooks.
+The real site is built into ``site/`` (open ``site/index.html``) after every notebook has been
+executed in this test run, so its notebook pages show their outputs and plots. The docs render
+notebooks/*.ipynb when there are any, so the build is also checked on a copy of the docs with
+zero and with two synthetic notebooks (stored notebooks, no executed copies).
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from notebook_runs import NOTEBOOK_DIR, executed_notebook
+
 ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "site"
 
 pytest.importorskip("mkdocs", reason="the docs tools are in the dev extras: pip install -e '.[dev]'")
 
@@ -30,14 +36,25 @@ def build(project: Path, site: Path) -> subprocess.CompletedProcess:
     return result
 
 
-def test_docs_build_strict(tmp_path):
-    site = tmp_path / "site"
+@pytest.mark.slow
+def test_docs_build_strict_with_executed_notebooks():
+    notebooks = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+    executed = [executed_notebook(path) for path in notebooks]  # in this test run, by any worker
+    site = SITE
+    shutil.rmtree(site, ignore_errors=True)
     build(ROOT, site)
-    for page in ("index.html", "concepts/index.html", "conventions/index.html",
-                 "misconceptions/index.html", "sampling/index.html", "notebooks/index.html",
-                 "api/index.html"):
+    for page in ("index.html", "concepts.html", "conventions.html", "misconceptions.html",
+                 "sampling.html", "notebooks.html", "api.html"):
         assert (site / page).is_file(), page
-    api = (site / "api" / "index.html").read_text(encoding="utf-8")
+    for path, copy in zip(notebooks, executed):
+        page = (site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+        n_plots = sum("image/png" in output.get("data", {})
+                      for cell in nbformat.read(copy, as_version=4).cells for output in cell.get("outputs", []))
+        assert page.count("data:image/png;base64,") >= n_plots > 0, path.name
+        assert "Shown without outputs" not in page
+        downloaded = nbformat.read(site / "notebooks" / path.name, as_version=4)
+        assert any(cell.get("outputs") for cell in downloaded.cells)  # the download has the outputs too
+    api = (site / "api.html").read_text(encoding="utf-8")
     for anchor in ("bayesreg.LinearRegression", "bayesreg.LinearRegression.fit", "bayesreg.LogisticRegression",
                    "bayesreg.RegularizedHorseshoe", "bayesreg.prior_from_sklearn", "bayesreg.penalty_from_prior",
                    "bayesreg.load", "bayesreg.sampling.SamplingWarning", "bayesreg.calibration.sbc_ranks"):
@@ -75,16 +92,16 @@ def test_docs_build_with_and_without_notebooks(tmp_path, n_notebooks):
 
     site = tmp_path / "site"
     build(project, site)
-    listing = (site / "notebooks" / "index.html").read_text(encoding="utf-8")
+    listing = (site / "notebooks.html").read_text(encoding="utf-8")
     home = (site / "index.html").read_text(encoding="utf-8")
     assert not (site / "notebooks" / "README.md").exists()
     assert not (site / "notebooks" / "data").exists()
     if not titles:
         assert "No notebook has been added yet" in listing
     for i, title in enumerate(titles, start=1):
-        assert (site / "notebooks" / f"0{i}-example" / "index.html").is_file()
-        page = (site / "notebooks" / f"0{i}-example" / "index.html").read_text(encoding="utf-8")
-        assert (site / "notebooks" / f"0{i}-example" / f"0{i}-example.ipynb").is_file()
+        page = (site / "notebooks" / f"0{i}-example.html").read_text(encoding="utf-8")
+        assert (site / "notebooks" / f"0{i}-example.ipynb").is_file()
         assert f'href="0{i}-example.ipynb" download' in page  # the download button
-        assert f'href="0{i}-example/"' in listing and title in listing
-        assert f"notebooks/0{i}-example/" in home  # in the navigation
+        assert "Shown without outputs" in page  # no executed copy in this project
+        assert f'href="notebooks/0{i}-example.html"' in listing and title in listing
+        assert f"notebooks/0{i}-example.html" in home  # in the navigation

@@ -186,3 +186,16 @@ def test_predictive_sd_and_interval(conjugate_problem):
     assert abs(coverage - 0.9) <= 4 * np.sqrt(0.9 * 0.1 / len(y))
     with pytest.raises(ValueError, match="needs a posterior"):
         br.LinearRegression(br.Normal(1.0), sigma=1.0).fit(X, y, method="map").predict(X, return_std=True)
+
+
+@pytest.mark.parametrize("attrs,expected", [
+    ({"target_accept": 0.8, "prior": "Normal"}, "Raise target_accept (it was 0.8; fit(..., target_accept=0.95))."),
+    ({"target_accept": 0.99, "prior": "RegularizedHorseshoe"}, "(it was 0.99; fit(..., target_accept=0.999))."),
+    ({"target_accept": 0.99, "prior": "Horseshoe"}, "or use RegularizedHorseshoe with a sensible expected_nonzero."),
+])
+def test_divergence_advice_fits_what_was_run(attrs, expected):
+    from bayesreg.sampling import _divergence_advice
+
+    advice = _divergence_advice(attrs)
+    assert advice.endswith(expected)
+    assert ("RegularizedHorseshoe" in advice) == (attrs["prior"] == "Horseshoe")

@@ -9,10 +9,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
+from scipy import integrate, stats  # noqa: E402
 
 import bayesreg as br  # noqa: E402
 from bayesreg import plots  # noqa: E402
 from bayesreg.sampling import SamplingWarning  # noqa: E402
+
+SAMPLER = dict(draws=300, tune=300, chains=2, random_seed=1, progressbar=False)
 
 
 @pytest.fixture(scope="module")
@@ -22,29 +27,151 @@ def fitted():
     y = 1 + X @ [2.0, 0.0, -1.0] + rng.normal(size=80)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
-        est = br.LinearRegression(br.Laplace(1.0)).fit(X, y, draws=300, tune=300, chains=2, random_seed=1,
-                                                       progressbar=False)
+        est = br.LinearRegression(br.Laplace(1.0)).fit(X, y, **SAMPLER)
     yield X, y, est
     plt.close("all")
 
 
-def test_coefficient_plot_marks_the_map(fitted):
+def _map_markers(ax):
+    crimson = to_rgba("crimson")
+    found = [c for c in ax.collections if isinstance(c, PathCollection)
+             and len(c.get_edgecolors()) and np.allclose(c.get_edgecolors()[0], crimson)]
+    return np.array([c.get_offsets()[0] for c in found])  # one marker per coefficient (x, y)
+
+
+def _mean_markers(ax):
+    means = [c for c in ax.collections if isinstance(c, PathCollection)
+             and len(c.get_facecolors()) and np.allclose(c.get_facecolors()[0], to_rgba("white"))]
+    return np.array([c.get_offsets()[0] for c in means])
+
+
+def test_forest_plot_shows_the_summary_intervals_and_marks_the_map(fitted):
     X, y, est = fitted
-    fig = plots.coefficients(est)
-    ax = fig.axes[0]
-    map_line = next(line for line in ax.lines if line.get_label().startswith("MAP"))
-    np.testing.assert_allclose(map_line.get_xdata(), est.map_.coef)
+    fig = plots.coefficients(est, ci_prob=0.9)
+    assert isinstance(fig, matplotlib.figure.Figure)
+    ax = next(a for a in fig.axes if a.get_xlabel() == "coefficient")
+    marks = _map_markers(ax)
+    np.testing.assert_allclose(np.sort(marks[:, 0]), np.sort(est.map_.coef))
+    means = _mean_markers(ax)
+    table = est.summary(ci_prob=0.9).loc[est.feature_names_]
+    np.testing.assert_allclose(np.sort(means[:, 0]), np.sort(table["mean"]), rtol=1e-10)
+    # each MAP sits on its own coefficient's row, the row of that coefficient's posterior mean
+    row_of_mean = dict(zip(np.round(means[:, 0], 10), means[:, 1]))
+    for name, coef_map, mean in zip(est.feature_names_, est.map_.coef, table["mean"]):
+        assert marks[np.isclose(marks[:, 0], coef_map)][0, 1] == row_of_mean[round(mean, 10)], name
+    # the thin lines are the summary's 90% equal-tailed intervals
+    segments = {tuple(np.round(line.get_xdata(), 8)) for line in ax.lines if len(line.get_xdata()) == 2}
+    for low, high in table[["eti90_lb", "eti90_ub"]].to_numpy():
+        assert (round(low, 8), round(high, 8)) in segments
 
 
-def test_prior_posterior_and_predictive_render(fitted, tmp_path):
+def test_forest_plot_compares_fits_and_skips_the_missing_map(fitted):
+    X, y, est = fitted
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        horseshoe = br.LinearRegression(br.Horseshoe()).fit(X, y, **SAMPLER)
+    fig = plots.coefficients({"lasso": est, "horseshoe": horseshoe})
+    ax = next(a for a in fig.axes if a.get_xlabel() == "coefficient")
+    marks = _map_markers(ax)
+    drawn = marks[np.isfinite(marks[:, 0])]
+    np.testing.assert_allclose(np.sort(drawn[:, 0]), np.sort(est.map_.coef))  # the horseshoe has no MAP
+    assert len(_mean_markers(ax)) == 2 * X.shape[1]
+    labels = [text.get_text() for legend in fig.legends for text in legend.get_texts()]
+    assert {"lasso", "horseshoe", "MAP (penalized fit)"} <= set(labels)
+
+
+def test_prior_posterior_draws_the_exact_prior(fitted):
     X, y, est = fitted
     fig = plots.prior_posterior(est, ["x0", "x1"])
-    assert len(fig.axes) == 2
-    prior_line = next(line for line in fig.axes[0].lines if line.get_label() == "prior")
-    grid, density = prior_line.get_data()
-    # the plotted prior is the Laplace(1) density
-    np.testing.assert_allclose(density, 0.5 * np.exp(-np.abs(grid)), rtol=1e-12)
-    plots.posterior_predictive(est, X, y).savefig(tmp_path / "ppc.png")
+    axes = [ax for ax in fig.axes if ax.get_title() in ("x0", "x1")]
+    assert len(axes) == 2
+    for ax in axes:
+        prior_line = next(line for line in ax.lines if line.get_label() == "prior")
+        grid, density = prior_line.get_data()
+        np.testing.assert_allclose(density, 0.5 * np.exp(-np.abs(grid)), rtol=1e-12)  # Laplace(1)
+        assert grid.min() < 0 < grid.max()  # the prior's centre is in view
+    with pytest.raises(ValueError, match="unknown features"):
+        plots.prior_posterior(est, ["x0", "nope"])
+
+
+def _horseshoe_reference(w, tau, prior):
+    """``p(w | tau)`` by adaptive quadrature (scipy), the independent reference.
+
+    Integrated over ``u = log lambda`` (and ``v = log c^2``), where the integrands are smooth
+    bells: ``lambda p(lambda) = 1 / (pi cosh u)`` for the half-Cauchy.
+    """
+    def given_slab(c2):
+        def integrand(u):
+            lam = np.exp(u)
+            scale = lam if c2 is None else np.sqrt(c2 * lam**2 / (c2 + tau**2 * lam**2))
+            return stats.norm.pdf(w, 0.0, tau * scale) / (np.pi * np.cosh(u))
+        return integrate.quad(integrand, -40, 40, epsabs=0, epsrel=1e-9, limit=200)[0]
+    if isinstance(prior, br.Horseshoe):
+        return given_slab(None)
+    nu, s = prior.slab_df, prior.slab_scale
+    slab = stats.invgamma(nu / 2, scale=nu / 2)
+    return integrate.quad(lambda v: given_slab(s**2 * np.exp(v)) * slab.pdf(np.exp(v)) * np.exp(v), -30, 30,
+                          epsabs=0, epsrel=1e-7, limit=100)[0]
+
+
+@pytest.mark.parametrize("prior,w", [
+    (br.Horseshoe(), [-3.0, -0.5, 0.01, 0.05, 0.3, 1.0, 4.0, 10.0, 20.0]),
+    (br.RegularizedHorseshoe(3, slab_scale=2.0, slab_df=4.0), [-0.5, 0.01, 4.0, 20.0]),  # nested quad: slow
+], ids=["horseshoe", "regularized"])
+def test_horseshoe_marginal_density_matches_quadrature(prior, w):
+    """Our fixed-node quadrature against scipy's adaptive one: they agree to ~1e-8 (1e-6 asserted,
+    above the reference's own tolerance) from the spike near 0 out to ten slab scales."""
+    tau = 0.7
+    reference = np.array([_horseshoe_reference(value, tau, prior) for value in w])
+    np.testing.assert_allclose(plots.horseshoe_density(prior, tau, np.array(w)), reference, rtol=1e-6)
+
+
+def test_linear_posterior_predictive_check_leaves_the_fit_alone(fitted):
+    X, y, est = fitted
+    groups = set(est.idata_.children)
+    fig = plots.posterior_predictive(est, X, y, n_replicates=40)
+    ax = fig.axes[0]
+    assert "posterior predictive check" in ax.get_title()
+    assert len([line for line in ax.lines if len(line.get_xdata()) > 2]) >= 40  # replicated densities
+    assert set(est.idata_.children) == groups
+    with pytest.raises(ValueError, match="one value per row"):
+        plots.posterior_predictive(est, X, y[:-1])
+
+
+def test_map_fits_have_nothing_to_plot(fitted):
+    X, y, _ = fitted
+    est = br.LinearRegression(br.Normal(1.0)).fit(X, y, method="map")
+    for plot in (plots.coefficients, plots.prior_posterior):
+        with pytest.raises(ValueError, match="needs a posterior"):
+            plot(est)
+
+
+@pytest.fixture(scope="module")
+def classifier(breast_cancer):
+    X, y = breast_cancer
+    X = X[:, :4]
+    labels = np.where(y == 1, "benign", "malignant")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        clf = br.LogisticRegression(br.Normal(1.0)).fit(X, labels, **SAMPLER)
+    return X, labels, clf
+
+
+def test_logistic_calibration_is_arviz_pav_plot(classifier):
+    X, labels, clf = classifier
+    fig = plots.posterior_predictive(clf, X, labels)
+    ax = fig.axes[0]
+    assert ax.get_title() == "calibration"
+    assert "predicted probability of y = malignant" in ax.get_xlabel()
+    with pytest.raises(ValueError, match="not fitted on"):
+        plots.posterior_predictive(clf, X, np.where(labels == "benign", "benign", "other"))
+
+
+def test_predicted_probabilities_are_the_posterior_means(classifier):
+    X, labels, clf = classifier
+    fig = plots.predicted_probabilities(clf, X, labels)
+    mean_line = next(line for line in fig.axes[0].lines if line.get_label() == "posterior mean")
+    np.testing.assert_allclose(mean_line.get_ydata(), np.sort(clf.predict_proba(X)[:, 1]), rtol=1e-12)
 
 
 def test_shrinkage_left_panel_is_the_lasso_path(fitted):
@@ -55,13 +182,3 @@ def test_shrinkage_left_panel_is_the_lasso_path(fitted):
     for j, line in enumerate(left.lines[: X.shape[1]]):
         expected = [br.LinearRegression(br.Laplace(s), sigma=1.0).fit(X, y, method="map").coef_[j] for s in scales]
         np.testing.assert_allclose(line.get_ydata(), expected)
-
-
-def test_logistic_calibration_plot(breast_cancer):
-    X, y = breast_cancer
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SamplingWarning)
-        clf = br.LogisticRegression(br.Normal(1.0)).fit(X[:, :4], y, draws=200, tune=200, chains=2,
-                                                        random_seed=0, progressbar=False)
-    fig = plots.posterior_predictive(clf, X[:, :4], y)
-    assert [ax.get_title() for ax in fig.axes][1] == "calibration"

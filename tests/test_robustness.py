@@ -123,13 +123,18 @@ def test_input_dtypes_give_the_float64_answer(convert):
     lambda y: pd.Series(y > 0),
     lambda y: pd.Series(np.where(y > 0, "yes", "no")),
     lambda y: pd.Series(y > 0).astype("boolean"),
-], ids=["bool-series", "string-series", "nullable-boolean"])
+    lambda y: pd.Series((y > 0).astype(int)),
+    lambda y: pd.Series((y > 0).astype(int)).astype("Int64"),
+], ids=["bool-series", "string-series", "nullable-boolean", "int-series", "nullable-int"])
 def test_classifier_targets(target):
     X, y = wide(n=60, p=4)
     fit = br.LogisticRegression(br.Normal(1.0)).fit(X, target(y), method="map")
     ref = br.LogisticRegression(br.Normal(1.0)).fit(X, (y > 0).astype(int), method="map")
     np.testing.assert_allclose(fit.coef_, ref.coef_, rtol=1e-12)
-    assert len(fit.classes_) == 2
+    sklearn_classes = SkLogistic().fit(X, target(y)).classes_
+    np.testing.assert_array_equal(fit.classes_, sklearn_classes)
+    if not isinstance(target(y).dtype, pd.api.extensions.ExtensionDtype):  # sklearn makes nullable ones float
+        assert fit.classes_.dtype.kind == sklearn_classes.dtype.kind  # labels keep their type: 1, not 1.0
 
 
 @pytest.mark.parametrize("failure", [KeyboardInterrupt, FloatingPointError])

@@ -1,0 +1,83 @@
+"""Execute a notebook once per test run and keep the executed copy for the docs.
+
+``make test`` executes every notebook in ``notebooks/`` (tests/test_notebooks.py) and the docs
+build renders the executed copies, outputs and plots included (tests/test_docs.py). Both ask
+:func:`executed_notebook`; whichever asks first executes the notebook, under a file lock so that
+two pytest-xdist workers never run the same notebook at once, and the other reuses the copy.
+
+A copy is reused only within the same test run (pytest-xdist's run id, or one made here), so a
+notebook is executed against the current code in every ``make test``. Copies go to
+``build/notebooks/``, which ``docs/hooks.py`` prefers over the output-free originals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+from filelock import FileLock
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+EXECUTED_DIR = ROOT / "build" / "notebooks"
+CELL_TIMEOUT = 600  # seconds per cell
+PROBE = "import sys\nprint(sys.executable)"
+RUN_ID = os.environ.setdefault("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)  # set by xdist on workers
+
+
+def source_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def executed_notebook(source: Path) -> Path:
+    """The path of ``source`` executed in this test run; executes it if no worker has yet.
+
+    Raises ``nbclient.exceptions.CellExecutionError`` (with the failing cell and its traceback)
+    when a cell fails, and ``AssertionError`` when the kernel is not this interpreter.
+    """
+    EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
+    target = EXECUTED_DIR / source.name
+    with FileLock(target.with_suffix(".lock")):
+        if _executed_in_this_run(target, source):
+            return target
+        notebook = _execute(source)
+        partial = target.with_suffix(".partial")
+        nbformat.write(notebook, partial)
+        partial.replace(target)  # never a half-written copy for the docs to pick up
+    return target
+
+
+def execution_seconds(path: Path) -> float:
+    return nbformat.read(path, as_version=4).metadata["bayesreg"]["execution_seconds"]
+
+
+def _executed_in_this_run(target: Path, source: Path) -> bool:
+    if not target.is_file():
+        return False
+    stamp = nbformat.read(target, as_version=4).metadata.get("bayesreg", {})
+    return stamp.get("test_run") == RUN_ID and stamp.get("source_sha256") == source_digest(source)
+
+
+def _execute(source: Path):
+    notebook = nbformat.read(source, as_version=4)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(PROBE))
+    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            resources={"metadata": {"path": str(source.parent)}})  # the kernel's cwd
+    started = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - started
+    probe = notebook.cells.pop(0)
+    kernel_python = "".join(output.get("text", "") for output in probe.outputs).strip()
+    assert os.path.abspath(kernel_python) == os.path.abspath(sys.executable), (
+        f"{source.name} ran in {kernel_python}, not in this interpreter {sys.executable}: the "
+        "python3 kernelspec must start the project's venv"
+    )
+    notebook.metadata["bayesreg"] = {"source_sha256": source_digest(source), "test_run": RUN_ID,
+                                     "execution_seconds": round(seconds, 1)}
+    return notebook
