@@ -4,7 +4,7 @@ Ridge, lasso, elastic-net and horseshoe regression (linear and logistic), with M
 that are exactly the penalized solutions and full NUTS posteriors for their uncertainty.
 
 Pipeline: ``priors`` x ``likelihoods`` -> ``model`` (PyMC) -> ``solvers`` (MAP) | ``sampling``
-(NUTS) -> ``estimators`` (fit, predict, summary).
+(NUTS) -> ``estimators`` (fit, predict, summary) -> ``plots``.
 """
 
 from .conventions import Penalty, penalty_from_prior, prior_from_penalty, prior_from_sklearn
@@ -30,3 +30,14 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+_LAZY_MODULES = ("plots", "calibration")  # matplotlib and the SBC machinery load on first use
+
+
+def __getattr__(name):
+    """``br.plots`` and ``br.calibration`` without importing them on ``import bayesreg``."""
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -143,9 +143,11 @@ def prior_posterior(est, features=None):
     unknown = sorted(set(names) - set(est.feature_names_))
     if unknown:
         raise ValueError(f"unknown features {unknown}; the fit has {est.feature_names_}")
+    n_cols = min(len(names), 3)
+    n_rows = -(-len(names) // n_cols)
     pc = azp.plot_dist(est.idata_, var_names=["coef"], coords={"feature": names}, kind="hist",
-                       visuals={"point_estimate_text": False}, backend="matplotlib",
-                       figure_kwargs={"figsize": (3.4 * len(names), 3.4), "figsize_units": "inches",
+                       visuals={"point_estimate_text": False}, backend="matplotlib", col_wrap=n_cols,
+                       figure_kwargs={"figsize": (3.6 * n_cols, 0.4 + 3.0 * n_rows), "figsize_units": "inches",
                                       "layout": "constrained"})
     for name in names:
         ax = pc.get_target("coef", {"feature": name})

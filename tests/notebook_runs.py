@@ -42,6 +42,7 @@ def executed_notebook(source: Path) -> Path:
     when a cell fails, and ``AssertionError`` when the kernel is not this interpreter.
     """
     EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
+    _link_folders(source.parent)
     target = EXECUTED_DIR / source.name
     with FileLock(target.with_suffix(".lock")):
         if _executed_in_this_run(target, source):
@@ -51,6 +52,15 @@ def executed_notebook(source: Path) -> Path:
         nbformat.write(notebook, partial)
         partial.replace(target)  # never a half-written copy for the docs to pick up
     return target
+
+
+def _link_folders(notebook_dir: Path) -> None:
+    """Give the executed copies the notebooks' folders (``data/``) as relative symlinks, so their
+    relative links and paths resolve as the originals' do (in the docs, and when re-run)."""
+    for folder in (entry for entry in notebook_dir.iterdir() if entry.is_dir() and not entry.name.startswith(".")):
+        link = EXECUTED_DIR / folder.name
+        if not link.exists():
+            link.symlink_to(os.path.relpath(folder, EXECUTED_DIR), target_is_directory=True)
 
 
 def execution_seconds(path: Path) -> float:
@@ -73,6 +83,7 @@ def _execute(source: Path):
     client.execute()
     seconds = time.perf_counter() - started
     probe = notebook.cells.pop(0)
+    _renumber_without_probe(notebook)
     kernel_python = "".join(output.get("text", "") for output in probe.outputs).strip()
     assert os.path.abspath(kernel_python) == os.path.abspath(sys.executable), (
         f"{source.name} ran in {kernel_python}, not in this interpreter {sys.executable}: the "
@@ -81,3 +92,13 @@ def _execute(source: Path):
     notebook.metadata["bayesreg"] = {"source_sha256": source_digest(source), "test_run": RUN_ID,
                                      "execution_seconds": round(seconds, 1)}
     return notebook
+
+
+def _renumber_without_probe(notebook) -> None:
+    """The probe ran as ``In [1]``: number the notebook's own cells from 1 again."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.execution_count:
+            cell.execution_count -= 1
+            for output in cell.outputs:
+                if output.get("execution_count"):
+                    output.execution_count -= 1

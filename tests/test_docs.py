@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,15 +53,26 @@ def test_docs_build_strict_with_executed_notebooks():
                       for cell in nbformat.read(copy, as_version=4).cells for output in cell.get("outputs", []))
         assert page.count("data:image/png;base64,") >= n_plots > 0, path.name
         assert "Shown without outputs" not in page
+        broken = [link for link in _relative_links(page) if not (site / "notebooks" / link).resolve().is_file()]
+        assert not broken, f"{path.name}: links to nothing in the site: {broken}"  # strict mode skips these
         downloaded = nbformat.read(site / "notebooks" / path.name, as_version=4)
         assert any(cell.get("outputs") for cell in downloaded.cells)  # the download has the outputs too
     api = (site / "api.html").read_text(encoding="utf-8")
     for anchor in ("bayesreg.LinearRegression", "bayesreg.LinearRegression.fit", "bayesreg.LogisticRegression",
                    "bayesreg.RegularizedHorseshoe", "bayesreg.prior_from_sklearn", "bayesreg.penalty_from_prior",
-                   "bayesreg.load", "bayesreg.sampling.SamplingWarning", "bayesreg.calibration.sbc_ranks"):
+                   "bayesreg.load", "bayesreg.sampling.SamplingWarning", "bayesreg.calibration.sbc_ranks",
+                   "bayesreg.plots.coefficients", "bayesreg.plots.posterior_predictive",
+                   "bayesreg.plots.predicted_probabilities", "bayesreg.plots.horseshoe_density"):
         assert f'id="{anchor}"' in api, anchor
     assert '<div class="arithmatex">' in api  # the docstrings' .. math:: blocks became math
     assert ".. math::" not in api and ":class:`" not in api
+
+
+def _relative_links(html: str) -> list[str]:
+    """Targets of the page's relative href/src links (no scheme, no fragment-only, no data: URIs)."""
+    links = re.findall(r'(?:href|src)="([^"]+)"', html)
+    return sorted({link.split("#")[0] for link in links
+                   if not re.match(r"^[a-z][a-z0-9+.-]*:", link) and not link.startswith(("#", "/"))} - {""})
 
 
 def _notebook(title: str) -> dict:

@@ -182,3 +182,13 @@ def test_shrinkage_left_panel_is_the_lasso_path(fitted):
     for j, line in enumerate(left.lines[: X.shape[1]]):
         expected = [br.LinearRegression(br.Laplace(s), sigma=1.0).fit(X, y, method="map").coef_[j] for s in scales]
         np.testing.assert_allclose(line.get_ydata(), expected)
+
+
+def test_plots_load_lazily_as_br_plots():
+    """``import bayesreg`` does not import matplotlib; ``br.plots`` does, on first use."""
+    import subprocess
+    import sys
+
+    code = ("import sys, bayesreg as br; assert 'matplotlib' not in sys.modules; "
+            "assert br.plots.coefficients is not None; assert 'matplotlib' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
