@@ -75,13 +75,28 @@ def check_y_continuous(y, n_rows: int) -> np.ndarray:
     return y
 
 
-def check_y_binary(y, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(y01, classes)``: ``classes`` sorted, ``classes[1]`` the positive class."""
+def _labels(y, n_rows: int) -> np.ndarray:
     y = _as_1d(y, n_rows)
     if np.issubdtype(y.dtype, np.floating):
         _check_finite(y, "y")
     elif y.dtype == object and any(v is None or (isinstance(v, float) and np.isnan(v)) for v in y):
         raise ValueError("y contains missing values (None/NaN)")
+    return y
+
+
+def check_y_fitted_labels(y, n_rows: int, classes: np.ndarray) -> np.ndarray:
+    """``y`` as 0/1 against a fitted model's ``classes`` (``classes[1]`` is 1). New data may hold
+    one class only; labels the model never saw are an error."""
+    y = _labels(y, n_rows)
+    unknown = sorted(set(np.unique(y).tolist()) - set(classes.tolist()))
+    if unknown:
+        raise ValueError(f"y has labels {unknown} the model was not fitted on ({classes.tolist()})")
+    return (y == classes[1]).astype(np.int64)
+
+
+def check_y_binary(y, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(y01, classes)``: ``classes`` sorted, ``classes[1]`` the positive class."""
+    y = _labels(y, n_rows)
     check_classification_targets(y)
     classes, y01 = np.unique(y, return_inverse=True)
     if len(classes) == 1:

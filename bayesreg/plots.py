@@ -24,6 +24,7 @@ from arviz_plots.visuals import scatter_x
 from matplotlib.lines import Line2D
 from scipy import special, stats
 
+from . import _validation as v
 from . import results
 from .estimators import LinearRegression, LogisticRegression
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
@@ -40,17 +41,16 @@ def coefficients(fits, ci_prob: float = 0.94):
     (say, priors) on one axis. The MAP is a hollow red diamond; horseshoe fits have none.
     """
     fits = _as_mapping(fits)
-    for est in fits.values():
-        est._require_posterior("plots.coefficients")
+    features = _shared_features(fits)
     data = {label: est.idata_ for label, est in fits.items()}
     several = len(fits) > 1
-    n_rows = len(next(iter(fits.values())).feature_names_) * len(fits)
+    n_rows = len(features) * len(fits)
     pc = azp.plot_forest(data if several else next(iter(data.values())), var_names=["coef"], combined=True,
                          ci_kind="eti", ci_probs=(0.5, ci_prob), point_estimate="mean", labels=["feature"],
                          visuals={"ticklabels": False}, backend="matplotlib",
                          figure_kwargs={"figsize": (8.0, 1.6 + 0.3 * n_rows), "figsize_units": "inches",
                                         "width_ratios": [1, 6], "layout": "constrained"})
-    maps = _map_dataset(fits)
+    maps = _map_dataset(fits, features)
     if maps is not None:
         pc.map(scatter_x, "map", data=maps if several else maps.squeeze("model", drop=True),
                coords={"column": "forest"}, **MAP_STYLE)
@@ -70,15 +70,27 @@ def coefficients(fits, ci_prob: float = 0.94):
     figure.legend(handles=handles, fontsize="small", loc="outside lower center", ncol=min(len(handles), 4),
                   frameon=False)
     figure.suptitle("posterior of each coefficient" if several else
-                    f"{type(next(iter(fits.values()))).__name__}, prior {_prior_label(next(iter(fits.values())).prior)}")
+                    f"{type(next(iter(fits.values()))).__name__}, prior {_prior_label(next(iter(fits.values())))}")
     return figure
 
 
-def _map_dataset(fits):
+def _shared_features(fits) -> list[str]:
+    """The fits' common feature names, in order; one forest axis needs the same rows for each."""
+    features = None
+    for label, est in fits.items():
+        est._require_posterior("plots.coefficients")
+        if features is None:
+            first, features = label, est.feature_names_
+        elif est.feature_names_ != features:
+            raise ValueError(f"fits to compare must have the same features in the same order: {first!r} has "
+                             f"{features}, {label!r} has {est.feature_names_}")
+    return features
+
+
+def _map_dataset(fits, features):
     """MAP coefficients as a (model, feature) Dataset shaped like the posterior; NaN where none."""
     if all(est.map_ is None for est in fits.values()):
         return None
-    features = next(iter(fits.values())).feature_names_
     values = [est.map_.coef if est.map_ is not None else np.full(len(features), np.nan) for est in fits.values()]
     return xr.Dataset({"coef": (("model", "feature"), np.asarray(values))},
                       coords={"model": list(fits), "feature": features})
@@ -134,16 +146,17 @@ def shrinkage(X, y, kind: str = "ridge", scales=None, sigma=None, draws: int = 3
 def prior_posterior(est, features=None):
     """Posterior histogram (arviz-plots) of each chosen coefficient under its prior's density.
 
-    The prior is drawn exactly (Normal, Laplace, elastic net) or, for the horseshoes, whose
-    marginal density has no closed form, from simulated draws at the posterior median global
-    scale. The horseshoe's spike at zero is unbounded; the axis is cut at the posterior's height.
+    The prior density is exact for Normal, Laplace and elastic net. The horseshoes' marginal
+    density has no closed form; it is computed by quadrature (:func:`horseshoe_density`) at the
+    posterior median of the global scale. Its spike at zero is unbounded, so the axis is cut at
+    1.15 times the posterior's height.
     """
     est._require_posterior("plots.prior_posterior")
     names = est.feature_names_ if features is None else list(features)
     unknown = sorted(set(names) - set(est.feature_names_))
     if unknown:
         raise ValueError(f"unknown features {unknown}; the fit has {est.feature_names_}")
-    n_cols = min(len(names), 3)
+    n_cols = 2 if len(names) == 4 else min(len(names), 3)  # 2 x 2 rather than 3 + 1
     n_rows = -(-len(names) // n_cols)
     pc = azp.plot_dist(est.idata_, var_names=["coef"], coords={"feature": names}, kind="hist",
                        visuals={"point_estimate_text": False}, backend="matplotlib", col_wrap=n_cols,
@@ -166,7 +179,7 @@ def prior_posterior(est, features=None):
     first.legend(handles=[Line2D([], [], color="C0", label="posterior"), *first.get_legend_handles_labels()[0]],
                  fontsize="x-small", loc="upper left")
     figure = _figure(pc)
-    figure.suptitle(f"prior {_prior_label(est.prior)} against the posterior")
+    figure.suptitle(f"prior {_prior_label(est)} against the posterior")
     return figure
 
 
@@ -228,15 +241,10 @@ def _predictive_tree(est, X, y, random_seed) -> xr.DataTree:
 
 
 def _observed(est, X, y) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != len(X):
-        raise ValueError(f"y must be 1-d with one value per row of X ({len(X)}), got shape {y.shape}")
+    n_rows = len(X)
     if isinstance(est, LogisticRegression):
-        unknown = set(np.unique(y).tolist()) - set(est.classes_.tolist())
-        if unknown:
-            raise ValueError(f"y has labels {sorted(unknown)} the model was not fitted on ({list(est.classes_)})")
-        return (y == est.classes_[1]).astype(float)
-    return y.astype(float)
+        return v.check_y_fitted_labels(y, n_rows, est.classes_).astype(float)
+    return v.check_y_continuous(y, n_rows)
 
 
 def _as_mapping(fits) -> dict:
@@ -252,7 +260,7 @@ def _figure(pc):
 
 
 def _prior_density(est, grid):
-    prior = est.prior
+    prior = est._checked_prior()
     if isinstance(prior, Normal):
         return stats.norm(0, prior.scale).pdf(grid)
     if isinstance(prior, Laplace):
@@ -262,7 +270,7 @@ def _prior_density(est, grid):
     if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):
         tau = float(np.median(results.stacked_draws(est.idata_, "global_scale")))
         return horseshoe_density(prior, tau, grid)
-    return None
+    raise TypeError(f"no prior density for {type(prior).__name__}")
 
 
 def horseshoe_density(prior, tau: float, grid, n_local: int = 400, n_slab: int = 64) -> np.ndarray:
@@ -300,8 +308,8 @@ def _log_nodes(dist, n: int, tail: float = 1e-12):
     return x, weight / weight.sum()
 
 
-def _prior_label(prior) -> str:
-    return str(Normal(1.0) if prior is None else prior)
+def _prior_label(est) -> str:
+    return str(est._checked_prior())
 
 
 def _residual_sd(X, y) -> float:

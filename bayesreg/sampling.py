@@ -121,8 +121,12 @@ def convergence_problems(idata, var_names) -> list[str]:
 
 def _divergence_advice(attrs) -> str:
     used = attrs.get("target_accept", 0.8)
-    higher = 0.95 if used < 0.95 else 0.99 if used < 0.99 else 0.999
-    advice = f"Raise target_accept (it was {used}; fit(..., target_accept={higher}))"
+    if used >= 0.999:  # smaller steps will not help: the posterior's geometry is the problem
+        advice = (f"target_accept is already {used}: standardize X, or choose a prior that matches the "
+                  "data (a smaller slab_scale or expected_nonzero for a horseshoe)")
+    else:
+        higher = 0.95 if used < 0.95 else 0.99 if used < 0.99 else 0.999
+        advice = f"Raise target_accept (it was {used}; fit(..., target_accept={higher}))"
     if attrs.get("prior") == "Horseshoe":
         advice += ", or use RegularizedHorseshoe with a sensible expected_nonzero"
     return advice + "."

@@ -4,8 +4,8 @@
   notebooks that exist at build time under the "Notebooks" nav entry and on ``notebooks.md``,
   so the site builds in strict mode with none, one or many notebooks.
 * A notebook page shows the executed copy that ``make test`` leaves in ``build/notebooks/``
-  (outputs and plots included) when that copy was made from the notebook as it is now; else the
-  stored notebook, which has no outputs, with a note saying how to get them.
+  (outputs and plots included) when that copy was made from the notebook and the package as they
+  are now; else the stored notebook, which has no outputs, with a note saying how to get them.
 * ``api.md`` documents modules that may not exist yet (``<!-- module: bayesreg.plots -->``)
   only once their file exists.
 """
@@ -57,7 +57,7 @@ def on_files(files, config):
     found = _notebooks(files)
     root = Path(config.config_file_path).parent
     for file in found:
-        executed = _fresh_executed_copy(Path(file.abs_src_path), root / EXECUTED_DIR)
+        executed = _fresh_executed_copy(Path(file.abs_src_path), root)
         file.abs_src_path = str(executed or file.abs_src_path)
         file.bayesreg_executed = executed is not None
     notebooks = [f.src_uri for f in found]
@@ -66,8 +66,10 @@ def on_files(files, config):
     return files
 
 
-def _fresh_executed_copy(source: Path, executed_dir: Path) -> Path | None:
-    """The executed copy of ``source`` if it was made from ``source`` as it is now."""
+def _fresh_executed_copy(source: Path, root: Path) -> Path | None:
+    """The executed copy of ``source`` if it was made from ``source`` and ``bayesreg`` as they are now
+    (the digest of tests/notebook_runs.py's ``inputs_digest``)."""
+    executed_dir = root / EXECUTED_DIR
     copy = executed_dir / source.name
     if source.parent == executed_dir or not copy.is_file():
         return None
@@ -75,8 +77,10 @@ def _fresh_executed_copy(source: Path, executed_dir: Path) -> Path | None:
         stamp = json.loads(copy.read_text(encoding="utf-8"))["metadata"]["bayesreg"]
     except (OSError, ValueError, KeyError):
         return None
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    return copy if stamp.get("source_sha256") == digest else None
+    digest = hashlib.sha256(source.read_bytes())
+    for module in sorted((root / "bayesreg").rglob("*.py")):
+        digest.update(module.read_bytes())
+    return copy if stamp.get("inputs_sha256") == digest.hexdigest() else None
 
 
 def on_page_content(html, page, config, files):

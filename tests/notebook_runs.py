@@ -7,7 +7,8 @@ two pytest-xdist workers never run the same notebook at once, and the other reus
 
 A copy is reused only within the same test run (pytest-xdist's run id, or one made here), so a
 notebook is executed against the current code in every ``make test``. Copies go to
-``build/notebooks/``, which ``docs/hooks.py`` prefers over the output-free originals.
+``build/notebooks/``, stamped with :func:`inputs_digest`; ``docs/hooks.py`` prefers a copy over
+the output-free original only while the notebook and the package are unchanged since.
 """
 
 from __future__ import annotations
@@ -31,8 +32,13 @@ PROBE = "import sys\nprint(sys.executable)"
 RUN_ID = os.environ.setdefault("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)  # set by xdist on workers
 
 
-def source_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def inputs_digest(source: Path, package: Path = ROOT / "bayesreg") -> str:
+    """sha256 of the notebook and of every module of the package: what its outputs depend on.
+    ``docs/hooks.py`` computes the same to decide whether an executed copy is current."""
+    digest = hashlib.sha256(source.read_bytes())
+    for module in sorted(package.rglob("*.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()
 
 
 def executed_notebook(source: Path) -> Path:
@@ -42,9 +48,9 @@ def executed_notebook(source: Path) -> Path:
     when a cell fails, and ``AssertionError`` when the kernel is not this interpreter.
     """
     EXECUTED_DIR.mkdir(parents=True, exist_ok=True)
-    _link_folders(source.parent)
     target = EXECUTED_DIR / source.name
     with FileLock(target.with_suffix(".lock")):
+        _link_folders(source.parent)
         if _executed_in_this_run(target, source):
             return target
         notebook = _execute(source)
@@ -59,8 +65,10 @@ def _link_folders(notebook_dir: Path) -> None:
     relative links and paths resolve as the originals' do (in the docs, and when re-run)."""
     for folder in (entry for entry in notebook_dir.iterdir() if entry.is_dir() and not entry.name.startswith(".")):
         link = EXECUTED_DIR / folder.name
-        if not link.exists():
+        try:
             link.symlink_to(os.path.relpath(folder, EXECUTED_DIR), target_is_directory=True)
+        except FileExistsError:  # made by another notebook's worker (each holds its own lock)
+            pass
 
 
 def execution_seconds(path: Path) -> float:
@@ -71,7 +79,7 @@ def _executed_in_this_run(target: Path, source: Path) -> bool:
     if not target.is_file():
         return False
     stamp = nbformat.read(target, as_version=4).metadata.get("bayesreg", {})
-    return stamp.get("test_run") == RUN_ID and stamp.get("source_sha256") == source_digest(source)
+    return stamp.get("test_run") == RUN_ID and stamp.get("inputs_sha256") == inputs_digest(source)
 
 
 def _execute(source: Path):
@@ -89,7 +97,7 @@ def _execute(source: Path):
         f"{source.name} ran in {kernel_python}, not in this interpreter {sys.executable}: the "
         "python3 kernelspec must start the project's venv"
     )
-    notebook.metadata["bayesreg"] = {"source_sha256": source_digest(source), "test_run": RUN_ID,
+    notebook.metadata["bayesreg"] = {"inputs_sha256": inputs_digest(source), "test_run": RUN_ID,
                                      "execution_seconds": round(seconds, 1)}
     return notebook
 

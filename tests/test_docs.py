@@ -8,6 +8,7 @@ zero and with two synthetic notebooks (stored notebooks, no executed copies).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from notebook_runs import NOTEBOOK_DIR, executed_notebook
+from notebook_runs import NOTEBOOK_DIR, executed_notebook, inputs_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "site"
@@ -77,8 +78,8 @@ def _relative_links(html: str) -> list[str]:
 
 def _notebook(title: str) -> dict:
     cells = [
-        {"cell_type": "markdown", "metadata": {}, "source": [f"# {title}\n", "\n", "Math: $w_j \\sim N(0, s^2)$.\n"]},
-        {"cell_type": "code", "execution_count": 1, "metadata": {}, "source": ["1 + 1"],
+        {"cell_type": "markdown", "id": "title", "metadata": {}, "source": [f"# {title}\n", "\n", "Math: $w_j \\sim N(0, s^2)$.\n"]},
+        {"cell_type": "code", "id": "sum", "execution_count": 1, "metadata": {}, "source": ["1 + 1"],
          "outputs": [{"output_type": "execute_result", "execution_count": 1, "metadata": {},
                       "data": {"text/plain": ["2"]}}]},
     ]
@@ -117,3 +118,28 @@ def test_docs_build_with_and_without_notebooks(tmp_path, n_notebooks):
         assert "Shown without outputs" in page  # no executed copy in this project
         assert f'href="notebooks/0{i}-example.html"' in listing and title in listing
         assert f"notebooks/0{i}-example.html" in home  # in the navigation
+
+
+def test_executed_copy_is_shown_only_while_notebook_and_package_are_unchanged(tmp_path):
+    """The stamp tests/notebook_runs.py writes and the check docs/hooks.py makes must agree, and a
+    change to the notebook or to any module of the package must retire the executed copy."""
+    spec = importlib.util.spec_from_file_location("bayesreg_docs_hooks", ROOT / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    source = tmp_path / "notebooks" / "01-example.ipynb"
+    module = tmp_path / "bayesreg" / "sub" / "plots.py"
+    for path, text in ((source, json.dumps(_notebook("Example"))), (module, "x = 1\n")):
+        path.parent.mkdir(parents=True)
+        path.write_text(text)
+    executed = nbformat.from_dict(_notebook("Example"))
+    executed.metadata["bayesreg"] = {"inputs_sha256": inputs_digest(source, tmp_path / "bayesreg")}
+    copy = tmp_path / hooks.EXECUTED_DIR / source.name
+    copy.parent.mkdir(parents=True)
+    nbformat.write(executed, copy)
+
+    assert hooks._fresh_executed_copy(source, tmp_path) == copy
+    module.write_text("x = 2\n")
+    assert hooks._fresh_executed_copy(source, tmp_path) is None
+    module.write_text("x = 1\n")
+    source.write_text(json.dumps(_notebook("Changed")))
+    assert hooks._fresh_executed_copy(source, tmp_path) is None

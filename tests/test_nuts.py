@@ -6,6 +6,7 @@ probability ~6e-5 per coefficient if the sampler is right.
 
 import json
 import pathlib
+import re
 import warnings
 
 import numpy as np
@@ -82,9 +83,12 @@ def test_same_seed_same_draws(conjugate_problem):
 
 def test_too_few_draws_warn_with_advice(conjugate_problem):
     X, y = conjugate_problem
-    with pytest.warns(SamplingWarning, match="ESS.*Increase draws"):
+    with warnings.catch_warnings(record=True) as caught:  # 30 draws also warn of R-hat: expected
+        warnings.simplefilter("always", SamplingWarning)
         br.LinearRegression(br.Laplace(1.0)).fit(X, y, draws=30, tune=100, chains=2, random_seed=1,
                                                  progressbar=False)
+    messages = [str(w.message) for w in caught if issubclass(w.category, SamplingWarning)]
+    assert any(re.search("ESS.*Increase draws", message) for message in messages), messages
 
 
 def test_idata_groups_and_names(conjugate_problem):
@@ -192,6 +196,7 @@ def test_predictive_sd_and_interval(conjugate_problem):
     ({"target_accept": 0.8, "prior": "Normal"}, "Raise target_accept (it was 0.8; fit(..., target_accept=0.95))."),
     ({"target_accept": 0.99, "prior": "RegularizedHorseshoe"}, "(it was 0.99; fit(..., target_accept=0.999))."),
     ({"target_accept": 0.99, "prior": "Horseshoe"}, "or use RegularizedHorseshoe with a sensible expected_nonzero."),
+    ({"target_accept": 0.999, "prior": "RegularizedHorseshoe"}, "(a smaller slab_scale or expected_nonzero for a horseshoe)."),
 ])
 def test_divergence_advice_fits_what_was_run(attrs, expected):
     from bayesreg.sampling import _divergence_advice

@@ -94,6 +94,30 @@ def test_prior_posterior_draws_the_exact_prior(fitted):
         plots.prior_posterior(est, ["x0", "nope"])
 
 
+@pytest.fixture(scope="module")
+def default_prior_fit(fitted):
+    """``prior=None`` (the default, Normal(1)) on the first two features only."""
+    X, y, _ = fitted
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        return br.LinearRegression().fit(X[:, :2], y, **SAMPLER)
+
+
+def test_prior_posterior_of_the_default_prior(default_prior_fit):
+    fig = plots.prior_posterior(default_prior_fit)
+    assert "prior Normal(scale=1)" in fig.texts[0].get_text()
+    for name in ("x0", "x1"):
+        ax = next(ax for ax in fig.axes if ax.get_title() == name)
+        grid, density = next(line for line in ax.lines if line.get_label() == "prior").get_data()
+        np.testing.assert_allclose(density, stats.norm.pdf(grid), rtol=1e-12)
+
+
+def test_forest_plot_refuses_fits_on_different_features(fitted, default_prior_fit):
+    _, _, est = fitted
+    with pytest.raises(ValueError, match="same features in the same order: 'lasso' has"):
+        plots.coefficients({"lasso": est, "ridge": default_prior_fit})
+
+
 def _horseshoe_reference(w, tau, prior):
     """``p(w | tau)`` by adaptive quadrature (scipy), the independent reference.
 
@@ -134,8 +158,10 @@ def test_linear_posterior_predictive_check_leaves_the_fit_alone(fitted):
     assert "posterior predictive check" in ax.get_title()
     assert len([line for line in ax.lines if len(line.get_xdata()) > 2]) >= 40  # replicated densities
     assert set(est.idata_.children) == groups
-    with pytest.raises(ValueError, match="one value per row"):
+    with pytest.raises(ValueError, match="different numbers of rows"):
         plots.posterior_predictive(est, X, y[:-1])
+    with pytest.raises(ValueError, match="y contains NaN"):
+        plots.posterior_predictive(est, X, np.where(np.arange(len(y)) == 3, np.nan, y))
 
 
 def test_map_fits_have_nothing_to_plot(fitted):
