@@ -26,18 +26,34 @@ class SamplingWarning(UserWarning):
     """The sampler's output fails a convergence check; the message says what to do."""
 
 
-_COMPILED: dict[ModelSpec, object] = {}
+_COMPILED: dict[ModelSpec, tuple] = {}  # spec -> (PyMC model, nutpie's compiled model)
 
 
-def _compiled(spec: ModelSpec, data: dict, feature_names) -> tuple[object, float]:
-    """The compiled sampler for ``spec`` and the seconds this call spent compiling it."""
+def _compiled(spec: ModelSpec, data: dict, feature_names) -> tuple[object, object, float]:
+    """The PyMC model and compiled sampler for ``spec``, and the seconds this call spent compiling."""
     if spec in _COMPILED:
-        return _COMPILED[spec], 0.0
+        return *_COMPILED[spec], 0.0
     import nutpie
 
     started = time.perf_counter()
-    _COMPILED[spec] = nutpie.compile_pymc_model(build_model(spec, data, feature_names))
-    return _COMPILED[spec], time.perf_counter() - started
+    model = build_model(spec, data, feature_names)
+    _COMPILED[spec] = model, nutpie.compile_pymc_model(model)
+    return *_COMPILED[spec], time.perf_counter() - started
+
+
+def _with_data(model, compiled, data: dict):
+    """``compiled`` with ``data`` swapped in, its initial points included.
+
+    nutpie's ``with_data`` swaps the data of the log density only; the initial-point function
+    reads the PyMC model's shared variables, which still hold the data the model was compiled
+    with. Without updating them, the same data and seed gave different draws depending on what
+    the process had fitted first (tests/test_nuts.py).
+    """
+    used = {var.name for var in compiled.shared_var_keys}  # pytensor prunes data the graph ignores
+    current = {name: value for name, value in data.items() if name in used}
+    for name, value in current.items():
+        model[name].set_value(np.asarray(value, dtype=model[name].dtype))
+    return compiled.with_data(**current)
 
 
 def default_settings(spec: ModelSpec) -> dict:
@@ -65,11 +81,10 @@ def sample_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, 
         raise TypeError(f"random_seed must be an int or None, got {random_seed!r}")
     import nutpie
 
-    compiled, compile_seconds = _compiled(spec, data, feature_names)
+    model, compiled, compile_seconds = _compiled(spec, data, feature_names)
     sampler_kwargs = {**default_settings(spec), **sampler_kwargs}
     started = time.perf_counter()
-    used = {var.name for var in compiled.shared_var_keys}  # pytensor prunes data the graph ignores
-    idata = nutpie.sample(compiled.with_data(**{k: v for k, v in data.items() if k in used}), draws=draws, tune=tune, chains=chains,
+    idata = nutpie.sample(_with_data(model, compiled, data), draws=draws, tune=tune, chains=chains,
                           seed=None if random_seed is None else int(random_seed),
                           progress_bar=progressbar, save_warmup=False, **sampler_kwargs)
     for name, group in idata.children.items():  # the compiled model carries its first fit's names
