@@ -11,6 +11,7 @@ from .conventions import Penalty, penalty_from_prior, prior_from_penalty, prior_
 from .estimators import LinearRegression, LogisticRegression, MAPEstimate
 from .persistence import load
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
+from .solvers import NoMAPError
 
 __all__ = [
     "ElasticNet",
@@ -19,6 +20,7 @@ __all__ = [
     "LinearRegression",
     "LogisticRegression",
     "MAPEstimate",
+    "NoMAPError",
     "Normal",
     "Penalty",
     "Prior",

@@ -9,14 +9,13 @@ import argparse
 import pathlib
 import sys
 import time
-import warnings
 
 import numpy as np
 import pandas as pd
 
 from . import (ElasticNet, Horseshoe, Laplace, LinearRegression, LogisticRegression, Normal,
                RegularizedHorseshoe, prior_from_sklearn)
-from .sampling import SamplingWarning
+from .sampling import collected_problems
 
 DEMO_SIGMA = 50.0  # noise sd assumed by the demo's conversions (the diabetes residual sd is ~54)
 PRIORS = {
@@ -45,8 +44,8 @@ def demo(args) -> int:
     X, y = data.data, data.target
     n = len(y)
     print(f"Diabetes data (bundled with scikit-learn): n = {n}, p = {X.shape[1]}; noise sd sigma = {DEMO_SIGMA}")
-    print("Each prior is sampled with NUTS (4 chains); the first fit of each prior compiles (~10-20 s).\n")
-    columns, written = {}, []
+    print("Each prior is sampled with NUTS (4 chains); the first fit of each prior compiles (10-30 s).\n")
+    columns, fits, written = {}, {}, []
     for name, sk in (("ridge", Ridge(alpha=0.1)), ("lasso", Lasso(alpha=0.5, tol=1e-12, max_iter=100_000)),
                      ("horseshoe", None)):
         prior = _demo_horseshoe(X, y) if sk is None else prior_from_sklearn(sk.fit(X, y), n_samples=n, sigma=DEMO_SIGMA)
@@ -56,6 +55,7 @@ def demo(args) -> int:
         settings = {"target_accept": 0.995} if sk is None else {}
         _fit_reporting_warnings(est, X, y, random_seed=args.seed, progressbar=True, **settings)
         summary = est.summary()
+        fits[name] = est
         columns[(name, "penalized")] = pd.Series(sk.coef_ if sk is not None else np.nan, index=est.feature_names_)
         columns[(name, "MAP")] = pd.Series(est.map_.coef if est.map_ else np.nan, index=est.feature_names_)
         columns[(name, "mean ± sd")] = [f"{m:8.1f} ± {s:5.1f}" for m, s in
@@ -64,7 +64,8 @@ def demo(args) -> int:
                                              "prior_posterior": plots.prior_posterior(est, ["bmi", "s5", "age"])})
     table = pd.DataFrame(columns, index=X.columns)
     print("\nCoefficients: scikit-learn's penalized fit, bayesreg's MAP (equal), posterior mean ± sd")
-    print(table.to_string(float_format=lambda v: f"{v:9.2f}", na_rep="—"))
+    print(table.to_string(float_format=lambda v: f"{round(v, 2) + 0.0:9.2f}", na_rep="—"))  # no "-0.00"
+    written += _save_figures(out, "priors", {"coefficients": plots.coefficients(fits)})
     print("\nShrinkage picture (lasso path = MAP over the Laplace scale, beside the posterior over it)...")
     written += _save_figures(out, "lasso", {"shrinkage": plots.shrinkage(X, y, kind="lasso", sigma=DEMO_SIGMA)})
     print(f"\nWrote {len(written)} plots to {out.resolve()}:")
@@ -96,10 +97,16 @@ def fit(args) -> int:
     if args.target not in frame.columns:
         raise ValueError(f"column {args.target!r} is not in {path.name}; its columns are {list(frame.columns)}")
     X, y = frame.drop(columns=[args.target]), frame[args.target]
+    if args.family == "logistic" and y.nunique() != 2:
+        raise ValueError(f"--family logistic needs a target with two values; {args.target!r} has {y.nunique()} "
+                         "(use --family linear for a continuous target)")
     prior = PRIORS[args.prior](args.scale)
     est = (LinearRegression(prior, sigma=args.sigma) if args.family == "linear"
            else LogisticRegression(prior))
     kwargs = {} if args.method == "map" else dict(draws=args.draws, random_seed=args.seed, progressbar=True)
+    print(f"{type(est).__name__}, prior {prior}, {len(y)} rows x {X.shape[1]} features: "
+          + ("MAP (the penalized fit)" if args.method == "map" else
+             f"NUTS, 4 chains x {args.draws} draws (compiling the model first takes 10-30 s)"), flush=True)
     _fit_reporting_warnings(est, X, y, method=args.method, **kwargs)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -121,14 +128,10 @@ def fit(args) -> int:
 
 def _fit_reporting_warnings(est, X, y, **fit_kwargs):
     """Fit, printing each sampling problem as one line (what happened, what to do)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SamplingWarning)
+    with collected_problems() as problems:
         est.fit(X, y, **fit_kwargs)
-    for warning in caught:
-        if issubclass(warning.category, SamplingWarning):
-            print(f"  warning: {warning.message}")
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    for problem in problems:
+        print(f"  warning: {problem}")
     return est
 
 

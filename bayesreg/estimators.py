@@ -8,6 +8,7 @@ full posterior by NUTS (``method="nuts"``, the default).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import special
@@ -19,6 +20,9 @@ from . import results
 from .model import linear_inputs, logistic_inputs
 from .priors import Normal, Prior
 from .solvers import NoMAPError, fit_linear_map, fit_logistic_map
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_PRIOR = Normal(1.0)
 

@@ -28,7 +28,7 @@ from . import _validation as v
 from . import results
 from .estimators import LinearRegression, LogisticRegression
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
-from .sampling import SamplingWarning
+from .sampling import SamplingWarning, collected_problems
 
 MAP_STYLE = dict(marker="D", size=60, facecolor="none", edgecolor="crimson", width=1.5, zorder=3)
 MAP_LABEL = "MAP (penalized fit)"
@@ -96,13 +96,18 @@ def _map_dataset(fits, features):
                       coords={"model": list(fits), "feature": features})
 
 
-def shrinkage(X, y, kind: str = "ridge", scales=None, sigma=None, draws: int = 300, random_seed=0, ci_prob=0.9):
+def shrinkage(X, y, kind: str = "ridge", scales=None, sigma=None, draws: int = 1000, chains: int = 4, random_seed=0,
+              ci_prob=0.9, path_points: int = 200):
     """"Penalty = prior" in one picture.
 
-    Left: the penalized solution path (the MAP) over the prior scale. Right: the posterior mean
-    and ``ci_prob`` interval over the same scales. ``kind`` is ``"ridge"`` (Normal prior) or
-    ``"lasso"`` (Laplace prior); ``sigma`` is the known noise sd (default: the residual sd of
-    least squares). One compiled model serves every scale.
+    Left: the penalized solution path (the MAP) over the prior scale, exact on ``path_points``
+    scales (it costs milliseconds a point), so the lasso's kinks are where a coefficient really
+    leaves zero. Right: the posterior mean and ``ci_prob`` interval, sampled by NUTS at
+    ``scales`` (marked on both panels). ``kind`` is ``"ridge"`` (Normal prior) or ``"lasso"``
+    (Laplace prior); ``sigma`` is the known noise sd (default: the residual sd of least squares).
+    One compiled model serves every scale; ``draws`` (after as many tuning steps) and ``chains``
+    go to each fit, and the sampling problems of all of them are reported in one
+    :class:`~bayesreg.sampling.SamplingWarning`.
     """
     priors = {"ridge": Normal, "lasso": Laplace}
     if kind not in priors:
@@ -113,26 +118,21 @@ def shrinkage(X, y, kind: str = "ridge", scales=None, sigma=None, draws: int = 3
     y = np.asarray(y, dtype=float)
     sigma = _residual_sd(X, y) if sigma is None else sigma
     scales = _default_scales(X, y, sigma, kind) if scales is None else np.asarray(scales, dtype=float)
-    maps, means, lows, highs = [], [], [], []
-    for scale in scales:
-        est = LinearRegression(priors[kind](float(scale)), sigma=sigma)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SamplingWarning)
-            est.fit(X, y, draws=draws, tune=draws, chains=2, random_seed=random_seed, progressbar=False,
-                    log_likelihood=False)
-        coef = results.stacked_draws(est.idata_, "coef")
-        maps.append(est.map_.coef)
-        means.append(coef.mean(axis=0))
-        lows.append(np.quantile(coef, (1 - ci_prob) / 2, axis=0))
-        highs.append(np.quantile(coef, (1 + ci_prob) / 2, axis=0))
+    path_scales = np.union1d(np.geomspace(scales.min(), scales.max(), path_points), scales)
+    path = np.array([LinearRegression(priors[kind](float(scale)), sigma=sigma).fit(X, y, method="map").coef_
+                     for scale in path_scales])
+    sampled = np.isin(path_scales, scales)
+    mean, low, high = _posterior_path(X, y, priors[kind], scales, sigma, ci_prob, draws=draws, tune=draws,
+                                      chains=chains, random_seed=random_seed)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
     colors = plt.cm.tab10(np.arange(len(names)) % 10)
     for j, name in enumerate(names):
-        left.plot(scales, [m[j] for m in maps], "-o", ms=3, color=colors[j], label=name)
-        right.plot(scales, [m[j] for m in means], "-o", ms=3, color=colors[j])
-        right.fill_between(scales, [lo[j] for lo in lows], [hi[j] for hi in highs], color=colors[j], alpha=0.12)
-    prior_name = "Normal" if kind == "ridge" else "Laplace"
-    for ax, title in ((left, f"{kind} solution = MAP"), (right, f"posterior mean, {ci_prob:.0%} interval")):
+        left.plot(path_scales, path[:, j], color=colors[j], lw=1.5, label=name)
+        left.plot(path_scales[sampled], path[sampled, j], "o", ms=3, color=colors[j])
+        right.plot(scales, mean[:, j], "-o", ms=3, color=colors[j])
+        right.fill_between(scales, low[:, j], high[:, j], color=colors[j], alpha=0.12)
+    prior_name = priors[kind].__name__
+    for ax, title in ((left, f"{kind} solution = MAP"), (right, f"posterior mean, {ci_prob:.0%} interval (NUTS)")):
         ax.set_xscale("log")
         ax.axhline(0.0, color="grey", lw=0.8)
         ax.set_xlabel(f"{prior_name} prior scale (small = strong penalty)")
@@ -141,6 +141,24 @@ def shrinkage(X, y, kind: str = "ridge", scales=None, sigma=None, draws: int = 3
     left.legend(fontsize="x-small", ncol=2)
     fig.tight_layout()
     return fig
+
+
+def _posterior_path(X, y, prior_type, scales, sigma, ci_prob, **sampler):
+    """Posterior mean and equal-tailed ``ci_prob`` interval of each coefficient, a row per scale."""
+    means, lows, highs, problems = [], [], [], []
+    for scale in scales:
+        est = LinearRegression(prior_type(float(scale)), sigma=sigma)
+        with collected_problems() as found:
+            est.fit(X, y, progressbar=False, log_likelihood=False, **sampler)
+        problems += [f"scale {scale:.3g}: {problem}" for problem in found]
+        coef = results.stacked_draws(est.idata_, "coef")
+        means.append(coef.mean(axis=0))
+        lows.append(np.quantile(coef, (1 - ci_prob) / 2, axis=0))
+        highs.append(np.quantile(coef, (1 + ci_prob) / 2, axis=0))
+    if problems:
+        warnings.warn(f"shrinkage: the posterior failed a convergence check at some scales, so those bands are "
+                      f"approximate ({'; '.join(problems)})", SamplingWarning, stacklevel=3)
+    return np.array(means), np.array(lows), np.array(highs)
 
 
 def prior_posterior(est, features=None):

@@ -48,7 +48,10 @@ def _positive(name: str, value) -> float:
 
 
 class Prior:
-    """Base class of coefficient priors (independent across coefficients).
+    """Base class of coefficient priors: the same prior on every coefficient.
+
+    Coefficients are independent a priori under ``Normal``, ``Laplace`` and ``ElasticNet``, and
+    independent given the shared global scale (and slab) under the horseshoes.
 
     Subclasses with a finite MAP expose the penalty weights ``l1`` and ``l2``
     of ``-log p(w) = l1 * ||w||_1 + l2 / 2 * ||w||_2^2 + const``.
@@ -102,7 +105,7 @@ class Laplace(Prior):
     .. math:: -\log p(w) = \frac{\|w\|_1}{\mathrm{scale}} + p\log(2\,\mathrm{scale})
 
     so the MAP minimises ``NLL(w) + lam * ||w||_1`` with ``lam = 1 / scale``. The MAP has
-    exact zeros; the posterior mean and every posterior draw do not.
+    exact zeros; posterior draws (with probability 1) and, in general, the posterior mean do not.
     """
 
     scale: float = 1.0

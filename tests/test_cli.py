@@ -42,7 +42,10 @@ def test_fit_nuts_writes_summary_plots_and_posterior(csv, tmp_path):
 @pytest.mark.parametrize("argv,message", [
     (["fit", "missing.csv", "--target", "y"], "no such file: missing.csv"),
     (["fit", "{csv}", "--target", "nope"], "column 'nope' is not in data.csv"),
-    (["fit", "{csv}", "--target", "y", "--family", "logistic", "--method", "map"], "Unknown label type"),
+    (["fit", "{csv}", "--target", "y", "--family", "logistic", "--method", "map"],
+     "--family logistic needs a target with two values; 'y' has 60 (use --family linear"),
+    (["fit", "{csv}", "--target", "y", "--prior", "ridge", "--scale", "-1", "--method", "map"],
+     "Normal scale must be finite and > 0, got -1.0"),
 ])
 def test_errors_are_one_line(csv, capsys, argv, message):
     path, _ = csv
@@ -57,5 +60,5 @@ def test_demo_runs_and_writes_its_plots(tmp_path, capsys):
     """What `make demo` runs: the table, the plots, and the closing line."""
     assert main(["demo", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "penalized" in printed and "mean ± sd" in printed and "Wrote 7 plots" in printed
-    assert len(list(tmp_path.glob("*.png"))) == 7
+    assert "penalized" in printed and "mean ± sd" in printed and "Wrote 8 plots" in printed
+    assert len(list(tmp_path.glob("*.png"))) == 8

@@ -60,6 +60,7 @@ def test_docs_build_strict_with_executed_notebooks():
         assert any(cell.get("outputs") for cell in downloaded.cells)  # the download has the outputs too
     api = (site / "api.html").read_text(encoding="utf-8")
     for anchor in ("bayesreg.LinearRegression", "bayesreg.LinearRegression.fit", "bayesreg.LogisticRegression",
+                   "bayesreg.NoMAPError",
                    "bayesreg.RegularizedHorseshoe", "bayesreg.prior_from_sklearn", "bayesreg.penalty_from_prior",
                    "bayesreg.load", "bayesreg.sampling.SamplingWarning", "bayesreg.calibration.sbc_ranks",
                    "bayesreg.plots.coefficients", "bayesreg.plots.posterior_predictive",
