@@ -161,8 +161,9 @@ def _posterior_path(X, y, prior_type, scales, sigma, ci_prob, **sampler):
     return np.array(means), np.array(lows), np.array(highs)
 
 
-def prior_posterior(est, features=None):
-    """Posterior histogram (arviz-plots) of each chosen coefficient under its prior's density.
+def prior_posterior(est, features=None, ci_prob: float = 0.94):
+    """Posterior histogram (arviz-plots) of each chosen coefficient under its prior's density,
+    with the posterior mean and equal-tailed ``ci_prob`` interval beneath it and the MAP marked.
 
     The prior density is exact for Normal, Laplace and elastic net. The horseshoes' marginal
     density has no closed form; it is computed by quadrature (:func:`horseshoe_density`) at the
@@ -177,6 +178,7 @@ def prior_posterior(est, features=None):
     n_cols = 2 if len(names) == 4 else min(len(names), 3)  # 2 x 2 rather than 3 + 1
     n_rows = -(-len(names) // n_cols)
     pc = azp.plot_dist(est.idata_, var_names=["coef"], coords={"feature": names}, kind="hist",
+                       point_estimate="mean", ci_kind="eti", ci_prob=ci_prob,
                        visuals={"point_estimate_text": False}, backend="matplotlib", col_wrap=n_cols,
                        figure_kwargs={"figsize": (3.6 * n_cols, 0.4 + 3.0 * n_rows), "figsize_units": "inches",
                                       "layout": "constrained"})
@@ -189,14 +191,15 @@ def prior_posterior(est, features=None):
         top = ax.get_ylim()[1]
         ax.plot(grid, _prior_density(est, grid), color="black", lw=1.2, label="prior")
         if est.map_ is not None:
-            ax.axvline(est.map_.coef[est.feature_names_.index(name)], color="crimson", lw=1.2, label="MAP")
+            ax.axvline(est.map_.coef[est.feature_names_.index(name)], color="crimson", lw=1.2, label=MAP_LABEL)
         ax.set_xlim(low, high)
         ax.set_ylim(top=top * 1.15)
         ax.set_title(name)
-    first = pc.get_target("coef", {"feature": names[0]})
-    first.legend(handles=[Line2D([], [], color="C0", label="posterior"), *first.get_legend_handles_labels()[0]],
-                 fontsize="x-small", loc="upper left")
+    handles = [Line2D([], [], color="C0", label="posterior"),
+               Line2D([], [], color="dimgrey", marker="o", label=f"posterior mean, {ci_prob:.0%} interval"),
+               *pc.get_target("coef", {"feature": names[0]}).get_legend_handles_labels()[0]]
     figure = _figure(pc)
+    figure.legend(handles=handles, fontsize="small", loc="outside lower center", ncol=len(handles), frameon=False)
     figure.suptitle(f"prior {_prior_label(est)} against the posterior")
     return figure
 

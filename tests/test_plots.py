@@ -91,6 +91,15 @@ def test_prior_posterior_draws_the_exact_prior(fitted):
         grid, density = prior_line.get_data()
         np.testing.assert_allclose(density, 0.5 * np.exp(-np.abs(grid)), rtol=1e-12)  # Laplace(1)
         assert grid.min() < 0 < grid.max()  # the prior's centre is in view
+        # beneath the histogram: the summary's mean and 94% interval (ArviZ's own default is 89%)
+        row = est.summary(ci_prob=0.94).loc[ax.get_title()]
+        intervals = [line.get_xdata() for line in ax.lines
+                     if len(line.get_xdata()) == 2 and line.get_label() != plots.MAP_LABEL]
+        assert any(np.allclose(x, row[["eti94_lb", "eti94_ub"]].to_numpy(float)) for x in intervals)
+        means = [c.get_offsets()[0][0] for c in ax.collections if isinstance(c, PathCollection)]
+        np.testing.assert_allclose(means, [row["mean"]])
+    labels = [text.get_text() for legend in fig.legends for text in legend.get_texts()]
+    assert labels == ["posterior", "posterior mean, 94% interval", "prior", "MAP (penalized fit)"]
     with pytest.raises(ValueError, match="unknown features"):
         plots.prior_posterior(est, ["x0", "nope"])
 
