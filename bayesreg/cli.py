@@ -97,8 +97,8 @@ def fit(args) -> int:
     if args.target not in frame.columns:
         raise ValueError(f"column {args.target!r} is not in {path.name}; its columns are {list(frame.columns)}")
     X, y = frame.drop(columns=[args.target]), frame[args.target]
-    if args.family == "logistic" and y.nunique() != 2:
-        raise ValueError(f"--family logistic needs a target with two values; {args.target!r} has {y.nunique()} "
+    if args.family == "logistic" and (n_values := y.nunique()) != 2:
+        raise ValueError(f"--family logistic needs a target with two values; {args.target!r} has {n_values} "
                          "(use --family linear for a continuous target)")
     prior = PRIORS[args.prior](args.scale)
     est = (LinearRegression(prior, sigma=args.sigma) if args.family == "linear"

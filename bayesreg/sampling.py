@@ -4,9 +4,9 @@ Why nutpie (measured on the diabetes ridge model, 4 x 1000 draws, 2 cores; see
 ``benchmarks/RESULTS.md``): PyMC's own NUTS took 22 s with min bulk ESS 2348; nutpie with its
 low-rank modified mass matrix samples in 0.4 s with min bulk ESS 5001, after a one-off numba
 compile of 10-30 s (on posteriordb's diamonds the low-rank mass matrix gave min bulk ESS 7094
-where the diagonal one gave 163). The compile is paid once per
-:class:`~bayesreg.model.ModelSpec` per process: refits with the same structure (new data, same
-prior and shape) reuse the compiled model through ``with_data``.
+where the diagonal one gave 163). The compile is paid once per :class:`~bayesreg.model.ModelSpec`
+per process: refits with the same structure (new data, same prior and shape) reuse the compiled
+model through ``with_data``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import bayesreg as br
-from bayesreg.sampling import SamplingWarning
+from bayesreg.sampling import SamplingWarning, collected_problems
 
 DATA = pathlib.Path(__file__).parent / "data"
 
@@ -146,13 +146,11 @@ def test_regularized_horseshoe_finds_sparse_signals():
     truth = np.zeros(p)
     truth[:3] = [3.0, -2.5, 2.0]
     y = X @ truth + rng.normal(size=n)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SamplingWarning)
+    with collected_problems() as problems:
         fit = br.LinearRegression(br.RegularizedHorseshoe(expected_nonzero=3)).fit(
             X, y, draws=1000, tune=1000, chains=4, random_seed=2, progressbar=False)
     # the global and slab scales mix slowly (ESS ~350, R-hat ~1.01 at this size have been seen,
     # and are reported); the coefficients must not be what the sampler struggles with
-    problems = [str(w.message) for w in caught if issubclass(w.category, SamplingWarning)]
     mixing = [m for m in problems if "R-hat" in m or "ESS" in m]
     assert all(" for global_scale:" in m or " for slab_scale:" in m for m in mixing), problems
     table = fit.summary(ci_prob=0.9)
