@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation as v
 from . import results
-from .model import linear_inputs, logistic_inputs
+from .model_inputs import linear_inputs, logistic_inputs
 from .priors import Normal, Prior
 from .solvers import NoMAPError, fit_linear_map, fit_logistic_map
 
@@ -121,6 +121,20 @@ class _BayesianRegression(BaseEstimator):
                                              np.random.default_rng(random_seed), self._known_sigma())
         self.idata_["posterior_predictive"] = group
         return group
+
+    def pymc_model(self, X, y):
+        """The PyMC model this estimator samples, for data ``X``, ``y``: the specification.
+
+        Extend it or sample it with ``pm.sample`` (a few seconds of compile per process); ``fit``
+        samples the same density from code compiled once per machine
+        (:mod:`bayesreg.logdensity`, cross-checked against this model by the tests).
+        """
+        from .model import build_model
+
+        X_arr, names = v.check_X(X)
+        y_arr, _ = self._check_y(y, X_arr.shape[0])
+        spec, data = self._model_inputs(X_arr, y_arr, self._checked_prior())
+        return build_model(spec, data, names or _default_names(X_arr.shape[1]))
 
     def save(self, path) -> None:
         """Write the fitted estimator (parameters, point estimates, posterior) to one zip file.
