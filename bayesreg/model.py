@@ -56,20 +56,43 @@ class ModelSpec:
 
 
 def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
-    """The prior's hyperparameters as model data, named ``prior_*``."""
-    if isinstance(prior, (Normal, Laplace)):
-        values = {"scale": prior.scale}
+    """The prior's hyperparameters as model data, named ``prior_*``.
+
+    Every hyperparameter that may be per-coefficient is a length-``n_features`` vector (a number
+    is broadcast): ``prior_scale`` (Normal, Laplace: ``scale * factor``), ``prior_l1``,
+    ``prior_l2``, ``prior_log_normalizer`` (ElasticNet, summed in the model). Global
+    hyperparameters (the horseshoes') stay scalars. A learned scale (hyperprior) gives
+    ``prior_factor`` (the vector ``c_j``) and ``prior_hyper_nu``/``prior_hyper_scale`` of the
+    half-t on ``tau`` (``nu = 1``: half-Cauchy); no ``prior_scale``, as that name is the
+    posterior's ``tau``. The Bayesian lasso gives ``prior_r`` and ``prior_delta``.
+    """
+    from .hyperpriors import BayesianLasso, HalfCauchy
+
+    vectors = {}
+    scalars = {}
+    if isinstance(prior, (Normal, Laplace)) and prior.learned:
+        hyper = prior.scale
+        vectors["factor"] = prior.factor
+        scalars.update(hyper_nu=1.0 if isinstance(hyper, HalfCauchy) else hyper.nu, hyper_scale=hyper.scale)
+    elif isinstance(prior, (Normal, Laplace)):
+        vectors["scale"] = prior.effective_scale()
     elif isinstance(prior, ElasticNet):
-        values = {"l1": prior.l1, "l2": prior.l2, "log_normalizer": prior.log_normalizer()}
+        vectors.update(l1=prior.l1, l2=prior.l2, log_normalizer=prior.log_normalizer())
     elif isinstance(prior, Horseshoe):
-        values = {} if prior.scale is None else {"scale": prior.scale}
+        scalars.update({} if prior.scale is None else {"scale": prior.scale})
     elif isinstance(prior, RegularizedHorseshoe):
         prior.check_dimension(n_features)
-        values = {"expected_nonzero": prior.expected_nonzero, "slab_scale": prior.slab_scale,
-                  "slab_df": prior.slab_df}
+        scalars.update(expected_nonzero=prior.expected_nonzero, slab_scale=prior.slab_scale,
+                       slab_df=prior.slab_df)
+    elif isinstance(prior, BayesianLasso):
+        scalars.update(r=prior.r, delta=prior.delta)
     else:
         raise TypeError(f"no PyMC translation for prior {type(prior).__name__}")
-    return {f"prior_{name}": np.array(float(value)) for name, value in values.items()}
+    prior.check_n_features(n_features)
+    data = {f"prior_{name}": np.broadcast_to(np.asarray(value, dtype=float), (n_features,)).copy()
+            for name, value in vectors.items()}
+    data.update({f"prior_{name}": np.array(float(value)) for name, value in scalars.items()})
+    return data
 
 
 def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
@@ -173,8 +196,8 @@ def _(d, **_):
 @coefficient_prior.register(ElasticNet)
 def _(d, *, p, **_):
     coef = pm.Flat("coef", dims="feature")
-    kernel = d["prior_l1"] * pt.sum(pt.abs(coef)) + d["prior_l2"] / 2 * pt.sum(coef**2)
-    pm.Potential("coef_prior", -kernel - p * d["prior_log_normalizer"])
+    kernel = pt.sum(d["prior_l1"] * pt.abs(coef) + d["prior_l2"] / 2 * coef**2)
+    pm.Potential("coef_prior", -kernel - pt.sum(d["prior_log_normalizer"]))
     return coef
 
 
