@@ -112,7 +112,7 @@ def shrinkage(X, y, kind: str = "ridge", scales=None, sigma=None, draws: int = 1
     priors = {"ridge": Normal, "lasso": Laplace}
     if kind not in priors:
         raise ValueError(f"kind must be 'ridge' or 'lasso', got {kind!r}")
-    base = LinearRegression(sigma=1.0).fit(X, y, method="map")  # validates X, y once
+    base = LinearRegression(Normal(1.0), sigma=1.0).fit(X, y, method="map")  # validates X, y once
     names = base.feature_names_
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
