@@ -36,7 +36,7 @@ def save(estimator, path) -> None:
     tree.attrs[FORMAT] = json.dumps({
         "version": VERSION,
         "class": type(estimator).__name__,
-        "params": {k: _encode_prior(v) if k == "prior" else v for k, v in estimator.get_params().items()},
+        "params": {k: _encode_prior(v) if k == "prior" else v for k, v in estimator.get_params(deep=False).items()},
         "fitted": {k: _to_json(getattr(estimator, k)) for k in _POINT_ATTRIBUTES if hasattr(estimator, k)},
         "prior_": _encode_prior(getattr(estimator, "prior_", None)),
         "map": None if estimator.map_ is None else {
