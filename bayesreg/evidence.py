@@ -171,3 +171,9 @@ def fit_evidence(X, y, base_scale, sigma: float | None, fit_intercept: bool) -> 
     coef, intercept = spectrum.posterior_mean(t, sigma)
     return EvidenceFit(multiplier=t, sigma=sigma, log_evidence=spectrum.log_evidence(t, sigma), coef=coef,
                        intercept=intercept)
+
+
+def log_evidence_curve(X, y, base_scale, multipliers, sigma: float, fit_intercept: bool) -> np.ndarray:
+    """``log p(y | t, sigma)`` at each multiplier ``t`` (prior ``Normal(t * base_scale)``), one SVD for all."""
+    spectrum = _Spectrum(X, y, base_scale, fit_intercept)
+    return np.array([spectrum.log_evidence(float(t), sigma) for t in np.asarray(multipliers, dtype=float)])

@@ -9,6 +9,7 @@ MAP (the penalized solution) and the prior's exact density. Matplotlib draws the
 ``posterior_predictive``     linear: replicated vs observed density (arviz-plots ``plot_ppc_dist``);
                              logistic: PAV calibration curve (arviz-plots ``plot_ppc_pava``)
 ``predicted_probabilities``  logistic: each row's probability with its posterior interval
+``how_much``                 the CV curve, the evidence and a learned scale's posterior on one axis
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from . import results
 from .estimators import LinearRegression, LogisticRegression
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
 from .sampling import SamplingWarning, collected_problems
+
+from .how_much_plot import how_much  # noqa: F401 - public here, written in its own module
 
 MAP_STYLE = dict(marker="D", size=60, facecolor="none", edgecolor="crimson", width=1.5, zorder=3)
 MAP_LABEL = "MAP (penalized fit)"
