@@ -13,18 +13,33 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import (ElasticNet, Horseshoe, Laplace, LinearRegression, LogisticRegression, Normal,
+from . import (ElasticNet, HalfCauchy, Horseshoe, Laplace, LinearRegression, LogisticRegression, Normal,
                RegularizedHorseshoe, prior_from_sklearn)
 from .sampling import collected_problems
 
 DEMO_SIGMA = 50.0  # noise sd assumed by the demo's conversions (the diabetes residual sd is ~54)
+DEFAULT_RIDGE_SCALE = 2.5  # with no --scale, ridge is the estimators' default Normal(2.5, autoscale=True)
 PRIORS = {
-    "ridge": lambda scale: Normal(scale or 1.0),
-    "lasso": lambda scale: Laplace(scale or 1.0),
-    "elasticnet": lambda scale: ElasticNet(scale or 1.0, scale or 1.0),
-    "horseshoe": lambda scale: Horseshoe(scale),
-    "regularized-horseshoe": lambda scale: RegularizedHorseshoe(scale or 1.0),
+    "ridge": lambda scale, auto: (Normal(DEFAULT_RIDGE_SCALE, autoscale=True) if scale is None
+                                  else Normal(scale, autoscale=auto)),
+    "lasso": lambda scale, auto: Laplace(scale or 1.0, autoscale=auto),
+    "elasticnet": lambda scale, auto: ElasticNet(scale or 1.0, scale or 1.0, autoscale=auto),
+    "horseshoe": lambda scale, auto: Horseshoe(scale),
+    "regularized-horseshoe": lambda scale, auto: RegularizedHorseshoe(scale or 1.0),
 }
+LEARNABLE = {"ridge": Normal, "lasso": Laplace}
+
+
+def _prior(args):
+    """The prior the options describe; ``--learn-scale`` puts HalfCauchy(--scale or 1) on the scale,
+    in standardized units."""
+    if args.autoscale and args.prior not in ("ridge", "lasso", "elasticnet"):
+        raise ValueError(f"--autoscale applies to ridge, lasso and elasticnet, not {args.prior}")
+    if not args.learn_scale:
+        return PRIORS[args.prior](args.scale, args.autoscale)
+    if args.prior not in LEARNABLE:
+        raise ValueError(f"--learn-scale applies to ridge and lasso, not {args.prior}")
+    return LEARNABLE[args.prior](HalfCauchy(args.scale or 1.0), autoscale=True)
 
 
 def demo(args) -> int:
@@ -100,18 +115,23 @@ def fit(args) -> int:
     if args.family == "logistic" and (n_values := y.nunique()) != 2:
         raise ValueError(f"--family logistic needs a target with two values; {args.target!r} has {n_values} "
                          "(use --family linear for a continuous target)")
-    prior = PRIORS[args.prior](args.scale)
+    prior = _prior(args)
     est = (LinearRegression(prior, sigma=args.sigma) if args.family == "linear"
            else LogisticRegression(prior))
-    kwargs = {} if args.method == "map" else dict(draws=args.draws, random_seed=args.seed, progressbar=True)
-    print(f"{type(est).__name__}, prior {prior}, {len(y)} rows x {X.shape[1]} features: "
-          + ("MAP (the penalized fit)" if args.method == "map" else
-             f"NUTS, 4 chains x {args.draws} draws"), flush=True)
+    point = args.method in ("map", "empirical_bayes")
+    kwargs = {} if point else dict(draws=args.draws, random_seed=args.seed, progressbar=True)
+    what = {"map": "MAP (the penalized fit)",
+            "empirical_bayes": "empirical Bayes (prior scale by maximum evidence), posterior mean",
+            "nuts": f"NUTS, 4 chains x {args.draws} draws"}
+    print(f"{type(est).__name__}, prior {prior}, {len(y)} rows x {X.shape[1]} features: {what[args.method]}",
+          flush=True)
     _fit_reporting_warnings(est, X, y, method=args.method, **kwargs)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    if args.method == "map":
-        table = pd.DataFrame({"map": est.coef_}, index=est.feature_names_)
+    if args.method == "empirical_bayes":
+        print(f"chosen prior {est.prior_}, sigma {est.sigma_:.4g}, log evidence {est.log_evidence_:.6g}")
+    if point:
+        table = pd.DataFrame({args.method: est.coef_}, index=est.feature_names_)
         table.loc["intercept"] = est.intercept_
         table.to_csv(out / "summary.csv")
         written = [out / "summary.csv"]
@@ -172,11 +192,20 @@ def build_parser() -> argparse.ArgumentParser:
     run_fit.add_argument("data", help="CSV file with a header row")
     run_fit.add_argument("--target", required=True, help="name of the response column")
     run_fit.add_argument("--family", choices=["linear", "logistic"], default="linear")
-    run_fit.add_argument("--prior", choices=list(PRIORS), default="ridge")
+    run_fit.add_argument("--prior", choices=list(PRIORS), default="ridge",
+                         help="default: ridge; without --scale that is Normal(2.5, autoscale=True), scale 2.5 in "
+                              "standardized units (rstanarm's default)")
     run_fit.add_argument("--scale", type=float, default=None,
-                         help="prior scale (horseshoe: global scale; regularized-horseshoe: expected non-zeros)")
+                         help="prior scale (horseshoe: global scale; regularized-horseshoe: expected non-zeros; "
+                              "with --learn-scale: the scale of the half-Cauchy on the learned scale)")
+    run_fit.add_argument("--autoscale", action="store_true",
+                         help="state --scale in standardized units: sd(y)/sd(x_j) (linear), 1/sd(x_j) (logistic)")
+    run_fit.add_argument("--learn-scale", action="store_true",
+                         help="ridge, lasso: learn the prior scale, tau ~ HalfCauchy(--scale or 1) in standardized "
+                              "units, sampled by NUTS")
     run_fit.add_argument("--sigma", type=float, default=None, help="known noise sd (linear); default: estimated")
-    run_fit.add_argument("--method", choices=["nuts", "map"], default="nuts")
+    run_fit.add_argument("--method", choices=["nuts", "map", "empirical_bayes"], default="nuts",
+                         help="empirical_bayes: linear ridge only, the prior scale that maximises the evidence")
     run_fit.add_argument("--draws", type=int, default=1000)
     run_fit.add_argument("--seed", type=int, default=None)
     run_fit.add_argument("--out", default="bayesreg-output")

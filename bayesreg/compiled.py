@@ -23,11 +23,13 @@ from nutpie import _lib
 from nutpie.sample import CompiledModel
 
 from . import logdensity as ld
+from .hyperpriors import BayesianLasso
 from .model_inputs import ModelSpec
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
 
 _PRIOR_CODES = {Normal: ld.NORMAL, Laplace: ld.LAPLACE, ElasticNet: ld.ELASTICNET, Horseshoe: ld.HORSESHOE,
-                RegularizedHorseshoe: ld.REG_HORSESHOE}
+                RegularizedHorseshoe: ld.REG_HORSESHOE, BayesianLasso: ld.BAYESIAN_LASSO}
+_LEARNED_CODES = {Normal: ld.NORMAL_LEARNED, Laplace: ld.LAPLACE_LEARNED}
 _INITIAL_TRIES = 20
 
 
@@ -44,6 +46,10 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
         blocks += [("coef_raw", p), ("local_scale_log__", p), ("global_scale_raw_log__", 1)]
         if spec.prior_type is RegularizedHorseshoe:
             blocks.append(("slab_sq_raw_log__", 1))
+    elif spec.scale_learned:
+        blocks += [("prior_scale_log__", 1), ("coef_raw", p)]
+    elif spec.prior_type is BayesianLasso:
+        blocks += [("prior_lambda_sq_log__", 1), ("coef_raw", p)]
     else:
         blocks.append(("coef", p))
     return blocks
@@ -61,6 +67,10 @@ def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
         layout += [("global_scale", ()), ("local_scale", (p,))]
         if spec.prior_type is RegularizedHorseshoe:
             layout.append(("slab_scale", ()))
+    elif spec.scale_learned:
+        layout.append(("prior_scale", ()))
+    elif spec.prior_type is BayesianLasso:
+        layout += [("prior_scale", ()), ("prior_lambda", ())]
     return layout
 
 
@@ -80,6 +90,10 @@ def _scalars(spec: ModelSpec, data: dict) -> np.ndarray:
     put(ld.S_EXPECTED_NONZERO, "prior_expected_nonzero")
     put(ld.S_SLAB_SCALE, "prior_slab_scale")
     put(ld.S_SLAB_DF, "prior_slab_df")
+    put(ld.S_HYPER_NU, "prior_hyper_nu", 1.0)
+    put(ld.S_HYPER_SCALE, "prior_hyper_scale", 1.0)
+    put(ld.S_LASSO_R, "prior_r", 1.0)
+    put(ld.S_LASSO_DELTA, "prior_delta", 1.0)
     from .likelihoods import SIGMA_PRIOR_NU
 
     scalars[ld.S_SIGMA_PRIOR_NU] = SIGMA_PRIOR_NU
@@ -97,6 +111,8 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
                ld.PTR_X_MEAN: "x_mean"}
     if spec.prior_type is ElasticNet:
         vectors.update({ld.PTR_VEC1: "prior_l1", ld.PTR_VEC2: "prior_l2", ld.PTR_VEC3: "prior_log_normalizer"})
+    elif spec.scale_learned:
+        vectors[ld.PTR_VEC1] = "prior_factor"
     elif spec.prior_type in (Normal, Laplace):
         vectors[ld.PTR_VEC1] = "prior_scale"
     header = np.zeros(ld.HEADER_LEN, dtype=np.int64)
@@ -106,7 +122,7 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
             arrays[name] = np.ascontiguousarray(data[name], dtype=np.float64)
             header[slot] = arrays[name].ctypes.data
     header[ld.FAMILY] = ld.GAUSSIAN if spec.family == "gaussian" else ld.BERNOULLI
-    header[ld.PRIOR] = _PRIOR_CODES[spec.prior_type]
+    header[ld.PRIOR] = (_LEARNED_CODES if spec.scale_learned else _PRIOR_CODES)[spec.prior_type]
     header[ld.FIT_INTERCEPT] = spec.fit_intercept
     header[ld.SIGMA_KNOWN] = spec.sigma_known
     header[ld.N_ROWS] = len(data["y"]) if "y" in data else 0
@@ -143,6 +159,10 @@ def _base_point(spec: ModelSpec, data: dict) -> tuple[np.ndarray, np.ndarray]:
         elif name == "coef":
             scale = data["prior_scale"] if "prior_scale" in data else 1.0 / np.maximum(data["prior_l1"], 1e-300)
             half = np.minimum(1.0, np.asarray(scale, dtype=float)) * np.ones(size)
+        elif name == "prior_scale_log__":
+            centre[:] = np.log(float(data["prior_hyper_scale"]))
+        elif name == "prior_lambda_sq_log__":
+            centre[:] = np.log(float(data["prior_r"]) / float(data["prior_delta"]))  # the prior mean
         point.append(centre)
         width.append(half)
     return np.concatenate(point), np.concatenate(width)

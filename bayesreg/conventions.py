@@ -46,7 +46,7 @@ class Penalty(NamedTuple):
     """A textbook penalty: ``kind`` is ``"l2"``, ``"l1"`` or ``"elasticnet"``.
 
     ``lam`` is a float, or for ``"elasticnet"`` the pair ``(lam1, lam2)`` of
-    ``NLL + lam1 ||w||_1 + lam2 ||w||_2^2``.
+    ``NLL + lam1 ||w||_1 + lam2 ||w||_2^2``. Per-coefficient priors give arrays: ``lam_j``.
     """
 
     kind: str
@@ -193,12 +193,22 @@ def penalty_from_prior(prior: Prior, sklearn: str | None = None, *, n_samples=No
     ``"Ridge"``, ``"Lasso"``, ``"ElasticNet"``, ``"LogisticRegression"`` returns the keyword
     arguments for that estimator, e.g. ``Ridge(**penalty_from_prior(p, "Ridge", sigma=1))``.
     """
-    if not isinstance(prior, (Normal, Laplace, ElasticNet)):
+    if not isinstance(prior, (Normal, Laplace, ElasticNet)) or not prior.has_map:
         raise ValueError(
-            f"{type(prior).__name__} has no penalty equivalent: only Normal, Laplace and "
-            "ElasticNet priors have a finite MAP that is a penalized fit"
+            f"{type(prior).__name__} {'with a learned scale ' if prior.has_map is False and isinstance(prior, (Normal, Laplace)) else ''}"
+            "has no penalty equivalent: only Normal, Laplace and ElasticNet priors with fixed scales have "
+            "a finite MAP that is a penalized fit"
         )
-    l1, l2 = prior.l1, prior.l2  # -log p = l1 ||w||_1 + l2/2 ||w||^2
+    if prior.autoscale:
+        raise ValueError(f"{prior} is autoscaled: its penalty depends on the data. Convert the fitted "
+                         "estimator's prior_ (the resolved numbers) instead")
+    l1, l2 = prior.l1, prior.l2  # -log p = sum_j l1_j |w_j| + l2_j/2 w_j^2 (numbers or per-coefficient arrays)
+    if sklearn is not None and (np.ndim(l1) or np.ndim(l2)):
+        raise ValueError(
+            f"{prior} has per-coefficient scales; scikit-learn's {sklearn} takes one penalty for all "
+            "coefficients. Rescale column j by its scale s_j (x_j * s_j) and use a scale of 1, or ask for "
+            "the textbook Penalty (sklearn=None), whose lam is then an array"
+        )
     if sklearn is None:
         if isinstance(prior, Normal):
             return Penalty("l2", l2 / 2)

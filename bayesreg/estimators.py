@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation as v
 from . import results
+from .autoscale import resolve_prior
 from .model_inputs import linear_inputs, logistic_inputs
 from .priors import Normal, Prior
 from .solvers import NoMAPError, fit_linear_map, fit_logistic_map
@@ -24,7 +25,9 @@ from .solvers import NoMAPError, fit_linear_map, fit_logistic_map
 if TYPE_CHECKING:
     import pandas as pd
 
-DEFAULT_PRIOR = Normal(1.0)
+# rstanarm's default: scale 2.5 in standardized units, so it means the same whatever the data's units
+DEFAULT_PRIOR = Normal(2.5, autoscale=True)
+_METHOD_ATTRIBUTES = ("log_evidence_",)  # set by one method only; removed when a later fit uses another
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,11 @@ class _BayesianRegression(BaseEstimator):
     def fit(self, X, y, method: str | None = None, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
             random_seed=None, progressbar: bool = True, log_likelihood: bool | None = None,
             **sampler_kwargs):
-        """Fit the MAP (``method="map"``) or sample the posterior with NUTS (``method="nuts"``).
+        """Fit the MAP (``method="map"``), sample the posterior with NUTS (``method="nuts"``), or for
+        ``LinearRegression`` choose the prior scale by the evidence (``method="empirical_bayes"``).
+
+        The prior is resolved first (``autoscale`` into numbers, per-coefficient lengths checked);
+        the prior as used is ``prior_`` after any fit.
 
         Convergence checks run after NUTS and warn (:class:`~bayesreg.sampling.SamplingWarning`)
         with advice on divergences, tree-depth saturation, R-hat > 1.01 and bulk ESS < 400.
@@ -52,8 +59,9 @@ class _BayesianRegression(BaseEstimator):
         X : array-like or DataFrame, shape (n_samples, n_features)
             Column names of a DataFrame become coefficient names.
         y : array-like, shape (n_samples,)
-        method : {"nuts", "map"} or None
-            Overrides the estimator's ``method`` parameter for this fit.
+        method : {"nuts", "map", "empirical_bayes"} or None
+            Overrides the estimator's ``method`` parameter for this fit. ``"empirical_bayes"``
+            (LinearRegression, Normal prior) maximises the evidence: see :mod:`bayesreg.evidence`.
         draws, tune, chains, random_seed, progressbar, **sampler_kwargs
             Passed to the NUTS sampler (nutpie; low-rank mass matrix, or for horseshoe priors a
             diagonal one with ``target_accept=0.99``); ignored by ``method="map"``.
@@ -66,16 +74,25 @@ class _BayesianRegression(BaseEstimator):
         -------
         self
         """
-        method = v.check_method(self.method if method is None else method)
-        if method == "map" and sampler_kwargs:
+        method = v.check_method(self.method if method is None else method, self._methods, type(self).__name__)
+        if method != "nuts" and sampler_kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(sampler_kwargs)}: sampler "
                             "options apply to method='nuts' only, and bayesreg does not take sample_weight")
-        prior = self._checked_prior()
+        stated = self._checked_prior()
         X_arr, names = v.check_X(X)
         y_arr, fitted = self._check_y(y, X_arr.shape[0])
-        fitted.update(n_features_in_=X_arr.shape[1], method_=method, idata_=None)
+        prior = resolve_prior(stated, X_arr, y_arr, self._family, names)
+        fitted.update(n_features_in_=X_arr.shape[1], method_=method, idata_=None, prior_=prior)
         if names is not None:
             fitted["feature_names_in_"] = np.asarray(names, dtype=object)
+        if method == "empirical_bayes":
+            fitted.update(self._fit_empirical_bayes(X_arr, y_arr, prior))
+            return self._set_fitted(fitted, names)
+        if method == "nuts" and _learned_scale(prior):
+            raise NotImplementedError(
+                f"NUTS for learned prior scales ({stated}) is not available yet: it lands with the compiled "
+                "sampler. For LinearRegression with a Normal prior, method='empirical_bayes' learns the scale."
+            )
         try:
             if not prior.has_map:
                 raise NoMAPError(f"method='map' is not available: {prior.no_map_reason()}")
@@ -98,11 +115,23 @@ class _BayesianRegression(BaseEstimator):
             warn_on_problems(idata, results.summary_var_names(idata))
             fitted["idata_"] = idata
             fitted.update(self._posterior_attributes(idata))
+        return self._set_fitted(fitted, names)
+
+    def _set_fitted(self, fitted: dict, names):
+        """All or nothing: called last, so a failure in ``fit`` leaves the previous fit untouched."""
+        stale = [a for a in _METHOD_ATTRIBUTES if a not in fitted and hasattr(self, a)]
         if names is None and hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_  # left over from an earlier fit on a DataFrame
-        for name, value in fitted.items():  # all or nothing: a failure above leaves self untouched
+            stale.append("feature_names_in_")  # left over from an earlier fit on a DataFrame
+        for name in stale:
+            delattr(self, name)
+        for name, value in fitted.items():
             setattr(self, name, value)
         return self
+
+    _methods = v.METHODS
+
+    def _fit_empirical_bayes(self, X, y, prior) -> dict:  # pragma: no cover - check_method stops it first
+        raise NotImplementedError
 
     def summary(self, ci_prob: float = 0.94) -> "pd.DataFrame":
         """Posterior summary per coefficient (mean, sd, equal-tailed interval, ESS, R-hat, MCSE).
@@ -198,6 +227,12 @@ def _default_names(p: int) -> list[str]:
     return [f"x{j}" for j in range(p)]
 
 
+def _learned_scale(prior: Prior) -> bool:
+    from .hyperpriors import BayesianLasso
+
+    return isinstance(prior, BayesianLasso) or bool(getattr(prior, "learned", False))
+
+
 class LinearRegression(RegressorMixin, _BayesianRegression):
     r"""Bayesian linear regression: ``y ~ N(intercept + X coef, sigma^2)``, ``coef ~ prior``.
 
@@ -210,20 +245,27 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
 
     Parameters
     ----------
-    prior : Prior, default Normal(1.0)
+    prior : Prior, default None
+        ``None`` means ``Normal(2.5, autoscale=True)`` (rstanarm's default): scale 2.5 in
+        standardized units, i.e. coefficient j gets ``2.5 * sd(y) / sd(x_j)``.
     sigma : float or None, default None
         Known noise sd. ``None`` estimates it with a Half-t(4, sd(y)) prior; the MAP is then
         the joint mode over ``(coef, intercept, sigma)``, not a fixed-alpha penalized fit.
     fit_intercept : bool, default True
-    method : {"nuts", "map"}, default "nuts"
+    method : {"nuts", "map", "empirical_bayes"}, default "nuts"
         What ``fit`` does unless told otherwise (``fit(X, y, method="map")``); set it to ``"map"`` to
         use the estimator as a plain penalized regression in pipelines and grid searches.
+        ``"empirical_bayes"`` (Normal prior) chooses the prior scale, and sigma when ``sigma=None``,
+        by maximising the exact marginal likelihood (:mod:`bayesreg.evidence`).
 
     Attributes
     ----------
-    coef_ : ndarray (n_features,)   MAP, or posterior mean after NUTS.
+    prior_ : Prior                  the prior as used: autoscale resolved into numbers, the
+                                    empirical-Bayes scale filled in; a hyperprior stays one.
+    coef_ : ndarray (n_features,)   MAP, or posterior mean after NUTS or empirical Bayes.
     intercept_ : float
-    sigma_ : float                  the given sigma, its MAP, or its posterior mean.
+    sigma_ : float                  the given sigma, its MAP, posterior mean or evidence maximiser.
+    log_evidence_ : float           ``log p(y | prior_, sigma_)`` (empirical Bayes only).
     map_ : MAPEstimate or None      the posterior mode (None for horseshoe priors).
     idata_ : xarray.DataTree        the posterior (NUTS only).
     """
@@ -244,6 +286,22 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         return MAPEstimate(fit.coef, fit.intercept, fit.sigma)
 
     _family = "gaussian"
+    _methods = v.LINEAR_METHODS
+
+    def _fit_empirical_bayes(self, X, y, prior) -> dict:
+        if not isinstance(prior, Normal) or prior.learned:
+            raise ValueError(
+                f"method='empirical_bayes' chooses the scale of a fixed Normal prior (its value sets the "
+                f"relative scales and units; one multiplier is learned), got {prior}. Use e.g. "
+                "br.Normal(1.0, autoscale=True), or method='nuts' for other learned priors."
+            )
+        from .evidence import fit_evidence
+
+        base = prior.effective_scale()
+        fit = fit_evidence(X, y, base, self._known_sigma(), self.fit_intercept)
+        estimate = MAPEstimate(fit.coef, fit.intercept, fit.sigma)  # Gaussian posterior: mean = mode
+        return {"prior_": Normal(fit.multiplier * base), "log_evidence_": fit.log_evidence, "map_": estimate,
+                **self._point_attributes(estimate)}
 
     def _known_sigma(self):
         return v.check_sigma(self.sigma)
@@ -296,10 +354,12 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
 
     Parameters
     ----------
-    prior : Prior, default Normal(1.0)
+    prior : Prior, default None
+        ``None`` means ``Normal(2.5, autoscale=True)`` (rstanarm's default): coefficient j gets
+        scale ``2.5 / sd(x_j)``, i.e. 2.5 on the log-odds per sd of ``x_j``.
     fit_intercept : bool, default True
     method : {"nuts", "map"}, default "nuts"
-        As in :class:`LinearRegression`.
+        As in :class:`LinearRegression` (``"empirical_bayes"`` is linear-only).
 
     Attributes
     ----------

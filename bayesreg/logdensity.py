@@ -18,6 +18,7 @@ unconstrained vector, in order::
                            Horseshoe: z (p), log lambda (p), log g
                            RegularizedHorseshoe: z (p), log lambda (p), log g, log c2_raw
                            learned scale (Normal, Laplace): log tau, z (p)
+                           BayesianLasso: log lambda^2, z (p)
 
 Likelihoods (``b_c`` the centred intercept, so ``b = b_c - xbar'w``)
     Gaussian: :math:`-n\log\sigma - \tfrac n2\log 2\pi - [\mathrm{RSS}_{\min} + \|F(w-\hat w)\|^2
@@ -38,18 +39,18 @@ from numba.extending import intrinsic
 
 # -- header layout (int64 entries) ---------------------------------------------------------------
 (FAMILY, PRIOR, FIT_INTERCEPT, SIGMA_KNOWN, N_ROWS, N_FEATURES, RANK, N_DIM, INTERCEPT_PRIOR,
- TAU0_FROM_NOISE, HYPERPRIOR, PTR_SCALARS, PTR_X, PTR_Y, PTR_FACTOR, PTR_COEF_LS, PTR_X_MEAN,
+ TAU0_FROM_NOISE, _UNUSED, PTR_SCALARS, PTR_X, PTR_Y, PTR_FACTOR, PTR_COEF_LS, PTR_X_MEAN,
  PTR_VEC1, PTR_VEC2, PTR_VEC3) = range(20)
 HEADER_LEN = 20
 # -- scalar slots (float64) -----------------------------------------------------------------------
 (S_N, S_Y_MEAN, S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_SCALE, S_SIGMA_PRIOR_NU, S_PSEUDO_SIGMA,
  S_INTERCEPT_SCALE, S_TAU0, S_EXPECTED_NONZERO, S_SLAB_SCALE, S_SLAB_DF, S_HYPER_NU,
- S_HYPER_SCALE) = range(14)
-N_SCALARS = 14
+ S_HYPER_SCALE, S_LASSO_R, S_LASSO_DELTA) = range(16)
+N_SCALARS = 16
 
 GAUSSIAN, BERNOULLI = 0, 1
-NORMAL, LAPLACE, ELASTICNET, HORSESHOE, REG_HORSESHOE, NORMAL_LEARNED, LAPLACE_LEARNED = range(7)
-HALF_CAUCHY, HALF_STUDENT_T = 0, 1
+(NORMAL, LAPLACE, ELASTICNET, HORSESHOE, REG_HORSESHOE, NORMAL_LEARNED, LAPLACE_LEARNED,
+ BAYESIAN_LASSO) = range(8)
 
 _LOG_2PI = math.log(2 * math.pi)
 _LOG_2_OVER_PI = math.log(2 / math.pi)
@@ -141,6 +142,10 @@ def coefficients(theta, start, header, scalars, sigma, coef):
             if prior == REG_HORSESHOE:
                 lam = math.sqrt(c2 * lam * lam / (c2 + tau * tau * lam * lam))
             coef[j] = theta[start + j] * lam * tau
+    elif prior == BAYESIAN_LASSO:
+        scale = sigma * math.exp(-0.5 * theta[start])
+        for j in range(p):
+            coef[j] = theta[start + 1 + j] * scale
     else:
         tau = math.exp(theta[start])
         factor = _array(header[PTR_VEC1], p)
@@ -211,6 +216,22 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
             grad[start + 2 * p + 1] = -alpha + alpha * math.exp(-u_c) + 0.5 * to_slab
         if _tau_depends_on_sigma(header):
             to_log_sigma = to_tau
+    elif prior == BAYESIAN_LASSO:
+        # lambda^2 ~ Gamma(r, delta) on u = log lambda^2; z ~ Laplace(0, 1); w = z sigma / lambda
+        u = theta[start]
+        r = scalars[S_LASSO_R]
+        delta = scalars[S_LASSO_DELTA]
+        scale = sigma * math.exp(-0.5 * u)
+        chained = 0.0
+        for j in range(p):
+            z = theta[start + 1 + j]
+            value += -abs(z) - math.log(2.0)
+            grad[start + 1 + j] = -_sign(z) + G[j] * scale
+            chained += G[j] * coef[j]
+        value += r * math.log(delta) - math.lgamma(r) + r * u - delta * math.exp(u)
+        grad[start] = r - delta * math.exp(u) - 0.5 * chained
+        if header[FAMILY] == GAUSSIAN and not header[SIGMA_KNOWN]:
+            to_log_sigma = chained
     else:
         u_t = theta[start]
         tau = math.exp(u_t)
@@ -226,10 +247,7 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
                 d_z = -_sign(z)
             grad[start + 1 + j] = d_z + G[j] * tau * factor[j]
             to_tau += G[j] * coef[j]
-        if header[HYPERPRIOR] == HALF_CAUCHY:
-            hyper, d_hyper = _log_half_cauchy(u_t, scalars[S_HYPER_SCALE])
-        else:
-            hyper, d_hyper = _log_half_t(u_t, scalars[S_HYPER_NU], scalars[S_HYPER_SCALE])
+        hyper, d_hyper = _log_half_t(u_t, scalars[S_HYPER_NU], scalars[S_HYPER_SCALE])  # nu = 1: half-Cauchy
         value += hyper
         grad[start] = d_hyper + to_tau
     return value, to_log_sigma
@@ -371,6 +389,9 @@ def expand(theta, out, header):
         k += 1 + p
         if prior == REG_HORSESHOE:
             out[k] = math.sqrt(math.exp(theta[i + 2 * p + 1])) * scalars[S_SLAB_SCALE]
+    elif prior == BAYESIAN_LASSO:
+        out[k] = sigma * math.exp(-0.5 * theta[i])
+        out[k + 1] = math.exp(0.5 * theta[i])
     elif prior >= NORMAL_LEARNED:
         out[k] = math.exp(theta[i])
 

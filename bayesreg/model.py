@@ -22,11 +22,13 @@ import pytensor.tensor as pt
 
 from .likelihoods import SIGMA_PRIOR_NU
 from .model_inputs import ModelSpec, linear_inputs, logistic_inputs
+from .hyperpriors import BayesianLasso
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
 
 
 def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> pm.Model:
-    make_coef = coefficient_prior.dispatch(spec.prior_type)
+    make_coef = (functools.partial(_learned_scale, laplace=spec.prior_type is Laplace) if spec.scale_learned
+                 else coefficient_prior.dispatch(spec.prior_type))
     with pm.Model(coords={"feature": list(feature_names)}) as model:
         shared = {name: pm.Data(name, value) for name, value in data.items()}
         intercept_c = _centred_intercept(spec, shared)
@@ -118,3 +120,21 @@ def _(d, *, noise_scale, n, p, **_):
     pm.Deterministic("slab_scale", pt.sqrt(slab_sq))
     local_reg = pt.sqrt(slab_sq * local_scale**2 / (slab_sq + global_scale**2 * local_scale**2))
     return pm.Deterministic("coef", coef_raw * global_scale * local_reg, dims="feature")
+
+
+def _learned_scale(d, *, laplace=False, **_):
+    """Normal or Laplace with a half-t hyperprior (nu = 1: half-Cauchy) on the global scale tau,
+    non-centred: ``coef_j = z_j * tau * c_j`` with ``c_j`` the (autoscale) factor."""
+    tau = pm.HalfStudentT("prior_scale", nu=d["prior_hyper_nu"], sigma=d["prior_hyper_scale"])
+    z = (pm.Laplace if laplace else pm.Normal)("coef_raw", 0.0, 1.0, dims="feature")
+    return pm.Deterministic("coef", z * tau * d["prior_factor"], dims="feature")
+
+
+@coefficient_prior.register(BayesianLasso)
+def _(d, *, noise_scale, **_):
+    """Park & Casella: ``coef_j = z_j * sigma / lambda``, ``z_j ~ Laplace(0, 1)``, ``lambda^2 ~ Gamma(r, delta)``."""
+    lambda_sq = pm.Gamma("prior_lambda_sq", alpha=d["prior_r"], beta=d["prior_delta"])
+    z = pm.Laplace("coef_raw", 0.0, 1.0, dims="feature")
+    lam = pm.Deterministic("prior_lambda", pt.sqrt(lambda_sq))
+    scale = pm.Deterministic("prior_scale", noise_scale / lam)
+    return pm.Deterministic("coef", z * scale, dims="feature")

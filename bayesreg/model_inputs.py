@@ -21,7 +21,8 @@ Intercept
     Sampled at the centred design (``b_c``, as brms and rstanarm do), so it is not nearly
     collinear with the slopes when X is uncentred; ``b = b_c - xbar'w`` is reported. It is flat,
     so the MAP is scikit-learn's unpenalized intercept, except in logistic regression with a
-    prior whose coefficients have no finite mean (the horseshoes): there a flat intercept leaves
+    prior that has no MAP (the horseshoes, learned scales), whose coefficients have no finite
+    mean under a half-Cauchy scale: there a flat intercept leaves
     the posterior improper under separation (a factor ~|w| along separating directions), so
     ``b_c ~ N(0, 2.5^2)``, rstanarm's default for the logistic intercept on the centred design.
 """
@@ -34,10 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .likelihoods import sigma_prior_scale
+from .hyperpriors import BayesianLasso, HalfCauchy
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
 
 LOGISTIC_INTERCEPT_PRIOR_SCALE = 2.5
-_HEAVY_TAILED = (Horseshoe, RegularizedHorseshoe)
 
 
 @dataclass(frozen=True)
@@ -51,34 +52,53 @@ class ModelSpec:
     sigma_known: bool = False
     global_scale_given: bool = True  # Horseshoe(scale=None) scales tau by the noise instead
     intercept_prior: bool = False  # N(0, 2.5^2) on the centred intercept instead of flat
+    scale_learned: bool = False  # Normal / Laplace with a hyperprior on their scale
 
     @classmethod
     def of(cls, family: str, prior: Prior, n_features: int, fit_intercept: bool, sigma_known: bool = False):
         given = not (isinstance(prior, Horseshoe) and prior.scale is None)
-        proper_intercept = family == "bernoulli" and fit_intercept and isinstance(prior, _HEAVY_TAILED)
-        return cls(family, type(prior), n_features, fit_intercept, sigma_known, given, proper_intercept)
-
-
-def _per_coefficient(value, p: int) -> np.ndarray:
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=float), (p,)), dtype=float)
+        # priors with no finite MAP here are those whose coefficients have no finite mean
+        proper_intercept = family == "bernoulli" and fit_intercept and not prior.has_map
+        learned = isinstance(prior, (Normal, Laplace)) and prior.learned
+        return cls(family, type(prior), n_features, fit_intercept, sigma_known, given, proper_intercept, learned)
 
 
 def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
-    """The prior's values as model data, named ``prior_*``: per-coefficient values as length-p
-    vectors, the horseshoes' scalars as 0-d arrays."""
-    p = n_features
-    if isinstance(prior, (Normal, Laplace)):
-        return {"prior_scale": _per_coefficient(prior.scale, p)}
-    if isinstance(prior, ElasticNet):
-        return {"prior_l1": _per_coefficient(prior.l1, p), "prior_l2": _per_coefficient(prior.l2, p),
-                "prior_log_normalizer": _per_coefficient(prior.log_normalizer(), p)}
-    if isinstance(prior, Horseshoe):
-        return {} if prior.scale is None else {"prior_scale": np.array(float(prior.scale))}
-    if isinstance(prior, RegularizedHorseshoe):
+    """The prior's hyperparameters as model data, named ``prior_*``.
+
+    Every hyperparameter that may be per-coefficient is a length-``n_features`` vector (a number
+    is broadcast): ``prior_scale`` (Normal, Laplace: ``scale * factor``), ``prior_l1``,
+    ``prior_l2``, ``prior_log_normalizer`` (ElasticNet, summed in the model). Global
+    hyperparameters (the horseshoes') stay scalars. A learned scale (hyperprior) gives
+    ``prior_factor`` (the vector ``c_j``) and ``prior_hyper_nu``/``prior_hyper_scale`` of the
+    half-t on ``tau`` (``nu = 1``: half-Cauchy); no ``prior_scale``, as that name is the
+    posterior's ``tau``. The Bayesian lasso gives ``prior_r`` and ``prior_delta``.
+    """
+    vectors = {}
+    scalars = {}
+    if isinstance(prior, (Normal, Laplace)) and prior.learned:
+        hyper = prior.scale
+        vectors["factor"] = prior.factor
+        scalars.update(hyper_nu=1.0 if isinstance(hyper, HalfCauchy) else hyper.nu, hyper_scale=hyper.scale)
+    elif isinstance(prior, (Normal, Laplace)):
+        vectors["scale"] = prior.effective_scale()
+    elif isinstance(prior, ElasticNet):
+        vectors.update(l1=prior.l1, l2=prior.l2, log_normalizer=prior.log_normalizer())
+    elif isinstance(prior, Horseshoe):
+        scalars.update({} if prior.scale is None else {"scale": prior.scale})
+    elif isinstance(prior, RegularizedHorseshoe):
         prior.check_dimension(n_features)
-        return {name: np.array(float(getattr(prior, name[6:])))
-                for name in ("prior_expected_nonzero", "prior_slab_scale", "prior_slab_df")}
-    raise TypeError(f"no model for prior {type(prior).__name__}")
+        scalars.update(expected_nonzero=prior.expected_nonzero, slab_scale=prior.slab_scale,
+                       slab_df=prior.slab_df)
+    elif isinstance(prior, BayesianLasso):
+        scalars.update(r=prior.r, delta=prior.delta)
+    else:
+        raise TypeError(f"no model for prior {type(prior).__name__}")
+    prior.check_n_features(n_features)
+    data = {f"prior_{name}": np.broadcast_to(np.asarray(value, dtype=float), (n_features,)).copy()
+            for name, value in vectors.items()}
+    data.update({f"prior_{name}": np.array(float(value)) for name, value in scalars.items()})
+    return data
 
 
 def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:

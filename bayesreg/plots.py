@@ -9,6 +9,7 @@ MAP (the penalized solution) and the prior's exact density. Matplotlib draws the
 ``posterior_predictive``     linear: replicated vs observed density (arviz-plots ``plot_ppc_dist``);
                              logistic: PAV calibration curve (arviz-plots ``plot_ppc_pava``)
 ``predicted_probabilities``  logistic: each row's probability with its posterior interval
+``how_much``                 the CV curve, the evidence and a learned scale's posterior on one axis
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from . import results
 from .estimators import LinearRegression, LogisticRegression
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
 from .sampling import SamplingWarning, collected_problems
+
+from .how_much_plot import how_much  # noqa: F401 - public here, written in its own module
 
 MAP_STYLE = dict(marker="D", size=60, facecolor="none", edgecolor="crimson", width=1.5, zorder=3)
 MAP_LABEL = "MAP (penalized fit)"
@@ -112,7 +115,7 @@ def shrinkage(X, y, kind: str = "ridge", scales=None, sigma=None, draws: int = 1
     priors = {"ridge": Normal, "lasso": Laplace}
     if kind not in priors:
         raise ValueError(f"kind must be 'ridge' or 'lasso', got {kind!r}")
-    base = LinearRegression(sigma=1.0).fit(X, y, method="map")  # validates X, y once
+    base = LinearRegression(Normal(1.0), sigma=1.0).fit(X, y, method="map")  # validates X, y once
     names = base.feature_names_
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -189,9 +192,10 @@ def prior_posterior(est, features=None, ci_prob: float = 0.94):
         low, high = min(low, -pad), max(high, pad)  # keep 0, the prior's centre, in view
         grid = np.linspace(low, high, 801)
         top = ax.get_ylim()[1]
-        ax.plot(grid, _prior_density(est, grid), color="black", lw=1.2, label="prior")
+        j = est.feature_names_.index(name)
+        ax.plot(grid, _prior_density(est, grid, j), color="black", lw=1.2, label="prior")
         if est.map_ is not None:
-            ax.axvline(est.map_.coef[est.feature_names_.index(name)], color="crimson", lw=1.2, label=MAP_LABEL)
+            ax.axvline(est.map_.coef[j], color="crimson", lw=1.2, label=MAP_LABEL)
         ax.set_xlim(low, high)
         ax.set_ylim(top=top * 1.15)
         ax.set_title(name)
@@ -280,14 +284,21 @@ def _figure(pc):
     return pc.viz["figure"].item()
 
 
-def _prior_density(est, grid):
-    prior = est._checked_prior()
+def _prior_density(est, grid, j: int):
+    """Coefficient ``j``'s prior density, with the prior as the fit used it (``est.prior_``)."""
+    prior = est.prior_
+
+    def at_j(value):  # a per-coefficient hyperparameter's entry j; a number is everyone's
+        return float(np.broadcast_to(value, (est.n_features_in_,))[j])
+
+    if isinstance(prior, (Normal, Laplace)) and prior.learned:
+        raise TypeError(f"{prior} has a learned scale: its marginal prior density is not drawn yet")
     if isinstance(prior, Normal):
-        return stats.norm(0, prior.scale).pdf(grid)
+        return stats.norm(0, at_j(prior.effective_scale())).pdf(grid)
     if isinstance(prior, Laplace):
-        return stats.laplace(0, prior.scale).pdf(grid)
+        return stats.laplace(0, at_j(prior.effective_scale())).pdf(grid)
     if isinstance(prior, ElasticNet):
-        return np.exp(-prior.l1 * np.abs(grid) - prior.l2 / 2 * grid**2 - prior.log_normalizer())
+        return np.exp(-at_j(prior.l1) * np.abs(grid) - at_j(prior.l2) / 2 * grid**2 - at_j(prior.log_normalizer()))
     if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):
         tau = float(np.median(results.stacked_draws(est.idata_, "global_scale")))
         return horseshoe_density(prior, tau, grid)
@@ -330,7 +341,7 @@ def _log_nodes(dist, n: int, tail: float = 1e-12):
 
 
 def _prior_label(est) -> str:
-    return str(est._checked_prior())
+    return str(est._checked_prior())  # as the user stated it; est.prior_ holds the resolved numbers
 
 
 def _residual_sd(X, y) -> float:

@@ -12,7 +12,7 @@ import xarray as xr
 from scipy import special
 
 LOG_LIKELIHOOD_MAX_BYTES = 200 * 2**20  # computed automatically below this size
-SCALE_NAMES = ("sigma", "global_scale", "slab_scale")
+SCALE_NAMES = ("sigma", "global_scale", "slab_scale", "prior_scale")  # prior_scale: a learned tau
 
 
 def stacked_draws(idata, name) -> np.ndarray:

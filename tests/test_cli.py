@@ -29,6 +29,22 @@ def test_fit_map_writes_the_penalized_solution(csv, tmp_path, capsys):
     assert "Wrote to" in capsys.readouterr().out
 
 
+def test_default_prior_and_empirical_bayes(csv, tmp_path, capsys):
+    path, frame = csv
+    X, y = frame[["a", "b", "c"]], frame["y"]
+    assert main(["fit", str(path), "--target", "y", "--method", "map", "--out", str(tmp_path / "map")]) == 0
+    summary = pd.read_csv(tmp_path / "map" / "summary.csv", index_col=0)
+    ref = br.LinearRegression().fit(X, y, method="map")  # the package default, Normal(2.5, autoscale=True)
+    np.testing.assert_allclose(summary.loc[["a", "b", "c"], "map"], ref.coef_, rtol=1e-12)
+    assert "prior Normal(scale=2.5, autoscale=True)" in capsys.readouterr().out
+    assert main(["fit", str(path), "--target", "y", "--method", "empirical_bayes", "--autoscale", "--scale", "1",
+                 "--out", str(tmp_path / "eb")]) == 0
+    summary = pd.read_csv(tmp_path / "eb" / "summary.csv", index_col=0)
+    ref = br.LinearRegression(br.Normal(1.0, autoscale=True)).fit(X, y, method="empirical_bayes")
+    np.testing.assert_allclose(summary.loc[["a", "b", "c"], "empirical_bayes"], ref.coef_, rtol=1e-12)
+    assert f"log evidence {ref.log_evidence_:.6g}" in capsys.readouterr().out
+
+
 @pytest.mark.slow
 def test_fit_nuts_writes_summary_plots_and_posterior(csv, tmp_path):
     path, _ = csv
@@ -46,6 +62,10 @@ def test_fit_nuts_writes_summary_plots_and_posterior(csv, tmp_path):
      "--family logistic needs a target with two values; 'y' has 60 (use --family linear"),
     (["fit", "{csv}", "--target", "y", "--prior", "ridge", "--scale", "-1", "--method", "map"],
      "Normal scale must be finite and > 0, got -1.0"),
+    (["fit", "{csv}", "--target", "y", "--learn-scale", "--method", "map"], "no joint MAP over (coef, scale)"),
+    (["fit", "{csv}", "--target", "y", "--learn-scale", "--prior", "horseshoe"], "--learn-scale applies to ridge"),
+    (["fit", "{csv}", "--target", "y", "--prior", "lasso", "--method", "empirical_bayes"],
+     "chooses the scale of a fixed Normal prior"),
 ])
 def test_errors_are_one_line(csv, capsys, argv, message):
     path, _ = csv

@@ -23,13 +23,22 @@ RTOL = 1e-8
 
 # One instance per prior class, with per-coefficient values where the prior takes them.
 EXAMPLES = {
-    br.Normal: br.Normal(1.7),
+    br.Normal: br.Normal(np.array([0.5, 1.0, 2.0, 3.0])),
     br.Laplace: br.Laplace(0.7),
     br.ElasticNet: br.ElasticNet(0.8, 1.3),
     br.Horseshoe: br.Horseshoe(),
     br.RegularizedHorseshoe: br.RegularizedHorseshoe(expected_nonzero=2, slab_scale=1.5, slab_df=3),
+    br.BayesianLasso: br.BayesianLasso(r=1.5, delta=0.7),
 }
-EXTRA = [br.Horseshoe(0.3)]
+# learned scales: the same classes with a hyperprior, per-coefficient factors and a half-t
+EXTRA = [br.Horseshoe(0.3), br.Normal(br.HalfCauchy(0.8), factor=np.array([1.0, 2.0, 0.5, 3.0])),
+         br.Laplace(br.HalfStudentT(3.0, 1.2))]
+LINEAR_ONLY = (br.BayesianLasso,)
+
+
+def _prior_id(prior):
+    hyper = getattr(prior, "scale", None)
+    return type(prior).__name__ + (f"-{type(hyper).__name__}" if isinstance(hyper, br.hyperpriors.Hyperprior) else "")
 
 
 def _all_prior_classes():
@@ -44,8 +53,8 @@ def _all_prior_classes():
 
 def test_every_prior_is_cross_checked():
     """A new prior cannot be added without a cross-check of its compiled density."""
-    missing = {k.__name__ for k in _all_prior_classes() if k.__module__.startswith("bayesreg")} - {
-        k.__name__ for k in EXAMPLES}
+    missing = {k.__name__ for k in _all_prior_classes()
+               if k.__module__.startswith("bayesreg") and not k.__name__.startswith("_")} - {k.__name__ for k in EXAMPLES}
     assert not missing, f"add an example of {sorted(missing)} to EXAMPLES"
 
 
@@ -61,11 +70,11 @@ def _inputs(family, prior, fit_intercept, sigma_known, rng):
 CASES = [(family, prior, fit_intercept, sigma_known)
          for family, prior, fit_intercept, sigma_known in itertools.product(
              ("gaussian", "bernoulli"), [*EXAMPLES.values(), *EXTRA], (True, False), (True, False))
-         if not (family == "bernoulli" and sigma_known)]
+         if not (family == "bernoulli" and (sigma_known or isinstance(prior, LINEAR_ONLY)))]
 
 
 @pytest.mark.parametrize("family,prior,fit_intercept,sigma_known", CASES,
-                         ids=lambda v: type(v).__name__ if isinstance(v, Prior) else str(v))
+                         ids=lambda v: _prior_id(v) if isinstance(v, Prior) else str(v))
 def test_compiled_density_matches_pymc(family, prior, fit_intercept, sigma_known):
     rng = np.random.default_rng(7)
     spec, data = _inputs(family, prior, fit_intercept, sigma_known, rng)
@@ -88,7 +97,7 @@ def test_compiled_density_matches_pymc(family, prior, fit_intercept, sigma_known
         np.testing.assert_allclose(grad, dlogp(point), rtol=RTOL, atol=RTOL * np.abs(dlogp(point)).max())
 
 
-@pytest.mark.parametrize("prior", [*EXAMPLES.values(), *EXTRA], ids=lambda p: type(p).__name__)
+@pytest.mark.parametrize("prior", [*EXAMPLES.values(), *EXTRA], ids=lambda p: _prior_id(p))
 def test_expanded_quantities_match_pymc_deterministics(prior):
     """What is stored per draw (coef, intercept, sigma, scales) equals the PyMC model's values."""
     rng = np.random.default_rng(3)

@@ -9,6 +9,9 @@ from bayesreg.likelihoods import linear_neg_log_posterior, logistic_neg_log_post
 from bayesreg.model import build_linear_model, build_logistic_model
 
 PRIORS = [br.Normal(0.7), br.Laplace(0.4), br.ElasticNet(0.5, 1.3)]
+# one scale per feature of small_data (4 columns): prior_data passes them as vectors
+PER_COEFFICIENT = [br.Normal([0.7, 0.05, 3.0, 1.0]), br.Laplace([0.4, 0.02, 2.0, 1.0]),
+                   br.ElasticNet([0.5, 0.1, 2.0, 1.0], [1.3, 0.2, 0.5, 4.0])]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,7 @@ def constant_offset(pairs):
     return offsets[0]
 
 
-@pytest.mark.parametrize("prior", PRIORS)
+@pytest.mark.parametrize("prior", PRIORS + PER_COEFFICIENT)
 @pytest.mark.parametrize("sigma", [None, 1.7])
 def test_linear_objective_is_model_logp(small_data, prior, sigma):
     X, y = small_data

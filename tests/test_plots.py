@@ -106,20 +106,22 @@ def test_prior_posterior_draws_the_exact_prior(fitted):
 
 @pytest.fixture(scope="module")
 def default_prior_fit(fitted):
-    """``prior=None`` (the default, Normal(1)) on the first two features only."""
+    """``prior=None`` (the default, Normal(2.5, autoscale=True)) on the first two features only."""
     X, y, _ = fitted
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
         return br.LinearRegression().fit(X[:, :2], y, **SAMPLER)
 
 
-def test_prior_posterior_of_the_default_prior(default_prior_fit):
+def test_prior_posterior_of_the_default_prior(fitted, default_prior_fit):
     fig = plots.prior_posterior(default_prior_fit)
-    assert "prior Normal(scale=1)" in fig.texts[0].get_text()
-    for name in ("x0", "x1"):
+    assert "prior Normal(scale=2.5, autoscale=True)" in fig.texts[0].get_text()
+    X, y, _ = fitted
+    for j, name in enumerate(("x0", "x1")):
         ax = next(ax for ax in fig.axes if ax.get_title() == name)
         grid, density = next(line for line in ax.lines if line.get_label() == "prior").get_data()
-        np.testing.assert_allclose(density, stats.norm.pdf(grid), rtol=1e-12)
+        scale = 2.5 * y.std() / X[:, j].std()  # autoscale: 2.5 sd(y) / sd(x_j)
+        np.testing.assert_allclose(density, stats.norm(0, scale).pdf(grid), rtol=1e-12)
 
 
 def test_forest_plot_refuses_fits_on_different_features(fitted, default_prior_fit):

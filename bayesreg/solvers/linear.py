@@ -6,7 +6,8 @@ With a known noise sd :math:`\sigma` the MAP minimises (after multiplying by :ma
 
 where ``l1``/``l2`` are the prior's penalty weights. The flat prior on ``b`` makes it exactly
 the centring of ``X`` and ``y``. A Normal prior is solved in closed form by Cholesky of
-``X'X + sigma^2 l2 I`` (or of the ``n x n`` dual ``XX' + sigma^2 l2 I`` when ``p > n``); an
+``X'X + sigma^2 diag(l2)`` (or of the ``n x n`` dual when ``p > n``; ``l2`` may hold one
+entry per coefficient); an
 L1 part by :func:`~bayesreg.solvers.quadratic_l1.minimize_quadratic_l1`, which returns exact zeros.
 
 With ``sigma=None`` the MAP is *joint* over ``(w, b, sigma)`` under the Half-t prior on sigma
@@ -58,26 +59,33 @@ class _CenteredProblem:
             self._gram = (self.X.T @ self.X, self.X.T @ self.y)
         return self._gram
 
-    def penalized_ls(self, l1: float, l2: float, warm=None) -> np.ndarray:
-        """``argmin 0.5 ||y - Xw||^2 + l1 ||w||_1 + l2/2 ||w||^2`` (centred data)."""
-        if l1 == 0.0:
+    def penalized_ls(self, l1, l2, warm=None) -> np.ndarray:
+        """``argmin 0.5 ||y - Xw||^2 + sum_j l1_j |w_j| + l2_j/2 w_j^2`` (centred data).
+
+        ``l1``, ``l2``: numbers, or arrays with one entry per coefficient (per-coefficient scales).
+        """
+        l2 = np.broadcast_to(np.asarray(l2, dtype=float), (self.p,))
+        if not np.any(l1):
             return self._ridge(l2)
         G, c = self.gram
-        return minimize_quadratic_l1(G + l2 * np.eye(self.p), c, l1, z0=warm)
+        return minimize_quadratic_l1(G + np.diag(l2), c, l1, z0=warm)
 
-    def _ridge(self, l2: float) -> np.ndarray:
+    def _ridge(self, l2: np.ndarray) -> np.ndarray:
+        """``(X'X + diag(l2))^{-1} X'y``, or when ``p > n`` its dual form
+        ``D^{-1} X' (X D^{-1} X' + I)^{-1} y`` with ``D = diag(l2)`` (push-through identity)."""
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", linalg.LinAlgWarning)
                 if self.p <= self.n:
                     G, c = self.gram
-                    return linalg.solve(G + l2 * np.eye(self.p), c, assume_a="pos")
-                K = self.X @ self.X.T + l2 * np.eye(self.n)
-                return self.X.T @ linalg.solve(K, self.y, assume_a="pos")
+                    return linalg.solve(G + np.diag(l2), c, assume_a="pos")
+                scaled = self.X / l2  # X D^{-1}
+                K = scaled @ self.X.T + np.eye(self.n)
+                return scaled.T @ linalg.solve(K, self.y, assume_a="pos")
         except (linalg.LinAlgWarning, linalg.LinAlgError):
-            # Columns on wildly different scales: least squares on [X; sqrt(l2) I] has the square
+            # Columns on wildly different scales: least squares on [X; sqrt(D)] has the square
             # root of the normal equations' condition number.
-            augmented = np.vstack([self.X, np.sqrt(l2) * np.eye(self.p)])
+            augmented = np.vstack([self.X, np.diag(np.sqrt(l2))])
             return linalg.lstsq(augmented, np.concatenate([self.y, np.zeros(self.p)]))[0]
 
     def rss(self, coef) -> float:

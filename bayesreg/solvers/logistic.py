@@ -4,7 +4,7 @@ Minimises, over ``theta = (b, w)`` with the intercept ``b`` unpenalized,
 
 .. math::
     F(\theta) = \sum_i \big[\log(1 + e^{\eta_i}) - y_i \eta_i\big]
-        + \tfrac{l_2}{2}\|w\|_2^2 + l_1 \|w\|_1, \qquad \eta = b + Xw .
+        + \sum_j \big(\tfrac{l_{2j}}{2} w_j^2 + l_{1j} |w_j|\big), \qquad \eta = b + Xw .
 
 Smooth priors (``l1 = 0``): Newton's method with the exact Hessian
 ``H = A' diag(mu (1 - mu)) A + l2 I`` and Armijo backtracking; convergence is quadratic, so the
@@ -28,9 +28,8 @@ def fit_logistic_map(X, y01, prior: Prior, fit_intercept: bool, *, max_iter: int
     """Return ``(coef, intercept)`` of the MAP."""
     A = np.column_stack([np.ones(len(X)), X]) if fit_intercept else X
     k = int(fit_intercept)
-    l1 = np.full(A.shape[1], prior.l1)
-    l2 = np.full(A.shape[1], prior.l2)
-    l1[:k] = l2[:k] = 0.0
+    l1, l2 = np.zeros(A.shape[1]), np.zeros(A.shape[1])  # the intercept (first, if any) stays free
+    l1[k:], l2[k:] = prior.l1, prior.l2  # numbers or one entry per coefficient
     theta = np.zeros(A.shape[1])
 
     def objective(t):
