@@ -88,11 +88,6 @@ class _BayesianRegression(BaseEstimator):
         if method == "empirical_bayes":
             fitted.update(self._fit_empirical_bayes(X_arr, y_arr, prior))
             return self._set_fitted(fitted, names)
-        if method == "nuts" and _learned_scale(prior):
-            raise NotImplementedError(
-                f"NUTS for learned prior scales ({stated}) is not available yet: it lands with the compiled "
-                "sampler. For LinearRegression with a Normal prior, method='empirical_bayes' learns the scale."
-            )
         try:
             if not prior.has_map:
                 raise NoMAPError(f"method='map' is not available: {prior.no_map_reason()}")
@@ -225,12 +220,6 @@ class _BayesianRegression(BaseEstimator):
 
 def _default_names(p: int) -> list[str]:
     return [f"x{j}" for j in range(p)]
-
-
-def _learned_scale(prior: Prior) -> bool:
-    from .hyperpriors import BayesianLasso
-
-    return isinstance(prior, BayesianLasso) or bool(getattr(prior, "learned", False))
 
 
 class LinearRegression(RegressorMixin, _BayesianRegression):
