@@ -81,7 +81,8 @@ def _scalars(spec: ModelSpec, data: dict) -> np.ndarray:
         scalars[slot] = float(data[name]) if name in data else default
 
     put(ld.S_N, "n")
-    put(ld.S_Y_MEAN, "y_mean")
+    put(ld.S_Y_MEAN, "intercept_hat" if spec.family == "quadratic" else "y_mean")
+    put(ld.S_WEIGHT_SUM, "weight_sum")
     put(ld.S_RSS_MIN, "rss_min")
     put(ld.S_SIGMA, "sigma_known", 1.0)
     put(ld.S_SIGMA_PRIOR_SCALE, "sigma_prior_scale", 1.0)
@@ -107,8 +108,8 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
     """The header the callbacks read, and the arrays it points to (keep them alive with it)."""
     n_dim = sum(size for _, size in unconstrained_layout(spec))
     arrays = {"scalars": _scalars(spec, data)}
-    vectors = {ld.PTR_X: "X", ld.PTR_Y: "y", ld.PTR_FACTOR: "factor", ld.PTR_COEF_LS: "coef_ls",
-               ld.PTR_X_MEAN: "x_mean"}
+    vectors = {ld.PTR_X: "X", ld.PTR_Y: "y", ld.PTR_FACTOR: "factor",
+               ld.PTR_COEF_LS: "coef_hat" if spec.family == "quadratic" else "coef_ls", ld.PTR_X_MEAN: "x_mean"}
     if spec.prior_type is ElasticNet:
         vectors.update({ld.PTR_VEC1: "prior_l1", ld.PTR_VEC2: "prior_l2", ld.PTR_VEC3: "prior_log_normalizer"})
     elif spec.scale_learned:
@@ -121,7 +122,7 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
         if name in data:
             arrays[name] = np.ascontiguousarray(data[name], dtype=np.float64)
             header[slot] = arrays[name].ctypes.data
-    header[ld.FAMILY] = ld.GAUSSIAN if spec.family == "gaussian" else ld.BERNOULLI
+    header[ld.FAMILY] = {"gaussian": ld.GAUSSIAN, "bernoulli": ld.BERNOULLI, "quadratic": ld.QUADRATIC}[spec.family]
     header[ld.PRIOR] = (_LEARNED_CODES if spec.scale_learned else _PRIOR_CODES)[spec.prior_type]
     header[ld.FIT_INTERCEPT] = spec.fit_intercept
     header[ld.SIGMA_KNOWN] = spec.sigma_known
@@ -152,8 +153,13 @@ def _base_point(spec: ModelSpec, data: dict) -> tuple[np.ndarray, np.ndarray]:
     for name, size in unconstrained_layout(spec):
         centre, half = np.zeros(size), np.ones(size)
         if name == "intercept_c":
-            mean = float(data["y_mean"]) if spec.family == "gaussian" else float(np.mean(data["y"]))
-            centre[:] = mean if spec.family == "gaussian" else np.log(mean / (1 - mean))
+            if spec.family == "gaussian":
+                centre[:] = float(data["y_mean"])
+            elif spec.family == "quadratic":
+                centre[:] = float(data["intercept_hat"])
+            else:
+                mean = float(np.mean(data["y"]))
+                centre[:] = np.log(mean / (1 - mean))
         elif name == "sigma_log__":
             centre[:] = np.log(float(data["sigma_prior_scale"]))
         elif name == "coef":

@@ -25,6 +25,8 @@ Likelihoods (``b_c`` the centred intercept, so ``b = b_c - xbar'w``)
     + n(\bar y - b_c)^2] / (2\sigma^2)`, ``F`` the rank-r factor of centred X'X.
     Bernoulli: :math:`\sum_i y_i\eta_i - \log(1 + e^{\eta_i})`,
     :math:`\eta_i = b_c + (x_i - \bar x)^\top w`.
+    Quadratic (the logistic surrogate of :mod:`bayesreg.surrogate`): :math:`-\tfrac12\|F(w - w^*)\|^2
+    - \tfrac12 W (b_c - b_c^*)^2`, with ``xbar`` the weighted column mean that decouples ``b_c``.
 """
 
 from __future__ import annotations
@@ -45,10 +47,10 @@ HEADER_LEN = 20
 # -- scalar slots (float64) -----------------------------------------------------------------------
 (S_N, S_Y_MEAN, S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_SCALE, S_SIGMA_PRIOR_NU, S_PSEUDO_SIGMA,
  S_INTERCEPT_SCALE, S_TAU0, S_EXPECTED_NONZERO, S_SLAB_SCALE, S_SLAB_DF, S_HYPER_NU,
- S_HYPER_SCALE, S_LASSO_R, S_LASSO_DELTA) = range(16)
-N_SCALARS = 16
+ S_HYPER_SCALE, S_LASSO_R, S_LASSO_DELTA, S_WEIGHT_SUM) = range(17)
+N_SCALARS = 17
 
-GAUSSIAN, BERNOULLI = 0, 1
+GAUSSIAN, BERNOULLI, QUADRATIC = 0, 1, 2
 (NORMAL, LAPLACE, ELASTICNET, HORSESHOE, REG_HORSESHOE, NORMAL_LEARNED, LAPLACE_LEARNED,
  BAYESIAN_LASSO) = range(8)
 
@@ -254,32 +256,43 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
 
 
 @_jit
-def _gaussian(coef, b_c, sigma, header, scalars, G):
-    """Log-likelihood via sufficient statistics; fills ``G`` = d/d coef, returns
-    ``(value, d/d b_c, d/d log sigma)``."""
+def _misfit(coef, header, G):
+    """``||F(w - w_hat)||^2``, and ``G = -F'F(w - w_hat)``: O(r p)."""
     p = header[N_FEATURES]
     r = header[RANK]
     factor = _array(header[PTR_FACTOR], r * p)
-    coef_ls = _array(header[PTR_COEF_LS], p)
-    n = scalars[S_N]
-    delta = coef - coef_ls
-    misfit = np.zeros(r)
-    for k in range(r):
-        acc = 0.0
-        for j in range(p):
-            acc += factor[k * p + j] * delta[j]
-        misfit[k] = acc
+    delta = coef - _array(header[PTR_COEF_LS], p)
     G[:] = 0.0
+    total = 0.0
     for k in range(r):
-        m = misfit[k]
+        m = 0.0
+        for j in range(p):
+            m += factor[k * p + j] * delta[j]
+        total += m * m
         for j in range(p):
             G[j] -= factor[k * p + j] * m
+    return total
+
+
+@_jit
+def _gaussian(coef, b_c, sigma, header, scalars, G):
+    """Log-likelihood via sufficient statistics; fills ``G`` = d/d coef, returns
+    ``(value, d/d b_c, d/d log sigma)``."""
+    n = scalars[S_N]
     offset = scalars[S_Y_MEAN] - b_c
-    rss = scalars[S_RSS_MIN] + np.sum(misfit * misfit) + n * offset * offset
+    rss = scalars[S_RSS_MIN] + _misfit(coef, header, G) + n * offset * offset
     inv_var = 1.0 / (sigma * sigma)
     G *= inv_var
     value = -n * math.log(sigma) - 0.5 * n * _LOG_2PI - 0.5 * rss * inv_var
     return value, n * offset * inv_var, -n + rss * inv_var
+
+
+@_jit
+def _quadratic(coef, b_c, header, scalars, G):
+    """The surrogate log-likelihood (up to its constant); fills ``G``, returns ``(value, d/d b_c)``."""
+    weight = scalars[S_WEIGHT_SUM]
+    offset = scalars[S_Y_MEAN] - b_c  # S_Y_MEAN holds the expansion point's centred intercept
+    return -0.5 * (_misfit(coef, header, G) + weight * offset * offset), weight * offset
 
 
 @_jit
@@ -337,6 +350,8 @@ def log_density(theta, grad, header):
     d_log_sigma = 0.0
     if gaussian:
         value, d_b, d_log_sigma = _gaussian(coef, b_c, sigma, header, scalars, G)
+    elif header[FAMILY] == QUADRATIC:
+        value, d_b = _quadratic(coef, b_c, header, scalars, G)
     else:
         value, d_b = _bernoulli(coef, b_c, header, G)
     prior_value, to_log_sigma = _prior_log_density(theta, i, header, scalars, sigma, coef, G, grad)
