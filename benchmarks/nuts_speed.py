@@ -13,7 +13,8 @@ coefficients, ESS/s, divergences, and the ESS/s ratio bayesreg / naive.
 sampling-only ESS/s (compile excluded) against the compiled path's checks that the hand-written
 density samples no slower per second of sampling.
 
-    .venv/bin/python benchmarks/nuts_speed.py [--cases diabetes,cancer,horseshoe,large,diamonds]
+    .venv/bin/python benchmarks/nuts_speed.py [--cases diabetes,cancer,horseshoe,large,diamonds,
+                                                       learned_diabetes,learned_sparse]
 """
 
 from __future__ import annotations
@@ -211,7 +212,37 @@ def diamonds():
     return out
 
 
-CASES = {"diabetes": diabetes, "cancer": cancer, "horseshoe": horseshoe, "large": large, "diamonds": diamonds}
+def learned(name, estimator, X, y):
+    """A learned prior scale (issue 12): divergences, ESS/s, and the bulk ESS of the scale itself."""
+    print(f"\n{name}")
+    result = measure("bayesreg", ours(estimator, X, y))
+    table = estimator.summary()
+    print(f"  prior_scale: bulk ESS {table.loc['prior_scale', 'ess_bulk']:.0f}, tail ESS "
+          f"{table.loc['prior_scale', 'ess_tail']:.0f} (target bulk >= 400); posterior mean "
+          f"{table.loc['prior_scale', 'mean']:.3g}")
+    return result
+
+
+def learned_diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return learned("diabetes, Normal(HalfCauchy(1), autoscale=True), sigma estimated (target: 0 divergent)",
+                   br.LinearRegression(br.Normal(br.HalfCauchy(1.0), autoscale=True)), X, y)
+
+
+def learned_sparse():
+    rng = np.random.default_rng(0)
+    n, p = 100, 200
+    X = rng.normal(size=(n, p))
+    truth = np.zeros(p)
+    truth[:5] = [3.0, -2.5, 2.0, -1.5, 1.5]
+    y = X @ truth + rng.normal(size=n)
+    for prior in (br.Normal, br.Laplace):
+        learned(f"sparse n=100, p=200, {prior.__name__}(HalfCauchy(1), autoscale=True) (target <= 0.1% divergent)",
+                br.LinearRegression(prior(br.HalfCauchy(1.0), autoscale=True)), X, y)
+
+
+CASES = {"diabetes": diabetes, "cancer": cancer, "horseshoe": horseshoe, "large": large, "diamonds": diamonds,
+         "learned_diabetes": learned_diabetes, "learned_sparse": learned_sparse}
 
 
 def main():
