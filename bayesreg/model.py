@@ -194,7 +194,7 @@ def _(d, **_):
 
 
 @coefficient_prior.register(ElasticNet)
-def _(d, *, p, **_):
+def _(d, **_):
     coef = pm.Flat("coef", dims="feature")
     kernel = pt.sum(d["prior_l1"] * pt.abs(coef) + d["prior_l2"] / 2 * coef**2)
     pm.Potential("coef_prior", -kernel - pt.sum(d["prior_log_normalizer"]))
