@@ -59,7 +59,7 @@ def demo(args) -> int:
     X, y = data.data, data.target
     n = len(y)
     print(f"Diabetes data (bundled with scikit-learn): n = {n}, p = {X.shape[1]}; noise sd sigma = {DEMO_SIGMA}")
-    print("Each prior is sampled with NUTS (4 chains); the first fit of each prior compiles (10-30 s).\n")
+    print("Each prior is sampled with NUTS (4 chains x 1000 draws).\n")
     columns, fits, written = {}, {}, []
     for name, sk in (("ridge", Ridge(alpha=0.1)), ("lasso", Lasso(alpha=0.5, tol=1e-12, max_iter=100_000)),
                      ("horseshoe", None)):
@@ -122,7 +122,7 @@ def fit(args) -> int:
     kwargs = {} if point else dict(draws=args.draws, random_seed=args.seed, progressbar=True)
     what = {"map": "MAP (the penalized fit)",
             "empirical_bayes": "empirical Bayes (prior scale by maximum evidence), posterior mean",
-            "nuts": f"NUTS, 4 chains x {args.draws} draws (compiling the model first takes 10-30 s)"}
+            "nuts": f"NUTS, 4 chains x {args.draws} draws"}
     print(f"{type(est).__name__}, prior {prior}, {len(y)} rows x {X.shape[1]} features: {what[args.method]}",
           flush=True)
     _fit_reporting_warnings(est, X, y, method=args.method, **kwargs)

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _validation as v
 from . import results
 from .autoscale import resolve_prior
-from .model import linear_inputs, logistic_inputs
+from .model_inputs import linear_inputs, logistic_inputs
 from .priors import Normal, Prior
 from .solvers import NoMAPError, fit_linear_map, fit_logistic_map
 
@@ -88,11 +88,6 @@ class _BayesianRegression(BaseEstimator):
         if method == "empirical_bayes":
             fitted.update(self._fit_empirical_bayes(X_arr, y_arr, prior))
             return self._set_fitted(fitted, names)
-        if method == "nuts" and _learned_scale(prior):
-            raise NotImplementedError(
-                f"NUTS for learned prior scales ({stated}) is not available yet: it lands with the compiled "
-                "sampler. For LinearRegression with a Normal prior, method='empirical_bayes' learns the scale."
-            )
         try:
             if not prior.has_map:
                 raise NoMAPError(f"method='map' is not available: {prior.no_map_reason()}")
@@ -150,6 +145,20 @@ class _BayesianRegression(BaseEstimator):
                                              np.random.default_rng(random_seed), self._known_sigma())
         self.idata_["posterior_predictive"] = group
         return group
+
+    def pymc_model(self, X, y):
+        """The PyMC model this estimator samples, for data ``X``, ``y``: the specification.
+
+        Extend it or sample it with ``pm.sample`` (a few seconds of compile per process); ``fit``
+        samples the same density from code compiled once per machine
+        (:mod:`bayesreg.logdensity`, cross-checked against this model by the tests).
+        """
+        from .model import build_model
+
+        X_arr, names = v.check_X(X)
+        y_arr, _ = self._check_y(y, X_arr.shape[0])
+        spec, data = self._model_inputs(X_arr, y_arr, self._checked_prior())
+        return build_model(spec, data, names or _default_names(X_arr.shape[1]))
 
     def save(self, path) -> None:
         """Write the fitted estimator (parameters, point estimates, posterior) to one zip file.
@@ -211,12 +220,6 @@ class _BayesianRegression(BaseEstimator):
 
 def _default_names(p: int) -> list[str]:
     return [f"x{j}" for j in range(p)]
-
-
-def _learned_scale(prior: Prior) -> bool:
-    from .hyperpriors import BayesianLasso
-
-    return isinstance(prior, BayesianLasso) or bool(getattr(prior, "learned", False))
 
 
 class LinearRegression(RegressorMixin, _BayesianRegression):

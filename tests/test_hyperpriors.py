@@ -1,8 +1,4 @@
-"""Learned scales: hyperprior densities, the specifications, no MAP, and the NUTS quadrature reference.
-
-The NUTS side (the hierarchical model) lands with the compiled sampler; its test is written
-here against an independent 1-d quadrature and marked xfail(strict=True) until then.
-"""
+"""Learned scales: hyperprior densities, the specifications, no MAP, and the NUTS quadrature reference."""
 
 import math
 
@@ -64,7 +60,7 @@ def test_bad_hyperparameters(bad):
 
 
 def test_prior_data_for_a_learned_scale():
-    from bayesreg.model import prior_data
+    from bayesreg.model_inputs import prior_data
 
     data = prior_data(br.Normal(br.HalfStudentT(3.0, 0.5), factor=[1.0, 2.0, 3.0]), 3)
     assert "prior_scale" not in data  # that name is the posterior's tau
@@ -139,7 +135,6 @@ def test_quadrature_reference_agrees_with_the_evidence_module(learned_scale_prob
     assert coarse["tau_mean"] == pytest.approx(ref["tau_mean"], rel=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="NUTS for learned scales lands with the compiled sampler")
 def test_nuts_learned_scale_matches_quadrature(learned_scale_problem):
     """Means and sds within 4 of their MCSEs (ArviZ's ``mcse_mean``, ``mcse_sd``) of the exact values:
     a 4-sigma band fails by chance with probability 6e-5 per quantity, 8 quantities here.
