@@ -82,3 +82,14 @@ def test_demo_runs_and_writes_its_plots(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "penalized" in printed and "mean ± sd" in printed and "Wrote 8 plots" in printed
     assert len(list(tmp_path.glob("*.png"))) == 8
+
+
+@pytest.mark.slow
+def test_fit_learn_scale_reports_the_scale(csv, tmp_path):
+    path, _ = csv
+    out = tmp_path / "out"
+    assert main(["fit", str(path), "--target", "y", "--learn-scale", "--draws", "300", "--seed", "1",
+                 "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv", index_col=0)
+    assert "prior_scale" in summary.index and summary.loc["prior_scale", "mean"] > 0
+    assert (out / "fit_prior_posterior.png").is_file()
