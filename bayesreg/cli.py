@@ -121,7 +121,7 @@ def fit(args) -> int:
     point = args.method in ("map", "empirical_bayes")
     kwargs = {} if point else dict(draws=args.draws, random_seed=args.seed, progressbar=True)
     what = {"map": "MAP (the penalized fit)",
-            "empirical_bayes": "empirical Bayes (prior scale by maximum evidence), posterior mean",
+            "empirical_bayes": "empirical Bayes (prior scale by maximum evidence)",
             "nuts": f"NUTS, 4 chains x {args.draws} draws"}
     print(f"{type(est).__name__}, prior {prior}, {len(y)} rows x {X.shape[1]} features: {what[args.method]}",
           flush=True)
@@ -129,7 +129,8 @@ def fit(args) -> int:
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.method == "empirical_bayes":
-        print(f"chosen prior {est.prior_}, sigma {est.sigma_:.4g}, log evidence {est.log_evidence_:.6g}")
+        noise = f", sigma {est.sigma_:.4g}" if hasattr(est, "sigma_") else ""  # logistic: approximate evidence
+        print(f"chosen prior {est.prior_}{noise}, log evidence {est.log_evidence_:.6g}")
     if point:
         table = pd.DataFrame({args.method: est.coef_}, index=est.feature_names_)
         table.loc["intercept"] = est.intercept_
@@ -205,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "units, sampled by NUTS")
     run_fit.add_argument("--sigma", type=float, default=None, help="known noise sd (linear); default: estimated")
     run_fit.add_argument("--method", choices=["nuts", "map", "empirical_bayes"], default="nuts",
-                         help="empirical_bayes: linear ridge only, the prior scale that maximises the evidence")
+                         help="empirical_bayes: ridge only, the prior scale that maximises the evidence (exact for "
+                              "linear, Laplace-approximate for logistic)")
     run_fit.add_argument("--draws", type=int, default=1000)
     run_fit.add_argument("--seed", type=int, default=None)
     run_fit.add_argument("--out", default="bayesreg-output")
