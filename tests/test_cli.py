@@ -80,8 +80,9 @@ def test_demo_runs_and_writes_its_plots(tmp_path, capsys):
     """What `make demo` runs: the table, the plots, and the closing line."""
     assert main(["demo", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "penalized" in printed and "mean ± sd" in printed and "Wrote 8 plots" in printed
-    assert len(list(tmp_path.glob("*.png"))) == 8
+    assert "penalized" in printed and "mean ± sd" in printed and "Wrote 11 plots" in printed
+    assert "Learned ridge: the prior scale tau" in printed and (tmp_path / "how_much_scale.png").is_file()
+    assert len(list(tmp_path.glob("*.png"))) == 11
 
 
 @pytest.mark.slow
