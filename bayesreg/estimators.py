@@ -352,7 +352,8 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
     Attributes
     ----------
     classes_ : ndarray (2,)
-    coef_, intercept_, map_, idata_ : as in :class:`LinearRegression`.
+    coef_, intercept_, map_, idata_, prior_ : as in :class:`LinearRegression`.
+    log_evidence_ : float  the Laplace-approximate log evidence (empirical Bayes only).
     """
 
     def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts"):
