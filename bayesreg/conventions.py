@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .priors import ElasticNet, Laplace, Normal, Prior, _positive
+from .priors import ElasticNet, Laplace, Normal, Prior, _positive, _positive_scale
 
 __all__ = ["Penalty", "prior_from_penalty", "prior_from_sklearn", "penalty_from_prior"]
 
@@ -59,16 +59,17 @@ def prior_from_penalty(kind: str, lam) -> Prior:
     ``"l2"``: ``NLL + lam ||w||^2`` -> ``Normal(sqrt(1 / (2 lam)))``.
     ``"l1"``: ``NLL + lam ||w||_1`` -> ``Laplace(1 / lam)``.
     ``"elasticnet"``: ``NLL + lam1 ||w||_1 + lam2 ||w||^2`` with ``lam = (lam1, lam2)``.
+    Each ``lam`` may be an array with one entry per coefficient (a per-coefficient prior).
     """
     if kind == "l2":
-        return Normal(math.sqrt(1.0 / (2.0 * _positive("penalty lam", lam))))
+        return Normal(np.sqrt(1.0 / (2.0 * _positive_scale("penalty lam", lam))))
     if kind == "l1":
-        return Laplace(1.0 / _positive("penalty lam", lam))
+        return Laplace(1.0 / _positive_scale("penalty lam", lam))
     if kind == "elasticnet":
         if not (isinstance(lam, (tuple, list)) and len(lam) == 2):
             raise TypeError(f"an elasticnet penalty takes lam = (lam1, lam2), got {lam!r}")
-        lam1, lam2 = (_positive(f"elasticnet {name}", v) for name, v in zip(("lam1", "lam2"), lam))
-        return ElasticNet(laplace_scale=1.0 / lam1, normal_scale=math.sqrt(1.0 / (2.0 * lam2)))
+        lam1, lam2 = (_positive_scale(f"elasticnet {name}", v) for name, v in zip(("lam1", "lam2"), lam))
+        return ElasticNet(laplace_scale=1.0 / lam1, normal_scale=np.sqrt(1.0 / (2.0 * lam2)))
     raise ValueError(f"unknown penalty kind {kind!r}; expected 'l2', 'l1' or 'elasticnet'")
 
 

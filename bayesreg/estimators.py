@@ -61,7 +61,9 @@ class _BayesianRegression(BaseEstimator):
         y : array-like, shape (n_samples,)
         method : {"nuts", "map", "empirical_bayes"} or None
             Overrides the estimator's ``method`` parameter for this fit. ``"empirical_bayes"``
-            (LinearRegression, Normal prior) maximises the evidence: see :mod:`bayesreg.evidence`.
+            (Normal prior) maximises the evidence: exactly for LinearRegression
+            (:mod:`bayesreg.evidence`), by the Laplace approximation for LogisticRegression
+            (:mod:`bayesreg.evidence_laplace`).
         draws, tune, chains, random_seed, progressbar, **sampler_kwargs
             Passed to the NUTS sampler (nutpie; low-rank mass matrix, or for horseshoe priors a
             diagonal one with ``target_accept=0.99``); ignored by ``method="map"``.
@@ -74,7 +76,7 @@ class _BayesianRegression(BaseEstimator):
         -------
         self
         """
-        method = v.check_method(self.method if method is None else method, self._methods, type(self).__name__)
+        method = v.check_method(self.method if method is None else method)
         if method != "nuts" and sampler_kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(sampler_kwargs)}: sampler "
                             "options apply to method='nuts' only, and bayesreg does not take sample_weight")
@@ -123,10 +125,14 @@ class _BayesianRegression(BaseEstimator):
             setattr(self, name, value)
         return self
 
-    _methods = v.METHODS
-
-    def _fit_empirical_bayes(self, X, y, prior) -> dict:  # pragma: no cover - check_method stops it first
-        raise NotImplementedError
+    def _fit_empirical_bayes(self, X, y, prior) -> dict:
+        if not isinstance(prior, Normal) or prior.learned:
+            raise ValueError(
+                f"method='empirical_bayes' chooses the scale of a fixed Normal prior (its value sets the "
+                f"relative scales and units; one multiplier is learned), got {prior}. Use e.g. "
+                "br.Normal(1.0, autoscale=True), or method='nuts' for other learned priors."
+            )
+        return self._evidence_fit(X, y, prior.effective_scale())
 
     def summary(self, ci_prob: float = 0.94) -> "pd.DataFrame":
         """Posterior summary per coefficient (mean, sd, equal-tailed interval, ESS, R-hat, MCSE).
@@ -275,18 +281,10 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         return MAPEstimate(fit.coef, fit.intercept, fit.sigma)
 
     _family = "gaussian"
-    _methods = v.LINEAR_METHODS
 
-    def _fit_empirical_bayes(self, X, y, prior) -> dict:
-        if not isinstance(prior, Normal) or prior.learned:
-            raise ValueError(
-                f"method='empirical_bayes' chooses the scale of a fixed Normal prior (its value sets the "
-                f"relative scales and units; one multiplier is learned), got {prior}. Use e.g. "
-                "br.Normal(1.0, autoscale=True), or method='nuts' for other learned priors."
-            )
+    def _evidence_fit(self, X, y, base) -> dict:
         from .evidence import fit_evidence
 
-        base = prior.effective_scale()
         fit = fit_evidence(X, y, base, self._known_sigma(), self.fit_intercept)
         estimate = MAPEstimate(fit.coef, fit.intercept, fit.sigma)  # Gaussian posterior: mean = mode
         return {"prior_": Normal(fit.multiplier * base), "log_evidence_": fit.log_evidence, "map_": estimate,
@@ -347,13 +345,15 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         ``None`` means ``Normal(2.5, autoscale=True)`` (rstanarm's default): coefficient j gets
         scale ``2.5 / sd(x_j)``, i.e. 2.5 on the log-odds per sd of ``x_j``.
     fit_intercept : bool, default True
-    method : {"nuts", "map"}, default "nuts"
-        As in :class:`LinearRegression` (``"empirical_bayes"`` is linear-only).
+    method : {"nuts", "map", "empirical_bayes"}, default "nuts"
+        As in :class:`LinearRegression`; ``"empirical_bayes"`` maximises the *Laplace-approximate*
+        evidence (:mod:`bayesreg.evidence_laplace`), and ``coef_`` is then the MAP at that scale.
 
     Attributes
     ----------
     classes_ : ndarray (2,)
-    coef_, intercept_, map_, idata_ : as in :class:`LinearRegression`.
+    coef_, intercept_, map_, idata_, prior_ : as in :class:`LinearRegression`.
+    log_evidence_ : float  the Laplace-approximate log evidence (empirical Bayes only).
     """
 
     def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts"):
@@ -368,6 +368,14 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
     def _fit_map(self, X, y01, prior) -> MAPEstimate:
         coef, intercept = fit_logistic_map(X, y01, prior, self.fit_intercept)
         return MAPEstimate(coef, intercept)
+
+    def _evidence_fit(self, X, y01, base) -> dict:
+        from .evidence_laplace import fit_laplace_evidence
+
+        t, log_evidence, coef, intercept = fit_laplace_evidence(X, y01, base, self.fit_intercept)
+        estimate = MAPEstimate(coef, intercept)  # the Laplace approximation's centre
+        return {"prior_": Normal(t * base), "log_evidence_": log_evidence, "map_": estimate,
+                **self._point_attributes(estimate)}
 
     _family = "bernoulli"
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .priors import Params, Prior, _positive
+from ._params import Params
+from .priors import Prior, _positive
 
 __all__ = ["Hyperprior", "HalfCauchy", "HalfStudentT", "BayesianLasso"]
 

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from . import hyperpriors, priors
+from . import _params, hyperpriors, priors
 
 FORMAT = "bayesreg-estimator"
 VERSION = 1
@@ -100,7 +100,7 @@ def _encode_prior(prior):
         return None
     fields = {f.name: getattr(prior, f.name) for f in dataclasses.fields(prior)}
     return {"type": type(prior).__name__,
-            **{k: _encode_prior(v) if isinstance(v, priors.Params) else _to_json(v) for k, v in fields.items()}}
+            **{k: _encode_prior(v) if isinstance(v, _params.Params) else _to_json(v) for k, v in fields.items()}}
 
 
 def _decode_prior(spec):

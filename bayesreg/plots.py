@@ -28,6 +28,7 @@ from scipy import special, stats
 from . import _validation as v
 from . import results
 from .estimators import LinearRegression, LogisticRegression
+from .hyperpriors import BayesianLasso
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
 from .sampling import SamplingWarning, collected_problems
 
@@ -170,7 +171,8 @@ def prior_posterior(est, features=None, ci_prob: float = 0.94):
 
     The prior density is exact for Normal, Laplace and elastic net. The horseshoes' marginal
     density has no closed form; it is computed by quadrature (:func:`horseshoe_density`) at the
-    posterior median of the global scale. Its spike at zero is unbounded, so the axis is cut at
+    posterior median of the global scale. A learned scale (hyperprior, Bayesian lasso) is drawn
+    the same way: the Normal or Laplace density at the posterior median of ``prior_scale``. Its spike at zero is unbounded, so the axis is cut at
     1.15 times the posterior's height.
     """
     est._require_posterior("plots.prior_posterior")
@@ -291,8 +293,11 @@ def _prior_density(est, grid, j: int):
     def at_j(value):  # a per-coefficient hyperparameter's entry j; a number is everyone's
         return float(np.broadcast_to(value, (est.n_features_in_,))[j])
 
-    if isinstance(prior, (Normal, Laplace)) and prior.learned:
-        raise TypeError(f"{prior} has a learned scale: its marginal prior density is not drawn yet")
+    if isinstance(prior, BayesianLasso) or (isinstance(prior, (Normal, Laplace)) and prior.learned):
+        # a learned scale: the prior given the posterior median of the scale, as for the horseshoes
+        tau = float(np.median(results.stacked_draws(est.idata_, "prior_scale")))
+        scale = tau * (1.0 if isinstance(prior, BayesianLasso) else at_j(prior.factor))
+        return (stats.norm if isinstance(prior, Normal) else stats.laplace)(0, scale).pdf(grid)
     if isinstance(prior, Normal):
         return stats.norm(0, at_j(prior.effective_scale())).pdf(grid)
     if isinstance(prior, Laplace):

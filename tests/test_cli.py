@@ -80,5 +80,17 @@ def test_demo_runs_and_writes_its_plots(tmp_path, capsys):
     """What `make demo` runs: the table, the plots, and the closing line."""
     assert main(["demo", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "penalized" in printed and "mean ± sd" in printed and "Wrote 8 plots" in printed
-    assert len(list(tmp_path.glob("*.png"))) == 8
+    assert "penalized" in printed and "mean ± sd" in printed and "Wrote 11 plots" in printed
+    assert "Learned ridge: the prior scale tau" in printed and (tmp_path / "how_much_scale.png").is_file()
+    assert len(list(tmp_path.glob("*.png"))) == 11
+
+
+@pytest.mark.slow
+def test_fit_learn_scale_reports_the_scale(csv, tmp_path):
+    path, _ = csv
+    out = tmp_path / "out"
+    assert main(["fit", str(path), "--target", "y", "--learn-scale", "--draws", "300", "--seed", "1",
+                 "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv", index_col=0)
+    assert "prior_scale" in summary.index and summary.loc["prior_scale", "mean"] > 0
+    assert (out / "fit_prior_posterior.png").is_file()

@@ -127,12 +127,6 @@ def test_empirical_bayes_needs_a_fixed_normal(data, prior):
         br.LinearRegression(prior).fit(X, y, method="empirical_bayes")
 
 
-def test_logistic_empirical_bayes_is_a_clear_error(breast_cancer):
-    X, y = breast_cancer
-    with pytest.raises(ValueError, match="not available for LogisticRegression"):
-        br.LogisticRegression().fit(X, y, method="empirical_bayes")
-
-
 def test_refit_by_another_method_drops_the_evidence(data):
     X, y = data
     est = br.LinearRegression(br.Normal(1.0)).fit(X, y, method="empirical_bayes")

@@ -64,3 +64,24 @@ def test_learned_scale_panel(data):
     assert fig.axes[2].lines[0].get_xdata()[0] == pytest.approx(np.median(draws))
     heights = [patch.get_height() for patch in fig.axes[2].patches]
     assert sum(heights) > 0
+
+
+def test_prior_posterior_of_a_learned_scale(data):
+    """The prior drawn under each histogram is N(0, (median tau * c_j)^2), c_j the autoscale factor."""
+    import warnings
+
+    from bayesreg.sampling import SamplingWarning
+    from scipy import stats
+
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        est = br.LinearRegression(br.Normal(br.HalfCauchy(1.0), autoscale=True), sigma=1.0).fit(
+            X, y, draws=200, tune=300, chains=2, random_seed=1, progressbar=False)
+    fig = plots.prior_posterior(est, ["x0", "x2"])
+    tau = np.median(est.idata_["posterior"]["prior_scale"].to_numpy())
+    for j, name in ((0, "x0"), (2, "x2")):
+        ax = next(ax for ax in fig.axes if ax.get_title() == name)
+        grid, density = next(line for line in ax.lines if line.get_label() == "prior").get_data()
+        np.testing.assert_allclose(density, stats.norm(0, tau * est.prior_.factor[j]).pdf(grid), rtol=1e-12)
+    assert len(plots.how_much(X, y, learned=est, sigma=1.0).axes) == 3  # the real posterior of prior_scale

@@ -74,11 +74,14 @@ def test_empirical_bayes_fit_with_array_and_learned_priors_round_trips(tmp_path,
     np.testing.assert_array_equal(back.predict(X), fit.predict(X))
 
 
-def test_learned_scale_prior_round_trips_through_json():
-    """Until NUTS fits learned scales, the prior's encoding is what can be checked."""
-    import json
-
-    from bayesreg.persistence import _decode_prior, _encode_prior
-
-    prior = br.Laplace(br.HalfStudentT(3.0, 0.5), factor=[1.0, 2.0, 3.0])
-    assert _decode_prior(json.loads(json.dumps(_encode_prior(prior)))) == prior
+def test_learned_scale_fit_round_trips(tmp_path, data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        fit = br.LinearRegression(br.Laplace(br.HalfStudentT(3.0, 0.5), autoscale=True)).fit(
+            X, y, draws=200, tune=200, chains=2, random_seed=1, progressbar=False)
+    fit.save(tmp_path / "learned.zip")
+    back = br.load(tmp_path / "learned.zip")
+    assert back.prior == fit.prior and back.prior_ == fit.prior_  # the hyperprior and the resolved factors
+    assert back.prior_.scale == br.HalfStudentT(3.0, 0.5) and back.prior_.factor.shape == (3,)
+    pd.testing.assert_frame_equal(back.summary(), fit.summary())

@@ -104,6 +104,8 @@ def test_bad_per_coefficient_scales(bad, error, message):
 def test_per_coefficient_penalty_conversions():
     penalty = br.penalty_from_prior(br.Normal(SCALES))
     np.testing.assert_allclose(penalty.lam, 1 / (2 * SCALES**2))
+    np.testing.assert_allclose(br.prior_from_penalty("l2", penalty.lam).scale, SCALES, rtol=1e-15)
+    np.testing.assert_allclose(br.prior_from_penalty("l1", 1 / SCALES).scale, SCALES, rtol=1e-15)
     with pytest.raises(ValueError, match="per-coefficient scales"):
         br.penalty_from_prior(br.Normal(SCALES), "Ridge", sigma=1.0)
 
