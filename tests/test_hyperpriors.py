@@ -136,15 +136,33 @@ def test_quadrature_reference_agrees_with_the_evidence_module(learned_scale_prob
 
 
 def test_nuts_learned_scale_matches_quadrature(learned_scale_problem):
-    """Means and sds within 4 of their MCSEs (ArviZ's ``mcse_mean``, ``mcse_sd``) of the exact values:
-    a 4-sigma band fails by chance with probability 6e-5 per quantity, 8 quantities here.
-    Exact values from the quadrature are converged to 1e-6 (test above), far below any MCSE."""
+    """Exact values by quadrature (converged to 1e-6, test above) against NUTS, each within 4 Monte
+    Carlo standard errors (a 4-sigma band fails by chance with probability 6e-5 per quantity):
+
+    - coefficient means and sds, and the mean of tau, with ArviZ's ``mcse_mean`` / ``mcse_sd``;
+    - tau's distribution through its CDF at the exact quartiles and 90% point: the fraction of
+      draws below the exact q-quantile has MCSE sqrt(q (1 - q) / ESS) with ESS that of the
+      indicator draws.
+    Not tau's sd: p(tau | y) ~ p(y | tau) p(tau) falls like tau^(-p-2) = tau^-5 here, so E[tau^4] is
+    infinite, and so is the variance of a sample sd; no MCSE bounds it (NUTS's 0.37 against the
+    exact 0.46 is what a heavy tail sampled 4000 times looks like).
+    """
+    import arviz as az
+
     X, y, sigma, s0 = learned_scale_problem
     ref = quadrature_posterior(X, y, sigma, s0, np.ones(3))
     fit = br.LinearRegression(br.Normal(br.HalfCauchy(s0)), sigma=sigma).fit(
         X, y, draws=1000, tune=1000, random_seed=3, progressbar=False)
     table = fit.summary().loc[[*fit.feature_names_, "prior_scale"]]
-    mean = np.append(ref["coef_mean"], ref["tau_mean"])
-    sd = np.append(ref["coef_sd"], ref["tau_sd"])
-    assert np.all(np.abs(table["mean"].to_numpy() - mean) <= 4 * table["mcse_mean"].to_numpy())
-    assert np.all(np.abs(table["sd"].to_numpy() - sd) <= 4 * table["mcse_sd"].to_numpy())
+    coef = table.loc[fit.feature_names_]
+    assert np.all(np.abs(coef["mean"].to_numpy() - ref["coef_mean"]) <= 4 * coef["mcse_mean"].to_numpy())
+    assert np.all(np.abs(coef["sd"].to_numpy() - ref["coef_sd"]) <= 4 * coef["mcse_sd"].to_numpy())
+    tau = table.loc["prior_scale"]
+    assert abs(tau["mean"] - ref["tau_mean"]) <= 4 * tau["mcse_mean"]
+    draws = fit.idata_["posterior"]["prior_scale"].to_numpy()  # (chain, draw)
+    grid, cdf = np.exp(ref["log_tau"]), np.cumsum(ref["weights"])
+    for q in (0.25, 0.5, 0.75, 0.9):
+        exact_quantile = np.interp(q, cdf, grid)
+        below = (draws <= exact_quantile).astype(float)
+        ess = float(az.ess(below))
+        assert abs(below.mean() - q) <= 4 * np.sqrt(q * (1 - q) / ess), (q, below.mean(), ess)
