@@ -91,7 +91,7 @@ def sample_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, 
             "target_accept=0.95); the estimator keeps its previous fit.") from None
     idata.attrs.update(sampler="nutpie", prior=spec.prior_type.__name__, adaptation=sampler_kwargs["adaptation"],
                        target_accept=sampler_kwargs.get("target_accept", 0.8),
-                       compile_seconds=prepare_seconds, sampling_seconds=time.perf_counter() - started)
+                       setup_seconds=prepare_seconds, sampling_seconds=time.perf_counter() - started)
     _check_finite(idata)
     return idata
 

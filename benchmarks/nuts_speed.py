@@ -58,7 +58,7 @@ def ours(estimator, X, y, **kwargs):
             fit = estimator.fit(X, y, progressbar=False, random_seed=1, log_likelihood=False,
                                 **DRAWS, **kwargs)
         attrs = fit.idata_.attrs
-        return fit.idata_, f"  (compile {attrs['compile_seconds']:.1f} s, sample {attrs['sampling_seconds']:.1f} s)"
+        return fit.idata_, f"  (setup {attrs['setup_seconds']:.2f} s, sample {attrs['sampling_seconds']:.1f} s)"
     return run
 
 
