@@ -107,7 +107,8 @@ def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
     x_mean = X.mean(axis=0) if fit_intercept else np.zeros(p)
     y_mean = float(y.mean()) if fit_intercept else 0.0
     Xc, yc = X - x_mean, y - y_mean
-    factor, coef_ls = _least_squares_factor(Xc, yc)
+    # centring leaves rounding noise of order eps * |x_mean| in a rank-deficient direction
+    factor, coef_ls = _least_squares_factor(Xc, yc, offset=math.sqrt(n) * float(np.abs(x_mean).max(initial=0.0)))
     residual = yc - Xc @ coef_ls
     return {
         "factor": factor,
@@ -122,22 +123,23 @@ def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
     }
 
 
-def _least_squares_factor(Xc, yc) -> tuple[np.ndarray, np.ndarray]:
+def _least_squares_factor(Xc, yc, offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """``(F, w_ls)``: ``F`` (r x p) with ``F'F = Xc'Xc`` and the minimum-norm least squares fit.
 
     ``n < p``: the thin SVD ``Xc = U S V'`` gives ``F = S V'`` directly in O(n^2 p); forming the
     p x p Gram matrix and decomposing it would cost O(p^3) (4.4 s at p = 3000). Otherwise the
     eigendecomposition of the Gram matrix, O(n p^2 + p^3). Directions with singular values below
-    the rank tolerance (numpy's ``matrix_rank`` rule) are dropped: the likelihood is flat there.
+    the rank tolerance (numpy's ``matrix_rank`` rule, on the scale of the uncentred data, whose
+    column means ``offset`` bounds) are dropped: the likelihood is flat there.
     """
     n, p = Xc.shape
     if n < p:
         U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
-        keep = s > s.max(initial=0.0) * max(n, p) * np.finfo(float).eps
+        keep = s > (s.max(initial=0.0) + offset) * max(n, p) * np.finfo(float).eps
         s, U, Vt = s[keep], U[:, keep], Vt[keep]
         return np.ascontiguousarray(s[:, None] * Vt), Vt.T @ ((U.T @ yc) / s)
     eigval, eigvec = np.linalg.eigh(Xc.T @ Xc)
-    keep = eigval > eigval.max(initial=0.0) * p * np.finfo(float).eps
+    keep = eigval > (math.sqrt(eigval.max(initial=0.0)) + offset) ** 2 * p * np.finfo(float).eps
     eigval, eigvec = eigval[keep], eigvec[:, keep]
     return np.ascontiguousarray(np.sqrt(eigval)[:, None] * eigvec.T), eigvec @ ((eigvec.T @ (Xc.T @ yc)) / eigval)
 

@@ -124,3 +124,24 @@ def test_expanded_quantities_match_pymc_deterministics(prior):
         size = int(np.prod(shape))
         np.testing.assert_allclose(out[start:start + size], np.ravel(expected), rtol=RTOL, err_msg=name)
         start += size
+
+
+@pytest.mark.parametrize("n,p", [(20, 50), (60, 5)])
+def test_sufficient_statistics_keep_only_the_rank_many_rows(n, p):
+    """``F`` has rank(Xc) rows (n - 1 when p > n: the thin SVD), and the expansion reproduces the
+    residual sum of squares computed from the rows, at any (b, w)."""
+    from bayesreg.model_inputs import gaussian_data
+
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(n, p)) + 50.0
+    y = rng.normal(size=n) * 3 + 7
+    data = gaussian_data(X, y, fit_intercept=True, sigma=None)
+    assert data["factor"].shape == (min(n - 1, p), p)
+    for _ in range(3):
+        w, b = rng.normal(size=p), rng.normal()
+        direct = np.sum((y - b - X @ w) ** 2)
+        b_c = b + data["x_mean"] @ w
+        misfit = data["factor"] @ (w - data["coef_ls"])
+        expanded = data["rss_min"] + misfit @ misfit + n * (data["y_mean"] - b_c) ** 2
+        # both sides sum terms of size ~ |X w|^2 ~ n p 50^2 |w|^2 / p; rounding ~ eps times that
+        assert expanded == pytest.approx(direct, rel=1e-9)
