@@ -61,6 +61,12 @@ class Prior:
     l1: float = 0.0
     l2: float = 0.0
 
+    @property
+    def l2_sqrt(self) -> float:
+        """``sqrt(l2)``, the inverse of the Gaussian factor's scale, without squaring first (the
+        solvers rescale it by powers of two; ``l2`` itself under- or overflows at scales ~1e160)."""
+        return math.sqrt(self.l2)
+
     def neg_log_density(self, w) -> float:
         """Exact ``-log p(w)`` summed over coefficients, normalising constant included."""
         raise NotImplementedError
@@ -91,7 +97,11 @@ class Normal(Prior):
 
     @property
     def l2(self) -> float:
-        return 1.0 / self.scale**2
+        return self.l2_sqrt**2
+
+    @property
+    def l2_sqrt(self) -> float:
+        return 1.0 / self.scale
 
     def neg_log_density(self, w) -> float:
         w = np.asarray(w, dtype=float)
@@ -147,7 +157,11 @@ class ElasticNet(Prior):
 
     @property
     def l2(self) -> float:
-        return 1.0 / self.normal_scale**2
+        return self.l2_sqrt**2
+
+    @property
+    def l2_sqrt(self) -> float:
+        return 1.0 / self.normal_scale
 
     def log_normalizer(self) -> float:
         """``log Z`` of one coefficient's density (see the class docstring)."""
