@@ -8,7 +8,7 @@ Pipeline: ``priors`` x ``likelihoods`` -> ``model`` (PyMC) -> ``solvers`` (MAP) 
 """
 
 from .conventions import Penalty, penalty_from_prior, prior_from_penalty, prior_from_sklearn
-from .estimators import LinearRegression, LogisticRegression, MAPEstimate
+from .estimators import LinearRegression, LogisticRegression, MAPEstimate, MAPFailureWarning
 from .persistence import load
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
 from .solvers import NoMAPError
@@ -20,6 +20,7 @@ __all__ = [
     "LinearRegression",
     "LogisticRegression",
     "MAPEstimate",
+    "MAPFailureWarning",
     "NoMAPError",
     "Normal",
     "Penalty",

@@ -7,6 +7,7 @@ full posterior by NUTS (``method="nuts"``, the default).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_PRIOR = Normal(1.0)
+
+
+class MAPFailureWarning(UserWarning):
+    """The MAP solver failed during a NUTS fit; the posterior was sampled without it."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,13 @@ class _BayesianRegression(BaseEstimator):
             if method == "map":
                 raise
             fitted["map_"] = None  # NUTS still works; the summary just has no MAP column
+        except Exception as exc:  # a MAP failure must never stop a NUTS fit
+            if method == "map":
+                raise
+            warnings.warn(f"the MAP (penalized fit) failed, so map_ is None and the summary has no MAP "
+                          f"column; sampling the posterior anyway. The MAP solver said: "
+                          f"{type(exc).__name__}: {exc}", MAPFailureWarning, stacklevel=2)
+            fitted["map_"] = None
         if method == "map":
             fitted.update(self._point_attributes(fitted["map_"]))
         else:

@@ -185,3 +185,28 @@ def test_property_logistic_map_is_optimal(seed, n, p, scale, laplace):
         assert logistic_neg_log_posterior(X, y, prior, fit.coef_ + step[1:], fit.intercept_ + step[0]) >= best - 1e-10
     proba = fit.predict_proba(X)
     assert proba.shape == (n, 2) and np.all(np.isfinite(proba))
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("coordinate descent did not converge"), FloatingPointError("boom")])
+def test_a_failing_map_solver_does_not_stop_nuts(monkeypatch, failure):
+    """Issue 13 item 1: a MAP failure took the default NUTS fit with it. Now it warns and samples."""
+    import bayesreg.estimators
+    import bayesreg.sampling
+
+    class Sampled(Exception):
+        pass
+
+    def broken_map(*args, **kwargs):
+        raise failure
+
+    def sampler_reached(*args, **kwargs):
+        raise Sampled  # stands in for NUTS: reaching it is what is tested, without a compile
+
+    monkeypatch.setattr(bayesreg.estimators, "fit_logistic_map", broken_map)
+    monkeypatch.setattr(bayesreg.sampling, "sample_posterior", sampler_reached)
+    X, y = wide(n=60, p=4)
+    with pytest.warns(br.MAPFailureWarning, match=f"MAP .*failed.*{type(failure).__name__}: {failure}"):
+        with pytest.raises(Sampled):
+            br.LogisticRegression(br.Laplace(1.0)).fit(X, y > 0)
+    with pytest.raises(type(failure)):  # method='map' still reports the failure itself
+        br.LogisticRegression(br.Laplace(1.0)).fit(X, y > 0, method="map")
