@@ -109,6 +109,43 @@ def test_unconvertible_inputs():
         br.penalty_from_prior(br.Normal(1.0), "Lasso", sigma=1.0, n_samples=10)
 
 
+@pytest.mark.parametrize("estimator,kwargs,setting", [
+    (Ridge(positive=True), {"sigma": 1.0}, r"positive=True"),
+    (Lasso(positive=True), {"sigma": 1.0, "n_samples": 10}, r"positive=True"),
+    (SkElasticNet(positive=True), {"sigma": 1.0, "n_samples": 10}, r"positive=True"),
+    (LogisticRegression(class_weight="balanced"), {}, r"class_weight='balanced'"),
+    (LogisticRegression(class_weight={0: 1.0, 1: 3.0}), {}, r"class_weight="),
+    (Ridge(fit_intercept=False), {"sigma": 1.0}, r"fit_intercept=False\) differs from fit_intercept=True"),
+    (LogisticRegression(), {"fit_intercept": False}, r"fit_intercept=True\) differs from fit_intercept=False"),
+    (Ridge(), {"sigma": 1.0, "sample_weight": [1.0, 2.0, 1.0]}, r"sample_weight"),
+], ids=["ridge-positive", "lasso-positive", "enet-positive", "class-weight-balanced", "class-weight-dict",
+        "intercept-theirs-off", "intercept-ours-off", "sample-weight"])
+def test_settings_that_change_the_objective_are_refused_by_name(estimator, kwargs, setting):
+    """Issue 13 item 4: these were silently ignored and gave a prior whose MAP is another solution."""
+    with pytest.raises(ValueError, match=setting):
+        br.prior_from_sklearn(estimator, **kwargs)
+
+
+def test_matching_fit_intercept_false_reproduces_sklearn(diabetes):
+    """The accepted counterpart of the refusal: both without intercept, same solution (scikit-learn)."""
+    X, y = diabetes
+    sk = Ridge(alpha=0.3, fit_intercept=False).fit(X, y)
+    prior = br.prior_from_sklearn(sk, sigma=50.0, fit_intercept=False)
+    ours = br.LinearRegression(prior, sigma=50.0, fit_intercept=False).fit(X, y, method="map")
+    np.testing.assert_allclose(ours.coef_, sk.coef_, rtol=1e-9)
+    assert br.prior_from_sklearn(Ridge(), sigma=1.0, sample_weight=np.ones(5)) == br.Normal(1.0)
+
+
+@pytest.mark.parametrize("scalar", [np.float32, np.int64, np.float64, int])
+def test_numpy_scalar_penalties_are_accepted(scalar):
+    """Issue 13 item 4: np.float32 / np.int64 alphas raised 'must be a single number'."""
+    assert br.prior_from_sklearn(Ridge(alpha=scalar(4)), sigma=2.0) == br.Normal(1.0)  # 2 / sqrt(4)
+    assert br.prior_from_sklearn(Lasso(alpha=scalar(2)), n_samples=8, sigma=4.0) == br.Laplace(1.0)  # 16/(8*2)
+    assert br.prior_from_sklearn(LogisticRegression(C=scalar(4))) == br.Normal(2.0)
+    with pytest.raises(TypeError, match="single number"):
+        br.prior_from_sklearn(Ridge(alpha=np.array([1.0, 2.0])), sigma=1.0)
+
+
 def test_fitted_cross_validated_estimators_convert_through_their_choice(diabetes):
     from sklearn.linear_model import LassoCV, RidgeCV
 
