@@ -234,9 +234,8 @@ def predicted_probabilities(est, X, y, ci_prob: float = 0.9):
         raise TypeError("predicted_probabilities is for LogisticRegression fits")
     est._require_posterior("plots.predicted_probabilities")
     positive = _observed(est, X, y)
-    probability = special.expit(results.linear_predictor_draws(est.idata_, est._validated_X(X), est.fit_intercept))
-    mean = probability.mean(axis=0)
-    low, high = np.quantile(probability, [(1 - ci_prob) / 2, (1 + ci_prob) / 2], axis=0)
+    mean, low, high = results.probability_summary(est.idata_, est._validated_X(X), est.fit_intercept,
+                                                  [(1 - ci_prob) / 2, (1 + ci_prob) / 2])
     order = np.argsort(mean)
     rank = np.arange(len(order))
     fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -255,7 +254,14 @@ def _predictive_tree(est, X, y, random_seed) -> xr.DataTree:
     """Replicated and observed ``y`` for rows ``X`` as a DataTree for arviz-plots (``est`` unchanged)."""
     est._require_posterior("plots.posterior_predictive")
     observed = _observed(est, X, y)
-    replicated = results.posterior_predictive(est.idata_, est._validated_X(X), est._family, est.fit_intercept,
+    X_arr = est._validated_X(X)
+    # arviz keeps a few draws x rows arrays (the PAV band refits every replicate): thin the draws so
+    # that they stay within the prediction memory budget (20 of 4000 draws at n = 2e5)
+    posterior = est.idata_["posterior"].to_dataset()
+    keep = max(1, results.MEMORY_BUDGET_BYTES // (8 * results.LIVE_BLOCKS * max(len(X_arr), 1)))
+    step = -(-posterior.sizes["chain"] * posterior.sizes["draw"] // keep)  # ceil
+    source = xr.DataTree.from_dict({"posterior": posterior.isel(draw=slice(None, None, step))})
+    replicated = results.posterior_predictive(source, X_arr, est._family, est.fit_intercept,
                                               np.random.default_rng(random_seed), est._known_sigma())
     return xr.DataTree.from_dict({"posterior_predictive": replicated,
                                   "observed_data": xr.Dataset({"y": ("obs", observed)})})
