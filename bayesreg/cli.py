@@ -19,12 +19,52 @@ from .sampling import collected_problems
 
 DEMO_SIGMA = 50.0  # noise sd assumed by the demo's conversions (the diabetes residual sd is ~54)
 PRIORS = {
-    "ridge": lambda scale: Normal(scale or 1.0),
-    "lasso": lambda scale: Laplace(scale or 1.0),
-    "elasticnet": lambda scale: ElasticNet(scale or 1.0, scale or 1.0),
-    "horseshoe": lambda scale: Horseshoe(scale),
-    "regularized-horseshoe": lambda scale: RegularizedHorseshoe(scale or 1.0),
+    "ridge": lambda a: Normal(_or(a.scale, 1.0)),
+    "lasso": lambda a: Laplace(_or(a.scale, 1.0)),
+    "elasticnet": lambda a: ElasticNet(_or(a.laplace_scale, 1.0), _or(a.normal_scale, 1.0)),
+    "horseshoe": lambda a: Horseshoe(a.scale),
+    "regularized-horseshoe": lambda a: RegularizedHorseshoe(
+        **{name: value for name in ("expected_nonzero", "slab_scale", "slab_df")
+           if (value := getattr(a, name)) is not None}),
 }
+# options that belong to one prior each; --scale is the single prior scale of the others
+PRIOR_OPTIONS = {"laplace_scale": "elasticnet", "normal_scale": "elasticnet",
+                 "expected_nonzero": "regularized-horseshoe", "slab_scale": "regularized-horseshoe",
+                 "slab_df": "regularized-horseshoe"}
+POSITIVE_NUMBERS = ("scale", "sigma", *PRIOR_OPTIONS)
+SAMPLER_COUNTS = {"draws": 1000, "tune": 1000, "chains": 4}
+
+
+def _or(value, default):
+    return default if value is None else value
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_options(args) -> None:
+    """Each option means one thing: refuse values out of range and options the fit would ignore."""
+    for name in POSITIVE_NUMBERS:
+        value = getattr(args, name)
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{_option(name)} must be a finite number > 0, got {value}")
+    for name in SAMPLER_COUNTS:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ValueError(f"{_option(name)} must be a whole number >= 1, got {value}")
+    for name, prior in PRIOR_OPTIONS.items():
+        if getattr(args, name) is not None and args.prior != prior:
+            raise ValueError(f"{_option(name)} applies to --prior {prior} only (this is --prior {args.prior})")
+    if args.scale is not None and args.prior in ("elasticnet", "regularized-horseshoe"):
+        own = [_option(name) for name, prior in PRIOR_OPTIONS.items() if prior == args.prior]
+        raise ValueError(f"--prior {args.prior} has no single scale: use {', '.join(own)} instead of --scale")
+    if args.sigma is not None and args.family == "logistic":
+        raise ValueError("--sigma is the noise sd of a linear model; logistic regression has no noise sd: drop --sigma")
+    if args.method == "map":
+        given = [_option(name) for name in SAMPLER_COUNTS if getattr(args, name) is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} set the NUTS sampler; --method map does not sample: drop them")
 
 
 def demo(args) -> int:
@@ -85,6 +125,7 @@ def _demo_horseshoe(X, y) -> RegularizedHorseshoe:
 
 def fit(args) -> int:
     """Fit a CSV file; write the summary (CSV), plots (PNG) and the posterior (zarr) to --out."""
+    check_options(args)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,13 +141,15 @@ def fit(args) -> int:
     if args.family == "logistic" and (n_values := y.nunique()) != 2:
         raise ValueError(f"--family logistic needs a target with two values; {args.target!r} has {n_values} "
                          "(use --family linear for a continuous target)")
-    prior = PRIORS[args.prior](args.scale)
+    prior = PRIORS[args.prior](args)
     est = (LinearRegression(prior, sigma=args.sigma) if args.family == "linear"
            else LogisticRegression(prior))
-    kwargs = {} if args.method == "map" else dict(draws=args.draws, random_seed=args.seed, progressbar=True)
+    counts = {name: _or(getattr(args, name), default) for name, default in SAMPLER_COUNTS.items()}
+    kwargs = {} if args.method == "map" else dict(**counts, random_seed=args.seed, progressbar=True)
     print(f"{type(est).__name__}, prior {prior}, {len(y)} rows x {X.shape[1]} features: "
           + ("MAP (the penalized fit)" if args.method == "map" else
-             f"NUTS, 4 chains x {args.draws} draws (compiling the model first takes 10-30 s)"), flush=True)
+             f"NUTS, {counts['chains']} chains x {counts['draws']} draws after {counts['tune']} tuning steps "
+             "(compiling the model first takes 10-30 s)"), flush=True)
     _fit_reporting_warnings(est, X, y, method=args.method, **kwargs)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -174,10 +217,18 @@ def build_parser() -> argparse.ArgumentParser:
     run_fit.add_argument("--family", choices=["linear", "logistic"], default="linear")
     run_fit.add_argument("--prior", choices=list(PRIORS), default="ridge")
     run_fit.add_argument("--scale", type=float, default=None,
-                         help="prior scale (horseshoe: global scale; regularized-horseshoe: expected non-zeros)")
-    run_fit.add_argument("--sigma", type=float, default=None, help="known noise sd (linear); default: estimated")
+                         help="prior scale of ridge (Normal sd), lasso (Laplace scale) and horseshoe (global "
+                              "scale tau0); default 1 (horseshoe: the noise sd, or 1 for logistic)")
+    run_fit.add_argument("--laplace-scale", type=float, default=None, help="elasticnet: its Laplace factor's scale (default 1)")
+    run_fit.add_argument("--normal-scale", type=float, default=None, help="elasticnet: its Normal factor's sd (default 1)")
+    run_fit.add_argument("--expected-nonzero", type=float, default=None,
+                         help="regularized-horseshoe: prior guess of the number of non-zero coefficients (default 1)")
+    run_fit.add_argument("--slab-scale", type=float, default=None, help="regularized-horseshoe: slab scale (default 2)")
+    run_fit.add_argument("--slab-df", type=float, default=None, help="regularized-horseshoe: slab degrees of freedom (default 4)")
+    run_fit.add_argument("--sigma", type=float, default=None, help="known noise sd (linear only); default: estimated")
     run_fit.add_argument("--method", choices=["nuts", "map"], default="nuts")
-    run_fit.add_argument("--draws", type=int, default=1000)
+    for name, default in SAMPLER_COUNTS.items():
+        run_fit.add_argument(_option(name), type=int, default=None, help=f"NUTS {name} (default {default})")
     run_fit.add_argument("--seed", type=int, default=None)
     run_fit.add_argument("--out", default="bayesreg-output")
     run_fit.set_defaults(run=fit)
