@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.linear_model import ElasticNet as SkElasticNet
 from sklearn.linear_model import Lasso, Ridge
 from sklearn.linear_model import LogisticRegression as SkLogistic
 
@@ -61,13 +62,18 @@ def test_duplicated_column_l1_reaches_the_optimum(prior):
     X, y = wide(n=50, p=3)
     X = np.column_stack([X, X[:, 0]])
     fit = br.LinearRegression(prior, sigma=1.0).fit(X, y, method="map")
-    sk = Lasso(alpha=1.0 / (prior.laplace_scale if hasattr(prior, "laplace_scale") else prior.scale) / 50,
-               tol=1e-14, max_iter=10**6).fit(X, y)
+    n = len(y)
+    if isinstance(prior, br.Laplace):  # 1/(2n)||r||^2 + alpha |w|_1 with alpha = sigma^2 / (n b)
+        sk = Lasso(alpha=prior.l1 / n, tol=1e-14, max_iter=10**6).fit(X, y)
+    else:  # alpha r = l1 / n, alpha (1 - r) = l2 / n
+        sk = SkElasticNet(alpha=(prior.l1 + prior.l2) / n, l1_ratio=prior.l1 / (prior.l1 + prior.l2), tol=1e-14,
+                          max_iter=10**6).fit(X, y)
+        # the L2 part makes the optimum unique even with the duplicated column: the two split it evenly
+        np.testing.assert_allclose(fit.coef_, sk.coef_, rtol=1e-6, atol=1e-9)
+        assert fit.coef_[0] == pytest.approx(fit.coef_[3], rel=1e-10)
     ours = linear_neg_log_posterior(X, y, prior, fit.coef_, fit.intercept_, 1.0)
-    if isinstance(prior, br.Laplace):
-        theirs = linear_neg_log_posterior(X, y, prior, sk.coef_, sk.intercept_, 1.0)
-        assert ours <= theirs + 1e-9 * abs(theirs)
-    assert np.isfinite(ours)
+    theirs = linear_neg_log_posterior(X, y, prior, sk.coef_, sk.intercept_, 1.0)
+    assert ours <= theirs + 1e-9 * abs(theirs)
 
 
 def test_constant_column_gets_no_weight():
