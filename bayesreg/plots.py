@@ -189,7 +189,7 @@ def prior_posterior(est, features=None, ci_prob: float = 0.94):
         low, high = min(low, -pad), max(high, pad)  # keep 0, the prior's centre, in view
         grid = np.linspace(low, high, 801)
         top = ax.get_ylim()[1]
-        ax.plot(grid, _prior_density(est, grid), color="black", lw=1.2, label="prior")
+        ax.plot(grid, _prior_density(est, grid), color="black", lw=1.2, label=_prior_curve_label(est))
         if est.map_ is not None:
             ax.axvline(est.map_.coef[est.feature_names_.index(name)], color="crimson", lw=1.2, label=MAP_LABEL)
         ax.set_xlim(low, high)
@@ -295,9 +295,19 @@ def _prior_density(est, grid):
     if isinstance(prior, ElasticNet):
         return np.exp(-prior.l1 * np.abs(grid) - prior.l2 / 2 * grid**2 - prior.log_normalizer())
     if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):
-        tau = float(np.median(results.stacked_draws(est.idata_, "global_scale")))
-        return horseshoe_density(prior, tau, grid)
+        return horseshoe_density(prior, _median_global_scale(est), grid)
     raise TypeError(f"no prior density for {type(prior).__name__}")
+
+
+def _median_global_scale(est) -> float:
+    return float(np.median(results.stacked_draws(est.idata_, "global_scale")))
+
+
+def _prior_curve_label(est) -> str:
+    """The horseshoes' curve is the prior *given* tau at its posterior median: the figure says so."""
+    if isinstance(est._checked_prior(), (Horseshoe, RegularizedHorseshoe)):
+        return f"prior given τ = {_median_global_scale(est):.3g} (posterior median)"
+    return "prior"
 
 
 def horseshoe_density(prior, tau: float, grid, n_local: int = 400, n_slab: int = 64) -> np.ndarray:
