@@ -41,6 +41,32 @@ def test_textbook_elasticnet_round_trip(lam1, lam2):
     assert kind == "elasticnet" and close(b1, lam1) and close(b2, lam2)
 
 
+@pytest.fixture(scope="module")
+def small_classification():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(80, 4))
+    y = (rng.random(80) < 1 / (1 + np.exp(-(X @ [1.5, -1.0, 0.0, 0.2])))).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("kind,lam", [("l2", 0.7), ("l1", 3.0), ("elasticnet", (2.0, 0.4))])
+def test_textbook_penalty_is_what_the_map_minimises(small_classification, kind, lam):
+    """Independent of the conversion formulas: the MAP under prior_from_penalty(kind, lam) meets the
+    optimality conditions of the textbook objective NLL(w) + lam1 ||w||_1 + lam2 ||w||^2, written
+    out here (NLL = summed log-loss, its gradient X'(mu - y)): g_j + lam1 sign(w_j) + 2 lam2 w_j = 0
+    where w_j != 0, |g_j| <= lam1 where w_j = 0."""
+    X, y = small_classification
+    lam1, lam2 = {"l2": (0.0, lam), "l1": (lam, 0.0)}.get(kind, lam)
+    fit = br.LogisticRegression(br.prior_from_penalty(kind, lam), fit_intercept=False).fit(X, y, method="map")
+    w = fit.coef_
+    g = X.T @ (1 / (1 + np.exp(-(X @ w))) - y)
+    active = w != 0
+    np.testing.assert_allclose(g[active] + lam1 * np.sign(w[active]) + 2 * lam2 * w[active], 0.0, atol=1e-9)
+    assert np.all(np.abs(g[~active]) <= lam1 + 1e-9)
+    if kind != "l2":
+        assert not active.all()  # the L1 part is strong enough here to zero a coefficient
+
+
 @given(alpha=positive, sigma=positive)
 def test_ridge_round_trip(alpha, sigma):
     prior = br.prior_from_sklearn(Ridge(alpha=alpha), sigma=sigma)
