@@ -346,7 +346,8 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
 
     def predict(self, X) -> np.ndarray:
         """``classes_[1]`` where :meth:`predict_proba` gives it more than 1/2 (``decision_function > 0``)."""
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        positive = self.decision_function(X) > 0  # first: it raises NotFittedError before a fit
+        return self.classes_[positive.astype(int)]
 
     def _log_probabilities(self, X) -> np.ndarray:
         """``(log P(y = 0), log P(y = 1))`` per row, shape (2, n)."""
