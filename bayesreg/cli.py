@@ -219,12 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
     run_fit.add_argument("--scale", type=float, default=None,
                          help="prior scale of ridge (Normal sd), lasso (Laplace scale) and horseshoe (global "
                               "scale tau0); default 1 (horseshoe: the noise sd, or 1 for logistic)")
-    run_fit.add_argument("--laplace-scale", type=float, default=None, help="elasticnet: its Laplace factor's scale (default 1)")
-    run_fit.add_argument("--normal-scale", type=float, default=None, help="elasticnet: its Normal factor's sd (default 1)")
+    run_fit.add_argument("--laplace-scale", type=float, default=None,
+                         help="elasticnet: its Laplace factor's scale (default 1)")
+    run_fit.add_argument("--normal-scale", type=float, default=None,
+                         help="elasticnet: its Normal factor's sd (default 1)")
     run_fit.add_argument("--expected-nonzero", type=float, default=None,
                          help="regularized-horseshoe: prior guess of the number of non-zero coefficients (default 1)")
     run_fit.add_argument("--slab-scale", type=float, default=None, help="regularized-horseshoe: slab scale (default 2)")
-    run_fit.add_argument("--slab-df", type=float, default=None, help="regularized-horseshoe: slab degrees of freedom (default 4)")
+    run_fit.add_argument("--slab-df", type=float, default=None,
+                         help="regularized-horseshoe: slab degrees of freedom (default 4)")
     run_fit.add_argument("--sigma", type=float, default=None, help="known noise sd (linear only); default: estimated")
     run_fit.add_argument("--method", choices=["nuts", "map"], default="nuts")
     for name, default in SAMPLER_COUNTS.items():

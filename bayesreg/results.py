@@ -76,7 +76,8 @@ def bernoulli_log_probabilities(idata, X, fit_intercept: bool, budget=None) -> n
         hard = log_p.min(axis=0) < _LOG_TINY  # a probability near underflow: redo in log space (5x slower)
         if hard.any():
             log_p1 = special.log_expit(eta[:, hard])
-            log_p[:, hard] = [_log_mean_exp(log_p1 - eta[:, hard]), _log_mean_exp(log_p1)]  # log(1 - expit) = log expit - eta
+            log_p0 = log_p1 - eta[:, hard]  # log(1 - expit(eta)) = log expit(eta) - eta
+            log_p[:, hard] = [_log_mean_exp(log_p0), _log_mean_exp(log_p1)]
         return log_p
 
     return over_row_blocks(idata, X, fit_intercept, block, budget)

@@ -68,7 +68,8 @@ def test_demo_runs_and_writes_its_plots(tmp_path, capsys):
     (["--scale", "0"], "--scale must be a finite number > 0, got 0.0"),
     (["--scale", "nan"], "--scale must be a finite number > 0, got nan"),
     (["--sigma", "-2"], "--sigma must be a finite number > 0, got -2.0"),
-    (["--prior", "elasticnet", "--scale", "2"], "--prior elasticnet has no single scale: use --laplace-scale, --normal-scale"),
+    (["--prior", "elasticnet", "--scale", "2"],
+     "--prior elasticnet has no single scale: use --laplace-scale, --normal-scale"),
     (["--prior", "regularized-horseshoe", "--scale", "3"],
      "--prior regularized-horseshoe has no single scale: use --expected-nonzero, --slab-scale, --slab-df"),
     (["--prior", "ridge", "--slab-scale", "2"], "--slab-scale applies to --prior regularized-horseshoe only"),
@@ -100,7 +101,8 @@ def test_elastic_net_scales_are_separate_options(csv, tmp_path):
                  "--normal-scale", "0.3", "--sigma", "1", "--method", "map", "--out", str(out)]) == 0
     n = len(frame)
     l1, l2 = 1 / (n * 0.05), 1 / (n * 0.3**2)
-    sk = SkElasticNet(alpha=l1 + l2, l1_ratio=l1 / (l1 + l2), tol=1e-14, max_iter=10**6).fit(frame[["a", "b", "c"]], frame["y"])
+    sk = SkElasticNet(alpha=l1 + l2, l1_ratio=l1 / (l1 + l2), tol=1e-14, max_iter=10**6)
+    sk.fit(frame[["a", "b", "c"]], frame["y"])
     summary = pd.read_csv(out / "summary.csv", index_col=0)
     np.testing.assert_allclose(summary.loc[["a", "b", "c"], "map"], sk.coef_, rtol=1e-7, atol=1e-10)
 

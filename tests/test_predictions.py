@@ -95,7 +95,7 @@ def regressor(n=200, p=3, chains=2, draws=100, spread=0.3, seed=1):
                           sigma=np.abs(1 + 0.1 * rng.normal(size=(chains, draws)))), X, y
 
 
-@pytest.mark.parametrize("budget", [8 * 200 * 7 * getattr(results, "LIVE_BLOCKS", 1), None], ids=["blocks-of-7-rows", "one-block"])
+@pytest.mark.parametrize("budget", [8 * 200 * 7 * results.LIVE_BLOCKS, None], ids=["blocks-of-7-rows", "one-block"])
 def test_row_blocks_give_the_direct_answer(budget):
     """Blocked reductions against the same quantities on the whole draws x rows array."""
     est, X, y = regressor()
