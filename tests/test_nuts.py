@@ -217,6 +217,12 @@ def test_simulation_based_calibration_normal_prior():
 
 
 @pytest.mark.slow
+def test_simulation_based_calibration_laplace_prior():
+    """SBC for the Laplace prior (its generator draws with scipy, independent of model.py)."""
+    _assert_calibrated(br.Laplace(1.0), replications=100, seed=1)
+
+
+@pytest.mark.slow
 def test_simulation_based_calibration_horseshoe():
     _assert_calibrated(br.Horseshoe(), replications=100, seed=2)
 
