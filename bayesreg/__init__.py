@@ -9,7 +9,7 @@ Pipeline: ``priors`` x ``likelihoods`` -> ``model`` (PyMC) -> ``solvers`` (MAP) 
 
 from .conventions import Penalty, penalty_from_prior, prior_from_penalty, prior_from_sklearn
 from .autoscale import resolve_prior
-from .estimators import LinearRegression, LogisticRegression, MAPEstimate
+from .estimators import LinearRegression, LogisticRegression, MAPEstimate, MAPFailureWarning
 from .hyperpriors import BayesianLasso, HalfCauchy, HalfStudentT
 from .persistence import load
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
@@ -25,6 +25,7 @@ __all__ = [
     "LinearRegression",
     "LogisticRegression",
     "MAPEstimate",
+    "MAPFailureWarning",
     "NoMAPError",
     "Normal",
     "Penalty",

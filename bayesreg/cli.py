@@ -20,14 +20,22 @@ from .sampling import collected_problems
 DEMO_SIGMA = 50.0  # noise sd assumed by the demo's conversions (the diabetes residual sd is ~54)
 DEFAULT_RIDGE_SCALE = 2.5  # with no --scale, ridge is the estimators' default Normal(2.5, autoscale=True)
 PRIORS = {
-    "ridge": lambda scale, auto: (Normal(DEFAULT_RIDGE_SCALE, autoscale=True) if scale is None
-                                  else Normal(scale, autoscale=auto)),
-    "lasso": lambda scale, auto: Laplace(scale or 1.0, autoscale=auto),
-    "elasticnet": lambda scale, auto: ElasticNet(scale or 1.0, scale or 1.0, autoscale=auto),
-    "horseshoe": lambda scale, auto: Horseshoe(scale),
-    "regularized-horseshoe": lambda scale, auto: RegularizedHorseshoe(scale or 1.0),
+    "ridge": lambda a: (Normal(DEFAULT_RIDGE_SCALE, autoscale=True) if a.scale is None
+                        else Normal(a.scale, autoscale=a.autoscale)),
+    "lasso": lambda a: Laplace(_or(a.scale, 1.0), autoscale=a.autoscale),
+    "elasticnet": lambda a: ElasticNet(_or(a.laplace_scale, 1.0), _or(a.normal_scale, 1.0), autoscale=a.autoscale),
+    "horseshoe": lambda a: Horseshoe(a.scale),
+    "regularized-horseshoe": lambda a: RegularizedHorseshoe(
+        **{name: value for name in ("expected_nonzero", "slab_scale", "slab_df")
+           if (value := getattr(a, name)) is not None}),
 }
 LEARNABLE = {"ridge": Normal, "lasso": Laplace}
+# options that belong to one prior each; --scale is the single prior scale of the others
+PRIOR_OPTIONS = {"laplace_scale": "elasticnet", "normal_scale": "elasticnet",
+                 "expected_nonzero": "regularized-horseshoe", "slab_scale": "regularized-horseshoe",
+                 "slab_df": "regularized-horseshoe"}
+POSITIVE_NUMBERS = ("scale", "sigma", *PRIOR_OPTIONS)
+SAMPLER_COUNTS = {"draws": 1000, "tune": 1000, "chains": 4}
 
 
 def _prior(args):
@@ -36,10 +44,43 @@ def _prior(args):
     if args.autoscale and args.prior not in ("ridge", "lasso", "elasticnet"):
         raise ValueError(f"--autoscale applies to ridge, lasso and elasticnet, not {args.prior}")
     if not args.learn_scale:
-        return PRIORS[args.prior](args.scale, args.autoscale)
+        return PRIORS[args.prior](args)
     if args.prior not in LEARNABLE:
         raise ValueError(f"--learn-scale applies to ridge and lasso, not {args.prior}")
-    return LEARNABLE[args.prior](HalfCauchy(args.scale or 1.0), autoscale=True)
+    return LEARNABLE[args.prior](HalfCauchy(_or(args.scale, 1.0)), autoscale=True)
+
+
+def _or(value, default):
+    return default if value is None else value
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_options(args) -> None:
+    """Each option means one thing: refuse values out of range and options the fit would ignore."""
+    for name in POSITIVE_NUMBERS:
+        value = getattr(args, name)
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{_option(name)} must be a finite number > 0, got {value}")
+    for name in SAMPLER_COUNTS:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ValueError(f"{_option(name)} must be a whole number >= 1, got {value}")
+    for name, prior in PRIOR_OPTIONS.items():
+        if getattr(args, name) is not None and args.prior != prior:
+            raise ValueError(f"{_option(name)} applies to --prior {prior} only (this is --prior {args.prior})")
+    if args.scale is not None and args.prior in ("elasticnet", "regularized-horseshoe"):
+        own = [_option(name) for name, prior in PRIOR_OPTIONS.items() if prior == args.prior]
+        raise ValueError(f"--prior {args.prior} has no single scale: use {', '.join(own)} instead of --scale")
+    if args.sigma is not None and args.family == "logistic":
+        raise ValueError("--sigma is the noise sd of a linear model; logistic regression has no noise sd: drop --sigma")
+    if args.method in ("map", "empirical_bayes"):
+        given = [_option(name) for name in SAMPLER_COUNTS if getattr(args, name) is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} set the NUTS sampler; --method {args.method} does not sample: "
+                             "drop them")
 
 
 def demo(args) -> int:
@@ -111,6 +152,7 @@ def _demo_horseshoe(X, y) -> RegularizedHorseshoe:
 
 def fit(args) -> int:
     """Fit a CSV file; write the summary (CSV), plots (PNG) and the posterior (zarr) to --out."""
+    check_options(args)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -129,11 +171,12 @@ def fit(args) -> int:
     prior = _prior(args)
     est = (LinearRegression(prior, sigma=args.sigma) if args.family == "linear"
            else LogisticRegression(prior))
+    counts = {name: _or(getattr(args, name), default) for name, default in SAMPLER_COUNTS.items()}
     point = args.method in ("map", "empirical_bayes")
-    kwargs = {} if point else dict(draws=args.draws, random_seed=args.seed, progressbar=True)
+    kwargs = {} if point else dict(**counts, random_seed=args.seed, progressbar=True)
     what = {"map": "MAP (the penalized fit)",
             "empirical_bayes": "empirical Bayes (prior scale by maximum evidence)",
-            "nuts": f"NUTS, 4 chains x {args.draws} draws"}
+            "nuts": f"NUTS, {counts['chains']} chains x {counts['draws']} draws after {counts['tune']} tuning steps"}
     print(f"{type(est).__name__}, prior {prior}, {len(y)} rows x {X.shape[1]} features: {what[args.method]}",
           flush=True)
     _fit_reporting_warnings(est, X, y, method=args.method, **kwargs)
@@ -209,18 +252,30 @@ def build_parser() -> argparse.ArgumentParser:
                          help="default: ridge; without --scale that is Normal(2.5, autoscale=True), scale 2.5 in "
                               "standardized units (rstanarm's default)")
     run_fit.add_argument("--scale", type=float, default=None,
-                         help="prior scale (horseshoe: global scale; regularized-horseshoe: expected non-zeros; "
-                              "with --learn-scale: the scale of the half-Cauchy on the learned scale)")
+                         help="prior scale of ridge (Normal sd), lasso (Laplace scale) and horseshoe (global "
+                              "scale tau0); ridge without it: the default Normal(2.5, autoscale=True); lasso: 1; "
+                              "horseshoe: the noise sd, or 1 for logistic; with --learn-scale: the scale of the "
+                              "half-Cauchy on the learned scale")
     run_fit.add_argument("--autoscale", action="store_true",
-                         help="state --scale in standardized units: sd(y)/sd(x_j) (linear), 1/sd(x_j) (logistic)")
+                         help="state the scales in standardized units: sd(y)/sd(x_j) (linear), 1/sd(x_j) (logistic)")
     run_fit.add_argument("--learn-scale", action="store_true",
                          help="ridge, lasso: learn the prior scale, tau ~ HalfCauchy(--scale or 1) in standardized "
                               "units, sampled by NUTS")
-    run_fit.add_argument("--sigma", type=float, default=None, help="known noise sd (linear); default: estimated")
+    run_fit.add_argument("--laplace-scale", type=float, default=None,
+                         help="elasticnet: its Laplace factor's scale (default 1)")
+    run_fit.add_argument("--normal-scale", type=float, default=None,
+                         help="elasticnet: its Normal factor's sd (default 1)")
+    run_fit.add_argument("--expected-nonzero", type=float, default=None,
+                         help="regularized-horseshoe: prior guess of the number of non-zero coefficients (default 1)")
+    run_fit.add_argument("--slab-scale", type=float, default=None, help="regularized-horseshoe: slab scale (default 2)")
+    run_fit.add_argument("--slab-df", type=float, default=None,
+                         help="regularized-horseshoe: slab degrees of freedom (default 4)")
+    run_fit.add_argument("--sigma", type=float, default=None, help="known noise sd (linear only); default: estimated")
     run_fit.add_argument("--method", choices=["nuts", "map", "empirical_bayes"], default="nuts",
                          help="empirical_bayes: ridge only, the prior scale that maximises the evidence (exact for "
                               "linear, Laplace-approximate for logistic)")
-    run_fit.add_argument("--draws", type=int, default=1000)
+    for name, default in SAMPLER_COUNTS.items():
+        run_fit.add_argument(_option(name), type=int, default=None, help=f"NUTS {name} (default {default})")
     run_fit.add_argument("--seed", type=int, default=None)
     run_fit.add_argument("--out", default="bayesreg-output")
     run_fit.set_defaults(run=fit)

@@ -28,6 +28,7 @@ A conversion that needs ``sigma`` or ``n_samples`` and is not given it raises; i
 from __future__ import annotations
 
 import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -99,7 +100,7 @@ def _logistic_l1_ratio(params: dict) -> float:
 
 
 def _from_logistic(params: dict) -> Prior:
-    C = _positive("LogisticRegression C", params["C"])
+    C = _number("LogisticRegression C", params["C"])
     if params.get("fit_intercept", True) and params.get("solver") == "liblinear":
         raise ValueError(
             "LogisticRegression(solver='liblinear') penalizes the intercept; bayesreg keeps it "
@@ -126,10 +127,40 @@ def _from_elasticnet(alpha: float, ratio: float, n: float, sigma: float) -> Prio
     )
 
 
-def prior_from_sklearn(estimator, *, n_samples=None, sigma=None) -> Prior:
+def _refuse_other_objectives(name: str, params: dict, fit_intercept: bool, sample_weight) -> None:
+    """Settings that change the objective minimised, so that no prior reproduces the solution."""
+    if params.get("positive", False):
+        raise ValueError(f"{name}(positive=True) constrains the coefficients to be >= 0; bayesreg's priors put "
+                         "mass on both signs, so no prior here has that solution as its MAP. Use positive=False.")
+    if params.get("class_weight") is not None:
+        raise ValueError(f"{name}(class_weight={params['class_weight']!r}) reweights the log-loss per class; "
+                         "bayesreg's likelihood weights every row equally. Use class_weight=None.")
+    if bool(params.get("fit_intercept", True)) != bool(fit_intercept):
+        raise ValueError(f"{name}(fit_intercept={params.get('fit_intercept')}) differs from fit_intercept="
+                         f"{fit_intercept} of the bayesreg model the prior is for; the solutions differ. "
+                         "Use the same fit_intercept in both (pass fit_intercept= here to say yours).")
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=float)
+        if weights.size and not np.all(weights == 1.0):
+            raise ValueError(f"{name} fitted with sample_weight weights rows unequally; bayesreg's likelihood "
+                             "weights every row equally, so no prior reproduces that solution. Refit without it.")
+
+
+def _number(name: str, value) -> float:
+    """A single real number (Python or numpy scalar, e.g. ``np.float32``, ``np.int64``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a single number, got {value!r}")
+    return _positive(name, float(value))
+
+
+def prior_from_sklearn(estimator, *, n_samples=None, sigma=None, fit_intercept: bool = True,
+                       sample_weight=None) -> Prior:
     """The prior whose MAP equals a scikit-learn penalized estimator's solution.
 
-    See the module docstring for the derivations.
+    See the module docstring for the derivations. Settings that change the objective are refused
+    with a message naming them: ``positive=True``, ``class_weight``, a ``fit_intercept`` other than
+    the bayesreg model's, non-uniform ``sample_weight`` (scikit-learn does not record it: pass
+    the weights the estimator was fitted with to have them checked).
 
     Parameters
     ----------
@@ -140,15 +171,17 @@ def prior_from_sklearn(estimator, *, n_samples=None, sigma=None) -> Prior:
         Rows of the training data; needed for Lasso and ElasticNet (their ``1/(2n)``).
     sigma : float, optional
         Noise standard deviation; needed for the linear models.
+    fit_intercept : bool, default True
+        ``fit_intercept`` of the bayesreg estimator the prior is for; must match the estimator's.
+    sample_weight : array-like, optional
+        The weights ``estimator`` was fitted with, if any; anything but all ones is refused.
     """
     name = _sklearn_name(estimator)
     params = _selected_params(estimator) if type(estimator).__name__ in _CV_ESTIMATORS else estimator.get_params()
+    _refuse_other_objectives(type(estimator).__name__, params, fit_intercept, sample_weight)
     if name == "LogisticRegression":
         return _from_logistic(params)
-    alpha = params["alpha"]
-    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
-        raise TypeError(f"{name} alpha must be a single number, got {alpha!r}")
-    alpha = _positive(f"{name} alpha", alpha)
+    alpha = _number(f"{name} alpha", params["alpha"])
     sigma = _require("sigma", sigma, name)
     if name == "Ridge":
         return Normal(sigma / math.sqrt(alpha))

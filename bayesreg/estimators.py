@@ -7,11 +7,11 @@ full posterior by NUTS (``method="nuts"``, the default).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import special
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 # rstanarm's default: scale 2.5 in standardized units, so it means the same whatever the data's units
 DEFAULT_PRIOR = Normal(2.5, autoscale=True)
 _METHOD_ATTRIBUTES = ("log_evidence_",)  # set by one method only; removed when a later fit uses another
+
+
+class MAPFailureWarning(UserWarning):
+    """The MAP solver failed during a NUTS fit; the posterior was sampled without it."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,13 @@ class _BayesianRegression(BaseEstimator):
             if method == "map":
                 raise
             fitted["map_"] = None  # NUTS still works; the summary just has no MAP column
+        except Exception as exc:  # a MAP failure must never stop a NUTS fit
+            if method == "map":
+                raise
+            warnings.warn(f"the MAP (penalized fit) failed, so map_ is None and the summary has no MAP "
+                          f"column; sampling the posterior anyway. The MAP solver said: "
+                          f"{type(exc).__name__}: {exc}", MAPFailureWarning, stacklevel=2)
+            fitted["map_"] = None
         if method == "map":
             fitted.update(self._point_attributes(fitted["map_"]))
         else:
@@ -316,20 +327,16 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         if not return_std:
             return mean
         self._require_posterior("predict(return_std=True)")
-        eta = results.linear_predictor_draws(self.idata_, self._validated_X(X), self.fit_intercept)
-        sigma = self._known_sigma()
-        noise_var = np.mean(results.stacked_draws(self.idata_, "sigma") ** 2) if sigma is None else sigma**2
-        return mean, np.sqrt(eta.var(axis=0) + noise_var)
+        return mean, results.predictive_sd(self.idata_, self._validated_X(X), self.fit_intercept, self._known_sigma())
 
     def predict_interval(self, X, prob: float = 0.94, random_seed=None) -> np.ndarray:
         """Equal-tailed posterior predictive interval per row, shape (n, 2), from simulated draws."""
         if not 0 < prob < 1:
             raise ValueError(f"prob must be in (0, 1), got {prob}")
         self._require_posterior("predict_interval")
-        draws = results.posterior_predictive(self.idata_, self._validated_X(X), self._family, self.fit_intercept,
-                                             np.random.default_rng(random_seed), self._known_sigma())
-        y = draws["y"].to_numpy().reshape(-1, draws.sizes["obs"])
-        return np.quantile(y, [(1 - prob) / 2, (1 + prob) / 2], axis=0).T
+        return results.predictive_quantiles(self.idata_, self._validated_X(X), self.fit_intercept,
+                                            [(1 - prob) / 2, (1 + prob) / 2], np.random.default_rng(random_seed),
+                                            self._known_sigma()).T
 
 
 class LogisticRegression(ClassifierMixin, _BayesianRegression):
@@ -388,21 +395,35 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         return tags
 
     def decision_function(self, X) -> np.ndarray:
-        """The linear predictor (log-odds of ``classes_[1]``) at ``coef_``, ``intercept_``."""
-        return self._linear_predictor(X)
+        """Log-odds of ``classes_[1]``: ``log P(y = 1) - log P(y = 0)`` with ``P`` as in :meth:`predict_proba`.
+
+        After MAP this is the linear predictor ``intercept_ + X @ coef_``. After NUTS it is the
+        log-odds of the posterior predictive probability ``E[logit^-1(eta)]``, which is *not*
+        ``intercept_ + X @ coef_`` (the linear predictor at the posterior mean coefficients; the
+        two differ where the posterior is wide). So ``decision_function(X) > 0`` exactly where
+        ``predict`` gives ``classes_[1]``, and ``predict_proba`` is its logistic transform.
+        """
+        log_p0, log_p1 = self._log_probabilities(X)
+        return log_p1 - log_p0
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n, 2). After NUTS: averaged over posterior draws."""
-        if getattr(self, "idata_", None) is not None:
-            p1 = self._posterior_mean_probability(X)
-        else:
-            p1 = special.expit(self._linear_predictor(X))
-        return np.column_stack([1 - p1, p1])
+        """Class probabilities, shape (n, 2). After MAP: at the mode. After NUTS: the posterior
+        predictive probability, averaged over posterior draws (not at the mean coefficients)."""
+        return np.exp(self.predict_log_proba(X))
 
-    def _posterior_mean_probability(self, X) -> np.ndarray:
-        eta = results.linear_predictor_draws(self.idata_, self._validated_X(X), self.fit_intercept)
-        return special.expit(eta).mean(axis=0)
+    def predict_log_proba(self, X) -> np.ndarray:
+        """``log`` of :meth:`predict_proba`, computed in log space (finite where a probability rounds to 0)."""
+        return self._log_probabilities(X).T
 
     def predict(self, X) -> np.ndarray:
-        positive = self.predict_proba(X)[:, 1] > 0.5
+        """``classes_[1]`` where :meth:`predict_proba` gives it more than 1/2 (``decision_function > 0``)."""
+        positive = self.decision_function(X) > 0  # first: it raises NotFittedError before a fit
         return self.classes_[positive.astype(int)]
+
+    def _log_probabilities(self, X) -> np.ndarray:
+        """``(log P(y = 0), log P(y = 1))`` per row, shape (2, n)."""
+        X_arr = self._validated_X(X)
+        if getattr(self, "idata_", None) is not None:
+            return results.bernoulli_log_probabilities(self.idata_, X_arr, self.fit_intercept)
+        eta = self.intercept_ + X_arr @ self.coef_
+        return np.stack([-np.logaddexp(0.0, eta), -np.logaddexp(0.0, -eta)])

@@ -195,7 +195,7 @@ def prior_posterior(est, features=None, ci_prob: float = 0.94):
         grid = np.linspace(low, high, 801)
         top = ax.get_ylim()[1]
         j = est.feature_names_.index(name)
-        ax.plot(grid, _prior_density(est, grid, j), color="black", lw=1.2, label="prior")
+        ax.plot(grid, _prior_density(est, grid, j), color="black", lw=1.2, label=_prior_curve_label(est))
         if est.map_ is not None:
             ax.axvline(est.map_.coef[j], color="crimson", lw=1.2, label=MAP_LABEL)
         ax.set_xlim(low, high)
@@ -240,9 +240,8 @@ def predicted_probabilities(est, X, y, ci_prob: float = 0.9):
         raise TypeError("predicted_probabilities is for LogisticRegression fits")
     est._require_posterior("plots.predicted_probabilities")
     positive = _observed(est, X, y)
-    probability = special.expit(results.linear_predictor_draws(est.idata_, est._validated_X(X), est.fit_intercept))
-    mean = probability.mean(axis=0)
-    low, high = np.quantile(probability, [(1 - ci_prob) / 2, (1 + ci_prob) / 2], axis=0)
+    mean, low, high = results.probability_summary(est.idata_, est._validated_X(X), est.fit_intercept,
+                                                  [(1 - ci_prob) / 2, (1 + ci_prob) / 2])
     order = np.argsort(mean)
     rank = np.arange(len(order))
     fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -261,7 +260,14 @@ def _predictive_tree(est, X, y, random_seed) -> xr.DataTree:
     """Replicated and observed ``y`` for rows ``X`` as a DataTree for arviz-plots (``est`` unchanged)."""
     est._require_posterior("plots.posterior_predictive")
     observed = _observed(est, X, y)
-    replicated = results.posterior_predictive(est.idata_, est._validated_X(X), est._family, est.fit_intercept,
+    X_arr = est._validated_X(X)
+    # arviz keeps a few draws x rows arrays (the PAV band refits every replicate): thin the draws so
+    # that they stay within the prediction memory budget (20 of 4000 draws at n = 2e5)
+    posterior = est.idata_["posterior"].to_dataset()
+    keep = max(1, results.MEMORY_BUDGET_BYTES // (8 * results.LIVE_BLOCKS * max(len(X_arr), 1)))
+    step = -(-posterior.sizes["chain"] * posterior.sizes["draw"] // keep)  # ceil
+    source = xr.DataTree.from_dict({"posterior": posterior.isel(draw=slice(None, None, step))})
+    replicated = results.posterior_predictive(source, X_arr, est._family, est.fit_intercept,
                                               np.random.default_rng(random_seed), est._known_sigma())
     return xr.DataTree.from_dict({"posterior_predictive": replicated,
                                   "observed_data": xr.Dataset({"y": ("obs", observed)})})
@@ -305,9 +311,24 @@ def _prior_density(est, grid, j: int):
     if isinstance(prior, ElasticNet):
         return np.exp(-at_j(prior.l1) * np.abs(grid) - at_j(prior.l2) / 2 * grid**2 - at_j(prior.log_normalizer()))
     if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):
-        tau = float(np.median(results.stacked_draws(est.idata_, "global_scale")))
-        return horseshoe_density(prior, tau, grid)
+        return horseshoe_density(prior, _median_global_scale(est), grid)
     raise TypeError(f"no prior density for {type(prior).__name__}")
+
+
+def _median_global_scale(est) -> float:
+    return float(np.median(results.stacked_draws(est.idata_, "global_scale")))
+
+
+def _prior_curve_label(est) -> str:
+    """The horseshoes' and learned scales' curve is the prior *given* the scale at its posterior
+    median: the figure says so."""
+    prior = est.prior_
+    if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):
+        return f"prior given τ = {_median_global_scale(est):.3g} (posterior median)"
+    if isinstance(prior, BayesianLasso) or (isinstance(prior, (Normal, Laplace)) and prior.learned):
+        tau = float(np.median(results.stacked_draws(est.idata_, "prior_scale")))
+        return f"prior given its scale τ = {tau:.3g} (posterior median)"
+    return "prior"
 
 
 def horseshoe_density(prior, tau: float, grid, n_local: int = 400, n_slab: int = 64) -> np.ndarray:

@@ -44,16 +44,32 @@ def test_normal_prior_known_sigma_is_the_conjugate_posterior(conjugate_problem):
     table = fit.summary()
     coef = table.loc[fit.feature_names_]
     assert np.all(np.abs(coef["mean"].to_numpy() - mean) <= 4 * coef["mcse_mean"].to_numpy())
-    np.testing.assert_allclose(coef["sd"].to_numpy(), sd, rtol=0.10)
+    assert np.all(np.abs(coef["sd"].to_numpy() - sd) <= 4 * sd_mcse(coef))
     np.testing.assert_allclose(fit.coef_, coef["mean"].to_numpy())
     # the MAP column is the ridge solution, which is the posterior mean here
     np.testing.assert_allclose(coef["map"].to_numpy(), mean, rtol=1e-8)
 
 
+def sd_mcse(rows):
+    """Monte Carlo sd of a posterior sd estimate: for a roughly normal posterior a sample sd from
+    ESS effective draws has sd ~ sd / sqrt(2 ESS) (the chi distribution's). 4 of these is the
+    tolerance: a correct sampler exceeds it with probability ~6e-5 per quantity."""
+    return rows["sd"].to_numpy() / np.sqrt(2 * rows["ess_bulk"].to_numpy())
+
+
 def test_sblrc_reference_posterior():
-    """posteriordb sblrc-blr: beta ~ N(0, 10), no intercept. Our sigma prior is Half-t4(sd(y))
-    rather than half-N(0, 10); both are flat to within 1e-4 of the posterior's scale around
-    sigma = 1, so the reference holds to well within its Monte Carlo error."""
+    """posteriordb sblrc-blr: beta ~ N(0, 10), sigma ~ half-N(0, 10), no intercept.
+
+    Our sigma prior is Half-t4(sd(y)) with sd(y) in the hundreds, log-slope ~ -1e-4 near sigma = 1;
+    half-N(0, 10) has log-slope -sigma / 100 = -0.01 there. A log-slope difference d moves a
+    posterior mean by about d Var(sigma) = 0.01 x 0.0767^2 = 6e-5, 3% of sigma's MCSE (~0.002),
+    so the reference holds within Monte Carlo error (not because the priors are equal).
+
+    The reference prints the coefficients' sd as 0.001 (one significant digit). Their sd is
+    derived instead: beta | sigma is Gaussian with covariance sigma^2 (X'X + sigma^2/100 I)^-1,
+    and the beta mean hardly moves with sigma, so Var(beta_j) = E[sigma^2] [(X'X)^-1]_jj with
+    E[sigma^2] = 1.0423^2 + 0.0767^2 from the reference (the prior term is ~1e-7 of X'X).
+    """
     data = json.loads((DATA / "sblrc.json").read_text())
     X, y = np.array(data["X"]), np.array(data["y"])
     fit = br.LinearRegression(br.Normal(10.0), fit_intercept=False).fit(
@@ -65,10 +81,15 @@ def test_sblrc_reference_posterior():
     reference_se = ref_sd["coef"] / np.sqrt(10_000)  # posteriordb's 10k reference draws
     tolerance = 4 * np.sqrt(coef["mcse_mean"] ** 2 + reference_se**2) + 5e-6  # refs printed to 5 dp
     assert np.all(np.abs(coef["mean"] - ref_mean["coef"]) <= tolerance)
-    np.testing.assert_allclose(coef["sd"], ref_sd["coef"], rtol=0.25)  # "sd ~ 0.001": one significant digit
+    coef_sd = np.sqrt((ref_mean["sigma"] ** 2 + ref_sd["sigma"] ** 2) * np.diag(np.linalg.inv(X.T @ X)))
+    assert np.allclose(coef_sd, ref_sd["coef"], rtol=0.5)  # consistent with the printed "0.001"
+    # + 1%: the printed E[sigma^2] (0.15%) and the neglected Var(E[beta | sigma])
+    assert np.all(np.abs(coef["sd"].to_numpy() - coef_sd) <= 4 * sd_mcse(coef) + 1e-2 * coef_sd)
     s = table.loc["sigma"]
     assert abs(s["mean"] - ref_mean["sigma"]) <= 4 * np.hypot(s["mcse_mean"], ref_sd["sigma"] / 100)
-    assert s["sd"] == pytest.approx(ref_sd["sigma"], rel=0.10)
+    # the reference sd is itself an estimate from 10k draws: sd / sqrt(2 x 10^4)
+    reference_sd_error = ref_sd["sigma"] / np.sqrt(2e4)
+    assert abs(s["sd"] - ref_sd["sigma"]) <= 4 * np.hypot(sd_mcse(table.loc[["sigma"]])[0], reference_sd_error)
 
 
 def test_same_seed_same_draws(conjugate_problem):
@@ -207,6 +228,12 @@ def _assert_calibrated(prior, replications, seed):
 
 def test_simulation_based_calibration_normal_prior():
     _assert_calibrated(br.Normal(1.0), replications=100, seed=1)
+
+
+@pytest.mark.slow
+def test_simulation_based_calibration_laplace_prior():
+    """SBC for the Laplace prior (its generator draws with scipy, independent of model.py)."""
+    _assert_calibrated(br.Laplace(1.0), replications=100, seed=1)
 
 
 @pytest.mark.slow

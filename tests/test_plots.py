@@ -244,3 +244,26 @@ def test_plots_load_lazily_as_br_plots():
     code = ("import sys, bayesreg as br; assert 'matplotlib' not in sys.modules; "
             "assert br.plots.coefficients is not None; assert 'matplotlib' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_horseshoe_prior_curve_says_it_is_given_the_posterior_median_tau():
+    """Issue 13 item 8: the figure, not only the docstring, says the curve is p(w | tau = median)."""
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    est = br.LinearRegression(br.Normal(1.0), sigma=1.0).fit(X, X[:, 0] + rng.normal(size=50), method="map")
+    tau = np.exp(rng.normal(size=(2, 100)) - 1.0)
+    est.idata_ = xr.DataTree.from_dict({"posterior": xr.Dataset(
+        {"coef": (("chain", "draw", "feature"), rng.normal(size=(2, 100, 2))),
+         "global_scale": (("chain", "draw"), tau)},
+        coords={"chain": [0, 1], "draw": np.arange(100), "feature": ["x0", "x1"]})})
+    est.set_params(prior=br.Horseshoe())
+    est.map_ = None
+    fig = plots.prior_posterior(est)
+    label = f"prior given τ = {np.median(tau):.3g} (posterior median)"
+    assert label in [t.get_text() for t in fig.legends[0].get_texts()]
+    ax = next(ax for ax in fig.axes if ax.get_title() == "x0")
+    grid, density = next(line for line in ax.lines if line.get_label() == label).get_data()
+    np.testing.assert_allclose(density, plots.horseshoe_density(br.Horseshoe(), np.median(tau), grid), rtol=1e-12)
+    plt.close(fig)

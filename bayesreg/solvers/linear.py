@@ -27,6 +27,7 @@ from scipy import linalg, optimize
 
 from ..likelihoods import SIGMA_PRIOR_NU, sigma_prior_scale
 from ..priors import Prior
+from ._scaling import binary_exponent, require_finite_penalty, scaled_penalty
 from .quadratic_l1 import minimize_quadratic_l1
 
 
@@ -42,16 +43,37 @@ class LinearMAP:
 
 
 class _CenteredProblem:
-    """Centred data and its Gram matrix, computed once and reused across penalty values."""
+    """Centred data, scaled by powers of two, and its Gram matrix, computed once and reused.
+
+    ``y`` is divided by ``2^{e_y}`` and column ``j`` of ``X`` by ``2^{e_j}`` (an exact
+    reparametrisation, see :mod:`~bayesreg.solvers._scaling`), so the coefficients solved for are
+    ``v_j = 2^{e_j - e_y} w_j`` and a noise sd ``sigma`` becomes ``2^{-e_y} sigma``; the prior's
+    weights are carried over by :meth:`penalty_weights`. Data in units of 1e160 or 1e-160 then
+    give the same MAP as standardized data, instead of an overflowing Gram matrix.
+    """
 
     def __init__(self, X, y, fit_intercept: bool):
         self.x_mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
         self.y_mean = float(y.mean()) if fit_intercept else 0.0
-        self.X = X - self.x_mean
-        self.y = y - self.y_mean
+        self.x_exponent = binary_exponent(X - self.x_mean, axis=0)
+        self.y_exponent = int(binary_exponent(y - self.y_mean))
+        self.X = np.ldexp(X - self.x_mean, -self.x_exponent)
+        self.y = np.ldexp(y - self.y_mean, -self.y_exponent)
         self.n, self.p = X.shape
         self.fit_intercept = fit_intercept
         self._gram = None
+
+    def penalty_weights(self, prior: Prior) -> tuple[np.ndarray, np.ndarray]:
+        """Per-coefficient ``(l1, l2)`` of the prior in the scaled coefficients ``v``."""
+        return scaled_penalty(prior, self.x_exponent - self.y_exponent)
+
+    def scaled_sigma(self, sigma: float) -> float:
+        return np.ldexp(np.float64(sigma), -self.y_exponent)  # numpy: s**2 overflows to inf, not an error
+
+    def original_units(self, coef_scaled, sigma_scaled):
+        """``(coef, intercept, sigma)`` in the units of the data."""
+        coef = np.ldexp(coef_scaled, self.y_exponent - self.x_exponent)
+        return coef, self.y_mean - float(self.x_mean @ coef), float(np.ldexp(sigma_scaled, self.y_exponent))
 
     @property
     def gram(self):
@@ -64,8 +86,9 @@ class _CenteredProblem:
 
         ``l1``, ``l2``: numbers, or arrays with one entry per coefficient (per-coefficient scales).
         """
+        l1 = np.broadcast_to(np.asarray(l1, dtype=float), (self.p,))
         l2 = np.broadcast_to(np.asarray(l2, dtype=float), (self.p,))
-        if not np.any(l1):
+        if not l1.any():
             return self._ridge(l2)
         G, c = self.gram
         return minimize_quadratic_l1(G + np.diag(l2), c, l1, z0=warm)
@@ -79,9 +102,10 @@ class _CenteredProblem:
                 if self.p <= self.n:
                     G, c = self.gram
                     return linalg.solve(G + np.diag(l2), c, assume_a="pos")
-                scaled = self.X / l2  # X D^{-1}
-                K = scaled @ self.X.T + np.eye(self.n)
-                return scaled.T @ linalg.solve(K, self.y, assume_a="pos")
+                # (X'X + D)^-1 X' = D^-1 X' (X D^-1 X' + I)^-1: an n x n system when p > n
+                X_over_l2 = self.X / l2
+                K = X_over_l2 @ self.X.T + np.eye(self.n)
+                return X_over_l2.T @ linalg.solve(K, self.y, assume_a="pos")
         except (linalg.LinAlgWarning, linalg.LinAlgError):
             # Columns on wildly different scales: least squares on [X; sqrt(D)] has the square
             # root of the normal equations' condition number.
@@ -92,25 +116,29 @@ class _CenteredProblem:
         r = self.y - self.X @ coef
         return float(r @ r)
 
-    def intercept(self, coef) -> float:
-        return self.y_mean - float(self.x_mean @ coef)
-
 
 def fit_linear_map(X, y, prior: Prior, sigma: float | None, fit_intercept: bool) -> LinearMAP:
     problem = _CenteredProblem(X, y, fit_intercept)
+    l1, l2 = problem.penalty_weights(prior)
     if sigma is not None:
-        coef = problem.penalized_ls(sigma**2 * prior.l1, sigma**2 * prior.l2)
+        s = problem.scaled_sigma(sigma)
+        with np.errstate(over="ignore", invalid="ignore"):
+            l1, l2 = (np.where(weight == 0, 0.0, s**2 * weight) for weight in (l1, l2))  # inf * 0 is 0 here
+        require_finite_penalty(np.concatenate([l1, l2]), f"linear MAP with {prior} and sigma={sigma:g}")
+        coef = problem.penalized_ls(l1, l2)
     else:
-        coef, sigma = _joint_map(problem, prior, sigma_prior_scale(y))
-    return LinearMAP(coef=coef, intercept=problem.intercept(coef), sigma=sigma)
+        require_finite_penalty(np.concatenate([l1, l2]), f"linear MAP with {prior}")
+        coef, s = _joint_map(problem, l1, l2, sigma_prior_scale(problem.y))
+    coef, intercept, sigma = problem.original_units(coef, s)
+    return LinearMAP(coef=coef, intercept=intercept, sigma=sigma)
 
 
-def _joint_map(problem: _CenteredProblem, prior: Prior, prior_scale: float, *, max_iter=10_000):
+def _joint_map(problem: _CenteredProblem, l1, l2, prior_scale: float, *, max_iter=10_000):
     _require_residual_freedom(problem)
     sigma = np.sqrt(problem.rss(np.zeros(problem.p)) / problem.n) or prior_scale
     coef = None
     for _ in range(max_iter):
-        coef = problem.penalized_ls(sigma**2 * prior.l1, sigma**2 * prior.l2, warm=coef)
+        coef = problem.penalized_ls(sigma**2 * l1, sigma**2 * l2, warm=coef)
         new_sigma = _sigma_step(problem.rss(coef), problem.n, prior_scale)
         if abs(new_sigma - sigma) <= 1e-13 * sigma:
             return coef, new_sigma

@@ -19,28 +19,50 @@ import numpy as np
 from scipy import linalg, special
 
 from ..priors import Prior
+from ._scaling import binary_exponent, require_finite_penalty, scaled_penalty
 from .quadratic_l1 import minimize_quadratic_l1
 
 _STEP_RTOL = 1e-11
 
 
 def fit_logistic_map(X, y01, prior: Prior, fit_intercept: bool, *, max_iter: int = 200):
-    """Return ``(coef, intercept)`` of the MAP."""
-    A = np.column_stack([np.ones(len(X)), X]) if fit_intercept else X
+    """Return ``(coef, intercept)`` of the MAP.
+
+    The iteration runs on ``Z = (X - mean) / 2^e`` (columns centred and scaled by powers of two,
+    see :mod:`~bayesreg.solvers._scaling`). With the intercept unpenalized this is an exact
+    reparametrisation, ``b + Xw = (b + mean'w) + Z v`` with ``v = 2^e w``: the MAP is unchanged,
+    but the Newton system no longer couples a large intercept to large column means, which made
+    the L1 subproblem fail on uncentred features (a column with mean 2000).
+    """
+    x_mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
+    exponent = binary_exponent(X - x_mean, axis=0)
+    Z = np.ldexp(X - x_mean, -exponent)
     k = int(fit_intercept)
-    l1, l2 = np.zeros(A.shape[1]), np.zeros(A.shape[1])  # the intercept (first, if any) stays free
-    l1[k:], l2[k:] = prior.l1, prior.l2  # numbers or one entry per coefficient
-    theta = np.zeros(A.shape[1])
+    l1, l2 = (np.concatenate([np.zeros(k), weight]) for weight in scaled_penalty(prior, exponent))
+    require_finite_penalty(np.concatenate([l1, l2]), f"logistic MAP with {prior}")
+    theta = _newton(Z, y01, l1, l2, k, max_iter)
+    coef = np.ldexp(theta[k:], -exponent)
+    intercept = float(theta[0] - x_mean @ coef) if k else 0.0
+    return coef, intercept
+
+
+def _newton(Z, y01, l1, l2, k: int, max_iter: int) -> np.ndarray:
+    """Minimise ``F`` over ``theta = (b, v)`` (``b`` only when ``k = 1``) by (proximal) Newton."""
+
+    def linear_predictor(t):
+        return Z @ t[k:] + (t[0] if k else 0.0)
 
     def objective(t):
-        eta = A @ t
+        eta = linear_predictor(t)
         return np.sum(np.logaddexp(0.0, eta) - y01 * eta) + 0.5 * l2 @ t**2 + l1 @ np.abs(t)
 
+    theta = np.zeros(Z.shape[1] + k)
     value = objective(theta)
     for _ in range(max_iter):
-        mu = special.expit(A @ theta)
-        gradient = A.T @ (mu - y01) + l2 * theta
-        hessian = _hessian(X, mu * (1 - mu), fit_intercept) + np.diag(l2)
+        mu = special.expit(linear_predictor(theta))
+        residual = mu - y01
+        gradient = np.concatenate([[residual.sum()] if k else [], Z.T @ residual]) + l2 * theta
+        hessian = _hessian(Z, mu * (1 - mu), bool(k)) + np.diag(l2)
         direction = _newton_direction(hessian, gradient, theta, l1)
         decrease = gradient @ direction + l1 @ (np.abs(theta + direction) - np.abs(theta))
         # Below rounding level of F, Armijo cannot tell; the full step is then exact Newton.
@@ -57,7 +79,7 @@ def fit_logistic_map(X, y01, prior: Prior, fit_intercept: bool, *, max_iter: int
         if not np.isfinite(value):
             raise FloatingPointError("logistic MAP diverged (non-finite objective)")
         if at_rounding_level or moved <= _STEP_RTOL * max(1.0, np.max(np.abs(theta))):
-            return theta[k:], (float(theta[0]) if k else 0.0)
+            return theta
     raise RuntimeError(f"logistic MAP did not converge in {max_iter} Newton steps")
 
 
