@@ -40,10 +40,10 @@ def autoscale_factors(X, y, family: str, feature_names=None) -> np.ndarray:
             f"autoscale=True divides by each column's sd, but columns {names[:10]} of X are constant "
             "(sd 0). Drop them (the intercept already models a constant), or use autoscale=False."
         )
-    sd_x = np.std(X, axis=0)
+    sd_x = _population_sd(X)
     if family == "bernoulli":
         return 1.0 / sd_x
-    sd_y = float(np.std(y))
+    sd_y = float(_population_sd(y))
     if not sd_y > 0:
         raise ValueError("autoscale=True scales by sd(y), but y is constant; use autoscale=False")
     return sd_y / sd_x
@@ -69,3 +69,10 @@ def resolve_prior(prior: Prior, X, y, family: str, feature_names=None) -> Prior:
         return dataclasses.replace(prior, laplace_scale=prior.laplace_scale * c,
                                    normal_scale=prior.normal_scale * c, autoscale=False)
     raise TypeError(f"{type(prior).__name__} does not take autoscale")  # pragma: no cover - no other has the field
+
+
+def _population_sd(values) -> np.ndarray:
+    """``np.std`` (ddof=0) along axis 0, computed on the values divided by a power of two near
+    their largest magnitude: exact scaling, so data in units of 1e160 do not overflow the squares."""
+    exponent = np.frexp(np.max(np.abs(values), axis=0, initial=0.0))[1]
+    return np.ldexp(np.std(np.ldexp(values, -exponent), axis=0), exponent)

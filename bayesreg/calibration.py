@@ -16,6 +16,7 @@ import numpy as np
 from scipy import stats
 
 from .estimators import LinearRegression
+from .hyperpriors import BayesianLasso, HalfCauchy
 from .priors import Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
 from .sampling import SamplingWarning
 
@@ -27,8 +28,19 @@ def draw_coefficients(prior: Prior, p: int, sigma: float, rng, n: int | None = N
     Normal(s): N(0, s^2). Laplace(b): Laplace(0, b). Horseshoe(tau0): tau ~ C+(0, tau0) (tau0 =
     sigma when None), lambda_j ~ C+(0, 1), w_j ~ N(0, (tau lambda_j)^2). RegularizedHorseshoe
     (needs ``n``): tau ~ C+(0, p0 / (p - p0) sigma / sqrt(n)), c^2 ~ Inv-Gamma(nu/2, nu s^2/2),
-    w_j ~ N(0, tau^2 c^2 lambda_j^2 / (c^2 + tau^2 lambda_j^2)).
+    w_j ~ N(0, tau^2 c^2 lambda_j^2 / (c^2 + tau^2 lambda_j^2)). A learned scale (Normal or Laplace
+    with a hyperprior H): tau ~ H, then w_j ~ N(0, (tau c_j)^2) or Laplace(0, tau c_j).
+    BayesianLasso(r, delta): lambda^2 ~ Gamma(shape r, rate delta), w_j ~ Laplace(0, sigma / lambda).
     """
+    if isinstance(prior, (Normal, Laplace)) and prior.learned:
+        hyper = prior.scale
+        nu = 1.0 if isinstance(hyper, HalfCauchy) else hyper.nu  # a half-t is |t|; nu = 1: half-Cauchy
+        tau = abs(stats.t(df=nu, scale=hyper.scale).rvs(random_state=rng))
+        base = stats.norm if isinstance(prior, Normal) else stats.laplace
+        return base(0.0, tau * np.broadcast_to(prior.factor, (p,))).rvs(p, random_state=rng)
+    if isinstance(prior, BayesianLasso):
+        lambda_sq = stats.gamma(a=prior.r, scale=1.0 / prior.delta).rvs(random_state=rng)
+        return stats.laplace(0.0, sigma / np.sqrt(lambda_sq)).rvs(p, random_state=rng)
     if isinstance(prior, Normal):
         return stats.norm(0.0, prior.scale).rvs(p, random_state=rng)
     if isinstance(prior, Laplace):

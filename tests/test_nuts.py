@@ -237,6 +237,16 @@ def test_simulation_based_calibration_laplace_prior():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("prior", [br.Normal(br.HalfCauchy(1.0)), br.Laplace(br.HalfStudentT(3.0, 1.0)),
+                                   br.BayesianLasso(r=2.0, delta=2.0)], ids=["Normal-HalfCauchy",
+                                                                             "Laplace-HalfStudentT", "BayesianLasso"])
+def test_simulation_based_calibration_learned_scales(prior):
+    """SBC for the hierarchical priors (issue 12): the generator draws tau (or lambda^2) and then the
+    coefficients with scipy, as the docstrings write the hierarchy."""
+    _assert_calibrated(prior, replications=100, seed=4)
+
+
+@pytest.mark.slow
 def test_simulation_based_calibration_horseshoe():
     _assert_calibrated(br.Horseshoe(), replications=100, seed=2)
 

@@ -259,7 +259,7 @@ def test_horseshoe_prior_curve_says_it_is_given_the_posterior_median_tau():
          "global_scale": (("chain", "draw"), tau)},
         coords={"chain": [0, 1], "draw": np.arange(100), "feature": ["x0", "x1"]})})
     est.set_params(prior=br.Horseshoe())
-    est.map_ = None
+    est.prior_, est.map_ = br.Horseshoe(), None  # the prior as the fit used it
     fig = plots.prior_posterior(est)
     label = f"prior given τ = {np.median(tau):.3g} (posterior median)"
     assert label in [t.get_text() for t in fig.legends[0].get_texts()]

@@ -85,6 +85,16 @@ def test_targets_in_units_of_1e160_with_estimated_sigma():
     assert big.sigma_ / c == pytest.approx(ref.sigma_, rel=1e-9)
 
 
+def test_the_default_autoscaled_prior_follows_y_in_units_of_1e160():
+    """The default prior is stated in units of sd(y): y * 1e160 gives coefficients * 1e160 exactly
+    (its sd is computed without overflowing the squares)."""
+    X, y, _ = problem()
+    c = 1e160
+    big = br.LinearRegression(method="map").fit(X, y * c)
+    ref = br.LinearRegression(method="map").fit(X, y)
+    np.testing.assert_allclose(big.coef_ / c, ref.coef_, rtol=1e-9)
+
+
 def test_huge_known_sigma_is_exact_when_the_units_agree():
     """sigma = 1e200 raised OverflowError. With y and the prior in the same units it is Ridge(1)."""
     X, y, _ = problem()
@@ -95,7 +105,7 @@ def test_huge_known_sigma_is_exact_when_the_units_agree():
 
 @pytest.mark.parametrize("make", [
     lambda X, y: br.LinearRegression(sigma=1e200, method="map").fit(X, y),
-    lambda X, y: br.LinearRegression(method="map").fit(X, y * 1e160),
+    lambda X, y: br.LinearRegression(br.Normal(1.0), method="map").fit(X, y * 1e160),
     lambda X, y: br.LogisticRegression(br.Normal(1.0), method="map").fit(X * 1e-170, y > 0),
 ], ids=["sigma-1e200", "y-1e160-unit-prior", "logistic-X-1e-170"])
 def test_penalty_beyond_float64_is_refused_with_a_clear_message(make):
