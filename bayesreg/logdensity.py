@@ -74,19 +74,6 @@ def _array(address, size):
 
 
 @_jit
-def _softplus(x):
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-@_jit
-def _expit(x):
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-@_jit
 def _sign(x):
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
 
@@ -315,8 +302,10 @@ def _bernoulli(coef, b_c, header, G):
         row = i * p
         for j in range(p):
             eta += X[row + j] * coef[j]
-        value += y[i] * eta - _softplus(eta)
-        residual = y[i] - _expit(eta)
+        # one exp serves both softplus(eta) = max(eta, 0) + log1p(e) and expit(eta), e = exp(-|eta|)
+        e = math.exp(-abs(eta))
+        value += y[i] * eta - (max(eta, 0.0) + math.log1p(e))
+        residual = y[i] - (1.0 / (1.0 + e) if eta >= 0 else e / (1.0 + e))
         total += residual
         for j in range(p):
             G[j] += X[row + j] * residual
