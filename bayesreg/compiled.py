@@ -25,6 +25,7 @@ from nutpie.sample import CompiledModel
 
 from . import logdensity as ld
 from .hyperpriors import BayesianLasso
+from .likelihoods import SIGMA_PRIOR_NU
 from .model_inputs import ModelSpec
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
 
@@ -75,29 +76,24 @@ def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
     return layout
 
 
+# scalar slot -> (data key, value when absent)
+_SCALAR_KEYS = {
+    ld.S_N: ("n", 0.0), ld.S_WEIGHT_SUM: ("weight_sum", 0.0), ld.S_RSS_MIN: ("rss_min", 0.0),
+    ld.S_SIGMA: ("sigma_known", 1.0), ld.S_SIGMA_PRIOR_SCALE: ("sigma_prior_scale", 1.0),
+    ld.S_PSEUDO_SIGMA: ("pseudo_sigma", 1.0), ld.S_INTERCEPT_SCALE: ("intercept_prior_scale", 1.0),
+    ld.S_EXPECTED_NONZERO: ("prior_expected_nonzero", 0.0), ld.S_SLAB_SCALE: ("prior_slab_scale", 0.0),
+    ld.S_SLAB_DF: ("prior_slab_df", 0.0), ld.S_HYPER_NU: ("prior_hyper_nu", 1.0),
+    ld.S_HYPER_SCALE: ("prior_hyper_scale", 1.0), ld.S_LASSO_R: ("prior_r", 1.0), ld.S_LASSO_DELTA: ("prior_delta", 1.0),
+}
+
+
 def _scalars(spec: ModelSpec, data: dict) -> np.ndarray:
     scalars = np.zeros(ld.N_SCALARS)
-
-    def put(slot, name, default=0.0):
+    for slot, (name, default) in _SCALAR_KEYS.items():
         scalars[slot] = float(data[name]) if name in data else default
-
-    put(ld.S_N, "n")
-    put(ld.S_Y_MEAN, "intercept_hat" if spec.family == "quadratic" else "y_mean")
-    put(ld.S_WEIGHT_SUM, "weight_sum")
-    put(ld.S_RSS_MIN, "rss_min")
-    put(ld.S_SIGMA, "sigma_known", 1.0)
-    put(ld.S_SIGMA_PRIOR_SCALE, "sigma_prior_scale", 1.0)
-    put(ld.S_PSEUDO_SIGMA, "pseudo_sigma", 1.0)
-    put(ld.S_INTERCEPT_SCALE, "intercept_prior_scale", 1.0)
-    put(ld.S_EXPECTED_NONZERO, "prior_expected_nonzero")
-    put(ld.S_SLAB_SCALE, "prior_slab_scale")
-    put(ld.S_SLAB_DF, "prior_slab_df")
-    put(ld.S_HYPER_NU, "prior_hyper_nu", 1.0)
-    put(ld.S_HYPER_SCALE, "prior_hyper_scale", 1.0)
-    put(ld.S_LASSO_R, "prior_r", 1.0)
-    put(ld.S_LASSO_DELTA, "prior_delta", 1.0)
-    from .likelihoods import SIGMA_PRIOR_NU
-
+    # the surrogate's expansion point takes the Gaussian's ybar slot: both are "b_c at the optimum"
+    centre = "intercept_hat" if spec.family == "quadratic" else "y_mean"
+    scalars[ld.S_Y_MEAN] = float(data.get(centre, 0.0))
     scalars[ld.S_SIGMA_PRIOR_NU] = SIGMA_PRIOR_NU
     if spec.prior_type is Horseshoe:
         # Carvalho et al.: tau0 = sigma in linear regression (set in the density), 1 in logistic

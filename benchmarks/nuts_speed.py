@@ -162,13 +162,19 @@ def cancer():
                    before_run=pymc_path(br.LogisticRegression(br.Normal(1.0)), X, y))
 
 
-def horseshoe():
+def sparse_problem():
+    """n = 100, p = 200, five signals: the horseshoe's and the learned scales' hard case."""
     rng = np.random.default_rng(0)
     n, p = 100, 200
     X = rng.normal(size=(n, p))
     truth = np.zeros(p)
     truth[:5] = [3.0, -2.5, 2.0, -1.5, 1.5]
     y = X @ truth + rng.normal(size=n)
+    return X, y
+
+
+def horseshoe():
+    X, y = sparse_problem()
     fit = br.LinearRegression(br.RegularizedHorseshoe(expected_nonzero=5))
     result = compare("regularized horseshoe, defaults, n=100, p=200, 5 signals (target <= 0.1% divergent)",
                      ours(fit, X, y), naive_horseshoe(X, y, 5), " (centred)",
@@ -233,12 +239,7 @@ def learned_diabetes():
 
 
 def learned_sparse():
-    rng = np.random.default_rng(0)
-    n, p = 100, 200
-    X = rng.normal(size=(n, p))
-    truth = np.zeros(p)
-    truth[:5] = [3.0, -2.5, 2.0, -1.5, 1.5]
-    y = X @ truth + rng.normal(size=n)
+    X, y = sparse_problem()
     for prior in (br.Normal, br.Laplace):
         learned(f"sparse n=100, p=200, {prior.__name__}(HalfCauchy(1), autoscale=True) (target <= 0.1% divergent)",
                 br.LinearRegression(prior(br.HalfCauchy(1.0), autoscale=True)), X, y)
