@@ -17,9 +17,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _validation as v
 from . import results
-from .model import linear_inputs, logistic_inputs
+from .data import GaussianStatistics, is_dask_input
+from .data.dask_input import check_dask_X, dask_statistics, lazy_rows
+from .model import linear_inputs, linear_inputs_from_statistics, logistic_inputs
 from .priors import Normal, Prior
-from .solvers import NoMAPError, fit_linear_map, fit_logistic_map
+from .solvers import NoMAPError, fit_linear_map, fit_linear_map_from_statistics, fit_logistic_map
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,15 +73,22 @@ class _BayesianRegression(BaseEstimator):
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(sampler_kwargs)}: sampler "
                             "options apply to method='nuts' only, and bayesreg does not take sample_weight")
         prior = self._checked_prior()
-        X_arr, names = v.check_X(X)
-        y_arr, fitted = self._check_y(y, X_arr.shape[0])
-        fitted.update(n_features_in_=X_arr.shape[1], method_=method, idata_=None)
+        if is_dask_input(X, y):  # one distributed pass here; X and y stay on the workers
+            if log_likelihood:
+                raise ValueError("log_likelihood=True is not available for Dask input: pointwise values take "
+                                 "n x draws numbers; compute them on a sample of rows instead")
+            data, names, n_features, fitted = self._dask_data(X, y)
+        else:
+            X_arr, names = v.check_X(X)
+            y_arr, fitted = self._check_y(y, X_arr.shape[0])
+            data, n_features = (X_arr, y_arr), X_arr.shape[1]
+        fitted.update(n_features_in_=n_features, method_=method, idata_=None)
         if names is not None:
             fitted["feature_names_in_"] = np.asarray(names, dtype=object)
         try:
             if not prior.has_map:
                 raise NoMAPError(f"method='map' is not available: {prior.no_map_reason()}")
-            fitted["map_"] = self._fit_map(X_arr, y_arr, prior)
+            fitted["map_"] = self._fit_map(data, prior)
         except NoMAPError:
             if method == "map":
                 raise
@@ -89,12 +98,13 @@ class _BayesianRegression(BaseEstimator):
         else:
             from .sampling import sample_posterior, warn_on_problems
 
-            spec, data = self._model_inputs(X_arr, y_arr, prior)
-            idata = sample_posterior(spec, data, names or _default_names(X_arr.shape[1]), draws=draws,
+            spec, model_data = self._model_inputs(data, prior)
+            idata = sample_posterior(spec, model_data, names or _default_names(n_features), draws=draws,
                                      tune=tune, chains=chains, random_seed=random_seed,
                                      progressbar=progressbar, **sampler_kwargs)
-            results.add_observation_groups(idata, X_arr, y_arr, spec.family, self.fit_intercept,
-                                           self._known_sigma(), log_likelihood)
+            if isinstance(data, tuple):  # in memory: observed y, and log-likelihoods when small enough
+                results.add_observation_groups(idata, *data, spec.family, self.fit_intercept,
+                                               self._known_sigma(), log_likelihood)
             warn_on_problems(idata, results.summary_var_names(idata))
             fitted["idata_"] = idata
             fitted.update(self._posterior_attributes(idata))
@@ -168,9 +178,24 @@ class _BayesianRegression(BaseEstimator):
             raise ValueError(f"X has columns {names}, but the model was fitted with {list(fitted_names)}")
         return X_arr
 
-    def _linear_predictor(self, X) -> np.ndarray:
-        X_arr = self._validated_X(X)
-        return self.intercept_ + X_arr @ self.coef_
+    def _linear_predictor(self, X, transform=None):
+        """``intercept_ + X @ coef_`` (then ``transform``); a lazy Dask array for Dask input."""
+        if is_dask_input(X):
+            self._check_dask_columns(X)
+            return lazy_rows(X, self.coef_, self.intercept_, transform)
+        eta = self.intercept_ + self._validated_X(X) @ self.coef_
+        return eta if transform is None else transform(eta)
+
+    def _check_dask_columns(self, X) -> None:
+        check_is_fitted(self, "coef_")
+        names = check_dask_X(X)
+        width = len(names) if names is not None else X.shape[1]
+        if width != self.n_features_in_:
+            raise ValueError(f"X has {width} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input")
+        fitted_names = getattr(self, "feature_names_in_", None)
+        if names is not None and fitted_names is not None and list(names) != list(fitted_names):
+            raise ValueError(f"X has columns {names}, but the model was fitted with {list(fitted_names)}")
 
     @property
     def feature_names_(self) -> list[str]:
@@ -225,8 +250,17 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         v.check_sigma(self.sigma)
         return v.check_y_continuous(y, n_rows), {}
 
-    def _fit_map(self, X, y, prior) -> MAPEstimate:
-        fit = fit_linear_map(X, y, prior, v.check_sigma(self.sigma), self.fit_intercept)
+    def _dask_data(self, X, y):
+        v.check_sigma(self.sigma)
+        statistics = dask_statistics(X, y)
+        return statistics, statistics.feature_names, statistics.n_features, {}
+
+    def _fit_map(self, data, prior) -> MAPEstimate:
+        sigma = v.check_sigma(self.sigma)
+        if isinstance(data, GaussianStatistics):
+            fit = fit_linear_map_from_statistics(data, prior, sigma, self.fit_intercept)
+        else:
+            fit = fit_linear_map(*data, prior, sigma, self.fit_intercept)
         return MAPEstimate(fit.coef, fit.intercept, fit.sigma)
 
     _family = "gaussian"
@@ -234,8 +268,11 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
     def _known_sigma(self):
         return v.check_sigma(self.sigma)
 
-    def _model_inputs(self, X, y, prior):
-        return linear_inputs(X, y, prior, sigma=self._known_sigma(), fit_intercept=self.fit_intercept)
+    def _model_inputs(self, data, prior):
+        if isinstance(data, GaussianStatistics):
+            return linear_inputs_from_statistics(data, prior, sigma=self._known_sigma(),
+                                                 fit_intercept=self.fit_intercept)
+        return linear_inputs(*data, prior, sigma=self._known_sigma(), fit_intercept=self.fit_intercept)
 
     def _point_attributes(self, estimate):
         return {**super()._point_attributes(estimate), "sigma_": estimate.sigma}
@@ -253,6 +290,9 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         distribution of a new observation, ``sqrt(Var[x'w + b] + E[sigma^2])``, as scikit-learn's
         ``BayesianRidge.predict(X, return_std=True)``.
         """
+        if return_std and is_dask_input(X):
+            raise ValueError("predict(return_std=True) needs X in memory (n x draws numbers); "
+                             "call it on X.compute() or on a sample of rows")
         mean = self._linear_predictor(X)
         if not return_std:
             return mean
@@ -302,14 +342,14 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         y01, classes = v.check_y_binary(y, n_rows)
         return y01, {"classes_": classes}
 
-    def _fit_map(self, X, y01, prior) -> MAPEstimate:
-        coef, intercept = fit_logistic_map(X, y01, prior, self.fit_intercept)
+    def _fit_map(self, data, prior) -> MAPEstimate:
+        coef, intercept = fit_logistic_map(*data, prior, self.fit_intercept)
         return MAPEstimate(coef, intercept)
 
     _family = "bernoulli"
 
-    def _model_inputs(self, X, y01, prior):
-        return logistic_inputs(X, y01, prior, fit_intercept=self.fit_intercept)
+    def _model_inputs(self, data, prior):
+        return logistic_inputs(*data, prior, fit_intercept=self.fit_intercept)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

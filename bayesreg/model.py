@@ -29,7 +29,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from .likelihoods import SIGMA_PRIOR_NU, sigma_prior_scale
+from .data.statistics import GaussianStatistics, array_statistics
+from .likelihoods import SIGMA_PRIOR_NU, check_sigma_prior_scale
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
 
 
@@ -74,24 +75,23 @@ def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
 
 def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
     """Sufficient statistics of the Gaussian likelihood: O(p^2) numbers, not O(np)."""
-    n, p = X.shape
-    x_mean = X.mean(axis=0) if fit_intercept else np.zeros(p)
-    y_mean = float(y.mean()) if fit_intercept else 0.0
-    Xc, yc = X - x_mean, y - y_mean
-    eigval, eigvec = np.linalg.eigh(Xc.T @ Xc)
-    eigval = np.where(eigval > eigval.max(initial=0.0) * p * np.finfo(float).eps, eigval, 0.0)
-    inverse = np.divide(1.0, eigval, out=np.zeros_like(eigval), where=eigval > 0)
-    coef_ls = eigvec @ (inverse * (eigvec.T @ (Xc.T @ yc)))
-    residual = yc - Xc @ coef_ls
+    return statistics_data(array_statistics(X, y), fit_intercept, sigma)
+
+
+def statistics_data(statistics: GaussianStatistics, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
+    """The Gaussian model's data from sufficient statistics (in-memory or Dask input alike)."""
+    about = statistics.about(fit_intercept)
+    least_squares = about.least_squares()
     return {
-        "factor": np.sqrt(eigval)[:, None] * eigvec.T,  # F'F = X_c'X_c, fixed p x p shape
-        "coef_ls": coef_ls,
-        "x_mean": x_mean,
-        "y_mean": np.array(y_mean),
-        "rss_min": np.array(float(residual @ residual)),
-        "n": np.array(float(n)),
+        # F'F = X_c'X_c, fixed p x p shape
+        "factor": np.sqrt(least_squares.eigval)[:, None] * least_squares.eigvec.T,
+        "coef_ls": least_squares.coef,
+        "x_mean": about.x_mean,
+        "y_mean": np.array(about.y_mean),
+        "rss_min": np.array(least_squares.rss),
+        "n": np.array(float(statistics.n)),
         # only one of these two enters the graph; the other is pruned by PyTensor
-        "sigma_prior_scale": np.array(sigma_prior_scale(y) if sigma is None else 1.0),
+        "sigma_prior_scale": np.array(check_sigma_prior_scale(statistics.y_sd) if sigma is None else 1.0),
         "sigma_known": np.array(1.0 if sigma is None else float(sigma)),
     }
 
@@ -134,8 +134,14 @@ def _gaussian_log_likelihood(d, coef, intercept, sigma):
 
 
 def linear_inputs(X, y, prior: Prior, *, sigma, fit_intercept) -> tuple[ModelSpec, dict]:
-    spec = ModelSpec.of("gaussian", prior, X.shape[1], fit_intercept, sigma is not None)
-    return spec, {**gaussian_data(X, y, fit_intercept, sigma), **prior_data(prior, X.shape[1])}
+    return linear_inputs_from_statistics(array_statistics(X, y), prior, sigma=sigma, fit_intercept=fit_intercept)
+
+
+def linear_inputs_from_statistics(statistics: GaussianStatistics, prior: Prior, *, sigma,
+                                  fit_intercept) -> tuple[ModelSpec, dict]:
+    p = statistics.n_features
+    spec = ModelSpec.of("gaussian", prior, p, fit_intercept, sigma is not None)
+    return spec, {**statistics_data(statistics, fit_intercept, sigma), **prior_data(prior, p)}
 
 
 def logistic_inputs(X, y01, prior: Prior, *, fit_intercept) -> tuple[ModelSpec, dict]:

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, optimize
 
-from ..likelihoods import SIGMA_PRIOR_NU, sigma_prior_scale
+from ..data.statistics import GaussianStatistics
+from ..likelihoods import SIGMA_PRIOR_NU, check_sigma_prior_scale, sigma_prior_scale
 from ..priors import Prior
 from .quadratic_l1 import minimize_quadratic_l1
 
@@ -87,13 +88,61 @@ class _CenteredProblem:
     def intercept(self, coef) -> float:
         return self.y_mean - float(self.x_mean @ coef)
 
+    def least_squares_rss(self) -> float:
+        coef, *_ = linalg.lstsq(self.X, self.y)
+        return self.rss(coef)
+
+
+class _GramProblem(_CenteredProblem):
+    """The same problem from sufficient statistics alone (X not in memory, e.g. Dask input).
+
+    ``rss(w) = RSS_min + (w - w_ls)' X'X (w - w_ls)`` (centred), expanded about the least-squares
+    ``w_ls`` as in :mod:`bayesreg.model`: only ``RSS_min`` carries the absolute ``eps y'y`` error of
+    statistics, so ``rss`` stays smooth in ``w`` and the joint (w, sigma) iteration converges.
+    """
+
+    def __init__(self, statistics: GaussianStatistics, fit_intercept: bool):
+        about = statistics.about(fit_intercept)
+        self.x_mean, self.y_mean = about.x_mean, about.y_mean
+        self.n, self.p = statistics.n, statistics.n_features
+        self.fit_intercept = fit_intercept
+        self._gram = (about.xx, about.xy)
+        self._least_squares = about.least_squares()
+
+    def _ridge(self, l2: float) -> np.ndarray:
+        G, c = self.gram
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", linalg.LinAlgWarning)
+                return linalg.solve(G + l2 * np.eye(self.p), c, assume_a="pos")
+        except (linalg.LinAlgWarning, linalg.LinAlgError):
+            eigval, eigvec = linalg.eigh(G)  # no X to fall back on: solve in G's eigenbasis
+            return eigvec @ ((eigvec.T @ c) / (np.maximum(eigval, 0.0) + l2))
+
+    def rss(self, coef) -> float:
+        misfit = coef - self._least_squares.coef
+        return self._least_squares.rss + float(misfit @ self.gram[0] @ misfit)
+
+    def least_squares_rss(self) -> float:
+        return self._least_squares.rss
+
 
 def fit_linear_map(X, y, prior: Prior, sigma: float | None, fit_intercept: bool) -> LinearMAP:
-    problem = _CenteredProblem(X, y, fit_intercept)
+    return _fit(_CenteredProblem(X, y, fit_intercept), prior, sigma, lambda: sigma_prior_scale(y))
+
+
+def fit_linear_map_from_statistics(statistics: GaussianStatistics, prior: Prior, sigma: float | None,
+                                   fit_intercept: bool) -> LinearMAP:
+    """:func:`fit_linear_map` from sufficient statistics (the Gram form), for data not in memory."""
+    return _fit(_GramProblem(statistics, fit_intercept), prior, sigma,
+                lambda: check_sigma_prior_scale(statistics.y_sd))
+
+
+def _fit(problem: _CenteredProblem, prior: Prior, sigma: float | None, sigma_prior_scale_of_y) -> LinearMAP:
     if sigma is not None:
         coef = problem.penalized_ls(sigma**2 * prior.l1, sigma**2 * prior.l2)
     else:
-        coef, sigma = _joint_map(problem, prior, sigma_prior_scale(y))
+        coef, sigma = _joint_map(problem, prior, sigma_prior_scale_of_y())
     return LinearMAP(coef=coef, intercept=problem.intercept(coef), sigma=sigma)
 
 
@@ -125,8 +174,7 @@ def _sigma_step(rss: float, n: int, scale: float, nu: float = SIGMA_PRIOR_NU) ->
 
 
 def _require_residual_freedom(problem: _CenteredProblem) -> None:
-    coef, *_ = linalg.lstsq(problem.X, problem.y)
-    if problem.rss(coef) <= 1e-14 * max(problem.y @ problem.y, np.finfo(float).tiny):
+    if problem.least_squares_rss() <= 1e-14 * max(problem.rss(np.zeros(problem.p)), np.finfo(float).tiny):
         raise NoMAPError(
             "the joint MAP over (w, sigma) does not exist: the model fits y exactly "
             f"(n = {problem.n} rows, {problem.p} features{' + intercept' if problem.fit_intercept else ''}), "
