@@ -15,6 +15,7 @@ import numpy as np
 from .statistics import GaussianStatistics, Moments
 
 INSTALL_HINT = "pip install 'bayesreg[dask]'"
+_TARGET_COLUMN = "__bayesreg_target__"
 
 
 def is_dask_collection(obj) -> bool:
@@ -69,9 +70,22 @@ def check_dask_X(X, name: str = "X"):
 
 
 def row_blocks(X, y) -> list[tuple]:
-    """Aligned ``(X block, y block)`` pairs of delayed objects, one per row block of ``X``."""
-    import dask
+    """Aligned ``(X block, y block)`` pairs of delayed objects, one per row block of ``X``.
 
+    A DataFrame ``X`` and a Series ``y`` are joined into one frame first: Dask may partition two
+    column selections of one Parquet dataset differently (it fuses the partitions of narrow
+    selections), so their blocks cannot simply be zipped. The y block is then ``None``.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    if _is_frame(X) and isinstance(y, (dd.Series, dd.DataFrame)):
+        if isinstance(y, dd.DataFrame):
+            if len(y.columns) != 1:
+                raise ValueError(f"y must be 1-d, got a DataFrame with {len(y.columns)} columns")
+            y = y[y.columns[0]]
+        joined = X.assign(**{_TARGET_COLUMN: y})
+        return [(block, None) for block in joined.to_delayed()]
     X_blocks = _blocks(X, columns=True)
     if is_dask_collection(y):
         if hasattr(y, "chunks") and hasattr(X, "chunks") and not np.isnan(sum(X.chunks[0])):
@@ -121,6 +135,8 @@ def _as_float(block, what: str, names, index: int) -> np.ndarray:
 
 
 def _block_moments(X_block, y_block, names, index: int) -> Moments:
+    if y_block is None:  # a joined frame: y is its last column
+        X_block, y_block = X_block.iloc[:, :-1], X_block.iloc[:, -1]
     X = _as_float(X_block, "X", names, index)
     y = _as_float(y_block, "y", None, index)
     if y.ndim == 2 and y.shape[1] == 1:
