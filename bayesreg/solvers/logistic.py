@@ -26,22 +26,59 @@ _STEP_RTOL = 1e-11
 
 def fit_logistic_map(X, y01, prior: Prior, fit_intercept: bool, *, max_iter: int = 200):
     """Return ``(coef, intercept)`` of the MAP."""
-    A = np.column_stack([np.ones(len(X)), X]) if fit_intercept else X
+    theta, _ = newton_map(array_likelihood(X, y01, fit_intercept), X.shape[1], prior, fit_intercept,
+                          max_iter=max_iter)
+    return split_theta(theta, fit_intercept)
+
+
+def split_theta(theta, fit_intercept: bool):
+    """``(coef, intercept)`` from ``theta``."""
+    return (theta[1:], float(theta[0])) if fit_intercept else (theta, 0.0)
+
+
+def array_likelihood(X, y01, fit_intercept: bool):
+    """``theta -> (NLL, gradient, Hessian)`` of the Bernoulli likelihood for in-memory data.
+
+    ``theta = (b, w)`` with an intercept, else ``w``; the NLL is ``sum(log(1 + e^eta) - y eta)``.
+    A Dask provider (:mod:`bayesreg.data.dask_input`) computes the same triple in one pass.
+    """
+    def evaluate(theta):
+        eta = X @ theta[1:] + theta[0] if fit_intercept else X @ theta
+        return bernoulli_derivatives(X, y01, eta, fit_intercept)
+
+    return evaluate
+
+
+def bernoulli_derivatives(X, y01, eta, fit_intercept: bool):
+    """NLL, its gradient and Hessian in ``theta`` at the linear predictor ``eta`` (one block)."""
+    mu = special.expit(eta)
+    value = float(np.sum(np.logaddexp(0.0, eta) - y01 * eta))
+    residual = mu - y01
+    gradient = X.T @ residual
+    if fit_intercept:
+        gradient = np.concatenate([[residual.sum()], gradient])
+    return value, gradient, _hessian(X, mu * (1 - mu), fit_intercept)
+
+
+def newton_map(likelihood, n_features: int, prior: Prior, fit_intercept: bool, *, max_iter: int = 200):
+    """(Proximal) Newton with Armijo backtracking on ``likelihood(theta)`` plus the prior's penalty.
+
+    Each call of ``likelihood`` gives value, gradient and Hessian together (one pass over the data
+    for distributed input); an accepted full step reuses them as the next iteration's.
+    Returns ``theta`` at the MAP and the likelihood's own ``(NLL, gradient, Hessian)`` there.
+    """
     k = int(fit_intercept)
-    l1 = np.full(A.shape[1], prior.l1)
-    l2 = np.full(A.shape[1], prior.l2)
+    l1 = np.full(n_features + k, prior.l1)
+    l2 = np.full(n_features + k, prior.l2)
     l1[:k] = l2[:k] = 0.0
-    theta = np.zeros(A.shape[1])
+    theta = np.zeros(n_features + k)
 
-    def objective(t):
-        eta = A @ t
-        return np.sum(np.logaddexp(0.0, eta) - y01 * eta) + 0.5 * l2 @ t**2 + l1 @ np.abs(t)
+    def penalized(t, nll, gradient, hessian):
+        return (nll + 0.5 * l2 @ t**2 + l1 @ np.abs(t), gradient + l2 * t, hessian + np.diag(l2))
 
-    value = objective(theta)
+    raw = likelihood(theta)
+    value, gradient, hessian = penalized(theta, *raw)
     for _ in range(max_iter):
-        mu = special.expit(A @ theta)
-        gradient = A.T @ (mu - y01) + l2 * theta
-        hessian = _hessian(X, mu * (1 - mu), fit_intercept) + np.diag(l2)
         direction = _newton_direction(hessian, gradient, theta, l1)
         decrease = gradient @ direction + l1 @ (np.abs(theta + direction) - np.abs(theta))
         # Below rounding level of F, Armijo cannot tell; the full step is then exact Newton.
@@ -49,16 +86,17 @@ def fit_logistic_map(X, y01, prior: Prior, fit_intercept: bool, *, max_iter: int
         step = 1.0
         while True:
             candidate = theta + step * direction
-            new_value = objective(candidate)
-            if at_rounding_level or new_value <= value + 0.25 * step * decrease or step < 1e-12:
+            candidate_raw = likelihood(candidate)
+            new = penalized(candidate, *candidate_raw)
+            if at_rounding_level or new[0] <= value + 0.25 * step * decrease or step < 1e-12:
                 break
             step /= 2
         moved = np.max(np.abs(candidate - theta), initial=0.0)
-        theta, value = candidate, new_value
+        theta, raw, (value, gradient, hessian) = candidate, candidate_raw, new
         if not np.isfinite(value):
             raise FloatingPointError("logistic MAP diverged (non-finite objective)")
         if at_rounding_level or moved <= _STEP_RTOL * max(1.0, np.max(np.abs(theta))):
-            return theta[k:], (float(theta[0]) if k else 0.0)
+            return theta, raw
     raise RuntimeError(f"logistic MAP did not converge in {max_iter} Newton steps")
 
 
