@@ -10,7 +10,7 @@ from scipy import sparse
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
-METHODS = ("nuts", "map")
+METHODS = ("nuts", "map", "surrogate")  # "surrogate": LogisticRegression only
 
 
 def check_X(X, *, name: str = "X") -> tuple[np.ndarray, list[str] | None]:

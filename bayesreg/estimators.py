@@ -21,7 +21,11 @@ from .data import GaussianStatistics, is_dask_input
 from .data.dask_input import check_dask_X, dask_statistics, lazy_rows
 from .model import linear_inputs, linear_inputs_from_statistics, logistic_inputs
 from .priors import Normal, Prior
-from .solvers import NoMAPError, fit_linear_map, fit_linear_map_from_statistics, fit_logistic_map
+from .data.logistic_passes import (DaskBinaryData, binary_data, dask_draws_log_likelihood, dask_likelihood,
+                                   draws_log_likelihood)
+from .solvers import NoMAPError, fit_linear_map, fit_linear_map_from_statistics
+from .solvers.logistic import array_likelihood, newton_map, split_theta
+from .surrogate import surrogate_posterior, warn_on_exact_nuts_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,6 +73,9 @@ class _BayesianRegression(BaseEstimator):
         self
         """
         method = v.check_method(self.method if method is None else method)
+        if method == "surrogate" and not isinstance(self, LogisticRegression):
+            raise ValueError("method='surrogate' is for LogisticRegression; linear regression is exact at any n "
+                             "(NUTS runs on sufficient statistics): use method='nuts'")
         if method == "map" and sampler_kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(sampler_kwargs)}: sampler "
                             "options apply to method='nuts' only, and bayesreg does not take sample_weight")
@@ -96,16 +103,10 @@ class _BayesianRegression(BaseEstimator):
         if method == "map":
             fitted.update(self._point_attributes(fitted["map_"]))
         else:
-            from .sampling import sample_posterior, warn_on_problems
-
-            spec, model_data = self._model_inputs(data, prior)
-            idata = sample_posterior(spec, model_data, names or _default_names(n_features), draws=draws,
-                                     tune=tune, chains=chains, random_seed=random_seed,
-                                     progressbar=progressbar, **sampler_kwargs)
-            if isinstance(data, tuple):  # in memory: observed y, and log-likelihoods when small enough
-                results.add_observation_groups(idata, *data, spec.family, self.fit_intercept,
-                                               self._known_sigma(), log_likelihood)
-            warn_on_problems(idata, results.summary_var_names(idata))
+            settings = dict(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+                            progressbar=progressbar, **sampler_kwargs)
+            idata = self._posterior(data, prior, method, names or _default_names(n_features), settings,
+                                    log_likelihood, fitted["map_"])
             fitted["idata_"] = idata
             fitted.update(self._posterior_attributes(idata))
         if names is None and hasattr(self, "feature_names_in_"):
@@ -113,6 +114,18 @@ class _BayesianRegression(BaseEstimator):
         for name, value in fitted.items():  # all or nothing: a failure above leaves self untouched
             setattr(self, name, value)
         return self
+
+    def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate):
+        """Exact NUTS: the posterior as a DataTree, convergence checked."""
+        from .sampling import sample_posterior, warn_on_problems
+
+        spec, model_data = self._model_inputs(data, prior)
+        idata = sample_posterior(spec, model_data, names, **settings)
+        if isinstance(data, tuple):  # in memory: observed y, and log-likelihoods when small enough
+            results.add_observation_groups(idata, *data, spec.family, self.fit_intercept, self._known_sigma(),
+                                           log_likelihood)
+        warn_on_problems(idata, results.summary_var_names(idata))
+        return idata
 
     def summary(self, ci_prob: float = 0.94) -> "pd.DataFrame":
         """Posterior summary per coefficient (mean, sd, equal-tailed interval, ESS, R-hat, MCSE).
@@ -342,9 +355,47 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         y01, classes = v.check_y_binary(y, n_rows)
         return y01, {"classes_": classes}
 
+    def _dask_data(self, X, y):
+        data = binary_data(X, y)  # one pass over y: the classes
+        return data, data.feature_names, data.n_features, {"classes_": data.classes}
+
+    def _likelihood(self, data):
+        """``theta -> (NLL, gradient, Hessian)``: in memory, or one distributed pass per call."""
+        if isinstance(data, DaskBinaryData):
+            return dask_likelihood(data, self.fit_intercept)
+        return array_likelihood(*data, self.fit_intercept)
+
     def _fit_map(self, data, prior) -> MAPEstimate:
-        coef, intercept = fit_logistic_map(*data, prior, self.fit_intercept)
-        return MAPEstimate(coef, intercept)
+        n_features = data.n_features if isinstance(data, DaskBinaryData) else data[0].shape[1]
+        theta, _ = newton_map(self._likelihood(data), n_features, prior, self.fit_intercept)
+        return MAPEstimate(*split_theta(theta, self.fit_intercept))
+
+    def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate):
+        dask_input = isinstance(data, DaskBinaryData)
+        n = data.n if dask_input else len(data[1])
+        if method == "surrogate":
+            if dask_input:
+                def exact(coef, intercept):
+                    return dask_draws_log_likelihood(data, coef, intercept)
+                share = data.positive_share
+            else:
+                def exact(coef, intercept):
+                    return draws_log_likelihood(*data, coef, intercept)
+                share = float(np.mean(data[1]))
+            theta = None if map_estimate is None else np.r_[[map_estimate.intercept] * self.fit_intercept,
+                                                             map_estimate.coef]
+            idata = surrogate_posterior(self._likelihood(data), exact, prior, n_features=len(names), n=n,
+                                        positive_share=share, fit_intercept=self.fit_intercept,
+                                        map_theta=theta, names=names, settings=settings)
+            if not dask_input:
+                results.add_observation_groups(idata, *data, "bernoulli", self.fit_intercept, None, log_likelihood)
+            return idata
+        warn_on_exact_nuts_time(n, len(names), settings["draws"], settings["tune"], settings["chains"])
+        if dask_input:  # exact NUTS needs every row at every gradient: bring the data into memory
+            X, y = data.X.compute(), data.y.compute() if is_dask_input(data.y) else data.y
+            X_arr, _ = v.check_X(X)
+            data = (X_arr, v.check_y_fitted_labels(y, X_arr.shape[0], data.classes).astype(float))
+        return super()._posterior(data, prior, method, names, settings, log_likelihood, map_estimate)
 
     _family = "bernoulli"
 

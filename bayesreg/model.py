@@ -43,7 +43,7 @@ class ModelSpec:
     recompiling, so a path over prior scales compiles once.
     """
 
-    family: str  # "gaussian" or "bernoulli"
+    family: str  # "gaussian", "bernoulli" or "quadratic" (the logistic surrogate)
     prior_type: type
     n_features: int
     fit_intercept: bool
@@ -117,6 +117,12 @@ def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> 
                 "sigma", nu=SIGMA_PRIOR_NU, sigma=shared["sigma_prior_scale"])
             coef = make_coef(shared, noise_scale=sigma, n=shared["n"], p=spec.n_features)
             loglik = _gaussian_log_likelihood(shared, coef, intercept, sigma)
+        elif spec.family == "quadratic":  # the logistic surrogate (bayesreg.surrogate): priors as bernoulli
+            coef = make_coef(shared, noise_scale=shared["pseudo_sigma"], n=shared["n"], p=spec.n_features,
+                             logistic=True)
+            misfit = pt.dot(shared["factor"], coef - shared["coef_hat"])
+            offset = intercept + pt.dot(shared["x_mean"], coef) - shared["intercept_hat"]
+            loglik = -0.5 * pt.sum(misfit**2) - 0.5 * shared["weight_sum"] * offset**2
         else:
             coef = make_coef(shared, noise_scale=shared["pseudo_sigma"], n=shared["n"], p=spec.n_features,
                              logistic=True)
@@ -147,6 +153,13 @@ def linear_inputs_from_statistics(statistics: GaussianStatistics, prior: Prior, 
 def logistic_inputs(X, y01, prior: Prior, *, fit_intercept) -> tuple[ModelSpec, dict]:
     spec = ModelSpec.of("bernoulli", prior, X.shape[1], fit_intercept)
     return spec, {**bernoulli_data(X, y01), **prior_data(prior, X.shape[1])}
+
+
+def quadratic_inputs(data: dict, prior: Prior, *, fit_intercept) -> tuple[ModelSpec, dict]:
+    """The logistic surrogate's model: ``data`` from :func:`bayesreg.surrogate.expansion_data`."""
+    p = len(data["coef_hat"])
+    spec = ModelSpec.of("quadratic", prior, p, fit_intercept)
+    return spec, {**data, **prior_data(prior, p)}
 
 
 def build_linear_model(X, y, prior: Prior, *, sigma, fit_intercept, feature_names) -> pm.Model:

@@ -119,7 +119,7 @@ def _row_lengths(X) -> list[int]:
     return list(X.map_partitions(len).compute())
 
 
-def _as_float(block, what: str, names, index: int) -> np.ndarray:
+def as_float(block, what: str, names, index: int) -> np.ndarray:
     array = block.to_numpy(dtype=float, na_value=np.nan) if hasattr(block, "to_numpy") else np.asarray(block, float)
     bad = ~np.isfinite(array)
     if bad.any():
@@ -134,11 +134,17 @@ def _as_float(block, what: str, names, index: int) -> np.ndarray:
     return array
 
 
+def split_block(X_block, y_block):
+    """``(X block, y block)``; a joined frame (``y_block`` None) carries y as its last column."""
+    if y_block is None:
+        return X_block.iloc[:, :-1], X_block.iloc[:, -1]
+    return X_block, y_block
+
+
 def _block_moments(X_block, y_block, names, index: int) -> Moments:
-    if y_block is None:  # a joined frame: y is its last column
-        X_block, y_block = X_block.iloc[:, :-1], X_block.iloc[:, -1]
-    X = _as_float(X_block, "X", names, index)
-    y = _as_float(y_block, "y", None, index)
+    X_block, y_block = split_block(X_block, y_block)
+    X = as_float(X_block, "X", names, index)
+    y = as_float(y_block, "y", None, index)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if X.shape[0] != y.shape[0]:
