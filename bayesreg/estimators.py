@@ -21,10 +21,9 @@ from .data import GaussianStatistics, is_dask_input
 from .data.dask_input import check_dask_X, dask_statistics, lazy_rows
 from .model import linear_inputs, linear_inputs_from_statistics, logistic_inputs
 from .priors import Normal, Prior
-from .data.logistic_passes import (DaskBinaryData, binary_data, dask_draws_log_likelihood, dask_likelihood,
-                                   draws_log_likelihood)
+from .data.logistic_passes import binary_data, draws_log_likelihood_of, likelihood_of, size_of
 from .solvers import NoMAPError, fit_linear_map, fit_linear_map_from_statistics
-from .solvers.logistic import array_likelihood, newton_map, split_theta
+from .solvers.logistic import newton_map, split_theta
 from .surrogate import surrogate_posterior, warn_on_exact_nuts_time
 
 if TYPE_CHECKING:
@@ -181,34 +180,29 @@ class _BayesianRegression(BaseEstimator):
     def _validated_X(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
         X_arr, names = v.check_X(X)
-        if X_arr.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X_arr.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input"
-            )
-        fitted_names = getattr(self, "feature_names_in_", None)
-        if names is not None and fitted_names is not None and list(names) != list(fitted_names):
-            raise ValueError(f"X has columns {names}, but the model was fitted with {list(fitted_names)}")
+        self._check_columns(X_arr.shape[1], names)
         return X_arr
 
-    def _linear_predictor(self, X, transform=None):
-        """``intercept_ + X @ coef_`` (then ``transform``); a lazy Dask array for Dask input."""
-        if is_dask_input(X):
-            self._check_dask_columns(X)
-            return lazy_rows(X, self.coef_, self.intercept_, transform)
-        eta = self.intercept_ + self._validated_X(X) @ self.coef_
-        return eta if transform is None else transform(eta)
-
-    def _check_dask_columns(self, X) -> None:
-        check_is_fitted(self, "coef_")
-        names = check_dask_X(X)
-        width = len(names) if names is not None else X.shape[1]
+    def _check_columns(self, width: int, names) -> None:
         if width != self.n_features_in_:
             raise ValueError(f"X has {width} features, but {type(self).__name__} is expecting "
                              f"{self.n_features_in_} features as input")
         fitted_names = getattr(self, "feature_names_in_", None)
         if names is not None and fitted_names is not None and list(names) != list(fitted_names):
             raise ValueError(f"X has columns {names}, but the model was fitted with {list(fitted_names)}")
+
+    def _rows(self, X, block_function, n_columns=None):
+        """``block_function`` of the validated rows of ``X``; a lazy Dask array for Dask input."""
+        if is_dask_input(X):
+            check_is_fitted(self, "coef_")
+            names = check_dask_X(X)
+            self._check_columns(len(names) if names is not None else X.shape[1], names)
+            return lazy_rows(X, block_function, n_columns)
+        return block_function(self._validated_X(X))
+
+    def _linear_predictor(self, X):
+        coef, intercept = self.coef_, self.intercept_  # not self: a lazy task must not carry the estimator
+        return self._rows(X, lambda rows: intercept + rows @ coef)
 
     @property
     def feature_names_(self) -> list[str]:
@@ -359,45 +353,29 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         data = binary_data(X, y)  # one pass over y: the classes
         return data, data.feature_names, data.n_features, {"classes_": data.classes}
 
-    def _likelihood(self, data):
-        """``theta -> (NLL, gradient, Hessian)``: in memory, or one distributed pass per call."""
-        if isinstance(data, DaskBinaryData):
-            return dask_likelihood(data, self.fit_intercept)
-        return array_likelihood(*data, self.fit_intercept)
-
     def _fit_map(self, data, prior) -> MAPEstimate:
-        n_features = data.n_features if isinstance(data, DaskBinaryData) else data[0].shape[1]
-        theta, _ = newton_map(self._likelihood(data), n_features, prior, self.fit_intercept)
+        theta, _ = newton_map(likelihood_of(data, self.fit_intercept), size_of(data)[1], prior, self.fit_intercept)
         return MAPEstimate(*split_theta(theta, self.fit_intercept))
 
     def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate):
-        dask_input = isinstance(data, DaskBinaryData)
-        n = data.n if dask_input else len(data[1])
+        n, p, positive_share = size_of(data)
+        in_memory = isinstance(data, tuple)
         if method == "surrogate":
-            if dask_input:
-                def exact(coef, intercept):
-                    return dask_draws_log_likelihood(data, coef, intercept)
-                share = data.positive_share
-            else:
-                def exact(coef, intercept):
-                    return draws_log_likelihood(*data, coef, intercept)
-                share = float(np.mean(data[1]))
             theta = None if map_estimate is None else np.r_[[map_estimate.intercept] * self.fit_intercept,
                                                              map_estimate.coef]
-            idata = surrogate_posterior(self._likelihood(data), exact, prior, n_features=len(names), n=n,
-                                        positive_share=share, fit_intercept=self.fit_intercept,
-                                        map_theta=theta, names=names, settings=settings)
-            if not dask_input:
+            idata = surrogate_posterior(likelihood_of(data, self.fit_intercept), draws_log_likelihood_of(data),
+                                        prior, n_features=p, n=n, positive_share=positive_share,
+                                        fit_intercept=self.fit_intercept, map_theta=theta, names=names,
+                                        settings=settings)
+            if in_memory:
                 results.add_observation_groups(idata, *data, "bernoulli", self.fit_intercept, None, log_likelihood)
             return idata
-        warn_on_exact_nuts_time(n, len(names), settings["draws"], settings["tune"], settings["chains"])
-        if dask_input:  # exact NUTS needs every row at every gradient: bring the data into memory
-            X, y = data.X.compute(), data.y.compute() if is_dask_input(data.y) else data.y
-            X_arr, _ = v.check_X(X)
+        warn_on_exact_nuts_time(n, p, settings["draws"], settings["tune"], settings["chains"])
+        if not in_memory:  # exact NUTS needs every row at every gradient: bring the data into memory
+            X_arr, _ = v.check_X(data.X.compute())
+            y = data.y.compute() if is_dask_input(data.y) else data.y
             data = (X_arr, v.check_y_fitted_labels(y, X_arr.shape[0], data.classes).astype(float))
         return super()._posterior(data, prior, method, names, settings, log_likelihood, map_estimate)
-
-    _family = "bernoulli"
 
     def _model_inputs(self, data, prior):
         return logistic_inputs(*data, prior, fit_intercept=self.fit_intercept)
@@ -414,15 +392,26 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n, 2). After NUTS: averaged over posterior draws."""
         if getattr(self, "idata_", None) is not None:
-            p1 = self._posterior_mean_probability(X)
-        else:
-            p1 = special.expit(self._linear_predictor(X))
-        return np.column_stack([1 - p1, p1])
+            coef = results.stacked_draws(self.idata_, "coef")
+            intercept = results.stacked_draws(self.idata_, "intercept") if self.fit_intercept else 0.0
 
-    def _posterior_mean_probability(self, X) -> np.ndarray:
-        eta = results.linear_predictor_draws(self.idata_, self._validated_X(X), self.fit_intercept)
-        return special.expit(eta).mean(axis=0)
+            def probability(rows):
+                return special.expit(coef @ rows.T + np.reshape(intercept, (-1, 1))).mean(axis=0)
+        else:
+            coef, intercept = self.coef_, self.intercept_
+
+            def probability(rows):
+                return special.expit(intercept + rows @ coef)
+
+        def both(rows):
+            p1 = probability(rows)
+            return np.column_stack([1 - p1, p1])
+
+        return self._rows(X, both, n_columns=2)
 
     def predict(self, X) -> np.ndarray:
         positive = self.predict_proba(X)[:, 1] > 0.5
-        return self.classes_[positive.astype(int)]
+        classes = self.classes_
+        if is_dask_input(positive):
+            return positive.map_blocks(lambda block: classes[block.astype(int)], dtype=classes.dtype)
+        return classes[positive.astype(int)]

@@ -182,14 +182,14 @@ def dask_statistics(X, y) -> GaussianStatistics:
     return GaussianStatistics.of_moments(moments, names)
 
 
-def lazy_rows(X, coef, intercept: float, transform=None):
-    """``intercept + X @ coef`` as a lazy Dask array (optionally ``transform`` applied per block)."""
+def lazy_rows(X, block_function, n_columns: int | None = None):
+    """``block_function`` applied to each row block of Dask ``X``, lazily.
+
+    It maps a (rows, p) float block to a (rows,) result, or to (rows, n_columns) when given.
+    """
     require_dask()
     array = X.to_dask_array() if hasattr(X, "to_dask_array") else X
     array = array.rechunk({1: -1}).astype(float)
-
-    def block(values):
-        eta = intercept + values @ coef
-        return eta if transform is None else transform(eta)
-
-    return array.map_blocks(block, drop_axis=1, dtype=float)
+    if n_columns is None:
+        return array.map_blocks(block_function, drop_axis=1, dtype=float)
+    return array.map_blocks(block_function, chunks=(array.chunks[0], (n_columns,)), dtype=float)

@@ -34,12 +34,13 @@ class DaskBinaryData:
 
 def _block_labels(X_block, y_block, index: int):
     y_block = split_block(X_block, y_block)[1]
-    values = y_block.to_numpy() if hasattr(y_block, "to_numpy") else np.asarray(y_block)
-    values = np.ravel(values)
+    import pandas as pd
+
+    values = np.ravel(y_block.to_numpy() if hasattr(y_block, "to_numpy") else np.asarray(y_block))
+    if pd.isna(values).any():
+        raise ValueError(f"y contains missing values (None/NaN/NA) (row block {index}). Nothing was fitted.")
     if values.dtype.kind == "f" and not np.isfinite(values).all():
-        raise ValueError(f"y contains missing values (NaN) or infinity (row block {index}). Nothing was fitted.")
-    if values.dtype == object and any(v is None for v in values):
-        raise ValueError(f"y contains missing values (None) (row block {index}). Nothing was fitted.")
+        raise ValueError(f"y contains infinity (row block {index}). Nothing was fitted.")
     labels, counts = np.unique(values, return_counts=True)
     return dict(zip(labels.tolist(), counts.tolist()))
 
@@ -126,3 +127,28 @@ def dask_draws_log_likelihood(data: DaskBinaryData, coef, intercept) -> np.ndarr
              for i, (xb, yb) in enumerate(data.blocks())]
     (total,) = dask.compute(tree_reduce(parts, np.add))
     return total
+
+
+# -- the same four questions of in-memory ``(X, y01)`` or DaskBinaryData ------------------------
+def likelihood_of(data, fit_intercept: bool):
+    """``theta -> (NLL, gradient, Hessian)``: in memory, or one distributed pass per call."""
+    from ..solvers.logistic import array_likelihood
+
+    if isinstance(data, DaskBinaryData):
+        return dask_likelihood(data, fit_intercept)
+    return array_likelihood(*data, fit_intercept)
+
+
+def draws_log_likelihood_of(data):
+    """``(coef, intercept) -> log-likelihood per draw`` (one pass over Dask data)."""
+    if isinstance(data, DaskBinaryData):
+        return lambda coef, intercept: dask_draws_log_likelihood(data, coef, intercept)
+    return lambda coef, intercept: draws_log_likelihood(*data, coef, intercept)
+
+
+def size_of(data) -> tuple[int, int, float]:
+    """``(n, p, share of positives)``."""
+    if isinstance(data, DaskBinaryData):
+        return data.n, data.n_features, data.positive_share
+    X, y01 = data
+    return X.shape[0], X.shape[1], float(np.mean(y01))
