@@ -201,6 +201,7 @@ class _BayesianRegression(BaseEstimator):
         return block_function(self._validated_X(X))
 
     def _linear_predictor(self, X):
+        check_is_fitted(self, "coef_")
         coef, intercept = self.coef_, self.intercept_  # not self: a lazy task must not carry the estimator
         return self._rows(X, lambda rows: intercept + rows @ coef)
 
@@ -391,6 +392,7 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n, 2). After NUTS: averaged over posterior draws."""
+        check_is_fitted(self, "coef_")
         if getattr(self, "idata_", None) is not None:
             coef = results.stacked_draws(self.idata_, "coef")
             intercept = results.stacked_draws(self.idata_, "intercept") if self.fit_intercept else 0.0
