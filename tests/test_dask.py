@@ -199,3 +199,20 @@ def test_missing_extra_names_it(monkeypatch, regression):
 def test_import_does_not_import_dask():
     code = "import sys, bayesreg; assert not [m for m in sys.modules if m.split('.')[0] == 'dask'], 'dask'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=br.__file__.rsplit("/bayesreg/", 1)[0])
+
+
+def test_cli_fits_a_parquet_directory_lazily(client, regression, tmp_path, capsys):
+    from bayesreg.cli import main
+
+    X, y = regression
+    frame = pd.DataFrame(X, columns=list("abcde")).assign(y=y)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for i, part in enumerate(np.array_split(np.arange(len(y)), 4)):
+        frame.iloc[part].to_parquet(folder / f"part{i}.parquet")
+    out = tmp_path / "out"
+    assert main(["fit", str(folder), "--target", "y", "--method", "map", "--sigma", "1", "--out", str(out)]) == 0
+    assert "read lazily through Dask, 4 partitions" in capsys.readouterr().out
+    table = pd.read_csv(out / "summary.csv", index_col=0)
+    expected = br.LinearRegression(br.Normal(1.0), sigma=1.0, method="map").fit(frame[list("abcde")], y)
+    np.testing.assert_allclose(table.loc[list("abcde"), "map"], expected.coef_, rtol=1e-10)
