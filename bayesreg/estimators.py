@@ -55,10 +55,13 @@ class _BayesianRegression(BaseEstimator):
         Parameters
         ----------
         X : array-like or DataFrame, shape (n_samples, n_features)
-            Column names of a DataFrame become coefficient names.
+            Column names of a DataFrame become coefficient names. Dask arrays and DataFrames are
+            reduced where they live, in passes over their partitions (docs/beyond-one-machine.md).
         y : array-like, shape (n_samples,)
-        method : {"nuts", "map"} or None
-            Overrides the estimator's ``method`` parameter for this fit.
+        method : {"nuts", "map", "surrogate"} or None
+            Overrides the estimator's ``method`` parameter for this fit. ``"surrogate"``
+            (LogisticRegression): NUTS on a quadratic expansion of the log-likelihood, corrected by
+            PSIS (:mod:`bayesreg.surrogate`).
         draws, tune, chains, random_seed, progressbar, **sampler_kwargs
             Passed to the NUTS sampler (nutpie; low-rank mass matrix, or for horseshoe priors a
             diagonal one with ``target_accept=0.99``); ignored by ``method="map"``.
@@ -332,8 +335,9 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
     ----------
     prior : Prior, default Normal(1.0)
     fit_intercept : bool, default True
-    method : {"nuts", "map"}, default "nuts"
-        As in :class:`LinearRegression`.
+    method : {"nuts", "map", "surrogate"}, default "nuts"
+        As in :class:`LinearRegression`; ``"surrogate"`` for large n: the PSIS-corrected quadratic
+        surrogate, its Pareto k-hat in ``idata_.attrs["pareto_k"]`` (see :mod:`bayesreg.surrogate`).
 
     Attributes
     ----------
