@@ -216,3 +216,11 @@ def test_cli_fits_a_parquet_directory_lazily(client, regression, tmp_path, capsy
     table = pd.read_csv(out / "summary.csv", index_col=0)
     expected = br.LinearRegression(br.Normal(1.0), sigma=1.0, method="map").fit(frame[list("abcde")], y)
     np.testing.assert_allclose(table.loc[list("abcde"), "map"], expected.coef_, rtol=1e-10)
+
+
+def test_different_row_counts_are_a_clear_error(client, regression):
+    X, y = regression
+    with pytest.raises(ValueError, match="different numbers of rows: 500 and 499"):
+        br.LinearRegression(method="map").fit(da.from_array(X, chunks=(UNEVEN, 5)), da.from_array(y[:-1]))
+    with pytest.raises(ValueError, match="different numbers of rows: 500 and 499"):
+        br.LinearRegression(method="map").fit(da.from_array(X, chunks=(UNEVEN, 5)), y[:-1])

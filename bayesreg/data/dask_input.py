@@ -88,7 +88,9 @@ def row_blocks(X, y) -> list[tuple]:
         return [(block, None) for block in joined.to_delayed()]
     X_blocks = _blocks(X, columns=True)
     if is_dask_collection(y):
-        if hasattr(y, "chunks") and hasattr(X, "chunks") and not np.isnan(sum(X.chunks[0])):
+        if hasattr(y, "chunks") and hasattr(X, "chunks") and not np.isnan(sum(X.chunks[0]) + y.shape[0]):
+            if y.shape[0] != X.shape[0]:
+                raise ValueError(f"X and y have different numbers of rows: {X.shape[0]} and {y.shape[0]}")
             y = y.rechunk({0: X.chunks[0]})
         y_blocks = _blocks(y, columns=False)
     else:
