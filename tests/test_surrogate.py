@@ -52,7 +52,7 @@ def test_surrogate_matches_exact_nuts(large_logistic, prior):
     X, y = large_logistic
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LargeDataWarning)
-        exact = br.LogisticRegression(prior).fit(X, y, draws=1500, tune=1000, random_seed=1, progressbar=False)
+        exact = br.LogisticRegression(prior).fit(X, y, draws=1000, tune=1000, random_seed=1, progressbar=False)
     surrogate = br.LogisticRegression(prior, method="surrogate").fit(X, y, draws=2500, tune=1000,
                                                                      random_seed=2, progressbar=False)
     k_hat = surrogate.idata_.attrs["pareto_k"]
