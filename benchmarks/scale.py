@@ -44,6 +44,18 @@ def write_parquet(folder: pathlib.Path, n: int, family: str, seed: int = 0) -> N
             folder / f"part{start // ROWS_PER_FILE:05d}.parquet")
 
 
+def write_in_child(folder: pathlib.Path, n: int, family: str) -> None:
+    """Write the data in a child process, so this process's peak memory is the fit's alone."""
+    import multiprocessing
+
+    folder.mkdir()
+    child = multiprocessing.get_context("spawn").Process(target=write_parquet, args=(folder, n, family))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"writing {folder} failed")
+
+
 def markdown_table(rows: list[dict]) -> str:
     columns = list(dict.fromkeys(key for row in rows for key in row))
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -75,8 +87,7 @@ def run(args) -> None:
         with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
             for n in args.linear_n:
                 folder = pathlib.Path(tmp) / f"linear{n}"
-                folder.mkdir()
-                write_parquet(folder, n, "linear")
+                write_in_child(folder, n, "linear")
                 started = time.perf_counter()
                 frame = dd.read_parquet(folder)
                 est = br.LinearRegression(br.Normal(1.0)).fit(frame.drop(columns="y"), frame["y"],
@@ -89,8 +100,7 @@ def run(args) -> None:
                 print(rows[-1], flush=True)
             for n in args.logistic_n:
                 folder = pathlib.Path(tmp) / f"logistic{n}"
-                folder.mkdir()
-                write_parquet(folder, n, "logistic")
+                write_in_child(folder, n, "logistic")
                 started = time.perf_counter()
                 frame = dd.read_parquet(folder).persist()  # Newton makes several passes: read once
                 est = br.LogisticRegression(br.Normal(1.0), method="surrogate").fit(

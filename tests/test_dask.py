@@ -224,3 +224,12 @@ def test_different_row_counts_are_a_clear_error(client, regression):
         br.LinearRegression(method="map").fit(da.from_array(X, chunks=(UNEVEN, 5)), da.from_array(y[:-1]))
     with pytest.raises(ValueError, match="different numbers of rows: 500 and 499"):
         br.LinearRegression(method="map").fit(da.from_array(X, chunks=(UNEVEN, 5)), y[:-1])
+
+
+def test_statistics_merge_pieces_of_a_block(client, regression, monkeypatch):
+    # a partition is reduced in pieces of ROWS_PER_PIECE rows; 7 makes many pieces per block
+    import bayesreg.data.dask_input as dask_input
+
+    monkeypatch.setattr(dask_input, "ROWS_PER_PIECE", 7)
+    X, y = regression
+    _assert_statistics(dask_statistics(*_frame(X, y, npartitions=3)), _reference(X, y), 1e-10)

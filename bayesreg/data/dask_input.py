@@ -143,16 +143,30 @@ def split_block(X_block, y_block):
     return X_block, y_block
 
 
+ROWS_PER_PIECE = 2**14  # a block is converted and reduced this many rows at a time: bounded worker memory
+
+
 def _block_moments(X_block, y_block, names, index: int) -> Moments:
+    """Moments of one row block, merged from pieces of ``ROWS_PER_PIECE`` rows.
+
+    Converting and centring a whole 250k x 50 partition would hold three more copies of it per
+    worker; by pieces the extra memory is a few MiB and the merge is the same stable update.
+    """
     X_block, y_block = split_block(X_block, y_block)
-    X = as_float(X_block, "X", names, index)
-    y = as_float(y_block, "y", None, index)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and y have different numbers of rows in row block {index}: {X.shape[0]} and "
-                         f"{y.shape[0]}; take both from one DataFrame, or rechunk y like X")
-    return Moments.of_chunk(np.column_stack([X, y]))
+    n_rows = X_block.shape[0]
+    if len(y_block) != n_rows:
+        raise ValueError(f"X and y have different numbers of rows in row block {index}: {n_rows} and "
+                         f"{len(y_block)}; take both from one DataFrame, or rechunk y like X")
+    total = Moments(0, np.zeros(0), np.zeros((0, 0)))
+    for start in range(0, max(n_rows, 1), ROWS_PER_PIECE):
+        rows = slice(start, start + ROWS_PER_PIECE)
+        X = as_float(X_block.iloc[rows] if hasattr(X_block, "iloc") else X_block[rows], "X", names, index)
+        y = as_float(y_block.iloc[rows] if hasattr(y_block, "iloc") else y_block[rows], "y", None, index)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if X.shape[0]:
+            total = total.merge(Moments.of_chunk(np.column_stack([X, y])))
+    return total
 
 
 def tree_reduce(parts: list, combine):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..solvers.logistic import bernoulli_derivatives
-from .dask_input import as_float, check_dask_X, require_dask, row_blocks, split_block, tree_reduce
+from .dask_input import ROWS_PER_PIECE, as_float, check_dask_X, require_dask, row_blocks, split_block, tree_reduce
 
 DRAW_BLOCK_ENTRIES = 2**22  # rows x draws per block of linear predictors: 32 MiB of float64
 
@@ -79,9 +79,17 @@ def _arrays(X_block, y_block, classes, names, index):
 
 
 def _block_derivatives(X_block, y_block, theta, classes, names, fit_intercept, index):
-    X, y01 = _arrays(X_block, y_block, classes, names, index)
-    eta = X @ theta[1:] + theta[0] if fit_intercept else X @ theta
-    return bernoulli_derivatives(X, y01, eta, fit_intercept)
+    """Sum of the derivatives over pieces of ``ROWS_PER_PIECE`` rows (bounded worker memory)."""
+    X_block, y_block = split_block(X_block, y_block)
+    total = None
+    for start in range(0, max(len(y_block), 1), ROWS_PER_PIECE):  # an empty block gives zeros
+        rows = slice(start, start + ROWS_PER_PIECE)
+        X, y01 = _arrays(X_block.iloc[rows] if hasattr(X_block, "iloc") else X_block[rows],
+                         y_block.iloc[rows] if hasattr(y_block, "iloc") else y_block[rows], classes, names, index)
+        eta = X @ theta[1:] + theta[0] if fit_intercept else X @ theta
+        piece = bernoulli_derivatives(X, y01, eta, fit_intercept)
+        total = piece if total is None else _add(total, piece)
+    return total
 
 
 def _add(a, b):
