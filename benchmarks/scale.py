@@ -1,6 +1,6 @@
 """Beyond one machine (issue 14): end-to-end time and peak memory on a 2-worker local Dask cluster.
 
-Linear: n rows x 50 features written to Parquet (in 250k-row files, never whole in memory), then
+Linear: n rows x 50 features written to Parquet (in 50k-row files, never whole in memory), then
 ``LinearRegression().fit(dd.read_parquet(...))``: read + one statistics pass + NUTS, timed end to end.
 Logistic: the same for ``LogisticRegression(method="surrogate")`` (Newton passes, NUTS on the
 surrogate, one PSIS pass), with exact NUTS at a smaller n as the baseline in ESS per second.
@@ -28,7 +28,7 @@ import pandas as pd
 import bayesreg as br
 
 P = 50
-ROWS_PER_FILE = 250_000
+ROWS_PER_FILE = 50_000  # 20 MB files: peak memory grows with workers x partition size (docs page)
 
 
 def write_parquet(folder: pathlib.Path, n: int, family: str, seed: int = 0) -> None:
