@@ -8,18 +8,24 @@ Pipeline: ``priors`` x ``likelihoods`` -> ``model`` (PyMC) -> ``solvers`` (MAP) 
 """
 
 from .conventions import Penalty, penalty_from_prior, prior_from_penalty, prior_from_sklearn
-from .estimators import LinearRegression, LogisticRegression, MAPEstimate
+from .autoscale import resolve_prior
+from .estimators import LinearRegression, LogisticRegression, MAPEstimate, MAPFailureWarning
+from .hyperpriors import BayesianLasso, HalfCauchy, HalfStudentT
 from .persistence import load
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
 from .solvers import NoMAPError
 
 __all__ = [
+    "BayesianLasso",
     "ElasticNet",
+    "HalfCauchy",
+    "HalfStudentT",
     "Horseshoe",
     "Laplace",
     "LinearRegression",
     "LogisticRegression",
     "MAPEstimate",
+    "MAPFailureWarning",
     "NoMAPError",
     "Normal",
     "Penalty",
@@ -29,6 +35,7 @@ __all__ = [
     "penalty_from_prior",
     "prior_from_penalty",
     "prior_from_sklearn",
+    "resolve_prior",
 ]
 
 __version__ = "0.1.0"

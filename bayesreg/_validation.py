@@ -10,7 +10,8 @@ from scipy import sparse
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
-METHODS = ("nuts", "map", "surrogate")  # "surrogate": LogisticRegression only
+METHODS = ("nuts", "map", "empirical_bayes", "surrogate")  # empirical_bayes: exact (linear) or Laplace-approximate
+# (logistic); surrogate: LogisticRegression only
 
 
 def check_X(X, *, name: str = "X") -> tuple[np.ndarray, list[str] | None]:
@@ -34,15 +35,30 @@ def check_X(X, *, name: str = "X") -> tuple[np.ndarray, list[str] | None]:
         X = X.to_numpy(dtype=float)
     if sparse.issparse(X):
         raise TypeError(f"sparse input is not supported for {name}; pass a dense array (X.toarray())")
-    X = check_array(X, dtype=np.float64, input_name=name)
+    X = check_array(X, dtype=np.float64, input_name=name, ensure_all_finite=False)
+    _check_finite(X, name)
     return np.ascontiguousarray(X), feature_names
 
 
+_MISSING_ADVICE = {"X": "drop those rows from X and y, or impute the values (sklearn.impute.SimpleImputer)",
+                   "y": "drop those rows from X and y before fitting (e.g. keep = y.notna())"}
+
+
+def _where(bad: np.ndarray) -> str:
+    """``in 2 rows (first: row 3)``, with the column for a 2-d array: where to look."""
+    rows = bad if bad.ndim == 1 else bad.any(axis=1)
+    first = int(np.argmax(rows))
+    column = f", column {int(np.argmax(bad[first]))}" if bad.ndim == 2 else ""
+    count = int(rows.sum())
+    return f"in {count} row{'s' if count != 1 else ''} of {rows.size} (first: row {first}{column}, counting from 0)"
+
+
 def _check_finite(a: np.ndarray, name: str) -> None:
-    if np.isnan(a).any():
-        raise ValueError(f"{name} contains NaN")
-    if np.isinf(a).any():
-        raise ValueError(f"{name} contains infinity")
+    for test, what, advice in ((np.isnan, "NaN", _MISSING_ADVICE["y" if name == "y" else "X"]),
+                               (np.isinf, "infinity", "remove or correct those rows before fitting")):
+        bad = test(a)
+        if bad.any():
+            raise ValueError(f"{name} contains {what} {_where(bad)}; {advice}")
 
 
 def _as_1d(y, n_rows: int) -> np.ndarray:
@@ -52,7 +68,8 @@ def _as_1d(y, n_rows: int) -> np.ndarray:
         y = y.iloc[:, 0]
     if isinstance(y, pd.Series):
         if y.isna().any():
-            raise ValueError("y contains missing values (NaN/NA)")
+            raise ValueError(f"y contains missing values (NaN/NA) {_where(y.isna().to_numpy())}; "
+                             f"{_MISSING_ADVICE['y']}")
         # keep the labels' type (int 0/1 stays int, as scikit-learn's classes_); nullable Int64,
         # Float64 and boolean become their numpy dtypes
         y = y.to_numpy(dtype=getattr(y.dtype, "numpy_dtype", None))
@@ -79,8 +96,10 @@ def _labels(y, n_rows: int) -> np.ndarray:
     y = _as_1d(y, n_rows)
     if np.issubdtype(y.dtype, np.floating):
         _check_finite(y, "y")
-    elif y.dtype == object and any(v is None or (isinstance(v, float) and np.isnan(v)) for v in y):
-        raise ValueError("y contains missing values (None/NaN)")
+    elif y.dtype == object:
+        missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in y], dtype=bool)
+        if missing.any():
+            raise ValueError(f"y contains missing values (None/NaN) {_where(missing)}; {_MISSING_ADVICE['y']}")
     return y
 
 

@@ -13,22 +13,79 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import (ElasticNet, Horseshoe, Laplace, LinearRegression, LogisticRegression, Normal,
+from . import (ElasticNet, HalfCauchy, Horseshoe, Laplace, LinearRegression, LogisticRegression, Normal,
                RegularizedHorseshoe, prior_from_sklearn)
 from .sampling import collected_problems
 
 DEMO_SIGMA = 50.0  # noise sd assumed by the demo's conversions (the diabetes residual sd is ~54)
+DEFAULT_RIDGE_SCALE = 2.5  # with no --scale, ridge is the estimators' default Normal(2.5, autoscale=True)
 PRIORS = {
-    "ridge": lambda scale: Normal(scale or 1.0),
-    "lasso": lambda scale: Laplace(scale or 1.0),
-    "elasticnet": lambda scale: ElasticNet(scale or 1.0, scale or 1.0),
-    "horseshoe": lambda scale: Horseshoe(scale),
-    "regularized-horseshoe": lambda scale: RegularizedHorseshoe(scale or 1.0),
+    "ridge": lambda a: (Normal(DEFAULT_RIDGE_SCALE, autoscale=True) if a.scale is None
+                        else Normal(a.scale, autoscale=a.autoscale)),
+    "lasso": lambda a: Laplace(_or(a.scale, 1.0), autoscale=a.autoscale),
+    "elasticnet": lambda a: ElasticNet(_or(a.laplace_scale, 1.0), _or(a.normal_scale, 1.0), autoscale=a.autoscale),
+    "horseshoe": lambda a: Horseshoe(a.scale),
+    "regularized-horseshoe": lambda a: RegularizedHorseshoe(
+        **{name: value for name in ("expected_nonzero", "slab_scale", "slab_df")
+           if (value := getattr(a, name)) is not None}),
 }
+LEARNABLE = {"ridge": Normal, "lasso": Laplace}
+# options that belong to one prior each; --scale is the single prior scale of the others
+PRIOR_OPTIONS = {"laplace_scale": "elasticnet", "normal_scale": "elasticnet",
+                 "expected_nonzero": "regularized-horseshoe", "slab_scale": "regularized-horseshoe",
+                 "slab_df": "regularized-horseshoe"}
+POSITIVE_NUMBERS = ("scale", "sigma", *PRIOR_OPTIONS)
+SAMPLER_COUNTS = {"draws": 1000, "tune": 1000, "chains": 4}
+
+
+def _prior(args):
+    """The prior the options describe; ``--learn-scale`` puts HalfCauchy(--scale or 1) on the scale,
+    in standardized units."""
+    if args.autoscale and args.prior not in ("ridge", "lasso", "elasticnet"):
+        raise ValueError(f"--autoscale applies to ridge, lasso and elasticnet, not {args.prior}")
+    if not args.learn_scale:
+        return PRIORS[args.prior](args)
+    if args.prior not in LEARNABLE:
+        raise ValueError(f"--learn-scale applies to ridge and lasso, not {args.prior}")
+    return LEARNABLE[args.prior](HalfCauchy(_or(args.scale, 1.0)), autoscale=True)
+
+
+def _or(value, default):
+    return default if value is None else value
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_options(args) -> None:
+    """Each option means one thing: refuse values out of range and options the fit would ignore."""
+    for name in POSITIVE_NUMBERS:
+        value = getattr(args, name)
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{_option(name)} must be a finite number > 0, got {value}")
+    for name in SAMPLER_COUNTS:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise ValueError(f"{_option(name)} must be a whole number >= 1, got {value}")
+    for name, prior in PRIOR_OPTIONS.items():
+        if getattr(args, name) is not None and args.prior != prior:
+            raise ValueError(f"{_option(name)} applies to --prior {prior} only (this is --prior {args.prior})")
+    if args.scale is not None and args.prior in ("elasticnet", "regularized-horseshoe"):
+        own = [_option(name) for name, prior in PRIOR_OPTIONS.items() if prior == args.prior]
+        raise ValueError(f"--prior {args.prior} has no single scale: use {', '.join(own)} instead of --scale")
+    if args.sigma is not None and args.family == "logistic":
+        raise ValueError("--sigma is the noise sd of a linear model; logistic regression has no noise sd: drop --sigma")
+    if args.method in ("map", "empirical_bayes"):
+        given = [_option(name) for name in SAMPLER_COUNTS if getattr(args, name) is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} set the NUTS sampler; --method {args.method} does not sample: "
+                             "drop them")
 
 
 def demo(args) -> int:
-    """Ridge, lasso and horseshoe on the diabetes data: penalized fit vs MAP vs posterior."""
+    """Ridge, lasso, horseshoe and a learned-scale ridge on the diabetes data: penalized fit vs MAP vs
+    posterior, and the three answers to "how much to regularize?" on one axis."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -44,15 +101,20 @@ def demo(args) -> int:
     X, y = data.data, data.target
     n = len(y)
     print(f"Diabetes data (bundled with scikit-learn): n = {n}, p = {X.shape[1]}; noise sd sigma = {DEMO_SIGMA}")
-    print("Each prior is sampled with NUTS (4 chains); the first fit of each prior compiles (10-30 s).\n")
+    print("Each prior is sampled with NUTS (4 chains x 1000 draws).\n")
     columns, fits, written = {}, {}, []
     for name, sk in (("ridge", Ridge(alpha=0.1)), ("lasso", Lasso(alpha=0.5, tol=1e-12, max_iter=100_000)),
-                     ("horseshoe", None)):
-        prior = _demo_horseshoe(X, y) if sk is None else prior_from_sklearn(sk.fit(X, y), n_samples=n, sigma=DEMO_SIGMA)
+                     ("horseshoe", None), ("learned ridge", None)):
+        if name == "learned ridge":  # how much to regularize, learned: tau ~ HalfCauchy(1) in standardized units
+            prior = Normal(HalfCauchy(1.0), autoscale=True)
+        else:
+            prior = _demo_horseshoe(X, y) if sk is None else prior_from_sklearn(sk.fit(X, y), n_samples=n,
+                                                                                 sigma=DEMO_SIGMA)
         print(f"{name}: {'no penalty equivalent (no finite MAP)' if sk is None else sk} -> prior {prior}")
         est = LinearRegression(prior, sigma=DEMO_SIGMA)
         # the horseshoe's funnel: 1 divergence in 4000 at the default .99 with seed 1, none at .995
-        settings = {"target_accept": 0.995} if sk is None else {}
+        # a learned scale is a milder funnel: 3 of 4000 diverged at the default .8 with seed 1, none at .95
+        settings = {"horseshoe": {"target_accept": 0.995}, "learned ridge": {"target_accept": 0.95}}.get(name, {})
         _fit_reporting_warnings(est, X, y, random_seed=args.seed, progressbar=True, **settings)
         summary = est.summary()
         fits[name] = est
@@ -60,12 +122,17 @@ def demo(args) -> int:
         columns[(name, "MAP")] = pd.Series(est.map_.coef if est.map_ else np.nan, index=est.feature_names_)
         columns[(name, "mean ± sd")] = [f"{m:8.1f} ± {s:5.1f}" for m, s in
                                         summary.loc[est.feature_names_, ["mean", "sd"]].to_numpy()]
-        written += _save_figures(out, name, {"coefficients": plots.coefficients(est),
+        written += _save_figures(out, name.replace(" ", "-"), {"coefficients": plots.coefficients(est),
                                              "prior_posterior": plots.prior_posterior(est, ["bmi", "s5", "age"])})
     table = pd.DataFrame(columns, index=X.columns)
     print("\nCoefficients: scikit-learn's penalized fit, bayesreg's MAP (equal), posterior mean ± sd")
     print(table.to_string(float_format=lambda v: f"{round(v, 2) + 0.0:9.2f}", na_rep="—"))  # no "-0.00"
     written += _save_figures(out, "priors", {"coefficients": plots.coefficients(fits)})
+    tau = fits["learned ridge"].summary().loc["prior_scale"]
+    print(f"\nLearned ridge: the prior scale tau (standardized units) has posterior mean {tau['mean']:.3g} "
+          f"± {tau['sd']:.2g}; the CV curve, the evidence and this posterior are in how_much_scale.png")
+    written += _save_figures(out, "how_much", {"scale": plots.how_much(X, y, learned=fits["learned ridge"],
+                                                                       sigma=DEMO_SIGMA)})
     print("\nShrinkage picture (lasso path = MAP over the Laplace scale, beside the posterior over it)...")
     written += _save_figures(out, "lasso", {"shrinkage": plots.shrinkage(X, y, kind="lasso", sigma=DEMO_SIGMA)})
     print(f"\nWrote {len(written)} plots to {out.resolve()}:")
@@ -86,6 +153,7 @@ def _demo_horseshoe(X, y) -> RegularizedHorseshoe:
 def fit(args) -> int:
     """Fit a CSV file, or Parquet (a file or a directory of files, read lazily through Dask); write the
     summary (CSV), plots (PNG) and the posterior (zarr) to --out."""
+    check_options(args)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -104,20 +172,27 @@ def fit(args) -> int:
     if not lazy and args.family == "logistic" and (n_values := y.nunique()) != 2:
         raise ValueError(f"--family logistic needs a target with two values; {args.target!r} has {n_values} "
                          "(use --family linear for a continuous target)")
-    prior = PRIORS[args.prior](args.scale)
+    prior = _prior(args)
     est = (LinearRegression(prior, sigma=args.sigma) if args.family == "linear"
            else LogisticRegression(prior))
-    kwargs = {} if args.method == "map" else dict(draws=args.draws, random_seed=args.seed, progressbar=True)
+    counts = {name: _or(getattr(args, name), default) for name, default in SAMPLER_COUNTS.items()}
+    point = args.method in ("map", "empirical_bayes")
+    kwargs = {} if point else dict(**counts, random_seed=args.seed, progressbar=True)
+    sampled = f"{counts['chains']} chains x {counts['draws']} draws after {counts['tune']} tuning steps"
+    what = {"map": "MAP (the penalized fit)",
+            "empirical_bayes": "empirical Bayes (prior scale by maximum evidence)",
+            "nuts": f"NUTS, {sampled}",
+            "surrogate": f"surrogate NUTS (quadratic expansion, PSIS-corrected), {sampled}"}
     rows = f"Parquet read lazily through Dask, {frame.npartitions} partitions" if lazy else f"{len(y)} rows"
-    print(f"{type(est).__name__}, prior {prior}, {rows} x {X.shape[1]} features: "
-          + ("MAP (the penalized fit)" if args.method == "map" else
-             f"{'surrogate ' if args.method == 'surrogate' else ''}NUTS, 4 chains x {args.draws} draws "
-             "(compiling the model first takes 10-30 s)"), flush=True)
+    print(f"{type(est).__name__}, prior {prior}, {rows} x {X.shape[1]} features: {what[args.method]}", flush=True)
     _fit_reporting_warnings(est, X, y, method=args.method, **kwargs)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    if args.method == "map":
-        table = pd.DataFrame({"map": est.coef_}, index=est.feature_names_)
+    if args.method == "empirical_bayes":
+        noise = f", sigma {est.sigma_:.4g}" if hasattr(est, "sigma_") else ""  # logistic: approximate evidence
+        print(f"chosen prior {est.prior_}{noise}, log evidence {est.log_evidence_:.6g}")
+    if point:
+        table = pd.DataFrame({args.method: est.coef_}, index=est.feature_names_)
         table.loc["intercept"] = est.intercept_
         table.to_csv(out / "summary.csv")
         written = [out / "summary.csv"]
@@ -190,7 +265,8 @@ def _save_figures(out, prefix, figures) -> list[pathlib.Path]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bayesreg", description="Regularized regression as a Bayesian prior.")
     commands = parser.add_subparsers(dest="command", required=True)
-    run_demo = commands.add_parser("demo", help="ridge, lasso and horseshoe on bundled data, with plots")
+    run_demo = commands.add_parser("demo", help="ridge, lasso, horseshoe and a learned-scale ridge on bundled "
+                                                   "data, with plots")
     run_demo.add_argument("--out", default="bayesreg-output", help="folder for the plots (default: %(default)s)")
     run_demo.add_argument("--seed", type=int, default=1)
     run_demo.set_defaults(run=demo)
@@ -198,13 +274,35 @@ def build_parser() -> argparse.ArgumentParser:
     run_fit.add_argument("data", help="CSV file with a header row, or Parquet (a .parquet file or a directory)")
     run_fit.add_argument("--target", required=True, help="name of the response column")
     run_fit.add_argument("--family", choices=["linear", "logistic"], default="linear")
-    run_fit.add_argument("--prior", choices=list(PRIORS), default="ridge")
+    run_fit.add_argument("--prior", choices=list(PRIORS), default="ridge",
+                         help="default: ridge; without --scale that is Normal(2.5, autoscale=True), scale 2.5 in "
+                              "standardized units (rstanarm's default)")
     run_fit.add_argument("--scale", type=float, default=None,
-                         help="prior scale (horseshoe: global scale; regularized-horseshoe: expected non-zeros)")
-    run_fit.add_argument("--sigma", type=float, default=None, help="known noise sd (linear); default: estimated")
-    run_fit.add_argument("--method", choices=["nuts", "map", "surrogate"], default="nuts",
-                         help="surrogate: logistic at large n (NUTS on a quadratic expansion, PSIS-corrected)")
-    run_fit.add_argument("--draws", type=int, default=1000)
+                         help="prior scale of ridge (Normal sd), lasso (Laplace scale) and horseshoe (global "
+                              "scale tau0); ridge without it: the default Normal(2.5, autoscale=True); lasso: 1; "
+                              "horseshoe: the noise sd, or 1 for logistic; with --learn-scale: the scale of the "
+                              "half-Cauchy on the learned scale")
+    run_fit.add_argument("--autoscale", action="store_true",
+                         help="state the scales in standardized units: sd(y)/sd(x_j) (linear), 1/sd(x_j) (logistic)")
+    run_fit.add_argument("--learn-scale", action="store_true",
+                         help="ridge, lasso: learn the prior scale, tau ~ HalfCauchy(--scale or 1) in standardized "
+                              "units, sampled by NUTS")
+    run_fit.add_argument("--laplace-scale", type=float, default=None,
+                         help="elasticnet: its Laplace factor's scale (default 1)")
+    run_fit.add_argument("--normal-scale", type=float, default=None,
+                         help="elasticnet: its Normal factor's sd (default 1)")
+    run_fit.add_argument("--expected-nonzero", type=float, default=None,
+                         help="regularized-horseshoe: prior guess of the number of non-zero coefficients (default 1)")
+    run_fit.add_argument("--slab-scale", type=float, default=None, help="regularized-horseshoe: slab scale (default 2)")
+    run_fit.add_argument("--slab-df", type=float, default=None,
+                         help="regularized-horseshoe: slab degrees of freedom (default 4)")
+    run_fit.add_argument("--sigma", type=float, default=None, help="known noise sd (linear only); default: estimated")
+    run_fit.add_argument("--method", choices=["nuts", "map", "empirical_bayes", "surrogate"], default="nuts",
+                         help="empirical_bayes: ridge only, the prior scale that maximises the evidence (exact for "
+                              "linear, Laplace-approximate for logistic); surrogate: logistic at large n (NUTS on "
+                              "a quadratic expansion, PSIS-corrected)")
+    for name, default in SAMPLER_COUNTS.items():
+        run_fit.add_argument(_option(name), type=int, default=None, help=f"NUTS {name} (default {default})")
     run_fit.add_argument("--seed", type=int, default=None)
     run_fit.add_argument("--out", default="bayesreg-output")
     run_fit.set_defaults(run=fit)

@@ -28,11 +28,12 @@ A conversion that needs ``sigma`` or ``n_samples`` and is not given it raises; i
 from __future__ import annotations
 
 import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 
-from .priors import ElasticNet, Laplace, Normal, Prior, _positive
+from .priors import ElasticNet, Laplace, Normal, Prior, _positive, _positive_scale
 
 __all__ = ["Penalty", "prior_from_penalty", "prior_from_sklearn", "penalty_from_prior"]
 
@@ -46,7 +47,7 @@ class Penalty(NamedTuple):
     """A textbook penalty: ``kind`` is ``"l2"``, ``"l1"`` or ``"elasticnet"``.
 
     ``lam`` is a float, or for ``"elasticnet"`` the pair ``(lam1, lam2)`` of
-    ``NLL + lam1 ||w||_1 + lam2 ||w||_2^2``.
+    ``NLL + lam1 ||w||_1 + lam2 ||w||_2^2``. Per-coefficient priors give arrays: ``lam_j``.
     """
 
     kind: str
@@ -59,16 +60,17 @@ def prior_from_penalty(kind: str, lam) -> Prior:
     ``"l2"``: ``NLL + lam ||w||^2`` -> ``Normal(sqrt(1 / (2 lam)))``.
     ``"l1"``: ``NLL + lam ||w||_1`` -> ``Laplace(1 / lam)``.
     ``"elasticnet"``: ``NLL + lam1 ||w||_1 + lam2 ||w||^2`` with ``lam = (lam1, lam2)``.
+    Each ``lam`` may be an array with one entry per coefficient (a per-coefficient prior).
     """
     if kind == "l2":
-        return Normal(math.sqrt(1.0 / (2.0 * _positive("penalty lam", lam))))
+        return Normal(np.sqrt(1.0 / (2.0 * _positive_scale("penalty lam", lam))))
     if kind == "l1":
-        return Laplace(1.0 / _positive("penalty lam", lam))
+        return Laplace(1.0 / _positive_scale("penalty lam", lam))
     if kind == "elasticnet":
         if not (isinstance(lam, (tuple, list)) and len(lam) == 2):
             raise TypeError(f"an elasticnet penalty takes lam = (lam1, lam2), got {lam!r}")
-        lam1, lam2 = (_positive(f"elasticnet {name}", v) for name, v in zip(("lam1", "lam2"), lam))
-        return ElasticNet(laplace_scale=1.0 / lam1, normal_scale=math.sqrt(1.0 / (2.0 * lam2)))
+        lam1, lam2 = (_positive_scale(f"elasticnet {name}", v) for name, v in zip(("lam1", "lam2"), lam))
+        return ElasticNet(laplace_scale=1.0 / lam1, normal_scale=np.sqrt(1.0 / (2.0 * lam2)))
     raise ValueError(f"unknown penalty kind {kind!r}; expected 'l2', 'l1' or 'elasticnet'")
 
 
@@ -98,7 +100,7 @@ def _logistic_l1_ratio(params: dict) -> float:
 
 
 def _from_logistic(params: dict) -> Prior:
-    C = _positive("LogisticRegression C", params["C"])
+    C = _number("LogisticRegression C", params["C"])
     if params.get("fit_intercept", True) and params.get("solver") == "liblinear":
         raise ValueError(
             "LogisticRegression(solver='liblinear') penalizes the intercept; bayesreg keeps it "
@@ -125,10 +127,40 @@ def _from_elasticnet(alpha: float, ratio: float, n: float, sigma: float) -> Prio
     )
 
 
-def prior_from_sklearn(estimator, *, n_samples=None, sigma=None) -> Prior:
+def _refuse_other_objectives(name: str, params: dict, fit_intercept: bool, sample_weight) -> None:
+    """Settings that change the objective minimised, so that no prior reproduces the solution."""
+    if params.get("positive", False):
+        raise ValueError(f"{name}(positive=True) constrains the coefficients to be >= 0; bayesreg's priors put "
+                         "mass on both signs, so no prior here has that solution as its MAP. Use positive=False.")
+    if params.get("class_weight") is not None:
+        raise ValueError(f"{name}(class_weight={params['class_weight']!r}) reweights the log-loss per class; "
+                         "bayesreg's likelihood weights every row equally. Use class_weight=None.")
+    if bool(params.get("fit_intercept", True)) != bool(fit_intercept):
+        raise ValueError(f"{name}(fit_intercept={params.get('fit_intercept')}) differs from fit_intercept="
+                         f"{fit_intercept} of the bayesreg model the prior is for; the solutions differ. "
+                         "Use the same fit_intercept in both (pass fit_intercept= here to say yours).")
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=float)
+        if weights.size and not np.all(weights == 1.0):
+            raise ValueError(f"{name} fitted with sample_weight weights rows unequally; bayesreg's likelihood "
+                             "weights every row equally, so no prior reproduces that solution. Refit without it.")
+
+
+def _number(name: str, value) -> float:
+    """A single real number (Python or numpy scalar, e.g. ``np.float32``, ``np.int64``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a single number, got {value!r}")
+    return _positive(name, float(value))
+
+
+def prior_from_sklearn(estimator, *, n_samples=None, sigma=None, fit_intercept: bool = True,
+                       sample_weight=None) -> Prior:
     """The prior whose MAP equals a scikit-learn penalized estimator's solution.
 
-    See the module docstring for the derivations.
+    See the module docstring for the derivations. Settings that change the objective are refused
+    with a message naming them: ``positive=True``, ``class_weight``, a ``fit_intercept`` other than
+    the bayesreg model's, non-uniform ``sample_weight`` (scikit-learn does not record it: pass
+    the weights the estimator was fitted with to have them checked).
 
     Parameters
     ----------
@@ -139,15 +171,17 @@ def prior_from_sklearn(estimator, *, n_samples=None, sigma=None) -> Prior:
         Rows of the training data; needed for Lasso and ElasticNet (their ``1/(2n)``).
     sigma : float, optional
         Noise standard deviation; needed for the linear models.
+    fit_intercept : bool, default True
+        ``fit_intercept`` of the bayesreg estimator the prior is for; must match the estimator's.
+    sample_weight : array-like, optional
+        The weights ``estimator`` was fitted with, if any; anything but all ones is refused.
     """
     name = _sklearn_name(estimator)
     params = _selected_params(estimator) if type(estimator).__name__ in _CV_ESTIMATORS else estimator.get_params()
+    _refuse_other_objectives(type(estimator).__name__, params, fit_intercept, sample_weight)
     if name == "LogisticRegression":
         return _from_logistic(params)
-    alpha = params["alpha"]
-    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
-        raise TypeError(f"{name} alpha must be a single number, got {alpha!r}")
-    alpha = _positive(f"{name} alpha", alpha)
+    alpha = _number(f"{name} alpha", params["alpha"])
     sigma = _require("sigma", sigma, name)
     if name == "Ridge":
         return Normal(sigma / math.sqrt(alpha))
@@ -193,12 +227,22 @@ def penalty_from_prior(prior: Prior, sklearn: str | None = None, *, n_samples=No
     ``"Ridge"``, ``"Lasso"``, ``"ElasticNet"``, ``"LogisticRegression"`` returns the keyword
     arguments for that estimator, e.g. ``Ridge(**penalty_from_prior(p, "Ridge", sigma=1))``.
     """
-    if not isinstance(prior, (Normal, Laplace, ElasticNet)):
+    if not isinstance(prior, (Normal, Laplace, ElasticNet)) or not prior.has_map:
         raise ValueError(
-            f"{type(prior).__name__} has no penalty equivalent: only Normal, Laplace and "
-            "ElasticNet priors have a finite MAP that is a penalized fit"
+            f"{type(prior).__name__} {'with a learned scale ' if prior.has_map is False and isinstance(prior, (Normal, Laplace)) else ''}"
+            "has no penalty equivalent: only Normal, Laplace and ElasticNet priors with fixed scales have "
+            "a finite MAP that is a penalized fit"
         )
-    l1, l2 = prior.l1, prior.l2  # -log p = l1 ||w||_1 + l2/2 ||w||^2
+    if prior.autoscale:
+        raise ValueError(f"{prior} is autoscaled: its penalty depends on the data. Convert the fitted "
+                         "estimator's prior_ (the resolved numbers) instead")
+    l1, l2 = prior.l1, prior.l2  # -log p = sum_j l1_j |w_j| + l2_j/2 w_j^2 (numbers or per-coefficient arrays)
+    if sklearn is not None and (np.ndim(l1) or np.ndim(l2)):
+        raise ValueError(
+            f"{prior} has per-coefficient scales; scikit-learn's {sklearn} takes one penalty for all "
+            "coefficients. Rescale column j by its scale s_j (x_j * s_j) and use a scale of 1, or ask for "
+            "the textbook Penalty (sklearn=None), whose lam is then an array"
+        )
     if sklearn is None:
         if isinstance(prior, Normal):
             return Penalty("l2", l2 / 2)

@@ -7,29 +7,36 @@ full posterior by NUTS (``method="nuts"``, the default).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import special
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from . import _fit_dask as dask_fit
 from . import _validation as v
 from . import results
 from .data import GaussianStatistics, is_dask_input
-from .data.dask_input import check_dask_X, dask_statistics, lazy_rows
-from .model import linear_inputs, linear_inputs_from_statistics, logistic_inputs
+from .data.dask_input import dask_statistics
+from .data.logistic_passes import binary_data, draws_log_likelihood_of, likelihood_of, scaling_of, size_of
+from .model_inputs import linear_inputs, linear_inputs_from_statistics, logistic_inputs
 from .priors import Normal, Prior
-from .data.logistic_passes import binary_data, draws_log_likelihood_of, likelihood_of, size_of
 from .solvers import NoMAPError, fit_linear_map, fit_linear_map_from_statistics
-from .solvers.logistic import newton_map, split_theta
+from .solvers.logistic import newton_map
 from .surrogate import surrogate_posterior, warn_on_exact_nuts_time
 
 if TYPE_CHECKING:
     import pandas as pd
 
-DEFAULT_PRIOR = Normal(1.0)
+# rstanarm's default: scale 2.5 in standardized units, so it means the same whatever the data's units
+DEFAULT_PRIOR = Normal(2.5, autoscale=True)
+_METHOD_ATTRIBUTES = ("log_evidence_",)  # set by one method only; removed when a later fit uses another
+
+
+class MAPFailureWarning(UserWarning):
+    """The MAP solver failed during a NUTS fit; the posterior was sampled without it."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,11 @@ class _BayesianRegression(BaseEstimator):
     def fit(self, X, y, method: str | None = None, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
             random_seed=None, progressbar: bool = True, log_likelihood: bool | None = None,
             **sampler_kwargs):
-        """Fit the MAP (``method="map"``) or sample the posterior with NUTS (``method="nuts"``).
+        """Fit the MAP (``method="map"``), sample the posterior with NUTS (``method="nuts"``), or for
+        ``LinearRegression`` choose the prior scale by the evidence (``method="empirical_bayes"``).
+
+        The prior is resolved first (``autoscale`` into numbers, per-coefficient lengths checked);
+        the prior as used is ``prior_`` after any fit.
 
         Convergence checks run after NUTS and warn (:class:`~bayesreg.sampling.SamplingWarning`)
         with advice on divergences, tree-depth saturation, R-hat > 1.01 and bulk ESS < 400.
@@ -58,10 +69,12 @@ class _BayesianRegression(BaseEstimator):
             Column names of a DataFrame become coefficient names. Dask arrays and DataFrames are
             reduced where they live, in passes over their partitions (docs/beyond-one-machine.md).
         y : array-like, shape (n_samples,)
-        method : {"nuts", "map", "surrogate"} or None
-            Overrides the estimator's ``method`` parameter for this fit. ``"surrogate"``
-            (LogisticRegression): NUTS on a quadratic expansion of the log-likelihood, corrected by
-            PSIS (:mod:`bayesreg.surrogate`).
+        method : {"nuts", "map", "empirical_bayes", "surrogate"} or None
+            Overrides the estimator's ``method`` parameter for this fit. ``"empirical_bayes"``
+            (Normal prior) maximises the evidence: exactly for LinearRegression
+            (:mod:`bayesreg.evidence`), by the Laplace approximation for LogisticRegression
+            (:mod:`bayesreg.evidence_laplace`). ``"surrogate"`` (LogisticRegression): NUTS on a
+            quadratic expansion of the log-likelihood, corrected by PSIS (:mod:`bayesreg.surrogate`).
         draws, tune, chains, random_seed, progressbar, **sampler_kwargs
             Passed to the NUTS sampler (nutpie; low-rank mass matrix, or for horseshoe priors a
             diagonal one with ``target_accept=0.99``); ignored by ``method="map"``.
@@ -75,25 +88,32 @@ class _BayesianRegression(BaseEstimator):
         self
         """
         method = v.check_method(self.method if method is None else method)
-        if method == "surrogate" and not isinstance(self, LogisticRegression):
+        if method == "surrogate" and method not in self._methods:
             raise ValueError("method='surrogate' is for LogisticRegression; linear regression is exact at any n "
                              "(NUTS runs on sufficient statistics): use method='nuts'")
-        if method == "map" and sampler_kwargs:
+        if method not in self._methods:
+            raise ValueError(f"method={method!r} is not available for {type(self).__name__}; use one of {self._methods}")
+        if method not in ("nuts", "surrogate") and sampler_kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(sampler_kwargs)}: sampler "
                             "options apply to method='nuts' only, and bayesreg does not take sample_weight")
-        prior = self._checked_prior()
+        stated = self._checked_prior()
         if is_dask_input(X, y):  # one distributed pass here; X and y stay on the workers
-            if log_likelihood:
-                raise ValueError("log_likelihood=True is not available for Dask input: pointwise values take "
-                                 "n x draws numbers; compute them on a sample of rows instead")
+            dask_fit.check_dask_fit(log_likelihood)
             data, names, n_features, fitted = self._dask_data(X, y)
         else:
             X_arr, names = v.check_X(X)
             y_arr, fitted = self._check_y(y, X_arr.shape[0])
             data, n_features = (X_arr, y_arr), X_arr.shape[1]
-        fitted.update(n_features_in_=n_features, method_=method, idata_=None)
+        prior = dask_fit.resolved_prior(stated, data, self._family, names)
+        fitted.update(n_features_in_=n_features, method_=method, idata_=None, prior_=prior)
         if names is not None:
             fitted["feature_names_in_"] = np.asarray(names, dtype=object)
+        if method == "empirical_bayes":
+            if not isinstance(data, tuple):
+                raise ValueError("method='empirical_bayes' needs X and y in memory (not Dask input): call fit on "
+                                 "X.compute(), y.compute(), or use method='map' or 'nuts'")
+            fitted.update(self._fit_empirical_bayes(*data, prior))
+            return self._set_fitted(fitted, names)
         try:
             if not prior.has_map:
                 raise NoMAPError(f"method='map' is not available: {prior.no_map_reason()}")
@@ -102,6 +122,13 @@ class _BayesianRegression(BaseEstimator):
             if method == "map":
                 raise
             fitted["map_"] = None  # NUTS still works; the summary just has no MAP column
+        except Exception as exc:  # a MAP failure must never stop a NUTS fit
+            if method == "map":
+                raise
+            warnings.warn(f"the MAP (penalized fit) failed, so map_ is None and the summary has no MAP "
+                          f"column; sampling the posterior anyway. The MAP solver said: "
+                          f"{type(exc).__name__}: {exc}", MAPFailureWarning, stacklevel=2)
+            fitted["map_"] = None
         if method == "map":
             fitted.update(self._point_attributes(fitted["map_"]))
         else:
@@ -111,9 +138,16 @@ class _BayesianRegression(BaseEstimator):
                                     log_likelihood, fitted["map_"])
             fitted["idata_"] = idata
             fitted.update(self._posterior_attributes(idata))
+        return self._set_fitted(fitted, names)
+
+    def _set_fitted(self, fitted: dict, names):
+        """All or nothing: called last, so a failure in ``fit`` leaves the previous fit untouched."""
+        stale = [a for a in _METHOD_ATTRIBUTES if a not in fitted and hasattr(self, a)]
         if names is None and hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_  # left over from an earlier fit on a DataFrame
-        for name, value in fitted.items():  # all or nothing: a failure above leaves self untouched
+            stale.append("feature_names_in_")  # left over from an earlier fit on a DataFrame
+        for name in stale:
+            delattr(self, name)
+        for name, value in fitted.items():
             setattr(self, name, value)
         return self
 
@@ -128,6 +162,15 @@ class _BayesianRegression(BaseEstimator):
                                            log_likelihood)
         warn_on_problems(idata, results.summary_var_names(idata))
         return idata
+
+    def _fit_empirical_bayes(self, X, y, prior) -> dict:
+        if not isinstance(prior, Normal) or prior.learned:
+            raise ValueError(
+                f"method='empirical_bayes' chooses the scale of a fixed Normal prior (its value sets the "
+                f"relative scales and units; one multiplier is learned), got {prior}. Use e.g. "
+                "br.Normal(1.0, autoscale=True), or method='nuts' for other learned priors."
+            )
+        return self._evidence_fit(X, y, prior.effective_scale())
 
     def summary(self, ci_prob: float = 0.94) -> "pd.DataFrame":
         """Posterior summary per coefficient (mean, sd, equal-tailed interval, ESS, R-hat, MCSE).
@@ -146,6 +189,20 @@ class _BayesianRegression(BaseEstimator):
                                              np.random.default_rng(random_seed), self._known_sigma())
         self.idata_["posterior_predictive"] = group
         return group
+
+    def pymc_model(self, X, y):
+        """The PyMC model this estimator samples, for data ``X``, ``y``: the specification.
+
+        Extend it or sample it with ``pm.sample`` (a few seconds of compile per process); ``fit``
+        samples the same density from code compiled once per machine
+        (:mod:`bayesreg.logdensity`, cross-checked against this model by the tests).
+        """
+        from .model import build_model
+
+        X_arr, names = v.check_X(X)
+        y_arr, _ = self._check_y(y, X_arr.shape[0])
+        spec, data = self._model_inputs((X_arr, y_arr), self._checked_prior())
+        return build_model(spec, data, names or _default_names(X_arr.shape[1]))
 
     def save(self, path) -> None:
         """Write the fitted estimator (parameters, point estimates, posterior) to one zip file.
@@ -194,19 +251,11 @@ class _BayesianRegression(BaseEstimator):
         if names is not None and fitted_names is not None and list(names) != list(fitted_names):
             raise ValueError(f"X has columns {names}, but the model was fitted with {list(fitted_names)}")
 
-    def _rows(self, X, block_function, n_columns=None):
-        """``block_function`` of the validated rows of ``X``; a lazy Dask array for Dask input."""
-        if is_dask_input(X):
-            check_is_fitted(self, "coef_")
-            names = check_dask_X(X)
-            self._check_columns(len(names) if names is not None else X.shape[1], names)
-            return lazy_rows(X, block_function, n_columns)
-        return block_function(self._validated_X(X))
-
     def _linear_predictor(self, X):
+        """``intercept_ + X @ coef_``; a lazy Dask array for Dask input."""
         check_is_fitted(self, "coef_")
         coef, intercept = self.coef_, self.intercept_  # not self: a lazy task must not carry the estimator
-        return self._rows(X, lambda rows: intercept + rows @ coef)
+        return dask_fit.rows_of(self, X, lambda rows: intercept + rows @ coef)
 
     @property
     def feature_names_(self) -> list[str]:
@@ -232,20 +281,27 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
 
     Parameters
     ----------
-    prior : Prior, default Normal(1.0)
+    prior : Prior, default None
+        ``None`` means ``Normal(2.5, autoscale=True)`` (rstanarm's default): scale 2.5 in
+        standardized units, i.e. coefficient j gets ``2.5 * sd(y) / sd(x_j)``.
     sigma : float or None, default None
         Known noise sd. ``None`` estimates it with a Half-t(4, sd(y)) prior; the MAP is then
         the joint mode over ``(coef, intercept, sigma)``, not a fixed-alpha penalized fit.
     fit_intercept : bool, default True
-    method : {"nuts", "map"}, default "nuts"
+    method : {"nuts", "map", "empirical_bayes"}, default "nuts"
         What ``fit`` does unless told otherwise (``fit(X, y, method="map")``); set it to ``"map"`` to
         use the estimator as a plain penalized regression in pipelines and grid searches.
+        ``"empirical_bayes"`` (Normal prior) chooses the prior scale, and sigma when ``sigma=None``,
+        by maximising the exact marginal likelihood (:mod:`bayesreg.evidence`).
 
     Attributes
     ----------
-    coef_ : ndarray (n_features,)   MAP, or posterior mean after NUTS.
+    prior_ : Prior                  the prior as used: autoscale resolved into numbers, the
+                                    empirical-Bayes scale filled in; a hyperprior stays one.
+    coef_ : ndarray (n_features,)   MAP, or posterior mean after NUTS or empirical Bayes.
     intercept_ : float
-    sigma_ : float                  the given sigma, its MAP, or its posterior mean.
+    sigma_ : float                  the given sigma, its MAP, posterior mean or evidence maximiser.
+    log_evidence_ : float           ``log p(y | prior_, sigma_)`` (empirical Bayes only).
     map_ : MAPEstimate or None      the posterior mode (None for horseshoe priors).
     idata_ : xarray.DataTree        the posterior (NUTS only).
     """
@@ -275,6 +331,15 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         return MAPEstimate(fit.coef, fit.intercept, fit.sigma)
 
     _family = "gaussian"
+    _methods = ("nuts", "map", "empirical_bayes")
+
+    def _evidence_fit(self, X, y, base) -> dict:
+        from .evidence import fit_evidence
+
+        fit = fit_evidence(X, y, base, self._known_sigma(), self.fit_intercept)
+        estimate = MAPEstimate(fit.coef, fit.intercept, fit.sigma)  # Gaussian posterior: mean = mode
+        return {"prior_": Normal(fit.multiplier * base), "log_evidence_": fit.log_evidence, "map_": estimate,
+                **self._point_attributes(estimate)}
 
     def _known_sigma(self):
         return v.check_sigma(self.sigma)
@@ -308,20 +373,16 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         if not return_std:
             return mean
         self._require_posterior("predict(return_std=True)")
-        eta = results.linear_predictor_draws(self.idata_, self._validated_X(X), self.fit_intercept)
-        sigma = self._known_sigma()
-        noise_var = np.mean(results.stacked_draws(self.idata_, "sigma") ** 2) if sigma is None else sigma**2
-        return mean, np.sqrt(eta.var(axis=0) + noise_var)
+        return mean, results.predictive_sd(self.idata_, self._validated_X(X), self.fit_intercept, self._known_sigma())
 
     def predict_interval(self, X, prob: float = 0.94, random_seed=None) -> np.ndarray:
         """Equal-tailed posterior predictive interval per row, shape (n, 2), from simulated draws."""
         if not 0 < prob < 1:
             raise ValueError(f"prob must be in (0, 1), got {prob}")
         self._require_posterior("predict_interval")
-        draws = results.posterior_predictive(self.idata_, self._validated_X(X), self._family, self.fit_intercept,
-                                             np.random.default_rng(random_seed), self._known_sigma())
-        y = draws["y"].to_numpy().reshape(-1, draws.sizes["obs"])
-        return np.quantile(y, [(1 - prob) / 2, (1 + prob) / 2], axis=0).T
+        return results.predictive_quantiles(self.idata_, self._validated_X(X), self.fit_intercept,
+                                            [(1 - prob) / 2, (1 + prob) / 2], np.random.default_rng(random_seed),
+                                            self._known_sigma()).T
 
 
 class LogisticRegression(ClassifierMixin, _BayesianRegression):
@@ -333,16 +394,21 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
 
     Parameters
     ----------
-    prior : Prior, default Normal(1.0)
+    prior : Prior, default None
+        ``None`` means ``Normal(2.5, autoscale=True)`` (rstanarm's default): coefficient j gets
+        scale ``2.5 / sd(x_j)``, i.e. 2.5 on the log-odds per sd of ``x_j``.
     fit_intercept : bool, default True
-    method : {"nuts", "map", "surrogate"}, default "nuts"
-        As in :class:`LinearRegression`; ``"surrogate"`` for large n: the PSIS-corrected quadratic
-        surrogate, its Pareto k-hat in ``idata_.attrs["pareto_k"]`` (see :mod:`bayesreg.surrogate`).
+    method : {"nuts", "map", "empirical_bayes", "surrogate"}, default "nuts"
+        As in :class:`LinearRegression`; ``"empirical_bayes"`` maximises the *Laplace-approximate*
+        evidence (:mod:`bayesreg.evidence_laplace`), and ``coef_`` is then the MAP at that scale.
+        ``"surrogate"`` for large n: the PSIS-corrected quadratic surrogate, its Pareto k-hat in
+        ``idata_.attrs["pareto_k"]`` (see :mod:`bayesreg.surrogate`).
 
     Attributes
     ----------
     classes_ : ndarray (2,)
-    coef_, intercept_, map_, idata_ : as in :class:`LinearRegression`.
+    coef_, intercept_, map_, idata_, prior_ : as in :class:`LinearRegression`.
+    log_evidence_ : float  the Laplace-approximate log evidence (empirical Bayes only).
     """
 
     def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts"):
@@ -355,16 +421,27 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         return y01, {"classes_": classes}
 
     def _dask_data(self, X, y):
-        data = binary_data(X, y)  # one pass over y: the classes
+        data = binary_data(X, y)  # one pass: the classes, and the columns' moments and ranges
         return data, data.feature_names, data.n_features, {"classes_": data.classes}
 
     def _fit_map(self, data, prior) -> MAPEstimate:
-        theta, _ = newton_map(likelihood_of(data, self.fit_intercept), size_of(data)[1], prior, self.fit_intercept)
-        return MAPEstimate(*split_theta(theta, self.fit_intercept))
+        scaling = scaling_of(data, self.fit_intercept)
+        theta, _ = newton_map(likelihood_of(data, self.fit_intercept, scaling), scaling, prior, self.fit_intercept)
+        return MAPEstimate(*scaling.coef_intercept(theta, self.fit_intercept))
+
+    def _evidence_fit(self, X, y01, base) -> dict:
+        from .evidence_laplace import fit_laplace_evidence
+
+        t, log_evidence, coef, intercept = fit_laplace_evidence(X, y01, base, self.fit_intercept)
+        estimate = MAPEstimate(coef, intercept)  # the Laplace approximation's centre
+        return {"prior_": Normal(t * base), "log_evidence_": log_evidence, "map_": estimate,
+                **self._point_attributes(estimate)}
+
+    _family = "bernoulli"
+    _methods = ("nuts", "map", "empirical_bayes", "surrogate")
 
     def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate):
         n, p, positive_share = size_of(data)
-        in_memory = isinstance(data, tuple)
         if method == "surrogate":
             theta = None if map_estimate is None else np.r_[[map_estimate.intercept] * self.fit_intercept,
                                                              map_estimate.coef]
@@ -372,14 +449,11 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
                                         prior, n_features=p, n=n, positive_share=positive_share,
                                         fit_intercept=self.fit_intercept, map_theta=theta, names=names,
                                         settings=settings)
-            if in_memory:
+            if isinstance(data, tuple):
                 results.add_observation_groups(idata, *data, "bernoulli", self.fit_intercept, None, log_likelihood)
             return idata
         warn_on_exact_nuts_time(n, p, settings["draws"], settings["tune"], settings["chains"])
-        if not in_memory:  # exact NUTS needs every row at every gradient: bring the data into memory
-            X_arr, _ = v.check_X(data.X.compute())
-            y = data.y.compute() if is_dask_input(data.y) else data.y
-            data = (X_arr, v.check_y_fitted_labels(y, X_arr.shape[0], data.classes).astype(float))
+        data = dask_fit.in_memory_binary(data)
         return super()._posterior(data, prior, method, names, settings, log_likelihood, map_estimate)
 
     def _model_inputs(self, data, prior):
@@ -391,33 +465,45 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         return tags
 
     def decision_function(self, X) -> np.ndarray:
-        """The linear predictor (log-odds of ``classes_[1]``) at ``coef_``, ``intercept_``."""
-        return self._linear_predictor(X)
+        """Log-odds of ``classes_[1]``: ``log P(y = 1) - log P(y = 0)`` with ``P`` as in :meth:`predict_proba`.
+
+        After MAP this is the linear predictor ``intercept_ + X @ coef_``. After NUTS it is the
+        log-odds of the posterior predictive probability ``E[logit^-1(eta)]``, which is *not*
+        ``intercept_ + X @ coef_`` (the linear predictor at the posterior mean coefficients; the
+        two differ where the posterior is wide). So ``decision_function(X) > 0`` exactly where
+        ``predict`` gives ``classes_[1]``, and ``predict_proba`` is its logistic transform.
+        """
+        log_p = self._log_probabilities(X)
+        return log_p[:, 1] - log_p[:, 0]
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n, 2). After NUTS: averaged over posterior draws."""
-        check_is_fitted(self, "coef_")
-        if getattr(self, "idata_", None) is not None:
-            coef = results.stacked_draws(self.idata_, "coef")
-            intercept = results.stacked_draws(self.idata_, "intercept") if self.fit_intercept else 0.0
+        """Class probabilities, shape (n, 2). After MAP: at the mode. After NUTS: the posterior
+        predictive probability, averaged over posterior draws (not at the mean coefficients)."""
+        return np.exp(self.predict_log_proba(X))
 
-            def probability(rows):
-                return special.expit(coef @ rows.T + np.reshape(intercept, (-1, 1))).mean(axis=0)
+    def predict_log_proba(self, X) -> np.ndarray:
+        """``log`` of :meth:`predict_proba`, computed in log space (finite where a probability rounds to 0)."""
+        return self._log_probabilities(X)
+
+    def predict(self, X) -> np.ndarray:
+        """``classes_[1]`` where :meth:`predict_proba` gives it more than 1/2 (``decision_function > 0``)."""
+        positive = self.decision_function(X) > 0  # first: it raises NotFittedError before a fit
+        return dask_fit.labels_of(positive, self.classes_)
+
+    def _log_probabilities(self, X):
+        """``(log P(y = 0), log P(y = 1))`` per row, shape (n, 2); lazy for Dask input."""
+        check_is_fitted(self, "coef_")
+        # the block functions hold arrays, not self: a lazy task must not carry the estimator
+        if getattr(self, "idata_", None) is not None:
+            idata, fit_intercept = self.idata_, self.fit_intercept
+
+            def block(rows):
+                return results.bernoulli_log_probabilities(idata, rows, fit_intercept).T
         else:
             coef, intercept = self.coef_, self.intercept_
 
-            def probability(rows):
-                return special.expit(intercept + rows @ coef)
+            def block(rows):
+                eta = intercept + rows @ coef
+                return np.column_stack([-np.logaddexp(0.0, eta), -np.logaddexp(0.0, -eta)])
 
-        def both(rows):
-            p1 = probability(rows)
-            return np.column_stack([1 - p1, p1])
-
-        return self._rows(X, both, n_columns=2)
-
-    def predict(self, X) -> np.ndarray:
-        positive = self.predict_proba(X)[:, 1] > 0.5
-        classes = self.classes_
-        if is_dask_input(positive):
-            return positive.map_blocks(lambda block: classes[block.astype(int)], dtype=classes.dtype)
-        return classes[positive.astype(int)]
+        return dask_fit.rows_of(self, X, block, n_columns=2)

@@ -1,165 +1,73 @@
-r"""Build the PyMC model: prior x likelihood, the density both MAP and NUTS use.
+r"""The PyMC model: the specification of every posterior this package samples.
 
-Data are ``pm.Data`` and the graph depends only on a :class:`ModelSpec`, so one compiled
-sampler serves every refit with the same structure (see :mod:`bayesreg.sampling`).
-
-Gaussian likelihood through sufficient statistics
-    For any least-squares solution :math:`\hat w` of the centred data (``X_c' X_c \hat w = X_c' y_c``),
-
-    .. math::
-        \|y - b - Xw\|^2 = \mathrm{RSS}_{\min} + \|F(w - \hat w)\|^2
-                           + n(\bar y - b - \bar x^\top w)^2,\qquad F^\top F = X_c^\top X_c,
-
-    so a log-density gradient costs :math:`O(p \min(n, p))` whatever ``n`` is. Expanding around
-    :math:`\hat w` (rather than using ``y'y - 2w'X'y + w'X'Xw``) avoids cancellation when the fit
-    is good. Pointwise log-likelihoods are computed after sampling, not in the model.
+Built from the same :class:`~bayesreg.model_inputs.ModelSpec` and data as the compiled log density
+(:mod:`bayesreg.compiled`), which samples it; ``tests/test_logdensity.py`` checks the two agree
+in value and gradient at random points for every structure. Use it to extend a model or to sample
+it with ``pm.sample``: :func:`build_model`, or ``est.pymc_model()`` on a fitted estimator.
 
 Priors (one PyMC variable ``coef`` with dim ``feature``; scales under their own names)
     Normal, Laplace: direct. ElasticNet: a flat ``coef`` plus its exact log density.
     Horseshoe and regularized horseshoe: non-centred, ``coef = coef_raw * global_scale * ...``.
+The intercept is sampled at the centred design (``intercept_c``; see :mod:`bayesreg.model_inputs`)
+and reported for the original X as the deterministic ``intercept``.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
 
-import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from .data.statistics import GaussianStatistics, array_statistics
-from .likelihoods import SIGMA_PRIOR_NU, check_sigma_prior_scale
+from .likelihoods import SIGMA_PRIOR_NU
+from .model_inputs import ModelSpec, linear_inputs, logistic_inputs
+from .hyperpriors import BayesianLasso
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """Everything that fixes the model's *graph*: equal specs share one compiled sampler.
-
-    Data (sufficient statistics, ``X``, ``y``, ``n``, a known sigma) and the prior's
-    hyperparameters (:func:`prior_data`) are ``pm.Data`` and are swapped in without
-    recompiling, so a path over prior scales compiles once.
-    """
-
-    family: str  # "gaussian", "bernoulli" or "quadratic" (the logistic surrogate)
-    prior_type: type
-    n_features: int
-    fit_intercept: bool
-    sigma_known: bool = False
-    global_scale_given: bool = True  # Horseshoe(scale=None) scales tau by the noise instead
-
-    @classmethod
-    def of(cls, family: str, prior: Prior, n_features: int, fit_intercept: bool, sigma_known: bool = False):
-        given = not (isinstance(prior, Horseshoe) and prior.scale is None)
-        return cls(family, type(prior), n_features, fit_intercept, sigma_known, given)
-
-
-def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
-    """The prior's hyperparameters as model data, named ``prior_*``."""
-    if isinstance(prior, (Normal, Laplace)):
-        values = {"scale": prior.scale}
-    elif isinstance(prior, ElasticNet):
-        values = {"l1": prior.l1, "l2": prior.l2, "log_normalizer": prior.log_normalizer()}
-    elif isinstance(prior, Horseshoe):
-        values = {} if prior.scale is None else {"scale": prior.scale}
-    elif isinstance(prior, RegularizedHorseshoe):
-        prior.check_dimension(n_features)
-        values = {"expected_nonzero": prior.expected_nonzero, "slab_scale": prior.slab_scale,
-                  "slab_df": prior.slab_df}
-    else:
-        raise TypeError(f"no PyMC translation for prior {type(prior).__name__}")
-    return {f"prior_{name}": np.array(float(value)) for name, value in values.items()}
-
-
-def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
-    """Sufficient statistics of the Gaussian likelihood: O(p^2) numbers, not O(np)."""
-    return statistics_data(array_statistics(X, y), fit_intercept, sigma)
-
-
-def statistics_data(statistics: GaussianStatistics, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
-    """The Gaussian model's data from sufficient statistics (in-memory or Dask input alike)."""
-    about = statistics.about(fit_intercept)
-    least_squares = about.least_squares()
-    return {
-        # F'F = X_c'X_c, fixed p x p shape
-        "factor": np.sqrt(least_squares.eigval)[:, None] * least_squares.eigvec.T,
-        "coef_ls": least_squares.coef,
-        "x_mean": about.x_mean,
-        "y_mean": np.array(about.y_mean),
-        "rss_min": np.array(least_squares.rss),
-        "n": np.array(float(statistics.n)),
-        # only one of these two enters the graph; the other is pruned by PyTensor
-        "sigma_prior_scale": np.array(check_sigma_prior_scale(statistics.y_sd) if sigma is None else 1.0),
-        "sigma_known": np.array(1.0 if sigma is None else float(sigma)),
-    }
-
-
-def bernoulli_data(X, y01) -> dict[str, np.ndarray]:
-    mean = float(np.mean(y01))
-    return {
-        "X": X,
-        "y": y01,
-        "n": np.array(float(len(y01))),
-        # Piironen & Vehtari (2017), sec. 3.2: the pseudo-sigma of a Bernoulli likelihood
-        "pseudo_sigma": np.array(1.0 / math.sqrt(mean * (1 - mean))),
-    }
-
-
 def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> pm.Model:
-    make_coef = coefficient_prior.dispatch(spec.prior_type)
+    make_coef = (functools.partial(_learned_scale, laplace=spec.prior_type is Laplace) if spec.scale_learned
+                 else coefficient_prior.dispatch(spec.prior_type))
     with pm.Model(coords={"feature": list(feature_names)}) as model:
         shared = {name: pm.Data(name, value) for name, value in data.items()}
-        intercept = pm.Flat("intercept") if spec.fit_intercept else 0.0
+        intercept_c = _centred_intercept(spec, shared)
         if spec.family == "gaussian":
             sigma = shared["sigma_known"] if spec.sigma_known else pm.HalfStudentT(
                 "sigma", nu=SIGMA_PRIOR_NU, sigma=shared["sigma_prior_scale"])
             coef = make_coef(shared, noise_scale=sigma, n=shared["n"], p=spec.n_features)
-            loglik = _gaussian_log_likelihood(shared, coef, intercept, sigma)
+            loglik = _gaussian_log_likelihood(shared, coef, intercept_c, sigma)
         elif spec.family == "quadratic":  # the logistic surrogate (bayesreg.surrogate): priors as bernoulli
             coef = make_coef(shared, noise_scale=shared["pseudo_sigma"], n=shared["n"], p=spec.n_features,
                              logistic=True)
             misfit = pt.dot(shared["factor"], coef - shared["coef_hat"])
-            offset = intercept + pt.dot(shared["x_mean"], coef) - shared["intercept_hat"]
+            # x_mean is the weighted mean of the expansion, so b_c = b + x_mean'w as in the other families
+            offset = intercept_c - shared["intercept_hat"]
             loglik = -0.5 * pt.sum(misfit**2) - 0.5 * shared["weight_sum"] * offset**2
         else:
             coef = make_coef(shared, noise_scale=shared["pseudo_sigma"], n=shared["n"], p=spec.n_features,
                              logistic=True)
-            eta = intercept + pt.dot(shared["X"], coef)
+            eta = intercept_c + pt.dot(shared["X"] - shared["x_mean"], coef)
             loglik = pt.sum(shared["y"] * eta - pt.softplus(eta))
+        if spec.fit_intercept:
+            pm.Deterministic("intercept", intercept_c - pt.dot(shared["x_mean"], coef))
         pm.Potential("log_likelihood", loglik)
     return model
 
 
-def _gaussian_log_likelihood(d, coef, intercept, sigma):
+def _centred_intercept(spec: ModelSpec, shared):
+    if not spec.fit_intercept:
+        return 0.0
+    if spec.intercept_prior:
+        return pm.Normal("intercept_c", 0.0, shared["intercept_prior_scale"])
+    return pm.Flat("intercept_c")
+
+
+def _gaussian_log_likelihood(d, coef, intercept_c, sigma):
     misfit = pt.dot(d["factor"], coef - d["coef_ls"])
-    offset = d["y_mean"] - intercept - pt.dot(d["x_mean"], coef)
+    offset = d["y_mean"] - intercept_c
     rss = d["rss_min"] + pt.sum(misfit**2) + d["n"] * offset**2
     return -d["n"] * pt.log(sigma) - d["n"] / 2 * math.log(2 * math.pi) - rss / (2 * sigma**2)
-
-
-def linear_inputs(X, y, prior: Prior, *, sigma, fit_intercept) -> tuple[ModelSpec, dict]:
-    return linear_inputs_from_statistics(array_statistics(X, y), prior, sigma=sigma, fit_intercept=fit_intercept)
-
-
-def linear_inputs_from_statistics(statistics: GaussianStatistics, prior: Prior, *, sigma,
-                                  fit_intercept) -> tuple[ModelSpec, dict]:
-    p = statistics.n_features
-    spec = ModelSpec.of("gaussian", prior, p, fit_intercept, sigma is not None)
-    return spec, {**statistics_data(statistics, fit_intercept, sigma), **prior_data(prior, p)}
-
-
-def logistic_inputs(X, y01, prior: Prior, *, fit_intercept) -> tuple[ModelSpec, dict]:
-    spec = ModelSpec.of("bernoulli", prior, X.shape[1], fit_intercept)
-    return spec, {**bernoulli_data(X, y01), **prior_data(prior, X.shape[1])}
-
-
-def quadratic_inputs(data: dict, prior: Prior, *, fit_intercept) -> tuple[ModelSpec, dict]:
-    """The logistic surrogate's model: ``data`` from :func:`bayesreg.surrogate.expansion_data`."""
-    p = len(data["coef_hat"])
-    spec = ModelSpec.of("quadratic", prior, p, fit_intercept)
-    return spec, {**data, **prior_data(prior, p)}
 
 
 def build_linear_model(X, y, prior: Prior, *, sigma, fit_intercept, feature_names) -> pm.Model:
@@ -190,10 +98,10 @@ def _(d, **_):
 
 
 @coefficient_prior.register(ElasticNet)
-def _(d, *, p, **_):
+def _(d, **_):
     coef = pm.Flat("coef", dims="feature")
-    kernel = d["prior_l1"] * pt.sum(pt.abs(coef)) + d["prior_l2"] / 2 * pt.sum(coef**2)
-    pm.Potential("coef_prior", -kernel - p * d["prior_log_normalizer"])
+    kernel = pt.sum(d["prior_l1"] * pt.abs(coef)) + pt.sum(d["prior_l2"] / 2 * coef**2)
+    pm.Potential("coef_prior", -kernel - pt.sum(d["prior_log_normalizer"]))
     return coef
 
 
@@ -219,3 +127,21 @@ def _(d, *, noise_scale, n, p, **_):
     pm.Deterministic("slab_scale", pt.sqrt(slab_sq))
     local_reg = pt.sqrt(slab_sq * local_scale**2 / (slab_sq + global_scale**2 * local_scale**2))
     return pm.Deterministic("coef", coef_raw * global_scale * local_reg, dims="feature")
+
+
+def _learned_scale(d, *, laplace=False, **_):
+    """Normal or Laplace with a half-t hyperprior (nu = 1: half-Cauchy) on the global scale tau,
+    non-centred: ``coef_j = z_j * tau * c_j`` with ``c_j`` the (autoscale) factor."""
+    tau = pm.HalfStudentT("prior_scale", nu=d["prior_hyper_nu"], sigma=d["prior_hyper_scale"])
+    z = (pm.Laplace if laplace else pm.Normal)("coef_raw", 0.0, 1.0, dims="feature")
+    return pm.Deterministic("coef", z * tau * d["prior_factor"], dims="feature")
+
+
+@coefficient_prior.register(BayesianLasso)
+def _(d, *, noise_scale, **_):
+    """Park & Casella: ``coef_j = z_j * sigma / lambda``, ``z_j ~ Laplace(0, 1)``, ``lambda^2 ~ Gamma(r, delta)``."""
+    lambda_sq = pm.Gamma("prior_lambda_sq", alpha=d["prior_r"], beta=d["prior_delta"])
+    z = pm.Laplace("coef_raw", 0.0, 1.0, dims="feature")
+    lam = pm.Deterministic("prior_lambda", pt.sqrt(lambda_sq))
+    scale = pm.Deterministic("prior_scale", noise_scale / lam)
+    return pm.Deterministic("coef", z * scale, dims="feature")

@@ -16,14 +16,15 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from . import priors
+from . import _params, hyperpriors, priors
 
 FORMAT = "bayesreg-estimator"
 VERSION = 1
 _PRIORS = {cls.__name__: cls for cls in (priors.Normal, priors.Laplace, priors.ElasticNet,
-                                          priors.Horseshoe, priors.RegularizedHorseshoe)}
+                                          priors.Horseshoe, priors.RegularizedHorseshoe, hyperpriors.HalfCauchy,
+                                          hyperpriors.HalfStudentT, hyperpriors.BayesianLasso)}
 _POINT_ATTRIBUTES = ("coef_", "intercept_", "sigma_", "n_features_in_", "feature_names_in_", "classes_",
-                     "method_")
+                     "method_", "log_evidence_")
 
 
 def save(estimator, path) -> None:
@@ -35,8 +36,9 @@ def save(estimator, path) -> None:
     tree.attrs[FORMAT] = json.dumps({
         "version": VERSION,
         "class": type(estimator).__name__,
-        "params": {k: _encode_prior(v) if k == "prior" else v for k, v in estimator.get_params().items()},
+        "params": {k: _encode_prior(v) if k == "prior" else v for k, v in estimator.get_params(deep=False).items()},
         "fitted": {k: _to_json(getattr(estimator, k)) for k in _POINT_ATTRIBUTES if hasattr(estimator, k)},
+        "prior_": _encode_prior(getattr(estimator, "prior_", None)),
         "map": None if estimator.map_ is None else {
             k: _to_json(v) for k, v in dataclasses.asdict(estimator.map_).items()},
         "has_posterior": estimator.idata_ is not None,
@@ -80,6 +82,8 @@ def load(path):
         setattr(estimator, name, _from_json(name, value))
     estimator.map_ = None if meta["map"] is None else estimators.MAPEstimate(
         np.asarray(meta["map"]["coef"], dtype=float), meta["map"]["intercept"], meta["map"]["sigma"])
+    if meta.get("prior_") is not None:
+        estimator.prior_ = _decode_prior(meta["prior_"])
     estimator.idata_ = tree if meta["has_posterior"] else None
     return estimator
 
@@ -91,9 +95,12 @@ def _zip_store(path, mode):
 
 
 def _encode_prior(prior):
+    """A prior (or hyperprior) as JSON: its type and fields; arrays as lists, a hyperprior nested."""
     if prior is None:
         return None
-    return {"type": type(prior).__name__, **dataclasses.asdict(prior)}
+    fields = {f.name: getattr(prior, f.name) for f in dataclasses.fields(prior)}
+    return {"type": type(prior).__name__,
+            **{k: _encode_prior(v) if isinstance(v, _params.Params) else _to_json(v) for k, v in fields.items()}}
 
 
 def _decode_prior(spec):
@@ -103,7 +110,7 @@ def _decode_prior(spec):
     kind = fields.pop("type")
     if kind not in _PRIORS:
         raise ValueError(f"unknown prior type {kind!r} in the saved file")
-    return _PRIORS[kind](**fields)
+    return _PRIORS[kind](**{k: _decode_prior(v) if isinstance(v, dict) else v for k, v in fields.items()})
 
 
 def _to_json(value):

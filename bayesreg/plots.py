@@ -9,6 +9,7 @@ MAP (the penalized solution) and the prior's exact density. Matplotlib draws the
 ``posterior_predictive``     linear: replicated vs observed density (arviz-plots ``plot_ppc_dist``);
                              logistic: PAV calibration curve (arviz-plots ``plot_ppc_pava``)
 ``predicted_probabilities``  logistic: each row's probability with its posterior interval
+``how_much``                 the CV curve, the evidence and a learned scale's posterior on one axis
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ from scipy import special, stats
 from . import _validation as v
 from . import results
 from .estimators import LinearRegression, LogisticRegression
+from .hyperpriors import BayesianLasso
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
 from .sampling import SamplingWarning, collected_problems
+
+from .how_much_plot import how_much  # noqa: F401 - public here, written in its own module
 
 MAP_STYLE = dict(marker="D", size=60, facecolor="none", edgecolor="crimson", width=1.5, zorder=3)
 MAP_LABEL = "MAP (penalized fit)"
@@ -112,7 +116,7 @@ def shrinkage(X, y, kind: str = "ridge", scales=None, sigma=None, draws: int = 1
     priors = {"ridge": Normal, "lasso": Laplace}
     if kind not in priors:
         raise ValueError(f"kind must be 'ridge' or 'lasso', got {kind!r}")
-    base = LinearRegression(sigma=1.0).fit(X, y, method="map")  # validates X, y once
+    base = LinearRegression(Normal(1.0), sigma=1.0).fit(X, y, method="map")  # validates X, y once
     names = base.feature_names_
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -167,7 +171,8 @@ def prior_posterior(est, features=None, ci_prob: float = 0.94):
 
     The prior density is exact for Normal, Laplace and elastic net. The horseshoes' marginal
     density has no closed form; it is computed by quadrature (:func:`horseshoe_density`) at the
-    posterior median of the global scale. Its spike at zero is unbounded, so the axis is cut at
+    posterior median of the global scale. A learned scale (hyperprior, Bayesian lasso) is drawn
+    the same way: the Normal or Laplace density at the posterior median of ``prior_scale``. Its spike at zero is unbounded, so the axis is cut at
     1.15 times the posterior's height.
     """
     est._require_posterior("plots.prior_posterior")
@@ -189,9 +194,10 @@ def prior_posterior(est, features=None, ci_prob: float = 0.94):
         low, high = min(low, -pad), max(high, pad)  # keep 0, the prior's centre, in view
         grid = np.linspace(low, high, 801)
         top = ax.get_ylim()[1]
-        ax.plot(grid, _prior_density(est, grid), color="black", lw=1.2, label="prior")
+        j = est.feature_names_.index(name)
+        ax.plot(grid, _prior_density(est, grid, j), color="black", lw=1.2, label=_prior_curve_label(est))
         if est.map_ is not None:
-            ax.axvline(est.map_.coef[est.feature_names_.index(name)], color="crimson", lw=1.2, label=MAP_LABEL)
+            ax.axvline(est.map_.coef[j], color="crimson", lw=1.2, label=MAP_LABEL)
         ax.set_xlim(low, high)
         ax.set_ylim(top=top * 1.15)
         ax.set_title(name)
@@ -234,9 +240,8 @@ def predicted_probabilities(est, X, y, ci_prob: float = 0.9):
         raise TypeError("predicted_probabilities is for LogisticRegression fits")
     est._require_posterior("plots.predicted_probabilities")
     positive = _observed(est, X, y)
-    probability = special.expit(results.linear_predictor_draws(est.idata_, est._validated_X(X), est.fit_intercept))
-    mean = probability.mean(axis=0)
-    low, high = np.quantile(probability, [(1 - ci_prob) / 2, (1 + ci_prob) / 2], axis=0)
+    mean, low, high = results.probability_summary(est.idata_, est._validated_X(X), est.fit_intercept,
+                                                  [(1 - ci_prob) / 2, (1 + ci_prob) / 2])
     order = np.argsort(mean)
     rank = np.arange(len(order))
     fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -255,7 +260,14 @@ def _predictive_tree(est, X, y, random_seed) -> xr.DataTree:
     """Replicated and observed ``y`` for rows ``X`` as a DataTree for arviz-plots (``est`` unchanged)."""
     est._require_posterior("plots.posterior_predictive")
     observed = _observed(est, X, y)
-    replicated = results.posterior_predictive(est.idata_, est._validated_X(X), est._family, est.fit_intercept,
+    X_arr = est._validated_X(X)
+    # arviz keeps a few draws x rows arrays (the PAV band refits every replicate): thin the draws so
+    # that they stay within the prediction memory budget (20 of 4000 draws at n = 2e5)
+    posterior = est.idata_["posterior"].to_dataset()
+    keep = max(1, results.MEMORY_BUDGET_BYTES // (8 * results.LIVE_BLOCKS * max(len(X_arr), 1)))
+    step = -(-posterior.sizes["chain"] * posterior.sizes["draw"] // keep)  # ceil
+    source = xr.DataTree.from_dict({"posterior": posterior.isel(draw=slice(None, None, step))})
+    replicated = results.posterior_predictive(source, X_arr, est._family, est.fit_intercept,
                                               np.random.default_rng(random_seed), est._known_sigma())
     return xr.DataTree.from_dict({"posterior_predictive": replicated,
                                   "observed_data": xr.Dataset({"y": ("obs", observed)})})
@@ -280,18 +292,43 @@ def _figure(pc):
     return pc.viz["figure"].item()
 
 
-def _prior_density(est, grid):
-    prior = est._checked_prior()
+def _prior_density(est, grid, j: int):
+    """Coefficient ``j``'s prior density, with the prior as the fit used it (``est.prior_``)."""
+    prior = est.prior_
+
+    def at_j(value):  # a per-coefficient hyperparameter's entry j; a number is everyone's
+        return float(np.broadcast_to(value, (est.n_features_in_,))[j])
+
+    if isinstance(prior, BayesianLasso) or (isinstance(prior, (Normal, Laplace)) and prior.learned):
+        # a learned scale: the prior given the posterior median of the scale, as for the horseshoes
+        tau = float(np.median(results.stacked_draws(est.idata_, "prior_scale")))
+        scale = tau * (1.0 if isinstance(prior, BayesianLasso) else at_j(prior.factor))
+        return (stats.norm if isinstance(prior, Normal) else stats.laplace)(0, scale).pdf(grid)
     if isinstance(prior, Normal):
-        return stats.norm(0, prior.scale).pdf(grid)
+        return stats.norm(0, at_j(prior.effective_scale())).pdf(grid)
     if isinstance(prior, Laplace):
-        return stats.laplace(0, prior.scale).pdf(grid)
+        return stats.laplace(0, at_j(prior.effective_scale())).pdf(grid)
     if isinstance(prior, ElasticNet):
-        return np.exp(-prior.l1 * np.abs(grid) - prior.l2 / 2 * grid**2 - prior.log_normalizer())
+        return np.exp(-at_j(prior.l1) * np.abs(grid) - at_j(prior.l2) / 2 * grid**2 - at_j(prior.log_normalizer()))
     if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):
-        tau = float(np.median(results.stacked_draws(est.idata_, "global_scale")))
-        return horseshoe_density(prior, tau, grid)
+        return horseshoe_density(prior, _median_global_scale(est), grid)
     raise TypeError(f"no prior density for {type(prior).__name__}")
+
+
+def _median_global_scale(est) -> float:
+    return float(np.median(results.stacked_draws(est.idata_, "global_scale")))
+
+
+def _prior_curve_label(est) -> str:
+    """The horseshoes' and learned scales' curve is the prior *given* the scale at its posterior
+    median: the figure says so."""
+    prior = est.prior_
+    if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):
+        return f"prior given τ = {_median_global_scale(est):.3g} (posterior median)"
+    if isinstance(prior, BayesianLasso) or (isinstance(prior, (Normal, Laplace)) and prior.learned):
+        tau = float(np.median(results.stacked_draws(est.idata_, "prior_scale")))
+        return f"prior given its scale τ = {tau:.3g} (posterior median)"
+    return "prior"
 
 
 def horseshoe_density(prior, tau: float, grid, n_local: int = 400, n_slab: int = 64) -> np.ndarray:
@@ -330,7 +367,7 @@ def _log_nodes(dist, n: int, tail: float = 1e-12):
 
 
 def _prior_label(est) -> str:
-    return str(est._checked_prior())
+    return str(est._checked_prior())  # as the user stated it; est.prior_ holds the resolved numbers
 
 
 def _residual_sd(X, y) -> float:

@@ -21,11 +21,13 @@ prior                     ``-log p(w_j)`` (up to a constant)      penalty
 from __future__ import annotations
 
 import math
-import dataclasses
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
+
+from ._params import Params
 
 __all__ = [
     "Prior",
@@ -47,19 +49,56 @@ def _positive(name: str, value) -> float:
     return value
 
 
-class Prior:
-    """Base class of coefficient priors: the same prior on every coefficient.
+def _positive_scale(name: str, value):
+    """A positive number (as float), or a 1-d array of them (as a read-only float array).
+
+    An array holds one entry per feature: glmnet's ``penalty.factor`` in prior form. Its length is
+    checked against ``X`` at fit time (:meth:`Prior.check_n_features`).
+    """
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, (numbers.Real, np.number)):
+        return _positive(name, value)
+    if not isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a positive number or a 1-d array of them (one per feature), got {value!r}")
+    try:
+        array = np.array(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must hold numbers, got {value!r}") from exc
+    if array.ndim == 0:
+        return _positive(name, float(array))
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty 1-d array (one entry per feature), "
+                         f"got shape {array.shape}")
+    bad = np.flatnonzero(~(np.isfinite(array) & (array > 0)))
+    if bad.size:
+        raise ValueError(f"{name} must be finite and > 0 in every entry; entries {bad[:5].tolist()} are "
+                         f"{array[bad[:5]].tolist()}")
+    array.setflags(write=False)  # a prior is a value: nobody changes it behind the estimator's back
+    return array
+
+
+class Prior(Params):
+    """Base class of coefficient priors.
 
     Coefficients are independent a priori under ``Normal``, ``Laplace`` and ``ElasticNet``, and
-    independent given the shared global scale (and slab) under the horseshoes.
+    independent given the shared global scale under the horseshoes and the hyperprior forms.
+    A scale may be one number (the same prior on every coefficient) or an array with one entry
+    per feature.
 
-    Subclasses with a finite MAP expose the penalty weights ``l1`` and ``l2``
-    of ``-log p(w) = l1 * ||w||_1 + l2 / 2 * ||w||_2^2 + const``.
+    Subclasses with a finite MAP expose the penalty weights ``l1`` and ``l2`` (numbers, or arrays
+    with one entry per coefficient) of
+    ``-log p(w) = sum_j l1_j |w_j| + l2_j / 2 * w_j^2 + const``.
     """
 
     has_map: bool = True
+    autoscale: bool = False
     l1: float = 0.0
     l2: float = 0.0
+
+    @property
+    def l2_sqrt(self) -> float:
+        """``sqrt(l2)``, the inverse of the Gaussian factor's scale, without squaring first (the
+        solvers rescale it by powers of two; ``l2`` itself under- or overflows at scales ~1e160)."""
+        return np.sqrt(self.l2)
 
     def neg_log_density(self, w) -> float:
         """Exact ``-log p(w)`` summed over coefficients, normalising constant included."""
@@ -68,99 +107,213 @@ class Prior:
     def no_map_reason(self) -> str:
         return ""
 
-    def __str__(self) -> str:
-        """For people: ``Laplace(scale=11.31)``, parameters to 4 significant digits (``repr`` is exact)."""
-        values = (f"{f.name}={getattr(self, f.name):.4g}" if isinstance(getattr(self, f.name), float)
-                  else f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))
-        return f"{type(self).__name__}({', '.join(values)})"
+    def per_coefficient(self) -> dict:
+        """The hyperparameters that may hold one entry per feature, by field name."""
+        return {}
+
+    def check_n_features(self, n_features: int) -> None:
+        """Raise if a per-coefficient array does not have one entry per column of ``X``."""
+        for name, value in self.per_coefficient().items():
+            if isinstance(value, np.ndarray) and value.size != n_features:
+                raise ValueError(
+                    f"{type(self).__name__} {name} has {value.size} entries but X has {n_features} features; "
+                    "give one entry per column of X, or a single number for all of them"
+                )
 
 
-@dataclass(frozen=True)
-class Normal(Prior):
-    r"""Gaussian prior ``w_j ~ N(0, scale**2)``: ridge regression.
+_LEARNED_SCALE_MAP = (
+    "a learned prior scale has no joint MAP over (coef, scale): the density is infinite at coef = 0 "
+    "as the scale -> 0, so the mode is degenerate. Use method='nuts' for the posterior, or for "
+    "LinearRegression with a Normal prior method='empirical_bayes' (the scale that maximises the "
+    "marginal likelihood)."
+)
 
-    .. math:: -\log p(w) = \frac{\|w\|_2^2}{2\,\mathrm{scale}^2} + p\log(\mathrm{scale}\sqrt{2\pi})
 
-    so the MAP minimises ``NLL(w) + lam * ||w||_2^2`` with ``lam = 1 / (2 scale**2)``.
+def _checked_factor(name: str, value):
+    return _positive_scale(f"{name} factor", value)
+
+
+class _ScaleMixture(Prior):
+    """Shared by ``Normal`` and ``Laplace``: ``scale`` a number, an array, or a hyperprior.
+
+    A hyperprior ``tau ~ H`` (see :mod:`bayesreg.hyperpriors`) makes the prior hierarchical:
+    ``coef_j = z_j * tau * factor_j`` with ``z_j`` the standard form of the prior; ``factor``
+    is 1 unless ``autoscale=True`` was resolved into numbers at fit time.
     """
 
-    scale: float = 1.0
+    @property
+    def learned(self) -> bool:
+        from .hyperpriors import Hyperprior
 
-    def __post_init__(self):
-        object.__setattr__(self, "scale", _positive("Normal scale", self.scale))
+        return isinstance(self.scale, Hyperprior)
 
     @property
-    def l2(self) -> float:
-        return 1.0 / self.scale**2
+    def has_map(self) -> bool:  # type: ignore[override]
+        return not self.learned
+
+    def no_map_reason(self) -> str:
+        return _LEARNED_SCALE_MAP if self.learned else ""
+
+    def _init_scale(self):
+        from .hyperpriors import Hyperprior
+
+        name = type(self).__name__
+        if not isinstance(self.scale, Hyperprior):
+            object.__setattr__(self, "scale", _positive_scale(f"{name} scale", self.scale))
+        object.__setattr__(self, "factor", _checked_factor(name, self.factor))
+        if not isinstance(self.autoscale, (bool, np.bool_)):
+            raise TypeError(f"{name} autoscale must be True or False, got {self.autoscale!r}")
+        object.__setattr__(self, "autoscale", bool(self.autoscale))
+
+    def effective_scale(self):
+        """``scale * factor``: coefficient j's scale (a number or an array). Fixed scales only."""
+        if self.learned:
+            raise TypeError(f"{self} has a learned scale; its scale given tau is tau * factor")
+        return self.scale * self.factor
+
+    def per_coefficient(self) -> dict:
+        values = {"factor": self.factor}
+        if not self.learned:
+            values["scale"] = self.scale
+        return values
+
+
+@dataclass(frozen=True, eq=False)
+class Normal(_ScaleMixture):
+    r"""Gaussian prior ``w_j ~ N(0, s_j**2)`` with ``s_j = scale * factor_j``: ridge regression.
+
+    .. math:: -\log p(w) = \sum_j \frac{w_j^2}{2 s_j^2} + \log(s_j\sqrt{2\pi})
+
+    so the MAP minimises ``NLL(w) + sum_j w_j^2 / (2 s_j^2)`` (``Ridge`` on the columns
+    ``x_j * s_j``, coefficients divided back by ``s_j``).
+
+    Parameters
+    ----------
+    scale : positive number, 1-d array (one entry per feature), or hyperprior
+        With a hyperprior (``HalfCauchy(s)``, ``HalfStudentT(nu, s)``) the global scale ``tau`` is
+        learned. The hierarchical model, non-centred as the sampler uses it:
+
+        .. math:: w_j = z_j\,\tau\,c_j,\quad z_j \sim N(0, 1),\quad \tau \sim H
+
+        with ``c_j = factor_j`` (the autoscale factor below, else 1). ``tau`` is stored in the
+        posterior as ``prior_scale``. There is no MAP (see :class:`~bayesreg.NoMAPError`).
+    autoscale : bool, default False
+        State ``scale`` in standardized units (rstanarm's convention): at fit time coefficient j
+        gets ``scale * sd(y) / sd(x_j)`` in linear and ``scale / sd(x_j)`` in logistic regression
+        (population sd, ddof=0, of the training data), so the prior means the same for any units
+        of ``X`` and ``y``. The fitted estimator's ``prior_`` holds the resolved numbers.
+    factor : positive number or 1-d array, default 1.0
+        Per-coefficient multiplier ``c_j`` of the scale; autoscale fills it in for a learned scale.
+    """
+
+    scale: object = 1.0
+    autoscale: bool = False
+    factor: object = 1.0
+
+    def __post_init__(self):
+        self._init_scale()
+
+    @property
+    def l2(self):
+        return self.l2_sqrt**2
+
+    @property
+    def l2_sqrt(self):
+        return 1.0 / self.effective_scale()
 
     def neg_log_density(self, w) -> float:
         w = np.asarray(w, dtype=float)
-        return float(np.sum(w**2) / (2 * self.scale**2) + w.size * math.log(self.scale * math.sqrt(2 * math.pi)))
+        s = np.broadcast_to(self.effective_scale(), w.shape)
+        return float(np.sum(w**2 / (2 * s**2) + np.log(s * math.sqrt(2 * math.pi))))
 
 
-@dataclass(frozen=True)
-class Laplace(Prior):
-    r"""Laplace (double-exponential) prior ``w_j ~ Laplace(0, scale)``: the lasso.
+@dataclass(frozen=True, eq=False)
+class Laplace(_ScaleMixture):
+    r"""Laplace (double-exponential) prior ``w_j ~ Laplace(0, b_j)``, ``b_j = scale * factor_j``: the lasso.
 
-    .. math:: -\log p(w) = \frac{\|w\|_1}{\mathrm{scale}} + p\log(2\,\mathrm{scale})
+    .. math:: -\log p(w) = \sum_j \frac{|w_j|}{b_j} + \log(2\,b_j)
 
-    so the MAP minimises ``NLL(w) + lam * ||w||_1`` with ``lam = 1 / scale``. The MAP has
-    exact zeros; posterior draws (with probability 1) and, in general, the posterior mean do not.
+    so the MAP minimises ``NLL(w) + sum_j |w_j| / b_j``. The MAP has exact zeros; posterior
+    draws (with probability 1) and, in general, the posterior mean do not.
+
+    Parameters are as in :class:`Normal`. With a hyperprior ``H`` on the scale:
+
+    .. math:: w_j = z_j\,\tau\,c_j,\quad z_j \sim \mathrm{Laplace}(0, 1),\quad \tau \sim H,
+
+    ``tau`` stored as ``prior_scale``. For the lasso of Park & Casella (2008), whose scale is
+    the noise sd over a Gamma-distributed rate, see :class:`~bayesreg.BayesianLasso`.
     """
 
-    scale: float = 1.0
+    scale: object = 1.0
+    autoscale: bool = False
+    factor: object = 1.0
 
     def __post_init__(self):
-        object.__setattr__(self, "scale", _positive("Laplace scale", self.scale))
+        self._init_scale()
 
     @property
-    def l1(self) -> float:
-        return 1.0 / self.scale
+    def l1(self):
+        return 1.0 / self.effective_scale()
 
     def neg_log_density(self, w) -> float:
         w = np.asarray(w, dtype=float)
-        return float(np.sum(np.abs(w)) / self.scale + w.size * math.log(2 * self.scale))
+        b = np.broadcast_to(self.effective_scale(), w.shape)
+        return float(np.sum(np.abs(w) / b + np.log(2 * b)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ElasticNet(Prior):
     r"""Product of a Laplace and a Gaussian factor on each coefficient: the elastic net.
 
     .. math::
-        p(w_j) = \frac{1}{Z}\exp\!\Big(-\frac{|w_j|}{b} - \frac{w_j^2}{2s^2}\Big),\qquad
-        Z = s\sqrt{2\pi}\;\mathrm{erfcx}\!\Big(\frac{s}{\sqrt2\,b}\Big)
+        p(w_j) = \frac{1}{Z_j}\exp\!\Big(-\frac{|w_j|}{b_j} - \frac{w_j^2}{2s_j^2}\Big),\qquad
+        Z_j = s_j\sqrt{2\pi}\;\mathrm{erfcx}\!\Big(\frac{s_j}{\sqrt2\,b_j}\Big)
 
-    with ``b = laplace_scale`` and ``s = normal_scale``. The MAP minimises
-    ``NLL(w) + ||w||_1 / b + ||w||_2^2 / (2 s^2)``.
+    with ``b = laplace_scale`` and ``s = normal_scale`` (numbers, or arrays with one entry per
+    feature). The MAP minimises ``NLL(w) + sum_j |w_j| / b_j + w_j^2 / (2 s_j^2)``.
+    ``autoscale=True`` multiplies both scales by ``sd(y) / sd(x_j)`` (linear) or ``1 / sd(x_j)``
+    (logistic) at fit time, as for :class:`Normal`.
     """
 
-    laplace_scale: float = 1.0
-    normal_scale: float = 1.0
+    laplace_scale: object = 1.0
+    normal_scale: object = 1.0
+    autoscale: bool = False
 
     def __post_init__(self):
-        object.__setattr__(self, "laplace_scale", _positive("ElasticNet laplace_scale", self.laplace_scale))
-        object.__setattr__(self, "normal_scale", _positive("ElasticNet normal_scale", self.normal_scale))
+        object.__setattr__(self, "laplace_scale", _positive_scale("ElasticNet laplace_scale", self.laplace_scale))
+        object.__setattr__(self, "normal_scale", _positive_scale("ElasticNet normal_scale", self.normal_scale))
+        if not isinstance(self.autoscale, (bool, np.bool_)):
+            raise TypeError(f"ElasticNet autoscale must be True or False, got {self.autoscale!r}")
+        object.__setattr__(self, "autoscale", bool(self.autoscale))
+
+    def per_coefficient(self) -> dict:
+        return {"laplace_scale": self.laplace_scale, "normal_scale": self.normal_scale}
 
     @property
-    def l1(self) -> float:
+    def l1(self):
         return 1.0 / self.laplace_scale
 
     @property
-    def l2(self) -> float:
-        return 1.0 / self.normal_scale**2
+    def l2(self):
+        return self.l2_sqrt**2
 
-    def log_normalizer(self) -> float:
-        """``log Z`` of one coefficient's density (see the class docstring)."""
+    @property
+    def l2_sqrt(self):
+        return 1.0 / self.normal_scale
+
+    def log_normalizer(self):
+        """``log Z_j`` of each coefficient's density (a number, or an array; see the class docstring)."""
         s, b = self.normal_scale, self.laplace_scale
-        return math.log(s * math.sqrt(2 * math.pi)) + math.log(special.erfcx(s / (math.sqrt(2) * b)))
+        value = np.log(s * math.sqrt(2 * math.pi)) + np.log(special.erfcx(s / (math.sqrt(2) * b)))
+        return float(value) if np.ndim(value) == 0 else value
 
     def neg_log_density(self, w) -> float:
         w = np.asarray(w, dtype=float)
-        kernel = np.sum(np.abs(w)) * self.l1 + np.sum(w**2) * self.l2 / 2
-        return float(kernel + w.size * self.log_normalizer())
+        kernel = np.abs(w) * self.l1 + w**2 * self.l2 / 2
+        return float(np.sum(kernel + np.broadcast_to(self.log_normalizer(), w.shape)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Horseshoe(Prior):
     r"""Horseshoe prior (Carvalho, Polson & Scott, 2010).
 
@@ -170,7 +323,10 @@ class Horseshoe(Prior):
 
     ``scale`` is the global scale ``tau_0``. ``None`` (the default) follows Carvalho et al.:
     ``tau_0 = sigma`` (the noise sd) in linear regression and ``tau_0 = 1`` in logistic
-    regression.
+    regression. By Piironen & Vehtari's (2017) calculation that default expects *most*
+    coefficients to be non-zero: at ``tau = sigma`` a fraction ``sqrt(n) / (1 + sqrt(n))`` of
+    them, 91% at n = 100. For a sparse signal pass ``scale = p0 / (D - p0) * sigma / sqrt(n)``
+    (``p0`` non-zero of ``D``), or use :class:`RegularizedHorseshoe` with ``expected_nonzero=p0``.
 
     The marginal density of ``w_j`` is unbounded at 0, so there is no finite MAP:
     fit it with NUTS.
@@ -191,7 +347,7 @@ class Horseshoe(Prior):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RegularizedHorseshoe(Prior):
     r"""Regularized ("Finnish") horseshoe of Piironen & Vehtari (2017).
 

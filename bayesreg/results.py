@@ -12,7 +12,9 @@ import xarray as xr
 from scipy import special
 
 LOG_LIKELIHOOD_MAX_BYTES = 200 * 2**20  # computed automatically below this size
-SCALE_NAMES = ("sigma", "global_scale", "slab_scale")
+MEMORY_BUDGET_BYTES = 256 * 2**20  # working memory of one prediction over draws, whatever n is
+LIVE_BLOCKS = 8  # draws x rows temporaries alive at once in the reductions below (measured: <= 7)
+SCALE_NAMES = ("sigma", "global_scale", "slab_scale", "prior_scale")  # prior_scale: a learned tau
 
 
 def stacked_draws(idata, name) -> np.ndarray:
@@ -22,11 +24,81 @@ def stacked_draws(idata, name) -> np.ndarray:
 
 
 def linear_predictor_draws(idata, X, fit_intercept: bool) -> np.ndarray:
-    """``eta[s, i] = intercept_s + x_i . coef_s``, shape (n_draws, n_rows)."""
+    """``eta[s, i] = intercept_s + x_i . coef_s``, shape (n_draws, n_rows): all of it at once, so
+    only for results that are that size anyway; reductions over draws use :func:`over_row_blocks`."""
     eta = stacked_draws(idata, "coef") @ X.T
     if fit_intercept:
         eta += stacked_draws(idata, "intercept")[:, None]
     return eta
+
+
+def row_blocks(n_rows: int, n_draws: int, budget: int | None = None) -> list[slice]:
+    """Row slices so that the ``LIVE_BLOCKS`` (n_draws, rows) float64 temporaries a reduction keeps
+    at once (eta, its transforms, logsumexp's and quantile's work arrays) fit in ``budget`` bytes."""
+    budget = MEMORY_BUDGET_BYTES if budget is None else budget
+    size = max(1, budget // (8 * LIVE_BLOCKS * max(n_draws, 1)))
+    return [slice(start, min(start + size, n_rows)) for start in range(0, n_rows, size)] or [slice(0, 0)]
+
+
+def over_row_blocks(idata, X, fit_intercept: bool, per_block, budget: int | None = None) -> np.ndarray:
+    """``per_block(eta, rows)`` on each block of ``eta = intercept + X coef`` (draws x block rows),
+    joined along the last axis: reductions over draws without a draws x n array (32 GB at
+    n = 10^6 with 4000 draws). ``per_block`` must return arrays whose last axis is the rows."""
+    coef = stacked_draws(idata, "coef")
+    intercept = stacked_draws(idata, "intercept")[:, None] if fit_intercept else 0.0
+    pieces = [per_block(coef @ X[rows].T + intercept, rows) for rows in row_blocks(len(X), len(coef), budget)]
+    return np.concatenate(pieces, axis=-1)
+
+
+def predictive_sd(idata, X, fit_intercept: bool, sigma=None, budget=None) -> np.ndarray:
+    """Sd of the posterior predictive of a new observation per row, ``sqrt(Var[eta] + E[sigma^2])``."""
+    noise_var = np.mean(stacked_draws(idata, "sigma") ** 2) if sigma is None else sigma**2
+    return np.sqrt(over_row_blocks(idata, X, fit_intercept, lambda eta, rows: eta.var(axis=0), budget) + noise_var)
+
+
+def predictive_quantiles(idata, X, fit_intercept: bool, quantiles, rng, sigma=None, budget=None) -> np.ndarray:
+    """Quantiles of simulated Gaussian predictive draws per row, shape (len(quantiles), n)."""
+    noise = _noise_sd(idata, sigma)
+
+    def block(eta, rows):
+        return np.quantile(eta + noise * rng.standard_normal(eta.shape), quantiles, axis=0)
+
+    return over_row_blocks(idata, X, fit_intercept, block, budget)
+
+
+def bernoulli_log_probabilities(idata, X, fit_intercept: bool, budget=None) -> np.ndarray:
+    """``log P(y = 0 | x, data)`` and ``log P(y = 1 | x, data)`` per row, shape (2, n): the
+    posterior predictive probability ``E[logit^-1(eta)]`` over draws, in log space (no 0 or 1
+    from rounding at |eta| > 37)."""
+    def block(eta, rows):
+        with np.errstate(divide="ignore"):
+            log_p = np.log(np.stack([special.expit(-eta).mean(axis=0), special.expit(eta).mean(axis=0)]))
+        hard = log_p.min(axis=0) < _LOG_TINY  # a probability near underflow: redo in log space (5x slower)
+        if hard.any():
+            log_p1 = special.log_expit(eta[:, hard])
+            log_p0 = log_p1 - eta[:, hard]  # log(1 - expit(eta)) = log expit(eta) - eta
+            log_p[:, hard] = [_log_mean_exp(log_p0), _log_mean_exp(log_p1)]
+        return log_p
+
+    return over_row_blocks(idata, X, fit_intercept, block, budget)
+
+
+_LOG_TINY = -600.0  # exp(-600) = 3e-261: far above float64's smallest normal, 1e-308
+
+
+def _log_mean_exp(a: np.ndarray) -> np.ndarray:
+    """``log(mean(exp(a), axis=0))`` without overflow."""
+    top = a.max(axis=0)
+    return np.log(np.mean(np.exp(a - top), axis=0)) + top
+
+
+def probability_summary(idata, X, fit_intercept: bool, quantiles, budget=None) -> np.ndarray:
+    """Posterior mean of ``logit^-1(eta)`` and its quantiles per row, shape (1 + len(quantiles), n)."""
+    def block(eta, rows):
+        probability = special.expit(eta)
+        return np.vstack([probability.mean(axis=0), np.quantile(probability, quantiles, axis=0)])
+
+    return over_row_blocks(idata, X, fit_intercept, block, budget)
 
 
 def _noise_sd(idata, sigma):
@@ -43,11 +115,16 @@ def _per_draw(idata, values: np.ndarray) -> xr.Dataset:
 
 
 def pointwise_log_likelihood(idata, X, y, family: str, fit_intercept: bool, sigma=None) -> np.ndarray:
-    eta = linear_predictor_draws(idata, X, fit_intercept)
-    if family == "gaussian":
-        s = _noise_sd(idata, sigma)
-        return -0.5 * np.log(2 * np.pi) - np.log(s) - (y - eta) ** 2 / (2 * s**2)
-    return y * eta - np.logaddexp(0.0, eta)
+    """``log p(y_i | draw s)``, shape (n_draws, n_rows); computed by row blocks so that the only
+    draws x rows array is the result itself, not its temporaries."""
+    s = _noise_sd(idata, sigma) if family == "gaussian" else None
+
+    def block(eta, rows):
+        if family == "gaussian":
+            return -0.5 * np.log(2 * np.pi) - np.log(s) - (y[rows] - eta) ** 2 / (2 * s**2)
+        return y[rows] * eta - np.logaddexp(0.0, eta)
+
+    return over_row_blocks(idata, X, fit_intercept, block)
 
 
 def add_observation_groups(idata, X, y, family, fit_intercept, sigma=None, log_likelihood=None):

@@ -1,12 +1,18 @@
-"""NUTS through nutpie, with honest diagnostics.
+"""NUTS through nutpie, on log densities compiled once per machine, with honest diagnostics.
 
 Why nutpie (measured on the diabetes ridge model, 4 x 1000 draws, 2 cores; see
 ``benchmarks/RESULTS.md``): PyMC's own NUTS took 22 s with min bulk ESS 2348; nutpie with its
-low-rank modified mass matrix samples in 0.4 s with min bulk ESS 5001, after a one-off numba
-compile of 10-30 s (on posteriordb's diamonds the low-rank mass matrix gave min bulk ESS 7094
-where the diagonal one gave 163). The compile is paid once per :class:`~bayesreg.model.ModelSpec`
-per process: refits with the same structure (new data, same prior and shape) reuse the compiled
-model through ``with_data``.
+low-rank modified mass matrix samples in 0.4 s with min bulk ESS 5001 (on posteriordb's diamonds
+the low-rank mass matrix gave min bulk ESS 7094 where the diagonal one gave 163).
+
+Why not ``nutpie.compile_pymc_model``: it wraps the PyTensor graph in numba C callbacks whose
+generated source differs in every process, so every new process paid 7-24 s of compile before
+its first draw. Our model family is small and fixed, so :mod:`bayesreg.logdensity` writes its log
+density and gradient by hand, compiled once per machine into numba's disk cache, and
+:mod:`bayesreg.compiled` hands them to nutpie's sampler through nutpie's private API (tested with
+nutpie 0.16.11, pinned in pyproject.toml; ``tests/test_compiled.py`` covers the integration).
+The PyMC model (:mod:`bayesreg.model`) stays the specification, and ``tests/test_logdensity.py``
+holds the compiled density to it.
 """
 
 from __future__ import annotations
@@ -17,45 +23,21 @@ import warnings
 
 import numpy as np
 
-from .model import ModelSpec, build_model
+from .hyperpriors import BayesianLasso
+from .model_inputs import ModelSpec
 from .priors import Horseshoe, RegularizedHorseshoe
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
+EBFMI_MIN = 0.3
 
 
 class SamplingWarning(UserWarning):
     """The sampler's output fails a convergence check; the message says what to do."""
 
 
-_COMPILED: dict[ModelSpec, tuple] = {}  # spec -> (PyMC model, nutpie's compiled model)
-
-
-def _compiled(spec: ModelSpec, data: dict, feature_names) -> tuple[object, object, float]:
-    """The PyMC model and compiled sampler for ``spec``, and the seconds this call spent compiling."""
-    if spec in _COMPILED:
-        return *_COMPILED[spec], 0.0
-    import nutpie
-
-    started = time.perf_counter()
-    model = build_model(spec, data, feature_names)
-    _COMPILED[spec] = model, nutpie.compile_pymc_model(model)
-    return *_COMPILED[spec], time.perf_counter() - started
-
-
-def _with_data(model, compiled, data: dict):
-    """``compiled`` with ``data`` swapped in, its initial points included.
-
-    nutpie's ``with_data`` swaps the data of the log density only; the initial-point function
-    reads the PyMC model's shared variables, which still hold the data the model was compiled
-    with. Without updating them, the same data and seed gave different draws depending on what
-    the process had fitted first (tests/test_nuts.py).
-    """
-    used = {var.name for var in compiled.shared_var_keys}  # pytensor prunes data the graph ignores
-    current = {name: value for name, value in data.items() if name in used}
-    for name, value in current.items():
-        model[name].set_value(np.asarray(value, dtype=model[name].dtype))
-    return compiled.with_data(**current)
+class SamplingError(RuntimeError):
+    """The sampler itself failed (not a convergence warning); the message says what to try."""
 
 
 def default_settings(spec: ModelSpec) -> dict:
@@ -64,10 +46,15 @@ def default_settings(spec: ModelSpec) -> dict:
     Horseshoes: a diagonal mass matrix and ``target_accept=0.99``. On n=100, p=200 with 5 signals
     the low-rank adaptation did not finish one run in 6 minutes (401 funnel-shaped dimensions),
     and the diagonal one gave 185 / 16 / 1 divergences of 4000 at target_accept .9 / .95 / .99.
+    Learned scales (one global funnel): low-rank with ``target_accept=0.95``; at 0.8 the known-sigma
+    quadrature problem of tests/test_hyperpriors.py and diabetes gave 10 divergences of 4000 each,
+    at 0.95 none, with bulk ESS of the scale 899 and 661.
     Everything else: the low-rank mass matrix, for correlated coefficients.
     """
     if issubclass(spec.prior_type, (Horseshoe, RegularizedHorseshoe)):
         return {"adaptation": "diag", "target_accept": 0.99}
+    if spec.scale_learned or spec.prior_type is BayesianLasso:
+        return {"adaptation": "low_rank", "target_accept": 0.95}
     return {"adaptation": "low_rank"}
 
 
@@ -77,24 +64,34 @@ def sample_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, 
 
     ``sampler_kwargs`` go to :func:`nutpie.sample` (e.g. ``target_accept``, ``maxdepth``,
     ``adaptation="diag"``) and override :func:`default_settings`. ``random_seed`` must be an
-    int or None.
+    int or None. A failure inside the sampler (nutpie reports some as a Rust panic, which is not an
+    ``Exception``) becomes a :class:`SamplingError`.
     """
     if random_seed is not None and not isinstance(random_seed, (int, np.integer)):
         raise TypeError(f"random_seed must be an int or None, got {random_seed!r}")
     import nutpie
 
-    model, compiled, compile_seconds = _compiled(spec, data, feature_names)
+    from .compiled import compile_model
+
+    started = time.perf_counter()
+    model = compile_model(spec, data, list(feature_names))
+    prepare_seconds = time.perf_counter() - started
     sampler_kwargs = {**default_settings(spec), **sampler_kwargs}
     started = time.perf_counter()
-    idata = nutpie.sample(_with_data(model, compiled, data), draws=draws, tune=tune, chains=chains,
-                          seed=None if random_seed is None else int(random_seed),
-                          progress_bar=progressbar, save_warmup=False, **sampler_kwargs)
-    for name, group in idata.children.items():  # the compiled model carries its first fit's names
-        if "feature" in group.dims:
-            idata[name] = group.to_dataset().assign_coords(feature=list(feature_names))
+    try:
+        idata = nutpie.sample(model, draws=draws, tune=tune, chains=chains,
+                              seed=None if random_seed is None else int(random_seed),
+                              progress_bar=progressbar, save_warmup=False, **sampler_kwargs)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit, TypeError):
+        raise
+    except BaseException as exc:  # pyo3's PanicException derives from BaseException
+        raise SamplingError(
+            f"the NUTS sampler failed ({type(exc).__name__}: {str(exc).strip()[:300]}). Standardize X, "
+            "check the prior's scale against the data's, or try fit(..., adaptation='diag', "
+            "target_accept=0.95); the estimator keeps its previous fit.") from None
     idata.attrs.update(sampler="nutpie", prior=spec.prior_type.__name__, adaptation=sampler_kwargs["adaptation"],
                        target_accept=sampler_kwargs.get("target_accept", 0.8),
-                       compile_seconds=compile_seconds, sampling_seconds=time.perf_counter() - started)
+                       setup_seconds=prepare_seconds, sampling_seconds=time.perf_counter() - started)
     _check_finite(idata)
     return idata
 
@@ -122,18 +119,41 @@ def convergence_problems(idata, var_names) -> list[str]:
         problems.append(
             f"{depth:.1%} of transitions hit the maximum tree depth: sampling is inefficient. Standardize "
             "X, or raise maxdepth (fit(..., maxdepth=12)).")
+    bfmi = _e_bfmi(idata)
+    if bfmi is not None and bfmi.min() < EBFMI_MIN:
+        problems.append(
+            f"E-BFMI is {bfmi.min():.2f} (< {EBFMI_MIN}) in chain {int(bfmi.argmin())}: the sampler explores "
+            "the energy distribution poorly, typical of a funnel (a scale and the coefficients it "
+            "scales). Use a non-centred or regularized prior (RegularizedHorseshoe), or standardize X.")
     summary = az.summary(idata, var_names=var_names, kind="diagnostics")
-    worst_rhat = float(summary["r_hat"].max())
-    if worst_rhat > RHAT_MAX:
+    n_chains = idata["posterior"].sizes["chain"]
+    if n_chains < 2:
         problems.append(
-            f"R-hat is {worst_rhat:.4f} (> {RHAT_MAX}) for {summary['r_hat'].idxmax()}: chains disagree. "
-            "Run more tune and draws, and check for multimodality.")
-    worst_ess = float(summary["ess_bulk"].min())
-    if worst_ess < ESS_MIN:
-        problems.append(
-            f"bulk ESS is {worst_ess:.0f} (< {ESS_MIN}) for {summary['ess_bulk'].idxmin()}: too few "
-            "effective draws for reliable intervals. Increase draws (and chains).")
+            "R-hat needs at least 2 chains and was not checked (chains=1): disagreement between chains, "
+            "the main sign of non-convergence, cannot be seen. Use chains=4.")
+    else:
+        worst_rhat = float(summary["r_hat"].max())
+        if worst_rhat > RHAT_MAX:
+            problems.append(
+                f"R-hat is {worst_rhat:.4f} (> {RHAT_MAX}) for {summary['r_hat'].idxmax()}: chains disagree. "
+                "Run more tune and draws, and check for multimodality.")
+    for kind, use in (("bulk", "means and medians"), ("tail", "interval endpoints")):
+        column = summary[f"ess_{kind}"]
+        worst_ess = float(column.min())
+        if worst_ess < ESS_MIN:
+            problems.append(
+                f"{kind} ESS is {worst_ess:.0f} (< {ESS_MIN}) for {column.idxmin()}: too few effective draws "
+                f"for reliable {use}. Increase draws (and chains).")
     return problems
+
+
+def _e_bfmi(idata):
+    """E-BFMI per chain (Betancourt 2016), or None when the sampler stored no energy."""
+    import arviz as az
+
+    if "energy" not in idata["sample_stats"]:
+        return None
+    return np.atleast_1d(np.asarray(az.bfmi(idata)["energy"]))
 
 
 def _divergence_advice(attrs) -> str:

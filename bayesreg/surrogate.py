@@ -157,13 +157,13 @@ def surrogate_posterior(likelihood, exact_log_likelihood, prior, *, n_features: 
     the likelihood under a flat-as-possible Normal(1e3) prior, which keeps it finite under separation.
     """
     from . import results
-    from .model import quadratic_inputs
+    from .model_inputs import quadratic_inputs
     from .priors import Normal
     from .sampling import sample_posterior, warn_on_problems
-    from .solvers.logistic import newton_map
+    from .solvers.logistic import Scaling, newton_map
 
-    if map_theta is None:
-        map_theta, derivatives = newton_map(likelihood, n_features, Normal(1e3), fit_intercept)
+    if map_theta is None:  # the identity scaling: theta and the derivatives in the data's units
+        map_theta, derivatives = newton_map(likelihood, Scaling.identity(n_features), Normal(1e3), fit_intercept)
     else:
         derivatives = likelihood(map_theta)
     data = expansion_data(map_theta, derivatives, fit_intercept, n, positive_share)

@@ -25,6 +25,27 @@ def test_non_finite_values(where, bad, message):
         linear().fit(Xb, yb, method="map")
 
 
+@pytest.mark.parametrize("to_y", [np.asarray, pd.Series, lambda a: pd.Series(a).astype("Float64")],
+                         ids=["array", "Series", "Float64"])
+def test_missing_target_says_where_and_what_to_do(to_y):
+    """Issue 13 item 10: 'y contains NaN' said neither where nor what to do."""
+    yb = y.copy()
+    yb[[4, 9]] = np.nan
+    with pytest.raises(ValueError, match=r"y contains .*in 2 rows of 20 \(first: row 4.*drop those rows from X and y"):
+        linear().fit(X, to_y(yb), method="map")
+    labels_b = labels.astype(object)
+    labels_b[7] = None
+    with pytest.raises(ValueError, match=r"in 1 row of 20 \(first: row 7.*drop those rows"):
+        br.LogisticRegression().fit(X, labels_b, method="map")
+
+
+def test_missing_feature_value_says_row_and_column():
+    Xb = X.copy()
+    Xb[6, 2] = np.nan
+    with pytest.raises(ValueError, match=r"X contains NaN in 1 row of 20 \(first: row 6, column 2.*impute"):
+        linear().fit(Xb, y, method="map")
+
+
 def test_row_count_mismatch():
     with pytest.raises(ValueError, match="different numbers of rows"):
         linear().fit(X, y[:-1], method="map")

@@ -29,6 +29,22 @@ def test_fit_map_writes_the_penalized_solution(csv, tmp_path, capsys):
     assert "Wrote to" in capsys.readouterr().out
 
 
+def test_default_prior_and_empirical_bayes(csv, tmp_path, capsys):
+    path, frame = csv
+    X, y = frame[["a", "b", "c"]], frame["y"]
+    assert main(["fit", str(path), "--target", "y", "--method", "map", "--out", str(tmp_path / "map")]) == 0
+    summary = pd.read_csv(tmp_path / "map" / "summary.csv", index_col=0)
+    ref = br.LinearRegression().fit(X, y, method="map")  # the package default, Normal(2.5, autoscale=True)
+    np.testing.assert_allclose(summary.loc[["a", "b", "c"], "map"], ref.coef_, rtol=1e-12)
+    assert "prior Normal(scale=2.5, autoscale=True)" in capsys.readouterr().out
+    assert main(["fit", str(path), "--target", "y", "--method", "empirical_bayes", "--autoscale", "--scale", "1",
+                 "--out", str(tmp_path / "eb")]) == 0
+    summary = pd.read_csv(tmp_path / "eb" / "summary.csv", index_col=0)
+    ref = br.LinearRegression(br.Normal(1.0, autoscale=True)).fit(X, y, method="empirical_bayes")
+    np.testing.assert_allclose(summary.loc[["a", "b", "c"], "empirical_bayes"], ref.coef_, rtol=1e-12)
+    assert f"log evidence {ref.log_evidence_:.6g}" in capsys.readouterr().out
+
+
 @pytest.mark.slow
 def test_fit_nuts_writes_summary_plots_and_posterior(csv, tmp_path):
     path, _ = csv
@@ -45,7 +61,11 @@ def test_fit_nuts_writes_summary_plots_and_posterior(csv, tmp_path):
     (["fit", "{csv}", "--target", "y", "--family", "logistic", "--method", "map"],
      "--family logistic needs a target with two values; 'y' has 60 (use --family linear"),
     (["fit", "{csv}", "--target", "y", "--prior", "ridge", "--scale", "-1", "--method", "map"],
-     "Normal scale must be finite and > 0, got -1.0"),
+     "--scale must be a finite number > 0, got -1.0"),
+    (["fit", "{csv}", "--target", "y", "--learn-scale", "--method", "map"], "no joint MAP over (coef, scale)"),
+    (["fit", "{csv}", "--target", "y", "--learn-scale", "--prior", "horseshoe"], "--learn-scale applies to ridge"),
+    (["fit", "{csv}", "--target", "y", "--prior", "lasso", "--method", "empirical_bayes"],
+     "chooses the scale of a fixed Normal prior"),
 ])
 def test_errors_are_one_line(csv, capsys, argv, message):
     path, _ = csv
@@ -60,5 +80,82 @@ def test_demo_runs_and_writes_its_plots(tmp_path, capsys):
     """What `make demo` runs: the table, the plots, and the closing line."""
     assert main(["demo", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "penalized" in printed and "mean ± sd" in printed and "Wrote 8 plots" in printed
-    assert len(list(tmp_path.glob("*.png"))) == 8
+    assert "penalized" in printed and "mean ± sd" in printed and "Wrote 11 plots" in printed
+    assert "Learned ridge: the prior scale tau" in printed and (tmp_path / "how_much_scale.png").is_file()
+    assert len(list(tmp_path.glob("*.png"))) == 11
+
+
+@pytest.mark.slow
+def test_fit_learn_scale_reports_the_scale(csv, tmp_path):
+    path, _ = csv
+    out = tmp_path / "out"
+    assert main(["fit", str(path), "--target", "y", "--learn-scale", "--draws", "300", "--seed", "1",
+                 "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv", index_col=0)
+    assert "prior_scale" in summary.index and summary.loc["prior_scale", "mean"] > 0
+    assert (out / "fit_prior_posterior.png").is_file()
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--scale", "0"], "--scale must be a finite number > 0, got 0.0"),
+    (["--scale", "nan"], "--scale must be a finite number > 0, got nan"),
+    (["--sigma", "-2"], "--sigma must be a finite number > 0, got -2.0"),
+    (["--prior", "elasticnet", "--scale", "2"],
+     "--prior elasticnet has no single scale: use --laplace-scale, --normal-scale"),
+    (["--prior", "regularized-horseshoe", "--scale", "3"],
+     "--prior regularized-horseshoe has no single scale: use --expected-nonzero, --slab-scale, --slab-df"),
+    (["--prior", "ridge", "--slab-scale", "2"], "--slab-scale applies to --prior regularized-horseshoe only"),
+    (["--prior", "lasso", "--normal-scale", "2"], "--normal-scale applies to --prior elasticnet only"),
+    (["--family", "logistic", "--sigma", "1"], "--sigma is the noise sd of a linear model"),
+    (["--method", "map", "--tune", "500"], "--tune set the NUTS sampler; --method map does not sample"),
+    (["--method", "empirical_bayes", "--draws", "50"], "--method empirical_bayes does not sample"),
+    (["--chains", "0"], "--chains must be a whole number >= 1, got 0"),
+    (["--draws", "-5"], "--draws must be a whole number >= 1, got -5"),
+])
+def test_each_option_means_one_thing_and_bad_values_are_refused(csv, capsys, argv, message):
+    """Issue 13 item 7: --scale 0 became 1.0, --scale meant expected_nonzero for the regularized
+    horseshoe and both scales of the elastic net, --sigma was ignored for logistic regression."""
+    path, frame = csv
+    if "logistic" in argv:
+        frame.assign(y=frame["y"] > 1).to_csv(path, index=False)
+    assert main(["fit", str(path), "--target", "y", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bayesreg: error:") and message in err and "\n" not in err
+
+
+def test_elastic_net_scales_are_separate_options(csv, tmp_path):
+    """Reference: scikit-learn ElasticNet, 1/(2n)||r||^2 + a r |w|_1 + a (1 - r)/2 |w|^2, is the MAP of
+    ElasticNet(laplace_scale=b, normal_scale=s) at sigma = 1 with a r = 1/(n b), a (1 - r) = 1/(n s^2)."""
+    from sklearn.linear_model import ElasticNet as SkElasticNet
+
+    path, frame = csv
+    out = tmp_path / "out"
+    assert main(["fit", str(path), "--target", "y", "--prior", "elasticnet", "--laplace-scale", "0.05",
+                 "--normal-scale", "0.3", "--sigma", "1", "--method", "map", "--out", str(out)]) == 0
+    n = len(frame)
+    l1, l2 = 1 / (n * 0.05), 1 / (n * 0.3**2)
+    sk = SkElasticNet(alpha=l1 + l2, l1_ratio=l1 / (l1 + l2), tol=1e-14, max_iter=10**6)
+    sk.fit(frame[["a", "b", "c"]], frame["y"])
+    summary = pd.read_csv(out / "summary.csv", index_col=0)
+    np.testing.assert_allclose(summary.loc[["a", "b", "c"], "map"], sk.coef_, rtol=1e-7, atol=1e-10)
+
+
+def test_regularized_horseshoe_options_and_sampler_counts_reach_the_fit(csv, monkeypatch):
+    import bayesreg.cli
+
+    class Reached(Exception):
+        pass
+
+    seen = {}
+
+    def capture(est, X, y, **kwargs):
+        seen.update(prior=est.prior, **kwargs)
+        raise Reached
+
+    monkeypatch.setattr(bayesreg.cli, "_fit_reporting_warnings", capture)
+    path, _ = csv
+    argv = ["fit", str(path), "--target", "y", "--prior", "regularized-horseshoe", "--expected-nonzero", "2",
+            "--slab-scale", "1.5", "--slab-df", "6", "--tune", "300", "--chains", "2", "--draws", "200"]
+    assert main(argv) == 2  # Reached is reported as an error by main
+    assert seen["prior"] == br.RegularizedHorseshoe(expected_nonzero=2, slab_scale=1.5, slab_df=6)
+    assert (seen["draws"], seen["tune"], seen["chains"]) == (200, 300, 2)

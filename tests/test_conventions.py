@@ -41,6 +41,32 @@ def test_textbook_elasticnet_round_trip(lam1, lam2):
     assert kind == "elasticnet" and close(b1, lam1) and close(b2, lam2)
 
 
+@pytest.fixture(scope="module")
+def small_classification():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(80, 4))
+    y = (rng.random(80) < 1 / (1 + np.exp(-(X @ [1.5, -1.0, 0.0, 0.2])))).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("kind,lam", [("l2", 0.7), ("l1", 3.0), ("elasticnet", (2.0, 0.4))])
+def test_textbook_penalty_is_what_the_map_minimises(small_classification, kind, lam):
+    """Independent of the conversion formulas: the MAP under prior_from_penalty(kind, lam) meets the
+    optimality conditions of the textbook objective NLL(w) + lam1 ||w||_1 + lam2 ||w||^2, written
+    out here (NLL = summed log-loss, its gradient X'(mu - y)): g_j + lam1 sign(w_j) + 2 lam2 w_j = 0
+    where w_j != 0, |g_j| <= lam1 where w_j = 0."""
+    X, y = small_classification
+    lam1, lam2 = {"l2": (0.0, lam), "l1": (lam, 0.0)}.get(kind, lam)
+    fit = br.LogisticRegression(br.prior_from_penalty(kind, lam), fit_intercept=False).fit(X, y, method="map")
+    w = fit.coef_
+    g = X.T @ (1 / (1 + np.exp(-(X @ w))) - y)
+    active = w != 0
+    np.testing.assert_allclose(g[active] + lam1 * np.sign(w[active]) + 2 * lam2 * w[active], 0.0, atol=1e-9)
+    assert np.all(np.abs(g[~active]) <= lam1 + 1e-9)
+    if kind != "l2":
+        assert not active.all()  # the L1 part is strong enough here to zero a coefficient
+
+
 @given(alpha=positive, sigma=positive)
 def test_ridge_round_trip(alpha, sigma):
     prior = br.prior_from_sklearn(Ridge(alpha=alpha), sigma=sigma)
@@ -107,6 +133,43 @@ def test_unconvertible_inputs():
         br.prior_from_penalty("l3", 1.0)
     with pytest.raises(ValueError, match="Lasso cannot"):
         br.penalty_from_prior(br.Normal(1.0), "Lasso", sigma=1.0, n_samples=10)
+
+
+@pytest.mark.parametrize("estimator,kwargs,setting", [
+    (Ridge(positive=True), {"sigma": 1.0}, r"positive=True"),
+    (Lasso(positive=True), {"sigma": 1.0, "n_samples": 10}, r"positive=True"),
+    (SkElasticNet(positive=True), {"sigma": 1.0, "n_samples": 10}, r"positive=True"),
+    (LogisticRegression(class_weight="balanced"), {}, r"class_weight='balanced'"),
+    (LogisticRegression(class_weight={0: 1.0, 1: 3.0}), {}, r"class_weight="),
+    (Ridge(fit_intercept=False), {"sigma": 1.0}, r"fit_intercept=False\) differs from fit_intercept=True"),
+    (LogisticRegression(), {"fit_intercept": False}, r"fit_intercept=True\) differs from fit_intercept=False"),
+    (Ridge(), {"sigma": 1.0, "sample_weight": [1.0, 2.0, 1.0]}, r"sample_weight"),
+], ids=["ridge-positive", "lasso-positive", "enet-positive", "class-weight-balanced", "class-weight-dict",
+        "intercept-theirs-off", "intercept-ours-off", "sample-weight"])
+def test_settings_that_change_the_objective_are_refused_by_name(estimator, kwargs, setting):
+    """Issue 13 item 4: these were silently ignored and gave a prior whose MAP is another solution."""
+    with pytest.raises(ValueError, match=setting):
+        br.prior_from_sklearn(estimator, **kwargs)
+
+
+def test_matching_fit_intercept_false_reproduces_sklearn(diabetes):
+    """The accepted counterpart of the refusal: both without intercept, same solution (scikit-learn)."""
+    X, y = diabetes
+    sk = Ridge(alpha=0.3, fit_intercept=False).fit(X, y)
+    prior = br.prior_from_sklearn(sk, sigma=50.0, fit_intercept=False)
+    ours = br.LinearRegression(prior, sigma=50.0, fit_intercept=False).fit(X, y, method="map")
+    np.testing.assert_allclose(ours.coef_, sk.coef_, rtol=1e-9)
+    assert br.prior_from_sklearn(Ridge(), sigma=1.0, sample_weight=np.ones(5)) == br.Normal(1.0)
+
+
+@pytest.mark.parametrize("scalar", [np.float32, np.int64, np.float64, int])
+def test_numpy_scalar_penalties_are_accepted(scalar):
+    """Issue 13 item 4: np.float32 / np.int64 alphas raised 'must be a single number'."""
+    assert br.prior_from_sklearn(Ridge(alpha=scalar(4)), sigma=2.0) == br.Normal(1.0)  # 2 / sqrt(4)
+    assert br.prior_from_sklearn(Lasso(alpha=scalar(2)), n_samples=8, sigma=4.0) == br.Laplace(1.0)  # 16/(8*2)
+    assert br.prior_from_sklearn(LogisticRegression(C=scalar(4))) == br.Normal(2.0)
+    with pytest.raises(TypeError, match="single number"):
+        br.prior_from_sklearn(Ridge(alpha=np.array([1.0, 2.0])), sigma=1.0)
 
 
 def test_fitted_cross_validated_estimators_convert_through_their_choice(diabetes):

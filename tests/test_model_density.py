@@ -9,6 +9,9 @@ from bayesreg.likelihoods import linear_neg_log_posterior, logistic_neg_log_post
 from bayesreg.model import build_linear_model, build_logistic_model
 
 PRIORS = [br.Normal(0.7), br.Laplace(0.4), br.ElasticNet(0.5, 1.3)]
+# one scale per feature of small_data (4 columns): prior_data passes them as vectors
+PER_COEFFICIENT = [br.Normal([0.7, 0.05, 3.0, 1.0]), br.Laplace([0.4, 0.02, 2.0, 1.0]),
+                   br.ElasticNet([0.5, 0.1, 2.0, 1.0], [1.3, 0.2, 0.5, 4.0])]
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +27,11 @@ def random_points(model, rng, k=5):
         yield {v.name: rng.normal(size=model.initial_point()[v.name].shape) for v in model.value_vars}
 
 
+def original_intercept(point, X):
+    """The model samples the intercept at the centred design: b = b_c - xbar'w."""
+    return point["intercept_c"] - X.mean(axis=0) @ point["coef"]
+
+
 def constant_offset(pairs):
     offsets = np.array([a - b for a, b in pairs])
     scale = max(abs(a) for a, _ in pairs)
@@ -31,7 +39,7 @@ def constant_offset(pairs):
     return offsets[0]
 
 
-@pytest.mark.parametrize("prior", PRIORS)
+@pytest.mark.parametrize("prior", PRIORS + PER_COEFFICIENT)
 @pytest.mark.parametrize("sigma", [None, 1.7])
 def test_linear_objective_is_model_logp(small_data, prior, sigma):
     X, y = small_data
@@ -41,7 +49,7 @@ def test_linear_objective_is_model_logp(small_data, prior, sigma):
     pairs = []
     for point in random_points(model, rng):
         s = np.exp(point["sigma_log__"]) if sigma is None else sigma
-        ours = linear_neg_log_posterior(X, y, prior, point["coef"], point["intercept"], s,
+        ours = linear_neg_log_posterior(X, y, prior, point["coef"], original_intercept(point, X), s,
                                         sigma_prior=sigma_prior_scale(y) if sigma is None else None)
         pairs.append((-ours, logp(point)))
     # every density here is normalised, so the constant is exactly zero
@@ -56,7 +64,7 @@ def test_logistic_objective_is_model_logp(breast_cancer, prior):
     model = build_logistic_model(X, y.astype(float), prior, fit_intercept=True, feature_names=list("abcde"))
     logp = model.compile_logp(jacobian=False)
     rng = np.random.default_rng(2)
-    pairs = [(-logistic_neg_log_posterior(X, y, prior, p["coef"], p["intercept"]), logp(p))
+    pairs = [(-logistic_neg_log_posterior(X, y, prior, p["coef"], original_intercept(p, X)), logp(p))
              for p in random_points(model, rng)]
     assert abs(constant_offset(pairs)) <= 1e-9 * abs(pairs[0][0])
 
@@ -77,11 +85,14 @@ def test_sufficient_statistics_equal_the_naive_likelihood(small_data, fit_interc
     fast_logp, naive_logp = fast.compile_logp(), naive.compile_logp()
     eps = np.finfo(float).eps
     for point in random_points(fast, np.random.default_rng(5)):
+        naive_point = {name: value for name, value in point.items() if name != "intercept_c"}
+        if fit_intercept:
+            naive_point["intercept"] = original_intercept(point, X)
         # both forms sum terms of size ~ (|y|^2 + |X|_F^2 |w|^2) / (2 sigma^2) that cancel to the RSS
         # term, so each rounds at eps times that magnitude (times a few hundred operations)
         sigma = np.exp(point["sigma_log__"])
         magnitude = (y @ y + np.sum(X**2) * point["coef"] @ point["coef"]) / (2 * sigma**2)
-        assert abs(fast_logp(point) - naive_logp(point)) <= 1e3 * eps * magnitude
+        assert abs(fast_logp(point) - naive_logp(naive_point)) <= 1e3 * eps * magnitude
 
 
 @pytest.mark.parametrize("prior", PRIORS)
@@ -91,8 +102,9 @@ def test_map_is_the_model_mode(small_data, prior):
     fit = br.LinearRegression(prior, sigma=1.7).fit(X, y, method="map")
     model = build_linear_model(X, y, prior, sigma=1.7, fit_intercept=True, feature_names=list("abcd"))
     logp = model.compile_logp(jacobian=False)
-    best = logp({"coef": fit.coef_, "intercept": fit.intercept_})
+    centred = fit.intercept_ + X.mean(axis=0) @ fit.coef_
+    best = logp({"coef": fit.coef_, "intercept_c": centred})
     rng = np.random.default_rng(4)
     for _ in range(40):
         step = 1e-5 * rng.normal(size=5)
-        assert logp({"coef": fit.coef_ + step[1:], "intercept": fit.intercept_ + step[0]}) <= best + 1e-10
+        assert logp({"coef": fit.coef_ + step[1:], "intercept_c": centred + step[0]}) <= best + 1e-10

@@ -44,16 +44,32 @@ def test_normal_prior_known_sigma_is_the_conjugate_posterior(conjugate_problem):
     table = fit.summary()
     coef = table.loc[fit.feature_names_]
     assert np.all(np.abs(coef["mean"].to_numpy() - mean) <= 4 * coef["mcse_mean"].to_numpy())
-    np.testing.assert_allclose(coef["sd"].to_numpy(), sd, rtol=0.10)
+    assert np.all(np.abs(coef["sd"].to_numpy() - sd) <= 4 * sd_mcse(coef))
     np.testing.assert_allclose(fit.coef_, coef["mean"].to_numpy())
     # the MAP column is the ridge solution, which is the posterior mean here
     np.testing.assert_allclose(coef["map"].to_numpy(), mean, rtol=1e-8)
 
 
+def sd_mcse(rows):
+    """Monte Carlo sd of a posterior sd estimate: for a roughly normal posterior a sample sd from
+    ESS effective draws has sd ~ sd / sqrt(2 ESS) (the chi distribution's). 4 of these is the
+    tolerance: a correct sampler exceeds it with probability ~6e-5 per quantity."""
+    return rows["sd"].to_numpy() / np.sqrt(2 * rows["ess_bulk"].to_numpy())
+
+
 def test_sblrc_reference_posterior():
-    """posteriordb sblrc-blr: beta ~ N(0, 10), no intercept. Our sigma prior is Half-t4(sd(y))
-    rather than half-N(0, 10); both are flat to within 1e-4 of the posterior's scale around
-    sigma = 1, so the reference holds to well within its Monte Carlo error."""
+    """posteriordb sblrc-blr: beta ~ N(0, 10), sigma ~ half-N(0, 10), no intercept.
+
+    Our sigma prior is Half-t4(sd(y)) with sd(y) in the hundreds, log-slope ~ -1e-4 near sigma = 1;
+    half-N(0, 10) has log-slope -sigma / 100 = -0.01 there. A log-slope difference d moves a
+    posterior mean by about d Var(sigma) = 0.01 x 0.0767^2 = 6e-5, 3% of sigma's MCSE (~0.002),
+    so the reference holds within Monte Carlo error (not because the priors are equal).
+
+    The reference prints the coefficients' sd as 0.001 (one significant digit). Their sd is
+    derived instead: beta | sigma is Gaussian with covariance sigma^2 (X'X + sigma^2/100 I)^-1,
+    and the beta mean hardly moves with sigma, so Var(beta_j) = E[sigma^2] [(X'X)^-1]_jj with
+    E[sigma^2] = 1.0423^2 + 0.0767^2 from the reference (the prior term is ~1e-7 of X'X).
+    """
     data = json.loads((DATA / "sblrc.json").read_text())
     X, y = np.array(data["X"]), np.array(data["y"])
     fit = br.LinearRegression(br.Normal(10.0), fit_intercept=False).fit(
@@ -65,10 +81,15 @@ def test_sblrc_reference_posterior():
     reference_se = ref_sd["coef"] / np.sqrt(10_000)  # posteriordb's 10k reference draws
     tolerance = 4 * np.sqrt(coef["mcse_mean"] ** 2 + reference_se**2) + 5e-6  # refs printed to 5 dp
     assert np.all(np.abs(coef["mean"] - ref_mean["coef"]) <= tolerance)
-    np.testing.assert_allclose(coef["sd"], ref_sd["coef"], rtol=0.25)  # "sd ~ 0.001": one significant digit
+    coef_sd = np.sqrt((ref_mean["sigma"] ** 2 + ref_sd["sigma"] ** 2) * np.diag(np.linalg.inv(X.T @ X)))
+    assert np.allclose(coef_sd, ref_sd["coef"], rtol=0.5)  # consistent with the printed "0.001"
+    # + 1%: the printed E[sigma^2] (0.15%) and the neglected Var(E[beta | sigma])
+    assert np.all(np.abs(coef["sd"].to_numpy() - coef_sd) <= 4 * sd_mcse(coef) + 1e-2 * coef_sd)
     s = table.loc["sigma"]
     assert abs(s["mean"] - ref_mean["sigma"]) <= 4 * np.hypot(s["mcse_mean"], ref_sd["sigma"] / 100)
-    assert s["sd"] == pytest.approx(ref_sd["sigma"], rel=0.10)
+    # the reference sd is itself an estimate from 10k draws: sd / sqrt(2 x 10^4)
+    reference_sd_error = ref_sd["sigma"] / np.sqrt(2e4)
+    assert abs(s["sd"] - ref_sd["sigma"]) <= 4 * np.hypot(sd_mcse(table.loc[["sigma"]])[0], reference_sd_error)
 
 
 def test_same_seed_same_draws(conjugate_problem):
@@ -82,24 +103,38 @@ def test_same_seed_same_draws(conjugate_problem):
 
 
 @pytest.mark.slow
-def test_same_seed_same_draws_whatever_the_model_was_compiled_with(conjugate_problem, monkeypatch):
-    """A compiled model is reused for new data and priors; its initial points must follow them,
-    or a seed reproduces draws only in a process that happened to compile on the same data."""
-    from bayesreg import sampling
+def test_same_seed_same_draws_in_a_new_process(conjugate_problem, tmp_path):
+    """Draws depend on the data, prior and seed only: not on the process, nor on what it fitted
+    before (every fit packs its own data; nothing compiled is reused with stale data)."""
+    import subprocess
+    import sys
 
     X, y = conjugate_problem
-    kwargs = dict(draws=100, tune=100, chains=2, random_seed=42, progressbar=False)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    script = f"""
+import hashlib, sys, warnings
+import numpy as np
+import bayesreg as br
+X, y = np.load({str(tmp_path / "X.npy")!r}), np.load({str(tmp_path / "y.npy")!r})
+warnings.simplefilter("ignore")
+kwargs = dict(draws=100, tune=100, chains=2, random_seed=42, progressbar=False)
+if sys.argv[1] == "after-other-fit":
+    br.LinearRegression(br.Laplace(5.0)).fit(3 * X[:20], 10 * y[:20] + 5, **kwargs)
+coef = br.LinearRegression(br.Laplace(1.0)).fit(X, y, **kwargs).idata_["posterior"]["coef"].to_numpy()
+print(hashlib.sha256(np.ascontiguousarray(coef).tobytes()).hexdigest())
+"""
+    digests = {subprocess.run([sys.executable, "-c", script, how], capture_output=True, text=True,
+                              check=True).stdout.strip() for how in ("fresh", "after-other-fit")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        here = br.LinearRegression(br.Laplace(1.0)).fit(X, y, draws=100, tune=100, chains=2, random_seed=42,
+                                                        progressbar=False)
+    import hashlib
 
-    def draws_after_compiling_on(prior, X_first, y_first):
-        monkeypatch.setattr(sampling, "_COMPILED", {})  # a fresh process, as far as compiling goes
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SamplingWarning)
-            br.LinearRegression(prior).fit(X_first, y_first, **kwargs)
-            return br.LinearRegression(br.Laplace(1.0)).fit(X, y, **kwargs).idata_["posterior"]["coef"]
-
-    same = draws_after_compiling_on(br.Laplace(1.0), X, y)
-    other = draws_after_compiling_on(br.Laplace(5.0), 3 * X[:20], 10 * y[:20] + 5)
-    np.testing.assert_array_equal(same, other)
+    coef = np.ascontiguousarray(here.idata_["posterior"]["coef"].to_numpy())
+    digests.add(hashlib.sha256(coef.tobytes()).hexdigest())
+    assert len(digests) == 1, digests
 
 
 def test_too_few_draws_warn_with_advice(conjugate_problem):
@@ -182,17 +217,37 @@ def test_logistic_nuts(breast_cancer):
     assert fit.idata_["log_likelihood"]["y"].shape[-1] == len(y)
 
 
-def _assert_calibrated(prior, replications, seed):
+def _assert_calibrated(prior, replications, seed, n=20):
     """Each coefficient's ranks pass a chi-square test at 1e-3 (Bonferroni over coefficients)."""
     from bayesreg.calibration import sbc_ranks, uniformity_pvalues
 
-    ranks, n_values = sbc_ranks(prior, n=20, p=2, replications=replications, seed=seed)
+    ranks, n_values = sbc_ranks(prior, n=n, p=2, replications=replications, seed=seed)
     pvalues = uniformity_pvalues(ranks, n_values)
     assert pvalues.min() > 1e-3 / len(pvalues), pvalues
 
 
 def test_simulation_based_calibration_normal_prior():
     _assert_calibrated(br.Normal(1.0), replications=100, seed=1)
+
+
+@pytest.mark.slow
+def test_simulation_based_calibration_laplace_prior():
+    """SBC for the Laplace prior (its generator draws with scipy, independent of model.py)."""
+    _assert_calibrated(br.Laplace(1.0), replications=100, seed=1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prior", [br.Normal(br.HalfCauchy(1.0)), br.Laplace(br.HalfStudentT(3.0, 1.0)),
+                                   br.BayesianLasso(r=2.0, delta=2.0)], ids=["Normal-HalfCauchy",
+                                                                             "Laplace-HalfStudentT", "BayesianLasso"])
+def test_simulation_based_calibration_learned_scales(prior):
+    """SBC for the hierarchical priors (issue 12): the generator draws tau (or lambda^2) and then the
+    coefficients with scipy, as the docstrings write the hierarchy. Three rows for two coefficients,
+    so that the prior shapes the posterior as much as the data can. Power is modest at 100
+    replications: generating the coefficients with a Laplace scale 3 times too wide gave p-values
+    0.08 and 0.04 (measured), which pass the 5e-4 threshold; it catches gross errors only, and
+    benchmarks/sbc.py runs it at size."""
+    _assert_calibrated(prior, replications=100, seed=4, n=3)
 
 
 @pytest.mark.slow

@@ -62,3 +62,26 @@ def test_foreign_and_corrupted_files(tmp_path):
 def test_unfitted_estimator_cannot_be_saved(tmp_path):
     with pytest.raises(ValueError, match="fitted"):
         br.LinearRegression().save(tmp_path / "x.zip")
+
+
+def test_empirical_bayes_fit_with_array_and_learned_priors_round_trips(tmp_path, data):
+    X, y = data
+    fit = br.LinearRegression(br.Normal(1.0, autoscale=True)).fit(X, y, method="empirical_bayes")
+    fit.save(tmp_path / "eb.zip")
+    back = br.load(tmp_path / "eb.zip")
+    assert back.prior_ == fit.prior_ and back.prior_.scale.shape == (3,)
+    assert back.log_evidence_ == fit.log_evidence_ and back.method_ == "empirical_bayes"
+    np.testing.assert_array_equal(back.predict(X), fit.predict(X))
+
+
+def test_learned_scale_fit_round_trips(tmp_path, data):
+    X, y = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        fit = br.LinearRegression(br.Laplace(br.HalfStudentT(3.0, 0.5), autoscale=True)).fit(
+            X, y, draws=200, tune=200, chains=2, random_seed=1, progressbar=False)
+    fit.save(tmp_path / "learned.zip")
+    back = br.load(tmp_path / "learned.zip")
+    assert back.prior == fit.prior and back.prior_ == fit.prior_  # the hyperprior and the resolved factors
+    assert back.prior_.scale == br.HalfStudentT(3.0, 0.5) and back.prior_.factor.shape == (3,)
+    pd.testing.assert_frame_equal(back.summary(), fit.summary())

@@ -106,20 +106,22 @@ def test_prior_posterior_draws_the_exact_prior(fitted):
 
 @pytest.fixture(scope="module")
 def default_prior_fit(fitted):
-    """``prior=None`` (the default, Normal(1)) on the first two features only."""
+    """``prior=None`` (the default, Normal(2.5, autoscale=True)) on the first two features only."""
     X, y, _ = fitted
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
         return br.LinearRegression().fit(X[:, :2], y, **SAMPLER)
 
 
-def test_prior_posterior_of_the_default_prior(default_prior_fit):
+def test_prior_posterior_of_the_default_prior(fitted, default_prior_fit):
     fig = plots.prior_posterior(default_prior_fit)
-    assert "prior Normal(scale=1)" in fig.texts[0].get_text()
-    for name in ("x0", "x1"):
+    assert "prior Normal(scale=2.5, autoscale=True)" in fig.texts[0].get_text()
+    X, y, _ = fitted
+    for j, name in enumerate(("x0", "x1")):
         ax = next(ax for ax in fig.axes if ax.get_title() == name)
         grid, density = next(line for line in ax.lines if line.get_label() == "prior").get_data()
-        np.testing.assert_allclose(density, stats.norm.pdf(grid), rtol=1e-12)
+        scale = 2.5 * y.std() / X[:, j].std()  # autoscale: 2.5 sd(y) / sd(x_j)
+        np.testing.assert_allclose(density, stats.norm(0, scale).pdf(grid), rtol=1e-12)
 
 
 def test_forest_plot_refuses_fits_on_different_features(fitted, default_prior_fit):
@@ -242,3 +244,26 @@ def test_plots_load_lazily_as_br_plots():
     code = ("import sys, bayesreg as br; assert 'matplotlib' not in sys.modules; "
             "assert br.plots.coefficients is not None; assert 'matplotlib' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_horseshoe_prior_curve_says_it_is_given_the_posterior_median_tau():
+    """Issue 13 item 8: the figure, not only the docstring, says the curve is p(w | tau = median)."""
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    est = br.LinearRegression(br.Normal(1.0), sigma=1.0).fit(X, X[:, 0] + rng.normal(size=50), method="map")
+    tau = np.exp(rng.normal(size=(2, 100)) - 1.0)
+    est.idata_ = xr.DataTree.from_dict({"posterior": xr.Dataset(
+        {"coef": (("chain", "draw", "feature"), rng.normal(size=(2, 100, 2))),
+         "global_scale": (("chain", "draw"), tau)},
+        coords={"chain": [0, 1], "draw": np.arange(100), "feature": ["x0", "x1"]})})
+    est.set_params(prior=br.Horseshoe())
+    est.prior_, est.map_ = br.Horseshoe(), None  # the prior as the fit used it
+    fig = plots.prior_posterior(est)
+    label = f"prior given τ = {np.median(tau):.3g} (posterior median)"
+    assert label in [t.get_text() for t in fig.legends[0].get_texts()]
+    ax = next(ax for ax in fig.axes if ax.get_title() == "x0")
+    grid, density = next(line for line in ax.lines if line.get_label() == label).get_data()
+    np.testing.assert_allclose(density, plots.horseshoe_density(br.Horseshoe(), np.median(tau), grid), rtol=1e-12)
+    plt.close(fig)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.linear_model import ElasticNet as SkElasticNet
 from sklearn.linear_model import Lasso, Ridge
 from sklearn.linear_model import LogisticRegression as SkLogistic
 
@@ -61,13 +62,18 @@ def test_duplicated_column_l1_reaches_the_optimum(prior):
     X, y = wide(n=50, p=3)
     X = np.column_stack([X, X[:, 0]])
     fit = br.LinearRegression(prior, sigma=1.0).fit(X, y, method="map")
-    sk = Lasso(alpha=1.0 / (prior.laplace_scale if hasattr(prior, "laplace_scale") else prior.scale) / 50,
-               tol=1e-14, max_iter=10**6).fit(X, y)
+    n = len(y)
+    if isinstance(prior, br.Laplace):  # 1/(2n)||r||^2 + alpha |w|_1 with alpha = sigma^2 / (n b)
+        sk = Lasso(alpha=prior.l1 / n, tol=1e-14, max_iter=10**6).fit(X, y)
+    else:  # alpha r = l1 / n, alpha (1 - r) = l2 / n
+        sk = SkElasticNet(alpha=(prior.l1 + prior.l2) / n, l1_ratio=prior.l1 / (prior.l1 + prior.l2), tol=1e-14,
+                          max_iter=10**6).fit(X, y)
+        # the L2 part makes the optimum unique even with the duplicated column: the two split it evenly
+        np.testing.assert_allclose(fit.coef_, sk.coef_, rtol=1e-6, atol=1e-9)
+        assert fit.coef_[0] == pytest.approx(fit.coef_[3], rel=1e-10)
     ours = linear_neg_log_posterior(X, y, prior, fit.coef_, fit.intercept_, 1.0)
-    if isinstance(prior, br.Laplace):
-        theirs = linear_neg_log_posterior(X, y, prior, sk.coef_, sk.intercept_, 1.0)
-        assert ours <= theirs + 1e-9 * abs(theirs)
-    assert np.isfinite(ours)
+    theirs = linear_neg_log_posterior(X, y, prior, sk.coef_, sk.intercept_, 1.0)
+    assert ours <= theirs + 1e-9 * abs(theirs)
 
 
 def test_constant_column_gets_no_weight():
@@ -185,3 +191,28 @@ def test_property_logistic_map_is_optimal(seed, n, p, scale, laplace):
         assert logistic_neg_log_posterior(X, y, prior, fit.coef_ + step[1:], fit.intercept_ + step[0]) >= best - 1e-10
     proba = fit.predict_proba(X)
     assert proba.shape == (n, 2) and np.all(np.isfinite(proba))
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("coordinate descent did not converge"), FloatingPointError("boom")])
+def test_a_failing_map_solver_does_not_stop_nuts(monkeypatch, failure):
+    """Issue 13 item 1: a MAP failure took the default NUTS fit with it. Now it warns and samples."""
+    import bayesreg.estimators
+    import bayesreg.sampling
+
+    class Sampled(Exception):
+        pass
+
+    def broken_map(*args, **kwargs):
+        raise failure
+
+    def sampler_reached(*args, **kwargs):
+        raise Sampled  # stands in for NUTS: reaching it is what is tested, without a compile
+
+    monkeypatch.setattr(bayesreg.estimators, "fit_logistic_map", broken_map)
+    monkeypatch.setattr(bayesreg.sampling, "sample_posterior", sampler_reached)
+    X, y = wide(n=60, p=4)
+    with pytest.warns(br.MAPFailureWarning, match=f"MAP .*failed.*{type(failure).__name__}: {failure}"):
+        with pytest.raises(Sampled):
+            br.LogisticRegression(br.Laplace(1.0)).fit(X, y > 0)
+    with pytest.raises(type(failure)):  # method='map' still reports the failure itself
+        br.LogisticRegression(br.Laplace(1.0)).fit(X, y > 0, method="map")

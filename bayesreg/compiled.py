@@ -1,0 +1,250 @@
+"""A model structure and its data, handed to nutpie's sampler as precompiled C callbacks.
+
+:mod:`bayesreg.logdensity` holds one log density (and one "expand" function that turns an
+unconstrained draw into the stored quantities) for every structure, compiled once per machine and
+loaded from numba's disk cache afterwards. This module packs a :class:`ModelSpec` and its data
+into the ``int64`` header those callbacks read (pointers to the caller's arrays, never copies of
+X), lays out the unconstrained vector, and chooses valid initial points.
+
+nutpie's private API in use (tested with nutpie 0.16.11, pinned in pyproject.toml):
+``nutpie.sample.CompiledModel`` (subclassed) and ``nutpie._lib.{LogpFunc, ExpandFunc,
+PyVariable, PyMcModel, PySampler.from_pymc}``, used exactly as ``nutpie.compile_pymc`` uses them;
+the callback signatures are those of ``nutpie.compile_pymc._make_c_logp_func`` and
+``_make_c_expand_func``. ``tests/test_compiled.py`` exercises every one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from nutpie import _lib
+from nutpie.sample import CompiledModel
+
+from . import logdensity as ld
+from .hyperpriors import BayesianLasso
+from .model_inputs import ModelSpec
+from .priors import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
+
+_PRIOR_CODES = {Normal: ld.NORMAL, Laplace: ld.LAPLACE, ElasticNet: ld.ELASTICNET, Horseshoe: ld.HORSESHOE,
+                RegularizedHorseshoe: ld.REG_HORSESHOE, BayesianLasso: ld.BAYESIAN_LASSO}
+_LEARNED_CODES = {Normal: ld.NORMAL_LEARNED, Laplace: ld.LAPLACE_LEARNED}
+_INITIAL_TRIES = 20
+
+
+def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
+    """``(name, size)`` of each block of the unconstrained vector, named as the PyMC model's value
+    variables (so the two densities can be compared point for point)."""
+    p = spec.n_features
+    blocks = []
+    if spec.fit_intercept:
+        blocks.append(("intercept_c", 1))
+    if spec.family == "gaussian" and not spec.sigma_known:
+        blocks.append(("sigma_log__", 1))
+    if spec.prior_type in (Horseshoe, RegularizedHorseshoe):
+        blocks += [("coef_raw", p), ("local_scale_log__", p), ("global_scale_raw_log__", 1)]
+        if spec.prior_type is RegularizedHorseshoe:
+            blocks.append(("slab_sq_raw_log__", 1))
+    elif spec.scale_learned:
+        blocks += [("prior_scale_log__", 1), ("coef_raw", p)]
+    elif spec.prior_type is BayesianLasso:
+        blocks += [("prior_lambda_sq_log__", 1), ("coef_raw", p)]
+    else:
+        blocks.append(("coef", p))
+    return blocks
+
+
+def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
+    """``(name, shape)`` of each stored quantity, in the order ``logdensity.expand`` writes them."""
+    p = spec.n_features
+    layout = [("coef", (p,))]
+    if spec.fit_intercept:
+        layout.append(("intercept", ()))
+    if spec.family == "gaussian" and not spec.sigma_known:
+        layout.append(("sigma", ()))
+    if spec.prior_type in (Horseshoe, RegularizedHorseshoe):
+        layout += [("global_scale", ()), ("local_scale", (p,))]
+        if spec.prior_type is RegularizedHorseshoe:
+            layout.append(("slab_scale", ()))
+    elif spec.scale_learned:
+        layout.append(("prior_scale", ()))
+    elif spec.prior_type is BayesianLasso:
+        layout += [("prior_scale", ()), ("prior_lambda", ())]
+    return layout
+
+
+def _scalars(spec: ModelSpec, data: dict) -> np.ndarray:
+    scalars = np.zeros(ld.N_SCALARS)
+
+    def put(slot, name, default=0.0):
+        scalars[slot] = float(data[name]) if name in data else default
+
+    put(ld.S_N, "n")
+    put(ld.S_Y_MEAN, "intercept_hat" if spec.family == "quadratic" else "y_mean")
+    put(ld.S_WEIGHT_SUM, "weight_sum")
+    put(ld.S_RSS_MIN, "rss_min")
+    put(ld.S_SIGMA, "sigma_known", 1.0)
+    put(ld.S_SIGMA_PRIOR_SCALE, "sigma_prior_scale", 1.0)
+    put(ld.S_PSEUDO_SIGMA, "pseudo_sigma", 1.0)
+    put(ld.S_INTERCEPT_SCALE, "intercept_prior_scale", 1.0)
+    put(ld.S_EXPECTED_NONZERO, "prior_expected_nonzero")
+    put(ld.S_SLAB_SCALE, "prior_slab_scale")
+    put(ld.S_SLAB_DF, "prior_slab_df")
+    put(ld.S_HYPER_NU, "prior_hyper_nu", 1.0)
+    put(ld.S_HYPER_SCALE, "prior_hyper_scale", 1.0)
+    put(ld.S_LASSO_R, "prior_r", 1.0)
+    put(ld.S_LASSO_DELTA, "prior_delta", 1.0)
+    from .likelihoods import SIGMA_PRIOR_NU
+
+    scalars[ld.S_SIGMA_PRIOR_NU] = SIGMA_PRIOR_NU
+    if spec.prior_type is Horseshoe:
+        # Carvalho et al.: tau0 = sigma in linear regression (set in the density), 1 in logistic
+        scalars[ld.S_TAU0] = float(data["prior_scale"]) if "prior_scale" in data else 1.0
+    return scalars
+
+
+def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
+    """The header the callbacks read, and the arrays it points to (keep them alive with it)."""
+    n_dim = sum(size for _, size in unconstrained_layout(spec))
+    arrays = {"scalars": _scalars(spec, data)}
+    vectors = {ld.PTR_X: "X", ld.PTR_Y: "y", ld.PTR_FACTOR: "factor",
+               ld.PTR_COEF_LS: "coef_hat" if spec.family == "quadratic" else "coef_ls", ld.PTR_X_MEAN: "x_mean"}
+    if spec.prior_type is ElasticNet:
+        vectors.update({ld.PTR_VEC1: "prior_l1", ld.PTR_VEC2: "prior_l2", ld.PTR_VEC3: "prior_log_normalizer"})
+    elif spec.scale_learned:
+        vectors[ld.PTR_VEC1] = "prior_factor"
+    elif spec.prior_type in (Normal, Laplace):
+        vectors[ld.PTR_VEC1] = "prior_scale"
+    header = np.zeros(ld.HEADER_LEN, dtype=np.int64)
+    header[ld.PTR_SCALARS] = arrays["scalars"].ctypes.data
+    for slot, name in vectors.items():
+        if name in data:
+            arrays[name] = np.ascontiguousarray(data[name], dtype=np.float64)
+            header[slot] = arrays[name].ctypes.data
+    header[ld.FAMILY] = {"gaussian": ld.GAUSSIAN, "bernoulli": ld.BERNOULLI, "quadratic": ld.QUADRATIC}[spec.family]
+    header[ld.PRIOR] = (_LEARNED_CODES if spec.scale_learned else _PRIOR_CODES)[spec.prior_type]
+    header[ld.FIT_INTERCEPT] = spec.fit_intercept
+    header[ld.SIGMA_KNOWN] = spec.sigma_known
+    header[ld.N_ROWS] = len(data["y"]) if "y" in data else 0
+    header[ld.N_FEATURES] = spec.n_features
+    header[ld.RANK] = arrays["factor"].shape[0] if "factor" in arrays else 0
+    header[ld.N_DIM] = n_dim
+    header[ld.INTERCEPT_PRIOR] = spec.intercept_prior
+    header[ld.TAU0_FROM_NOISE] = spec.prior_type is Horseshoe and not spec.global_scale_given and spec.family == "gaussian"
+    return header, tuple(arrays.values())
+
+
+def log_density(header: np.ndarray, theta: np.ndarray) -> tuple[float, np.ndarray]:
+    """Value and gradient of the compiled density at ``theta`` (for checks and initial points)."""
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    grad = np.empty_like(theta)
+    return float(ld.log_density(theta, grad, header)), grad
+
+
+def _base_point(spec: ModelSpec, data: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The point initial points are jittered around, and the jitter's half-width per coordinate.
+
+    As PyMC: uniform(-1, 1) jitter on the unconstrained scale, around the intercept's natural
+    value, sigma at the sd of y, coefficients (raw or direct) at 0 with a jitter no wider than the
+    prior's scale, and the horseshoes' log scales at 0.
+    """
+    point, width = [], []
+    for name, size in unconstrained_layout(spec):
+        centre, half = np.zeros(size), np.ones(size)
+        if name == "intercept_c":
+            if spec.family == "gaussian":
+                centre[:] = float(data["y_mean"])
+            elif spec.family == "quadratic":
+                centre[:] = float(data["intercept_hat"])
+            else:
+                mean = float(np.mean(data["y"]))
+                centre[:] = np.log(mean / (1 - mean))
+        elif name == "sigma_log__":
+            centre[:] = np.log(float(data["sigma_prior_scale"]))
+        elif name == "coef":
+            scale = data["prior_scale"] if "prior_scale" in data else 1.0 / np.maximum(data["prior_l1"], 1e-300)
+            half = np.minimum(1.0, np.asarray(scale, dtype=float)) * np.ones(size)
+        elif name == "prior_scale_log__":
+            centre[:] = np.log(float(data["prior_hyper_scale"]))
+        elif name == "prior_lambda_sq_log__":
+            centre[:] = np.log(float(data["prior_r"]) / float(data["prior_delta"]))  # the prior mean
+        point.append(centre)
+        width.append(half)
+    return np.concatenate(point), np.concatenate(width)
+
+
+def initial_point_function(spec: ModelSpec, data: dict, header: np.ndarray):
+    """``seed -> x0``: a jittered point where the density and its gradient are finite.
+
+    Where the jittered point is not finite (extreme data), the jitter is halved up to 20 times
+    and finally dropped, so nutpie never starts from an invalid point (which it reports as a
+    Rust panic).
+    """
+    centre, width = _base_point(spec, data)
+
+    def initial_point(seed=None):
+        rng = np.random.default_rng(seed)
+        jitter = rng.uniform(-1.0, 1.0, size=centre.size) * width
+        for attempt in range(_INITIAL_TRIES + 1):
+            x = centre + jitter * (0.5**attempt if attempt < _INITIAL_TRIES else 0.0)
+            value, grad = log_density(header, x)
+            if np.isfinite(value) and np.all(np.isfinite(grad)):
+                return x
+        raise FloatingPointError(
+            "the log posterior is not finite even at its central starting point: the data or prior "
+            "scales are too extreme for double precision; standardize X and y")
+
+    return initial_point
+
+
+@dataclass(frozen=True)
+class CompiledDensity(CompiledModel):
+    """What ``nutpie.sample`` needs: the callbacks' addresses, the header and the variables."""
+
+    header: np.ndarray
+    arrays: tuple
+    initial_point: Any
+    var_names: list[str]
+    var_shapes: list[tuple[int, ...]]
+    _n_dim: int
+    _coords: dict
+
+    @property
+    def n_dim(self):
+        return self._n_dim
+
+    @property
+    def shapes(self):
+        return dict(zip(self.var_names, self.var_shapes))
+
+    @property
+    def coords(self):
+        return self._coords
+
+    def _make_sampler(self, settings, init_mean, cores, progress_type, extra_callback, extra_callback_rate,
+                      store):
+        return _lib.PySampler.from_pymc(settings, cores, self._make_model(init_mean), progress_type,
+                                        extra_callback, extra_callback_rate, store)
+
+    def _make_model(self, init_mean):
+        n_expanded = sum(int(np.prod(shape)) for shape in self.var_shapes)
+        expand = _lib.ExpandFunc(self._n_dim, n_expanded, ld.expand_callback.address, self.header.ctypes.data,
+                                 self)
+        logp = _lib.LogpFunc(ld.logp_callback.address, self.header.ctypes.data, self)
+        dim_sizes = {name: len(values) for name, values in self._coords.items()}
+        variables = _lib.PyVariable.new_variables(self.var_names, ["float64"] * len(self.var_names),
+                                                  [list(shape) for shape in self.var_shapes], dim_sizes, self.dims)
+        return _lib.PyMcModel(logp, expand, variables, self._n_dim, dim_sizes, self._coords, self.initial_point,
+                              None)
+
+
+def compile_model(spec: ModelSpec, data: dict, feature_names) -> CompiledDensity:
+    """The sampler-ready model for ``spec`` and ``data``: no compile, only packing."""
+    header, arrays = pack(spec, data)
+    layout = expanded_layout(spec)
+    return CompiledDensity(
+        dims={name: ("feature",) for name, shape in layout if shape},
+        header=header, arrays=arrays, initial_point=initial_point_function(spec, data, header),
+        var_names=[name for name, _ in layout], var_shapes=[shape for _, shape in layout],
+        _n_dim=int(header[ld.N_DIM]), _coords={"feature": list(feature_names)})

@@ -1,0 +1,209 @@
+r"""What a posterior is computed from: the model's structure and its data, with no PyMC.
+
+A :class:`ModelSpec` fixes the structure (likelihood family, prior family, intercept, sigma known
+or not); a dict of arrays holds everything else (sufficient statistics or the design, and the
+prior's values). The PyMC reference model (:mod:`bayesreg.model`) and the compiled log density
+(:mod:`bayesreg.compiled`) are both built from the same pair, so they cannot drift apart.
+
+Gaussian likelihood through sufficient statistics
+    For the minimum-norm least-squares solution :math:`\hat w` of the centred data,
+
+    .. math::
+        \|y - b - Xw\|^2 = \mathrm{RSS}_{\min} + \|F(w - \hat w)\|^2 + n(\bar y - b_c)^2,\qquad
+        F^\top F = X_c^\top X_c,\quad b_c = b + \bar x^\top w,
+
+    so a gradient costs :math:`O(r p)` with ``r = rank(X_c) <= min(n, p)`` whatever ``n`` is.
+    ``F`` keeps only its ``r`` non-zero rows (from the thin SVD of :math:`X_c` when ``n < p``,
+    else the eigendecomposition of :math:`X_c^\top X_c`). Expanding around :math:`\hat w`
+    (rather than ``y'y - 2w'X'y + w'X'Xw``) avoids cancellation when the fit is good.
+
+Intercept
+    Sampled at the centred design (``b_c``, as brms and rstanarm do), so it is not nearly
+    collinear with the slopes when X is uncentred; ``b = b_c - xbar'w`` is reported. It is flat,
+    so the MAP is scikit-learn's unpenalized intercept, except in logistic regression with a
+    prior that has no MAP (the horseshoes, learned scales), whose coefficients have no finite
+    mean under a half-Cauchy scale: there a flat intercept leaves
+    the posterior improper under separation (a factor ~|w| along separating directions), so
+    ``b_c ~ N(0, 2.5^2)``, rstanarm's default for the logistic intercept on the centred design.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data.statistics import GaussianStatistics, array_statistics
+from .likelihoods import check_sigma_prior_scale, sigma_prior_scale
+from .hyperpriors import BayesianLasso, HalfCauchy
+from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
+
+LOGISTIC_INTERCEPT_PRIOR_SCALE = 2.5
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything that fixes the model's structure; the rest is data."""
+
+    family: str  # "gaussian", "bernoulli" or "quadratic" (the logistic surrogate)
+    prior_type: type
+    n_features: int
+    fit_intercept: bool
+    sigma_known: bool = False
+    global_scale_given: bool = True  # Horseshoe(scale=None) scales tau by the noise instead
+    intercept_prior: bool = False  # N(0, 2.5^2) on the centred intercept instead of flat
+    scale_learned: bool = False  # Normal / Laplace with a hyperprior on their scale
+
+    @classmethod
+    def of(cls, family: str, prior: Prior, n_features: int, fit_intercept: bool, sigma_known: bool = False):
+        given = not (isinstance(prior, Horseshoe) and prior.scale is None)
+        # priors with no finite MAP here are those whose coefficients have no finite mean
+        # the surrogate ("quadratic") approximates the bernoulli model, so it takes the same intercept prior
+        proper_intercept = family in ("bernoulli", "quadratic") and fit_intercept and not prior.has_map
+        learned = isinstance(prior, (Normal, Laplace)) and prior.learned
+        return cls(family, type(prior), n_features, fit_intercept, sigma_known, given, proper_intercept, learned)
+
+
+def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
+    """The prior's hyperparameters as model data, named ``prior_*``.
+
+    Every hyperparameter that may be per-coefficient is a length-``n_features`` vector (a number
+    is broadcast): ``prior_scale`` (Normal, Laplace: ``scale * factor``), ``prior_l1``,
+    ``prior_l2``, ``prior_log_normalizer`` (ElasticNet, summed in the model). Global
+    hyperparameters (the horseshoes') stay scalars. A learned scale (hyperprior) gives
+    ``prior_factor`` (the vector ``c_j``) and ``prior_hyper_nu``/``prior_hyper_scale`` of the
+    half-t on ``tau`` (``nu = 1``: half-Cauchy); no ``prior_scale``, as that name is the
+    posterior's ``tau``. The Bayesian lasso gives ``prior_r`` and ``prior_delta``.
+    """
+    vectors = {}
+    scalars = {}
+    if isinstance(prior, (Normal, Laplace)) and prior.learned:
+        hyper = prior.scale
+        vectors["factor"] = prior.factor
+        scalars.update(hyper_nu=1.0 if isinstance(hyper, HalfCauchy) else hyper.nu, hyper_scale=hyper.scale)
+    elif isinstance(prior, (Normal, Laplace)):
+        vectors["scale"] = prior.effective_scale()
+    elif isinstance(prior, ElasticNet):
+        vectors.update(l1=prior.l1, l2=prior.l2, log_normalizer=prior.log_normalizer())
+    elif isinstance(prior, Horseshoe):
+        scalars.update({} if prior.scale is None else {"scale": prior.scale})
+    elif isinstance(prior, RegularizedHorseshoe):
+        prior.check_dimension(n_features)
+        scalars.update(expected_nonzero=prior.expected_nonzero, slab_scale=prior.slab_scale,
+                       slab_df=prior.slab_df)
+    elif isinstance(prior, BayesianLasso):
+        scalars.update(r=prior.r, delta=prior.delta)
+    else:
+        raise TypeError(f"no model for prior {type(prior).__name__}")
+    prior.check_n_features(n_features)
+    data = {f"prior_{name}": np.broadcast_to(np.asarray(value, dtype=float), (n_features,)).copy()
+            for name, value in vectors.items()}
+    data.update({f"prior_{name}": np.array(float(value)) for name, value in scalars.items()})
+    return data
+
+
+def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
+    """Sufficient statistics of the Gaussian likelihood for in-memory ``X``, ``y``.
+
+    ``n >= p``: through :func:`~bayesreg.data.statistics.array_statistics`, the same computation
+    Dask input takes, so a fit on Dask and on NumPy data see the same numbers. ``n < p``: the
+    thin SVD of the centred X (see :func:`_least_squares_factor`).
+    """
+    n, p = X.shape
+    if n >= p:
+        return statistics_data(array_statistics(X, y), fit_intercept, sigma)
+    x_mean = X.mean(axis=0) if fit_intercept else np.zeros(p)
+    y_mean = float(y.mean()) if fit_intercept else 0.0
+    Xc, yc = X - x_mean, y - y_mean
+    # centring leaves rounding noise of order eps * |x_mean| in a rank-deficient direction
+    factor, coef_ls = _least_squares_factor(Xc, yc, offset=math.sqrt(n) * float(np.abs(x_mean).max(initial=0.0)))
+    residual = yc - Xc @ coef_ls
+    return _gaussian_model_data(factor, coef_ls, x_mean, y_mean, float(residual @ residual), n,
+                                sigma_prior_scale(y), sigma)
+
+
+def statistics_data(statistics: GaussianStatistics, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
+    """The Gaussian model's data from sufficient statistics (in-memory or Dask input alike).
+
+    ``F`` keeps the rank-many rows of the eigendecomposition of the centred Gram matrix;
+    ``RSS_min`` from statistics alone carries an absolute error of order ``eps y'y``.
+    """
+    about = statistics.about(fit_intercept)
+    least_squares = about.least_squares()
+    keep = least_squares.eigval > 0  # least_squares() zeroed those below the rank tolerance
+    factor = np.sqrt(least_squares.eigval[keep])[:, None] * least_squares.eigvec[:, keep].T
+    return _gaussian_model_data(np.ascontiguousarray(factor), least_squares.coef, about.x_mean, about.y_mean,
+                                least_squares.rss, statistics.n, check_sigma_prior_scale(statistics.y_sd), sigma)
+
+
+def _gaussian_model_data(factor, coef_ls, x_mean, y_mean, rss_min, n, y_sd, sigma) -> dict[str, np.ndarray]:
+    return {
+        "factor": factor,
+        "coef_ls": coef_ls,
+        "x_mean": np.asarray(x_mean, dtype=float),
+        "y_mean": np.array(float(y_mean)),
+        "rss_min": np.array(float(rss_min)),
+        "n": np.array(float(n)),
+        # only one of these two is used, by whether sigma is known
+        "sigma_prior_scale": np.array(y_sd if sigma is None else 1.0),
+        "sigma_known": np.array(1.0 if sigma is None else float(sigma)),
+    }
+
+
+def _least_squares_factor(Xc, yc, offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(F, w_ls)``: ``F`` (r x p) with ``F'F = Xc'Xc`` and the minimum-norm least squares fit.
+
+    ``n < p``: the thin SVD ``Xc = U S V'`` gives ``F = S V'`` directly in O(n^2 p); forming the
+    p x p Gram matrix and decomposing it would cost O(p^3) (4.4 s at p = 3000). Otherwise the
+    eigendecomposition of the Gram matrix, O(n p^2 + p^3). Directions with singular values below
+    the rank tolerance (numpy's ``matrix_rank`` rule, on the scale of the uncentred data, whose
+    column means ``offset`` bounds) are dropped: the likelihood is flat there.
+    """
+    n, p = Xc.shape
+    if n < p:
+        U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+        keep = s > (s.max(initial=0.0) + offset) * max(n, p) * np.finfo(float).eps
+        s, U, Vt = s[keep], U[:, keep], Vt[keep]
+        return np.ascontiguousarray(s[:, None] * Vt), Vt.T @ ((U.T @ yc) / s)
+    eigval, eigvec = np.linalg.eigh(Xc.T @ Xc)
+    keep = eigval > (math.sqrt(eigval.max(initial=0.0)) + offset) ** 2 * p * np.finfo(float).eps
+    eigval, eigvec = eigval[keep], eigvec[:, keep]
+    return np.ascontiguousarray(np.sqrt(eigval)[:, None] * eigvec.T), eigvec @ ((eigvec.T @ (Xc.T @ yc)) / eigval)
+
+
+def bernoulli_data(X, y01, fit_intercept: bool) -> dict[str, np.ndarray]:
+    mean = float(np.mean(y01))
+    return {
+        "X": np.ascontiguousarray(X, dtype=float),
+        "y": np.ascontiguousarray(y01, dtype=float),
+        "x_mean": X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1]),
+        "n": np.array(float(len(y01))),
+        # Piironen & Vehtari (2017), sec. 3.2: the pseudo-sigma of a Bernoulli likelihood
+        "pseudo_sigma": np.array(1.0 / math.sqrt(mean * (1 - mean))),
+        "intercept_prior_scale": np.array(LOGISTIC_INTERCEPT_PRIOR_SCALE),
+    }
+
+
+def linear_inputs(X, y, prior: Prior, *, sigma, fit_intercept) -> tuple[ModelSpec, dict]:
+    spec = ModelSpec.of("gaussian", prior, X.shape[1], fit_intercept, sigma is not None)
+    return spec, {**gaussian_data(X, y, fit_intercept, sigma), **prior_data(prior, X.shape[1])}
+
+
+def linear_inputs_from_statistics(statistics: GaussianStatistics, prior: Prior, *, sigma,
+                                  fit_intercept) -> tuple[ModelSpec, dict]:
+    p = statistics.n_features
+    spec = ModelSpec.of("gaussian", prior, p, fit_intercept, sigma is not None)
+    return spec, {**statistics_data(statistics, fit_intercept, sigma), **prior_data(prior, p)}
+
+
+def quadratic_inputs(data: dict, prior: Prior, *, fit_intercept) -> tuple[ModelSpec, dict]:
+    """The logistic surrogate's model: ``data`` from :func:`bayesreg.surrogate.expansion_data`."""
+    p = len(data["coef_hat"])
+    spec = ModelSpec.of("quadratic", prior, p, fit_intercept)
+    return spec, {**data, "intercept_prior_scale": np.array(LOGISTIC_INTERCEPT_PRIOR_SCALE), **prior_data(prior, p)}
+
+
+def logistic_inputs(X, y01, prior: Prior, *, fit_intercept) -> tuple[ModelSpec, dict]:
+    spec = ModelSpec.of("bernoulli", prior, X.shape[1], fit_intercept)
+    return spec, {**bernoulli_data(X, y01, fit_intercept), **prior_data(prior, X.shape[1])}

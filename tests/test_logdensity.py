@@ -1,0 +1,147 @@
+"""The compiled log density is the PyMC model's, in value and gradient, for every structure.
+
+The PyMC model (bayesreg/model.py) is the specification; the numba density
+(bayesreg/logdensity.py) is what NUTS samples. Both are built from the same ModelSpec and data and
+compared at random unconstrained points, matched by PyMC's value-variable names. Relative error
+<= 1e-8: both are exact formulas in double precision, so only rounding separates them.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import bayesreg as br
+from bayesreg import compiled, model
+from bayesreg.model_inputs import linear_inputs, logistic_inputs
+from bayesreg.priors import Prior
+
+N, P = 37, 4
+RTOL = 1e-8
+
+# One instance per prior class, with per-coefficient values where the prior takes them.
+EXAMPLES = {
+    br.Normal: br.Normal(np.array([0.5, 1.0, 2.0, 3.0])),
+    br.Laplace: br.Laplace(0.7),
+    br.ElasticNet: br.ElasticNet(0.8, 1.3),
+    br.Horseshoe: br.Horseshoe(),
+    br.RegularizedHorseshoe: br.RegularizedHorseshoe(expected_nonzero=2, slab_scale=1.5, slab_df=3),
+    br.BayesianLasso: br.BayesianLasso(r=1.5, delta=0.7),
+}
+# learned scales: the same classes with a hyperprior, per-coefficient factors and a half-t
+EXTRA = [br.Horseshoe(0.3), br.Normal(br.HalfCauchy(0.8), factor=np.array([1.0, 2.0, 0.5, 3.0])),
+         br.Laplace(br.HalfStudentT(3.0, 1.2))]
+LINEAR_ONLY = (br.BayesianLasso,)
+
+
+def _prior_id(prior):
+    hyper = getattr(prior, "scale", None)
+    return type(prior).__name__ + (f"-{type(hyper).__name__}" if isinstance(hyper, br.hyperpriors.Hyperprior) else "")
+
+
+def _all_prior_classes():
+    seen, stack = set(), list(Prior.__subclasses__())
+    while stack:
+        klass = stack.pop()
+        if klass not in seen:
+            seen.add(klass)
+            stack += klass.__subclasses__()
+    return seen
+
+
+def test_every_prior_is_cross_checked():
+    """A new prior cannot be added without a cross-check of its compiled density."""
+    missing = {k.__name__ for k in _all_prior_classes()
+               if k.__module__.startswith("bayesreg") and not k.__name__.startswith("_")} - {k.__name__ for k in EXAMPLES}
+    assert not missing, f"add an example of {sorted(missing)} to EXAMPLES"
+
+
+def _inputs(family, prior, fit_intercept, sigma_known, rng):
+    X = rng.normal(size=(N, P)) * [1.0, 3.0, 0.2, 10.0] + [5.0, -2.0, 0.0, 100.0]
+    if family == "gaussian":
+        y = 2.0 + X @ [0.5, -0.2, 1.0, 0.01] + rng.normal(size=N)
+        return linear_inputs(X, y, prior, sigma=1.3 if sigma_known else None, fit_intercept=fit_intercept)
+    y01 = (rng.random(N) < 0.4).astype(float)
+    return logistic_inputs(X, y01, prior, fit_intercept=fit_intercept)
+
+
+CASES = [(family, prior, fit_intercept, sigma_known)
+         for family, prior, fit_intercept, sigma_known in itertools.product(
+             ("gaussian", "bernoulli"), [*EXAMPLES.values(), *EXTRA], (True, False), (True, False))
+         if not (family == "bernoulli" and (sigma_known or isinstance(prior, LINEAR_ONLY)))]
+
+
+@pytest.mark.parametrize("family,prior,fit_intercept,sigma_known", CASES,
+                         ids=lambda v: _prior_id(v) if isinstance(v, Prior) else str(v))
+def test_compiled_density_matches_pymc(family, prior, fit_intercept, sigma_known):
+    rng = np.random.default_rng(7)
+    spec, data = _inputs(family, prior, fit_intercept, sigma_known, rng)
+    pymc_model = model.build_model(spec, data, [f"x{j}" for j in range(P)])
+    # FAST_COMPILE: PyTensor's Python implementations, exact in float64 and no C/numba compile per case
+    logp = pymc_model.compile_logp(mode="FAST_COMPILE")
+    dlogp = pymc_model.compile_dlogp(mode="FAST_COMPILE")
+    layout = compiled.unconstrained_layout(spec)
+    assert [v.name for v in pymc_model.value_vars] == [name for name, _ in layout]
+    header, _arrays = compiled.pack(spec, data)
+    for _ in range(5):
+        theta = rng.normal(scale=0.7, size=sum(size for _, size in layout))
+        point, start = {}, 0
+        for var, (name, size) in zip(pymc_model.value_vars, layout):
+            shape = pymc_model.initial_point()[name].shape
+            point[name] = theta[start:start + size].reshape(shape)
+            start += size
+        value, grad = compiled.log_density(header, theta)
+        np.testing.assert_allclose(value, logp(point), rtol=RTOL)
+        np.testing.assert_allclose(grad, dlogp(point), rtol=RTOL, atol=RTOL * np.abs(dlogp(point)).max())
+
+
+@pytest.mark.parametrize("prior", [*EXAMPLES.values(), *EXTRA], ids=lambda p: _prior_id(p))
+def test_expanded_quantities_match_pymc_deterministics(prior):
+    """What is stored per draw (coef, intercept, sigma, scales) equals the PyMC model's values."""
+    rng = np.random.default_rng(3)
+    spec, data = _inputs("gaussian", prior, True, False, rng)
+    pymc_model = model.build_model(spec, data, [f"x{j}" for j in range(P)])
+    layout = compiled.unconstrained_layout(spec)
+    header, _arrays = compiled.pack(spec, data)
+    theta = rng.normal(scale=0.5, size=sum(size for _, size in layout))
+    point, start = {}, 0
+    for name, size in layout:
+        point[name] = theta[start:start + size].reshape(pymc_model.initial_point()[name].shape)
+        start += size
+    expanded_layout = compiled.expanded_layout(spec)
+    out = np.empty(sum(int(np.prod(shape)) for _, shape in expanded_layout))
+    from bayesreg import logdensity
+
+    logdensity.expand(theta, out, header)
+    names = [name for name, _ in expanded_layout]
+    outputs = pymc_model.replace_rvs_by_values([pymc_model[name] for name in names])
+    reference = pymc_model.compile_fn(outputs, inputs=pymc_model.value_vars, on_unused_input="ignore",
+                                      mode="FAST_COMPILE")(point)
+    start = 0
+    for (name, shape), expected in zip(expanded_layout, reference):
+        size = int(np.prod(shape))
+        np.testing.assert_allclose(out[start:start + size], np.ravel(expected), rtol=RTOL, err_msg=name)
+        start += size
+
+
+@pytest.mark.parametrize("n,p", [(20, 50), (60, 5)])
+def test_sufficient_statistics_keep_only_the_rank_many_rows(n, p):
+    """``F`` has rank(Xc) rows (n - 1 when p > n: the thin SVD), and the expansion reproduces the
+    residual sum of squares computed from the rows, at any (b, w)."""
+    from bayesreg.model_inputs import gaussian_data
+
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(n, p)) + 50.0
+    y = rng.normal(size=n) * 3 + 7
+    data = gaussian_data(X, y, fit_intercept=True, sigma=None)
+    assert data["factor"].shape == (min(n - 1, p), p)
+    for _ in range(3):
+        w, b = rng.normal(size=p), rng.normal()
+        direct = np.sum((y - b - X @ w) ** 2)
+        b_c = b + data["x_mean"] @ w
+        misfit = data["factor"] @ (w - data["coef_ls"])
+        expanded = data["rss_min"] + misfit @ misfit + n * (data["y_mean"] - b_c) ** 2
+        # both sides sum terms of size ~ |X w|^2 ~ n p 50^2 |w|^2 / p; rounding ~ eps times that
+        assert expanded == pytest.approx(direct, rel=1e-9)
