@@ -14,7 +14,8 @@ from . import _validation as v
 from .autoscale import resolve_prior
 from .data import GaussianStatistics, is_dask_input
 from .data.dask_input import check_dask_X, lazy_rows
-from .data.logistic_passes import DaskBinaryData
+from .data.logistic_passes import DaskBinaryData, likelihood_of, scaling_of
+from .solvers.logistic import newton_map
 
 
 def check_dask_fit(log_likelihood) -> None:
@@ -33,6 +34,14 @@ def resolved_prior(prior, data, family: str, names):
     else:
         sds = (data.x_sd, None, data.x_max == data.x_min)
     return resolve_prior(prior, None, None, family, names, sds=sds)
+
+
+def logistic_map(data: DaskBinaryData, prior, fit_intercept: bool):
+    """``(coef, intercept)`` of the MAP: Newton over distributed passes, on the same exact
+    rescaling as :func:`~bayesreg.solvers.fit_logistic_map` (one pass per Newton step)."""
+    scaling = scaling_of(data, fit_intercept)
+    theta, _ = newton_map(likelihood_of(data, fit_intercept, scaling), scaling, prior, fit_intercept)
+    return scaling.coef_intercept(theta, fit_intercept)
 
 
 def in_memory_binary(data):

@@ -20,11 +20,10 @@ from . import _validation as v
 from . import results
 from .data import GaussianStatistics, is_dask_input
 from .data.dask_input import dask_statistics
-from .data.logistic_passes import binary_data, draws_log_likelihood_of, likelihood_of, scaling_of, size_of
+from .data.logistic_passes import binary_data, draws_log_likelihood_of, likelihood_of, size_of
 from .model_inputs import linear_inputs, linear_inputs_from_statistics, logistic_inputs
 from .priors import Normal, Prior
-from .solvers import NoMAPError, fit_linear_map, fit_linear_map_from_statistics
-from .solvers.logistic import newton_map
+from .solvers import NoMAPError, fit_linear_map, fit_linear_map_from_statistics, fit_logistic_map
 from .surrogate import surrogate_posterior, warn_on_exact_nuts_time
 
 if TYPE_CHECKING:
@@ -425,9 +424,9 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         return data, data.feature_names, data.n_features, {"classes_": data.classes}
 
     def _fit_map(self, data, prior) -> MAPEstimate:
-        scaling = scaling_of(data, self.fit_intercept)
-        theta, _ = newton_map(likelihood_of(data, self.fit_intercept, scaling), scaling, prior, self.fit_intercept)
-        return MAPEstimate(*scaling.coef_intercept(theta, self.fit_intercept))
+        if isinstance(data, tuple):
+            return MAPEstimate(*fit_logistic_map(*data, prior, self.fit_intercept))
+        return MAPEstimate(*dask_fit.logistic_map(data, prior, self.fit_intercept))
 
     def _evidence_fit(self, X, y01, base) -> dict:
         from .evidence_laplace import fit_laplace_evidence
