@@ -10,7 +10,8 @@ from scipy import sparse
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
-METHODS = ("nuts", "map", "empirical_bayes")  # empirical_bayes: exact (linear) or Laplace-approximate (logistic)
+METHODS = ("nuts", "map", "empirical_bayes", "surrogate")  # empirical_bayes: exact (linear) or Laplace-approximate
+# (logistic); surrogate: LogisticRegression only
 
 
 def check_X(X, *, name: str = "X") -> tuple[np.ndarray, list[str] | None]:

@@ -33,34 +33,44 @@ def autoscale_factors(X, y, family: str, feature_names=None) -> np.ndarray:
     """``c_j``: ``sd(y) / sd(x_j)`` (gaussian) or ``1 / sd(x_j)`` (bernoulli), population sds."""
     if family not in _FAMILIES:
         raise ValueError(f"unknown family {family!r}; expected one of {_FAMILIES}")
-    constant = np.flatnonzero(np.ptp(X, axis=0) == 0)  # exactly constant: np.std may leave rounding
+    constant = np.ptp(X, axis=0) == 0  # exactly constant: np.std may leave rounding
+    return factors_from_sds(_population_sd(X), None if family == "bernoulli" else float(_population_sd(y)),
+                            family, feature_names, constant)
+
+
+def factors_from_sds(sd_x, sd_y, family: str, feature_names=None, constant=None) -> np.ndarray:
+    """``c_j`` from the sds themselves (Dask input: from one pass of moments); ``constant`` marks
+    the exactly constant columns (default: ``sd_x == 0``)."""
+    constant = np.flatnonzero(np.asarray(sd_x) == 0 if constant is None else constant)
     if constant.size:
         names = [feature_names[j] for j in constant] if feature_names is not None else constant.tolist()
         raise ValueError(
             f"autoscale=True divides by each column's sd, but columns {names[:10]} of X are constant "
             "(sd 0). Drop them (the intercept already models a constant), or use autoscale=False."
         )
-    sd_x = _population_sd(X)
     if family == "bernoulli":
         return 1.0 / sd_x
-    sd_y = float(_population_sd(y))
     if not sd_y > 0:
         raise ValueError("autoscale=True scales by sd(y), but y is constant; use autoscale=False")
     return sd_y / sd_x
 
 
-def resolve_prior(prior: Prior, X, y, family: str, feature_names=None) -> Prior:
+def resolve_prior(prior: Prior, X, y, family: str, feature_names=None, *, sds=None) -> Prior:
     """The prior as used on this ``X``, ``y``: lengths checked, autoscale resolved into numbers.
 
-    ``family`` is ``"gaussian"`` (linear regression) or ``"bernoulli"`` (logistic).
+    ``family`` is ``"gaussian"`` (linear regression) or ``"bernoulli"`` (logistic). Data not in
+    memory (Dask) pass ``X = y = None`` and ``sds = (sd_x, sd_y, constant)`` from their moments.
     """
-    prior.check_n_features(X.shape[1])
+    if family not in _FAMILIES:
+        raise ValueError(f"unknown family {family!r}; expected one of {_FAMILIES}")
+    prior.check_n_features(X.shape[1] if sds is None else len(sds[0]))
     if isinstance(prior, BayesianLasso) and family != "gaussian":
         raise ValueError("BayesianLasso is conditioned on the noise sd sigma, which logistic regression does not "
                          "have; use Laplace(scale=HalfCauchy(...)) to learn a lasso scale there")
     if not prior.autoscale:
         return prior
-    c = autoscale_factors(X, y, family, feature_names)
+    c = (autoscale_factors(X, y, family, feature_names) if sds is None
+         else factors_from_sds(sds[0], sds[1], family, feature_names, sds[2]))
     if isinstance(prior, (Normal, Laplace)):
         if prior.learned:
             return dataclasses.replace(prior, autoscale=False, factor=prior.factor * c)

@@ -151,7 +151,8 @@ def _demo_horseshoe(X, y) -> RegularizedHorseshoe:
 
 
 def fit(args) -> int:
-    """Fit a CSV file; write the summary (CSV), plots (PNG) and the posterior (zarr) to --out."""
+    """Fit a CSV file, or Parquet (a file or a directory of files, read lazily through Dask); write the
+    summary (CSV), plots (PNG) and the posterior (zarr) to --out."""
     check_options(args)
     import matplotlib
 
@@ -159,13 +160,16 @@ def fit(args) -> int:
 
     started = time.perf_counter()
     path = pathlib.Path(args.data)
-    if not path.is_file():
+    lazy = path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES
+    if not (path.is_file() or (lazy and path.exists())):
         raise FileNotFoundError(f"no such file: {path}")
-    frame = pd.read_csv(path)
+    frame = _read_parquet(path) if lazy else pd.read_csv(path)
     if args.target not in frame.columns:
         raise ValueError(f"column {args.target!r} is not in {path.name}; its columns are {list(frame.columns)}")
     X, y = frame.drop(columns=[args.target]), frame[args.target]
-    if args.family == "logistic" and (n_values := y.nunique()) != 2:
+    if args.method == "surrogate" and args.family != "logistic":
+        raise ValueError("--method surrogate is for --family logistic (linear fits are exact at any n)")
+    if not lazy and args.family == "logistic" and (n_values := y.nunique()) != 2:
         raise ValueError(f"--family logistic needs a target with two values; {args.target!r} has {n_values} "
                          "(use --family linear for a continuous target)")
     prior = _prior(args)
@@ -174,11 +178,13 @@ def fit(args) -> int:
     counts = {name: _or(getattr(args, name), default) for name, default in SAMPLER_COUNTS.items()}
     point = args.method in ("map", "empirical_bayes")
     kwargs = {} if point else dict(**counts, random_seed=args.seed, progressbar=True)
+    sampled = f"{counts['chains']} chains x {counts['draws']} draws after {counts['tune']} tuning steps"
     what = {"map": "MAP (the penalized fit)",
             "empirical_bayes": "empirical Bayes (prior scale by maximum evidence)",
-            "nuts": f"NUTS, {counts['chains']} chains x {counts['draws']} draws after {counts['tune']} tuning steps"}
-    print(f"{type(est).__name__}, prior {prior}, {len(y)} rows x {X.shape[1]} features: {what[args.method]}",
-          flush=True)
+            "nuts": f"NUTS, {sampled}",
+            "surrogate": f"surrogate NUTS (quadratic expansion, PSIS-corrected), {sampled}"}
+    rows = f"Parquet read lazily through Dask, {frame.npartitions} partitions" if lazy else f"{len(y)} rows"
+    print(f"{type(est).__name__}, prior {prior}, {rows} x {X.shape[1]} features: {what[args.method]}", flush=True)
     _fit_reporting_warnings(est, X, y, method=args.method, **kwargs)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -195,10 +201,30 @@ def fit(args) -> int:
         # consolidated metadata is not part of Zarr v3 and warns; xr.open_datatree reads it without
         est.idata_.to_zarr(out / "posterior.zarr", mode="w", consolidated=False)
         written = [out / "summary.csv", out / "posterior.zarr"]
-        written += _save_figures(out, "fit", _fit_figures(est, X, y))
+        if lazy:  # the data stay on disk: only the figures that need no rows
+            from . import plots
+
+            written += _save_figures(out, "fit", {"coefficients": plots.coefficients(est)})
+        else:
+            written += _save_figures(out, "fit", _fit_figures(est, X, y))
     print(pd.read_csv(out / "summary.csv", index_col=0).to_string(float_format=lambda v: f"{v:.4g}"))
+    if args.method == "surrogate":
+        print(f"Pareto k-hat of the surrogate's importance weights: {est.idata_.attrs['pareto_k']:.2f} "
+              "(< 0.5 good, > 0.7 not trustworthy: use --method nuts)")
     print(f"\nWrote to {out.resolve()}: {', '.join(p.name for p in written)} ({time.perf_counter() - started:.0f} s)")
     return 0
+
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def _read_parquet(path):
+    from .data.dask_input import require_dask
+
+    require_dask()
+    import dask.dataframe as dd
+
+    return dd.read_parquet(path)
 
 
 def _fit_reporting_warnings(est, X, y, **fit_kwargs):
@@ -244,8 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_demo.add_argument("--out", default="bayesreg-output", help="folder for the plots (default: %(default)s)")
     run_demo.add_argument("--seed", type=int, default=1)
     run_demo.set_defaults(run=demo)
-    run_fit = commands.add_parser("fit", help="fit a CSV file")
-    run_fit.add_argument("data", help="CSV file with a header row")
+    run_fit = commands.add_parser("fit", help="fit a CSV or Parquet file")
+    run_fit.add_argument("data", help="CSV file with a header row, or Parquet (a .parquet file or a directory)")
     run_fit.add_argument("--target", required=True, help="name of the response column")
     run_fit.add_argument("--family", choices=["linear", "logistic"], default="linear")
     run_fit.add_argument("--prior", choices=list(PRIORS), default="ridge",
@@ -271,9 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     run_fit.add_argument("--slab-df", type=float, default=None,
                          help="regularized-horseshoe: slab degrees of freedom (default 4)")
     run_fit.add_argument("--sigma", type=float, default=None, help="known noise sd (linear only); default: estimated")
-    run_fit.add_argument("--method", choices=["nuts", "map", "empirical_bayes"], default="nuts",
+    run_fit.add_argument("--method", choices=["nuts", "map", "empirical_bayes", "surrogate"], default="nuts",
                          help="empirical_bayes: ridge only, the prior scale that maximises the evidence (exact for "
-                              "linear, Laplace-approximate for logistic)")
+                              "linear, Laplace-approximate for logistic); surrogate: logistic at large n (NUTS on "
+                              "a quadratic expansion, PSIS-corrected)")
     for name, default in SAMPLER_COUNTS.items():
         run_fit.add_argument(_option(name), type=int, default=None, help=f"NUTS {name} (default {default})")
     run_fit.add_argument("--seed", type=int, default=None)

@@ -15,12 +15,16 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from . import _fit_dask as dask_fit
 from . import _validation as v
 from . import results
-from .autoscale import resolve_prior
-from .model_inputs import linear_inputs, logistic_inputs
+from .data import GaussianStatistics, is_dask_input
+from .data.dask_input import dask_statistics
+from .data.logistic_passes import binary_data, draws_log_likelihood_of, likelihood_of, size_of
+from .model_inputs import linear_inputs, linear_inputs_from_statistics, logistic_inputs
 from .priors import Normal, Prior
-from .solvers import NoMAPError, fit_linear_map, fit_logistic_map
+from .solvers import NoMAPError, fit_linear_map, fit_linear_map_from_statistics, fit_logistic_map
+from .surrogate import surrogate_posterior, warn_on_exact_nuts_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,13 +65,15 @@ class _BayesianRegression(BaseEstimator):
         Parameters
         ----------
         X : array-like or DataFrame, shape (n_samples, n_features)
-            Column names of a DataFrame become coefficient names.
+            Column names of a DataFrame become coefficient names. Dask arrays and DataFrames are
+            reduced where they live, in passes over their partitions (docs/beyond-one-machine.md).
         y : array-like, shape (n_samples,)
-        method : {"nuts", "map", "empirical_bayes"} or None
+        method : {"nuts", "map", "empirical_bayes", "surrogate"} or None
             Overrides the estimator's ``method`` parameter for this fit. ``"empirical_bayes"``
             (Normal prior) maximises the evidence: exactly for LinearRegression
             (:mod:`bayesreg.evidence`), by the Laplace approximation for LogisticRegression
-            (:mod:`bayesreg.evidence_laplace`).
+            (:mod:`bayesreg.evidence_laplace`). ``"surrogate"`` (LogisticRegression): NUTS on a
+            quadratic expansion of the log-likelihood, corrected by PSIS (:mod:`bayesreg.surrogate`).
         draws, tune, chains, random_seed, progressbar, **sampler_kwargs
             Passed to the NUTS sampler (nutpie; low-rank mass matrix, or for horseshoe priors a
             diagonal one with ``target_accept=0.99``); ignored by ``method="map"``.
@@ -81,23 +87,36 @@ class _BayesianRegression(BaseEstimator):
         self
         """
         method = v.check_method(self.method if method is None else method)
-        if method != "nuts" and sampler_kwargs:
+        if method == "surrogate" and method not in self._methods:
+            raise ValueError("method='surrogate' is for LogisticRegression; linear regression is exact at any n "
+                             "(NUTS runs on sufficient statistics): use method='nuts'")
+        if method not in self._methods:
+            raise ValueError(f"method={method!r} is not available for {type(self).__name__}; use one of {self._methods}")
+        if method not in ("nuts", "surrogate") and sampler_kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(sampler_kwargs)}: sampler "
                             "options apply to method='nuts' only, and bayesreg does not take sample_weight")
         stated = self._checked_prior()
-        X_arr, names = v.check_X(X)
-        y_arr, fitted = self._check_y(y, X_arr.shape[0])
-        prior = resolve_prior(stated, X_arr, y_arr, self._family, names)
-        fitted.update(n_features_in_=X_arr.shape[1], method_=method, idata_=None, prior_=prior)
+        if is_dask_input(X, y):  # one distributed pass here; X and y stay on the workers
+            dask_fit.check_dask_fit(log_likelihood)
+            data, names, n_features, fitted = self._dask_data(X, y)
+        else:
+            X_arr, names = v.check_X(X)
+            y_arr, fitted = self._check_y(y, X_arr.shape[0])
+            data, n_features = (X_arr, y_arr), X_arr.shape[1]
+        prior = dask_fit.resolved_prior(stated, data, self._family, names)
+        fitted.update(n_features_in_=n_features, method_=method, idata_=None, prior_=prior)
         if names is not None:
             fitted["feature_names_in_"] = np.asarray(names, dtype=object)
         if method == "empirical_bayes":
-            fitted.update(self._fit_empirical_bayes(X_arr, y_arr, prior))
+            if not isinstance(data, tuple):
+                raise ValueError("method='empirical_bayes' needs X and y in memory (not Dask input): call fit on "
+                                 "X.compute(), y.compute(), or use method='map' or 'nuts'")
+            fitted.update(self._fit_empirical_bayes(*data, prior))
             return self._set_fitted(fitted, names)
         try:
             if not prior.has_map:
                 raise NoMAPError(f"method='map' is not available: {prior.no_map_reason()}")
-            fitted["map_"] = self._fit_map(X_arr, y_arr, prior)
+            fitted["map_"] = self._fit_map(data, prior)
         except NoMAPError:
             if method == "map":
                 raise
@@ -112,15 +131,10 @@ class _BayesianRegression(BaseEstimator):
         if method == "map":
             fitted.update(self._point_attributes(fitted["map_"]))
         else:
-            from .sampling import sample_posterior, warn_on_problems
-
-            spec, data = self._model_inputs(X_arr, y_arr, prior)
-            idata = sample_posterior(spec, data, names or _default_names(X_arr.shape[1]), draws=draws,
-                                     tune=tune, chains=chains, random_seed=random_seed,
-                                     progressbar=progressbar, **sampler_kwargs)
-            results.add_observation_groups(idata, X_arr, y_arr, spec.family, self.fit_intercept,
-                                           self._known_sigma(), log_likelihood)
-            warn_on_problems(idata, results.summary_var_names(idata))
+            settings = dict(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+                            progressbar=progressbar, **sampler_kwargs)
+            idata = self._posterior(data, prior, method, names or _default_names(n_features), settings,
+                                    log_likelihood, fitted["map_"])
             fitted["idata_"] = idata
             fitted.update(self._posterior_attributes(idata))
         return self._set_fitted(fitted, names)
@@ -135,6 +149,18 @@ class _BayesianRegression(BaseEstimator):
         for name, value in fitted.items():
             setattr(self, name, value)
         return self
+
+    def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate):
+        """Exact NUTS: the posterior as a DataTree, convergence checked."""
+        from .sampling import sample_posterior, warn_on_problems
+
+        spec, model_data = self._model_inputs(data, prior)
+        idata = sample_posterior(spec, model_data, names, **settings)
+        if isinstance(data, tuple):  # in memory: observed y, and log-likelihoods when small enough
+            results.add_observation_groups(idata, *data, spec.family, self.fit_intercept, self._known_sigma(),
+                                           log_likelihood)
+        warn_on_problems(idata, results.summary_var_names(idata))
+        return idata
 
     def _fit_empirical_bayes(self, X, y, prior) -> dict:
         if not isinstance(prior, Normal) or prior.learned:
@@ -174,7 +200,7 @@ class _BayesianRegression(BaseEstimator):
 
         X_arr, names = v.check_X(X)
         y_arr, _ = self._check_y(y, X_arr.shape[0])
-        spec, data = self._model_inputs(X_arr, y_arr, self._checked_prior())
+        spec, data = self._model_inputs((X_arr, y_arr), self._checked_prior())
         return build_model(spec, data, names or _default_names(X_arr.shape[1]))
 
     def save(self, path) -> None:
@@ -213,19 +239,22 @@ class _BayesianRegression(BaseEstimator):
     def _validated_X(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
         X_arr, names = v.check_X(X)
-        if X_arr.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X_arr.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input"
-            )
+        self._check_columns(X_arr.shape[1], names)
+        return X_arr
+
+    def _check_columns(self, width: int, names) -> None:
+        if width != self.n_features_in_:
+            raise ValueError(f"X has {width} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input")
         fitted_names = getattr(self, "feature_names_in_", None)
         if names is not None and fitted_names is not None and list(names) != list(fitted_names):
             raise ValueError(f"X has columns {names}, but the model was fitted with {list(fitted_names)}")
-        return X_arr
 
-    def _linear_predictor(self, X) -> np.ndarray:
-        X_arr = self._validated_X(X)
-        return self.intercept_ + X_arr @ self.coef_
+    def _linear_predictor(self, X):
+        """``intercept_ + X @ coef_``; a lazy Dask array for Dask input."""
+        check_is_fitted(self, "coef_")
+        coef, intercept = self.coef_, self.intercept_  # not self: a lazy task must not carry the estimator
+        return dask_fit.rows_of(self, X, lambda rows: intercept + rows @ coef)
 
     @property
     def feature_names_(self) -> list[str]:
@@ -287,11 +316,21 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         v.check_sigma(self.sigma)
         return v.check_y_continuous(y, n_rows), {}
 
-    def _fit_map(self, X, y, prior) -> MAPEstimate:
-        fit = fit_linear_map(X, y, prior, v.check_sigma(self.sigma), self.fit_intercept)
+    def _dask_data(self, X, y):
+        v.check_sigma(self.sigma)
+        statistics = dask_statistics(X, y)
+        return statistics, statistics.feature_names, statistics.n_features, {}
+
+    def _fit_map(self, data, prior) -> MAPEstimate:
+        sigma = v.check_sigma(self.sigma)
+        if isinstance(data, GaussianStatistics):
+            fit = fit_linear_map_from_statistics(data, prior, sigma, self.fit_intercept)
+        else:
+            fit = fit_linear_map(*data, prior, sigma, self.fit_intercept)
         return MAPEstimate(fit.coef, fit.intercept, fit.sigma)
 
     _family = "gaussian"
+    _methods = ("nuts", "map", "empirical_bayes")
 
     def _evidence_fit(self, X, y, base) -> dict:
         from .evidence import fit_evidence
@@ -304,8 +343,11 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
     def _known_sigma(self):
         return v.check_sigma(self.sigma)
 
-    def _model_inputs(self, X, y, prior):
-        return linear_inputs(X, y, prior, sigma=self._known_sigma(), fit_intercept=self.fit_intercept)
+    def _model_inputs(self, data, prior):
+        if isinstance(data, GaussianStatistics):
+            return linear_inputs_from_statistics(data, prior, sigma=self._known_sigma(),
+                                                 fit_intercept=self.fit_intercept)
+        return linear_inputs(*data, prior, sigma=self._known_sigma(), fit_intercept=self.fit_intercept)
 
     def _point_attributes(self, estimate):
         return {**super()._point_attributes(estimate), "sigma_": estimate.sigma}
@@ -323,6 +365,9 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         distribution of a new observation, ``sqrt(Var[x'w + b] + E[sigma^2])``, as scikit-learn's
         ``BayesianRidge.predict(X, return_std=True)``.
         """
+        if return_std and is_dask_input(X):
+            raise ValueError("predict(return_std=True) needs X in memory (n x draws numbers); "
+                             "call it on X.compute() or on a sample of rows")
         mean = self._linear_predictor(X)
         if not return_std:
             return mean
@@ -352,9 +397,11 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         ``None`` means ``Normal(2.5, autoscale=True)`` (rstanarm's default): coefficient j gets
         scale ``2.5 / sd(x_j)``, i.e. 2.5 on the log-odds per sd of ``x_j``.
     fit_intercept : bool, default True
-    method : {"nuts", "map", "empirical_bayes"}, default "nuts"
+    method : {"nuts", "map", "empirical_bayes", "surrogate"}, default "nuts"
         As in :class:`LinearRegression`; ``"empirical_bayes"`` maximises the *Laplace-approximate*
         evidence (:mod:`bayesreg.evidence_laplace`), and ``coef_`` is then the MAP at that scale.
+        ``"surrogate"`` for large n: the PSIS-corrected quadratic surrogate, its Pareto k-hat in
+        ``idata_.attrs["pareto_k"]`` (see :mod:`bayesreg.surrogate`).
 
     Attributes
     ----------
@@ -372,9 +419,14 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         y01, classes = v.check_y_binary(y, n_rows)
         return y01, {"classes_": classes}
 
-    def _fit_map(self, X, y01, prior) -> MAPEstimate:
-        coef, intercept = fit_logistic_map(X, y01, prior, self.fit_intercept)
-        return MAPEstimate(coef, intercept)
+    def _dask_data(self, X, y):
+        data = binary_data(X, y)  # one pass: the classes, and the columns' moments and ranges
+        return data, data.feature_names, data.n_features, {"classes_": data.classes}
+
+    def _fit_map(self, data, prior) -> MAPEstimate:
+        if isinstance(data, tuple):
+            return MAPEstimate(*fit_logistic_map(*data, prior, self.fit_intercept))
+        return MAPEstimate(*dask_fit.logistic_map(data, prior, self.fit_intercept))
 
     def _evidence_fit(self, X, y01, base) -> dict:
         from .evidence_laplace import fit_laplace_evidence
@@ -385,9 +437,26 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
                 **self._point_attributes(estimate)}
 
     _family = "bernoulli"
+    _methods = ("nuts", "map", "empirical_bayes", "surrogate")
 
-    def _model_inputs(self, X, y01, prior):
-        return logistic_inputs(X, y01, prior, fit_intercept=self.fit_intercept)
+    def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate):
+        n, p, positive_share = size_of(data)
+        if method == "surrogate":
+            theta = None if map_estimate is None else np.r_[[map_estimate.intercept] * self.fit_intercept,
+                                                             map_estimate.coef]
+            idata = surrogate_posterior(likelihood_of(data, self.fit_intercept), draws_log_likelihood_of(data),
+                                        prior, n_features=p, n=n, positive_share=positive_share,
+                                        fit_intercept=self.fit_intercept, map_theta=theta, names=names,
+                                        settings=settings)
+            if isinstance(data, tuple):
+                results.add_observation_groups(idata, *data, "bernoulli", self.fit_intercept, None, log_likelihood)
+            return idata
+        warn_on_exact_nuts_time(n, p, settings["draws"], settings["tune"], settings["chains"])
+        data = dask_fit.in_memory_binary(data)
+        return super()._posterior(data, prior, method, names, settings, log_likelihood, map_estimate)
+
+    def _model_inputs(self, data, prior):
+        return logistic_inputs(*data, prior, fit_intercept=self.fit_intercept)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -403,8 +472,8 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         two differ where the posterior is wide). So ``decision_function(X) > 0`` exactly where
         ``predict`` gives ``classes_[1]``, and ``predict_proba`` is its logistic transform.
         """
-        log_p0, log_p1 = self._log_probabilities(X)
-        return log_p1 - log_p0
+        log_p = self._log_probabilities(X)
+        return log_p[:, 1] - log_p[:, 0]
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n, 2). After MAP: at the mode. After NUTS: the posterior
@@ -413,17 +482,27 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
 
     def predict_log_proba(self, X) -> np.ndarray:
         """``log`` of :meth:`predict_proba`, computed in log space (finite where a probability rounds to 0)."""
-        return self._log_probabilities(X).T
+        return self._log_probabilities(X)
 
     def predict(self, X) -> np.ndarray:
         """``classes_[1]`` where :meth:`predict_proba` gives it more than 1/2 (``decision_function > 0``)."""
         positive = self.decision_function(X) > 0  # first: it raises NotFittedError before a fit
-        return self.classes_[positive.astype(int)]
+        return dask_fit.labels_of(positive, self.classes_)
 
-    def _log_probabilities(self, X) -> np.ndarray:
-        """``(log P(y = 0), log P(y = 1))`` per row, shape (2, n)."""
-        X_arr = self._validated_X(X)
+    def _log_probabilities(self, X):
+        """``(log P(y = 0), log P(y = 1))`` per row, shape (n, 2); lazy for Dask input."""
+        check_is_fitted(self, "coef_")
+        # the block functions hold arrays, not self: a lazy task must not carry the estimator
         if getattr(self, "idata_", None) is not None:
-            return results.bernoulli_log_probabilities(self.idata_, X_arr, self.fit_intercept)
-        eta = self.intercept_ + X_arr @ self.coef_
-        return np.stack([-np.logaddexp(0.0, eta), -np.logaddexp(0.0, -eta)])
+            idata, fit_intercept = self.idata_, self.fit_intercept
+
+            def block(rows):
+                return results.bernoulli_log_probabilities(idata, rows, fit_intercept).T
+        else:
+            coef, intercept = self.coef_, self.intercept_
+
+            def block(rows):
+                eta = intercept + rows @ coef
+                return np.column_stack([-np.logaddexp(0.0, eta), -np.logaddexp(0.0, -eta)])
+
+        return dask_fit.rows_of(self, X, block, n_columns=2)

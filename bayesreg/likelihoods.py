@@ -28,7 +28,11 @@ SIGMA_PRIOR_NU = 4.0
 
 def sigma_prior_scale(y: np.ndarray) -> float:
     """Scale of the default Half-t prior on the noise sd: the sd of ``y``."""
-    scale = float(np.std(y))
+    return check_sigma_prior_scale(float(np.std(y)))
+
+
+def check_sigma_prior_scale(scale: float) -> float:
+    """``scale`` (the sd of ``y``) if it is positive; a constant ``y`` leaves sigma unidentified."""
     if not scale > 0:
         raise ValueError("y is constant, so the noise sd cannot be estimated; pass sigma=")
     return scale

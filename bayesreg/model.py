@@ -37,6 +37,13 @@ def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> 
                 "sigma", nu=SIGMA_PRIOR_NU, sigma=shared["sigma_prior_scale"])
             coef = make_coef(shared, noise_scale=sigma, n=shared["n"], p=spec.n_features)
             loglik = _gaussian_log_likelihood(shared, coef, intercept_c, sigma)
+        elif spec.family == "quadratic":  # the logistic surrogate (bayesreg.surrogate): priors as bernoulli
+            coef = make_coef(shared, noise_scale=shared["pseudo_sigma"], n=shared["n"], p=spec.n_features,
+                             logistic=True)
+            misfit = pt.dot(shared["factor"], coef - shared["coef_hat"])
+            # x_mean is the weighted mean of the expansion, so b_c = b + x_mean'w as in the other families
+            offset = intercept_c - shared["intercept_hat"]
+            loglik = -0.5 * pt.sum(misfit**2) - 0.5 * shared["weight_sum"] * offset**2
         else:
             coef = make_coef(shared, noise_scale=shared["pseudo_sigma"], n=shared["n"], p=spec.n_features,
                              logistic=True)

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .likelihoods import sigma_prior_scale
+from .data.statistics import GaussianStatistics, array_statistics
+from .likelihoods import check_sigma_prior_scale, sigma_prior_scale
 from .hyperpriors import BayesianLasso, HalfCauchy
 from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
 
@@ -45,7 +46,7 @@ LOGISTIC_INTERCEPT_PRIOR_SCALE = 2.5
 class ModelSpec:
     """Everything that fixes the model's structure; the rest is data."""
 
-    family: str  # "gaussian" or "bernoulli"
+    family: str  # "gaussian", "bernoulli" or "quadratic" (the logistic surrogate)
     prior_type: type
     n_features: int
     fit_intercept: bool
@@ -58,7 +59,8 @@ class ModelSpec:
     def of(cls, family: str, prior: Prior, n_features: int, fit_intercept: bool, sigma_known: bool = False):
         given = not (isinstance(prior, Horseshoe) and prior.scale is None)
         # priors with no finite MAP here are those whose coefficients have no finite mean
-        proper_intercept = family == "bernoulli" and fit_intercept and not prior.has_map
+        # the surrogate ("quadratic") approximates the bernoulli model, so it takes the same intercept prior
+        proper_intercept = family in ("bernoulli", "quadratic") and fit_intercept and not prior.has_map
         learned = isinstance(prior, (Normal, Laplace)) and prior.learned
         return cls(family, type(prior), n_features, fit_intercept, sigma_known, given, proper_intercept, learned)
 
@@ -102,23 +104,49 @@ def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
 
 
 def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
-    """Sufficient statistics of the Gaussian likelihood: O(r p) numbers, not O(n p)."""
+    """Sufficient statistics of the Gaussian likelihood for in-memory ``X``, ``y``.
+
+    ``n >= p``: through :func:`~bayesreg.data.statistics.array_statistics`, the same computation
+    Dask input takes, so a fit on Dask and on NumPy data see the same numbers. ``n < p``: the
+    thin SVD of the centred X (see :func:`_least_squares_factor`).
+    """
     n, p = X.shape
+    if n >= p:
+        return statistics_data(array_statistics(X, y), fit_intercept, sigma)
     x_mean = X.mean(axis=0) if fit_intercept else np.zeros(p)
     y_mean = float(y.mean()) if fit_intercept else 0.0
     Xc, yc = X - x_mean, y - y_mean
     # centring leaves rounding noise of order eps * |x_mean| in a rank-deficient direction
     factor, coef_ls = _least_squares_factor(Xc, yc, offset=math.sqrt(n) * float(np.abs(x_mean).max(initial=0.0)))
     residual = yc - Xc @ coef_ls
+    return _gaussian_model_data(factor, coef_ls, x_mean, y_mean, float(residual @ residual), n,
+                                sigma_prior_scale(y), sigma)
+
+
+def statistics_data(statistics: GaussianStatistics, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
+    """The Gaussian model's data from sufficient statistics (in-memory or Dask input alike).
+
+    ``F`` keeps the rank-many rows of the eigendecomposition of the centred Gram matrix;
+    ``RSS_min`` from statistics alone carries an absolute error of order ``eps y'y``.
+    """
+    about = statistics.about(fit_intercept)
+    least_squares = about.least_squares()
+    keep = least_squares.eigval > 0  # least_squares() zeroed those below the rank tolerance
+    factor = np.sqrt(least_squares.eigval[keep])[:, None] * least_squares.eigvec[:, keep].T
+    return _gaussian_model_data(np.ascontiguousarray(factor), least_squares.coef, about.x_mean, about.y_mean,
+                                least_squares.rss, statistics.n, check_sigma_prior_scale(statistics.y_sd), sigma)
+
+
+def _gaussian_model_data(factor, coef_ls, x_mean, y_mean, rss_min, n, y_sd, sigma) -> dict[str, np.ndarray]:
     return {
         "factor": factor,
         "coef_ls": coef_ls,
-        "x_mean": x_mean,
-        "y_mean": np.array(y_mean),
-        "rss_min": np.array(float(residual @ residual)),
+        "x_mean": np.asarray(x_mean, dtype=float),
+        "y_mean": np.array(float(y_mean)),
+        "rss_min": np.array(float(rss_min)),
         "n": np.array(float(n)),
         # only one of these two is used, by whether sigma is known
-        "sigma_prior_scale": np.array(sigma_prior_scale(y) if sigma is None else 1.0),
+        "sigma_prior_scale": np.array(y_sd if sigma is None else 1.0),
         "sigma_known": np.array(1.0 if sigma is None else float(sigma)),
     }
 
@@ -160,6 +188,20 @@ def bernoulli_data(X, y01, fit_intercept: bool) -> dict[str, np.ndarray]:
 def linear_inputs(X, y, prior: Prior, *, sigma, fit_intercept) -> tuple[ModelSpec, dict]:
     spec = ModelSpec.of("gaussian", prior, X.shape[1], fit_intercept, sigma is not None)
     return spec, {**gaussian_data(X, y, fit_intercept, sigma), **prior_data(prior, X.shape[1])}
+
+
+def linear_inputs_from_statistics(statistics: GaussianStatistics, prior: Prior, *, sigma,
+                                  fit_intercept) -> tuple[ModelSpec, dict]:
+    p = statistics.n_features
+    spec = ModelSpec.of("gaussian", prior, p, fit_intercept, sigma is not None)
+    return spec, {**statistics_data(statistics, fit_intercept, sigma), **prior_data(prior, p)}
+
+
+def quadratic_inputs(data: dict, prior: Prior, *, fit_intercept) -> tuple[ModelSpec, dict]:
+    """The logistic surrogate's model: ``data`` from :func:`bayesreg.surrogate.expansion_data`."""
+    p = len(data["coef_hat"])
+    spec = ModelSpec.of("quadratic", prior, p, fit_intercept)
+    return spec, {**data, "intercept_prior_scale": np.array(LOGISTIC_INTERCEPT_PRIOR_SCALE), **prior_data(prior, p)}
 
 
 def logistic_inputs(X, y01, prior: Prior, *, fit_intercept) -> tuple[ModelSpec, dict]:

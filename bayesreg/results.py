@@ -161,6 +161,8 @@ def summary_table(idata, ci_prob: float, map_estimate=None) -> pd.DataFrame:
         if map_estimate.sigma is not None:
             map_values["sigma"] = map_estimate.sigma
         table.insert(0, "map", [map_values.get(name, np.nan) for name in table.index])
+    if "pareto_k" in idata.attrs:  # method="surrogate": the diagnostic of its importance weights
+        table.attrs["pareto_k"] = idata.attrs["pareto_k"]
     return table
 
 

@@ -5,8 +5,8 @@
 ``quadratic_l1``  the exact quadratic + L1 minimiser both rely on.
 """
 
-from .linear import LinearMAP, NoMAPError, fit_linear_map
+from .linear import LinearMAP, NoMAPError, fit_linear_map, fit_linear_map_from_statistics
 from .logistic import fit_logistic_map
 from .quadratic_l1 import minimize_quadratic_l1
 
-__all__ = ["LinearMAP", "NoMAPError", "fit_linear_map", "fit_logistic_map", "minimize_quadratic_l1"]
+__all__ = ["LinearMAP", "NoMAPError", "fit_linear_map", "fit_linear_map_from_statistics", "fit_logistic_map", "minimize_quadratic_l1"]

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, optimize
 
-from ..likelihoods import SIGMA_PRIOR_NU, sigma_prior_scale
+from ..data.statistics import GaussianStatistics
+from ..likelihoods import SIGMA_PRIOR_NU, check_sigma_prior_scale, sigma_prior_scale
 from ..priors import Prior
 from ._scaling import binary_exponent, require_finite_penalty, scaled_penalty
 from .quadratic_l1 import minimize_quadratic_l1
@@ -116,9 +117,76 @@ class _CenteredProblem:
         r = self.y - self.X @ coef
         return float(r @ r)
 
+    def sigma_prior_scale(self) -> float:
+        """The noise prior's scale (the sd of y) in the scaled units."""
+        return sigma_prior_scale(self.y)
+
+    def least_squares_rss(self) -> float:
+        coef, *_ = linalg.lstsq(self.X, self.y)
+        return self.rss(coef)
+
+
+class _GramProblem(_CenteredProblem):
+    """The same problem from sufficient statistics alone (X not in memory, e.g. Dask input).
+
+    ``rss(v) = RSS_min + (v - v_ls)' X'X (v - v_ls)`` (centred), expanded about the least-squares
+    ``v_ls`` as in :mod:`bayesreg.model_inputs`: only ``RSS_min`` carries the absolute ``eps y'y``
+    error of statistics, so ``rss`` stays smooth in ``v`` and the joint (v, sigma) iteration
+    converges. The statistics are rescaled by the same powers of two as :class:`_CenteredProblem`'s
+    data, with ``2^{e_j}`` the column norm's binary exponent (``X'X`` scales by ``2^{-e_i - e_j}``,
+    exactly), so the solvers and :meth:`penalty_weights` are shared.
+    """
+
+    def __init__(self, statistics: GaussianStatistics, fit_intercept: bool):
+        about = statistics.about(fit_intercept)
+        self.x_mean, self.y_mean = about.x_mean, about.y_mean
+        self.n, self.p = statistics.n, statistics.n_features
+        self.fit_intercept = fit_intercept
+        self.x_exponent = binary_exponent(np.sqrt(np.maximum(np.diag(about.xx), 0.0))[None, :], axis=0)
+        self.y_exponent = int(binary_exponent(np.sqrt(max(about.yy, 0.0))))
+        ex, ey = self.x_exponent, self.y_exponent
+        xx = np.ldexp(about.xx, -(ex[:, None] + ex[None, :]))
+        xy = np.ldexp(about.xy, -(ex + ey))
+        yy = float(np.ldexp(about.yy, -2 * ey))
+        self._gram = (xx, xy)
+        self._least_squares = GaussianStatistics(self.n, np.zeros(self.p), 0.0, xx, xy, yy).least_squares()
+        self._y_sd = float(np.ldexp(statistics.y_sd, -ey))
+
+    def _ridge(self, l2: np.ndarray) -> np.ndarray:
+        G, c = self.gram
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", linalg.LinAlgWarning)
+                return linalg.solve(G + np.diag(l2), c, assume_a="pos")
+        except (linalg.LinAlgWarning, linalg.LinAlgError):
+            # no X to fall back on: least squares on [F; sqrt(D)] with F'F = X'X, F v_ls the fitted part
+            ls = self._least_squares
+            F = np.sqrt(ls.eigval)[:, None] * ls.eigvec.T
+            augmented = np.vstack([F, np.diag(np.sqrt(l2))])
+            return linalg.lstsq(augmented, np.concatenate([F @ ls.coef, np.zeros(self.p)]))[0]
+
+    def rss(self, coef) -> float:
+        misfit = coef - self._least_squares.coef
+        return self._least_squares.rss + float(misfit @ self.gram[0] @ misfit)
+
+    def sigma_prior_scale(self) -> float:
+        return check_sigma_prior_scale(self._y_sd)
+
+    def least_squares_rss(self) -> float:
+        return self._least_squares.rss
+
 
 def fit_linear_map(X, y, prior: Prior, sigma: float | None, fit_intercept: bool) -> LinearMAP:
-    problem = _CenteredProblem(X, y, fit_intercept)
+    return _fit(_CenteredProblem(X, y, fit_intercept), prior, sigma)
+
+
+def fit_linear_map_from_statistics(statistics: GaussianStatistics, prior: Prior, sigma: float | None,
+                                   fit_intercept: bool) -> LinearMAP:
+    """:func:`fit_linear_map` from sufficient statistics (the Gram form), for data not in memory."""
+    return _fit(_GramProblem(statistics, fit_intercept), prior, sigma)
+
+
+def _fit(problem: _CenteredProblem, prior: Prior, sigma: float | None) -> LinearMAP:
     l1, l2 = problem.penalty_weights(prior)
     if sigma is not None:
         s = problem.scaled_sigma(sigma)
@@ -128,7 +196,7 @@ def fit_linear_map(X, y, prior: Prior, sigma: float | None, fit_intercept: bool)
         coef = problem.penalized_ls(l1, l2)
     else:
         require_finite_penalty(np.concatenate([l1, l2]), f"linear MAP with {prior}")
-        coef, s = _joint_map(problem, l1, l2, sigma_prior_scale(problem.y))
+        coef, s = _joint_map(problem, l1, l2, problem.sigma_prior_scale())
     coef, intercept, sigma = problem.original_units(coef, s)
     return LinearMAP(coef=coef, intercept=intercept, sigma=sigma)
 
@@ -161,8 +229,7 @@ def _sigma_step(rss: float, n: int, scale: float, nu: float = SIGMA_PRIOR_NU) ->
 
 
 def _require_residual_freedom(problem: _CenteredProblem) -> None:
-    coef, *_ = linalg.lstsq(problem.X, problem.y)
-    if problem.rss(coef) <= 1e-14 * max(problem.y @ problem.y, np.finfo(float).tiny):
+    if problem.least_squares_rss() <= 1e-14 * max(problem.rss(np.zeros(problem.p)), np.finfo(float).tiny):
         raise NoMAPError(
             "the joint MAP over (w, sigma) does not exist: the model fits y exactly "
             f"(n = {problem.n} rows, {problem.p} features{' + intercept' if problem.fit_intercept else ''}), "

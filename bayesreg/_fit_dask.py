@@ -1,0 +1,72 @@
+"""What ``fit`` and the predictions do differently for Dask input, kept out of the estimators.
+
+In ``fit`` the data are either the in-memory pair ``(X, y)`` or what one distributed pass learned:
+:class:`~bayesreg.data.GaussianStatistics` (linear) or
+:class:`~bayesreg.data.logistic_passes.DaskBinaryData` (logistic). The functions here answer the
+questions the estimators ask of either form, so the estimators never test for Dask themselves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validation as v
+from .autoscale import resolve_prior
+from .data import GaussianStatistics, is_dask_input
+from .data.dask_input import check_dask_X, lazy_rows
+from .data.logistic_passes import DaskBinaryData, likelihood_of, scaling_of
+from .solvers.logistic import newton_map
+
+
+def check_dask_fit(log_likelihood) -> None:
+    if log_likelihood:
+        raise ValueError("log_likelihood=True is not available for Dask input: pointwise values take "
+                         "n x draws numbers; compute them on a sample of rows instead")
+
+
+def resolved_prior(prior, data, family: str, names):
+    """:func:`~bayesreg.autoscale.resolve_prior` on in-memory data or on a Dask pass's moments."""
+    if isinstance(data, tuple):
+        return resolve_prior(prior, *data, family, names)
+    if isinstance(data, GaussianStatistics):
+        # population sds from the centred co-moments; a constant column has exactly 0 there
+        sds = (np.sqrt(np.maximum(np.diag(data.xx), 0.0) / data.n), data.y_sd, None)
+    else:
+        sds = (data.x_sd, None, data.x_max == data.x_min)
+    return resolve_prior(prior, None, None, family, names, sds=sds)
+
+
+def logistic_map(data: DaskBinaryData, prior, fit_intercept: bool):
+    """``(coef, intercept)`` of the MAP: Newton over distributed passes, on the same exact
+    rescaling as :func:`~bayesreg.solvers.fit_logistic_map` (one pass per Newton step)."""
+    scaling = scaling_of(data, fit_intercept)
+    theta, _ = newton_map(likelihood_of(data, fit_intercept, scaling), scaling, prior, fit_intercept)
+    return scaling.coef_intercept(theta, fit_intercept)
+
+
+def in_memory_binary(data):
+    """``(X, y01)`` in memory: exact NUTS needs every row at every gradient."""
+    if not isinstance(data, DaskBinaryData):
+        return data
+    X_arr, _ = v.check_X(data.X.compute())
+    y = data.y.compute() if is_dask_input(data.y) else data.y
+    return X_arr, v.check_y_fitted_labels(y, X_arr.shape[0], data.classes).astype(float)
+
+
+def rows_of(estimator, X, block_function, n_columns=None):
+    """``block_function`` of the validated rows of ``X``; a lazy Dask array for Dask input.
+
+    ``block_function`` must not hold the estimator (a lazy task would carry it to the workers).
+    """
+    if is_dask_input(X):
+        names = check_dask_X(X)
+        estimator._check_columns(len(names) if names is not None else X.shape[1], names)
+        return lazy_rows(X, block_function, n_columns)
+    return block_function(estimator._validated_X(X))
+
+
+def labels_of(positive, classes):
+    """``classes[positive]``, lazily for a Dask array."""
+    if is_dask_input(positive):
+        return positive.map_blocks(lambda block: classes[block.astype(int)], dtype=classes.dtype)
+    return classes[positive.astype(int)]

@@ -1,0 +1,190 @@
+"""Distributed passes of the Bernoulli likelihood: labels, Newton derivatives, exact log-likelihoods.
+
+Each public function here is one pass over the row blocks of Dask ``X``, ``y`` (one task per
+block, a binary tree of sums); the in-memory arrays use the same block functions on one block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..solvers._scaling import binary_exponent
+from ..solvers.logistic import Scaling, array_likelihood, bernoulli_derivatives
+from .statistics import Moments
+from .dask_input import ROWS_PER_PIECE, as_float, check_dask_X, require_dask, row_blocks, split_block, tree_reduce
+
+DRAW_BLOCK_ENTRIES = 2**22  # rows x draws per block of linear predictors: 32 MiB of float64
+
+
+@dataclass(frozen=True)
+class DaskBinaryData:
+    """Dask ``X`` and ``y`` with what one labels pass learned: classes, n, share of positives."""
+
+    X: object
+    y: object
+    classes: np.ndarray
+    n: int
+    positive_share: float
+    feature_names: list[str] | None
+    n_features: int
+    x_moments: Moments  # of the columns of X: their means and sds (scaling_of, autoscale)
+    x_min: np.ndarray  # per column (scaling_of: the largest |x - mean|)
+    x_max: np.ndarray
+
+    @property
+    def x_sd(self) -> np.ndarray:
+        """Population sd of each column of X (for ``autoscale``)."""
+        return np.sqrt(np.maximum(np.diag(self.x_moments.comoment), 0.0) / self.n)
+
+    def blocks(self):
+        return row_blocks(self.X, self.y)
+
+
+def _block_labels(X_block, y_block, names, index: int):
+    """Label counts of one row block, and its column sums and largest |x| (for the scaling)."""
+    X_block, y_block = split_block(X_block, y_block)
+    moments, x_min, x_max = Moments(0, np.zeros(0), np.zeros((0, 0))), np.inf, -np.inf
+    for start in range(0, len(y_block), ROWS_PER_PIECE):  # bounded worker memory, as the other passes
+        rows = slice(start, start + ROWS_PER_PIECE)
+        X = as_float(X_block.iloc[rows] if hasattr(X_block, "iloc") else X_block[rows], "X", names, index)
+        moments = moments.merge(Moments.of_chunk(X))
+        x_min = np.minimum(x_min, np.min(X, axis=0, initial=np.inf))
+        x_max = np.maximum(x_max, np.max(X, axis=0, initial=-np.inf))
+    import pandas as pd
+
+    values = np.ravel(y_block.to_numpy() if hasattr(y_block, "to_numpy") else np.asarray(y_block))
+    if pd.isna(values).any():
+        raise ValueError(f"y contains missing values (None/NaN/NA) (row block {index}). Nothing was fitted.")
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        raise ValueError(f"y contains infinity (row block {index}). Nothing was fitted.")
+    labels, counts = np.unique(values, return_counts=True)
+    return dict(zip(labels.tolist(), counts.tolist())), moments, x_min, x_max
+
+
+def _merge_counts(a: tuple, b: tuple) -> tuple:
+    merged = dict(a[0])
+    for label, count in b[0].items():
+        merged[label] = merged.get(label, 0) + count
+    return merged, a[1].merge(b[1]), np.minimum(a[2], b[2]), np.maximum(a[3], b[3])
+
+
+def binary_data(X, y) -> DaskBinaryData:
+    """Validate Dask ``X``/``y`` lazily and find the two classes (one pass over ``y``)."""
+    dask = require_dask()
+    names = check_dask_X(X)
+    p = len(names) if names is not None else X.shape[1]
+    pairs = row_blocks(X, y)
+    parts = [dask.delayed(_block_labels)(xb, yb, names, i)
+             for i, (xb, yb) in enumerate(pairs)]
+    ((counts, x_moments, x_min, x_max),) = dask.compute(tree_reduce(parts, _merge_counts))
+    classes = np.array(sorted(counts))
+    if len(classes) != 2:
+        raise ValueError(f"logistic regression needs exactly two classes in y, got {len(classes)}: "
+                         f"{classes[:5].tolist()}")
+    n = sum(counts.values())
+    return DaskBinaryData(X, y, classes, n, counts[classes[1].item()] / n, names, p, x_moments, x_min, x_max)
+
+
+def _arrays(X_block, y_block, classes, names, index):
+    X_block, y_block = split_block(X_block, y_block)
+    X = as_float(X_block, "X", names, index)
+    labels = np.ravel(y_block.to_numpy() if hasattr(y_block, "to_numpy") else np.asarray(y_block))
+    if X.shape[0] != labels.shape[0]:
+        raise ValueError(f"X and y have different numbers of rows in row block {index}")
+    return X, (labels == classes[1]).astype(float)
+
+
+def _block_derivatives(X_block, y_block, theta, classes, names, fit_intercept, scaling, index):
+    """Sum of the derivatives over pieces of ``ROWS_PER_PIECE`` rows (bounded worker memory)."""
+    X_block, y_block = split_block(X_block, y_block)
+    total = None
+    for start in range(0, max(len(y_block), 1), ROWS_PER_PIECE):  # an empty block gives zeros
+        rows = slice(start, start + ROWS_PER_PIECE)
+        X, y01 = _arrays(X_block.iloc[rows] if hasattr(X_block, "iloc") else X_block[rows],
+                         y_block.iloc[rows] if hasattr(y_block, "iloc") else y_block[rows], classes, names, index)
+        Z = X if scaling is None else scaling.design(X)
+        eta = Z @ theta[1:] + theta[0] if fit_intercept else Z @ theta
+        piece = bernoulli_derivatives(Z, y01, eta, fit_intercept)
+        total = piece if total is None else _add(total, piece)
+    return total
+
+
+def _add(a, b):
+    return tuple(x + y for x, y in zip(a, b))
+
+
+def dask_likelihood(data: DaskBinaryData, fit_intercept: bool, scaling: Scaling | None = None):
+    """``theta -> (NLL, gradient, Hessian)`` of the design ``scaling.design(X)``: one distributed pass per call."""
+    dask = require_dask()
+    pairs = data.blocks()
+
+    def evaluate(theta):
+        parts = [dask.delayed(_block_derivatives)(xb, yb, theta, data.classes, data.feature_names, fit_intercept,
+                                                   scaling, i)
+                 for i, (xb, yb) in enumerate(pairs)]
+        (total,) = dask.compute(tree_reduce(parts, _add))
+        return total
+
+    return evaluate
+
+
+def draws_log_likelihood(X, y01, coef, intercept) -> np.ndarray:
+    """``sum_i [y_i eta_is - log(1 + e^eta_is)]`` for each draw ``s``, in blocks of draws."""
+    per_block = max(1, DRAW_BLOCK_ENTRIES // max(len(y01), 1))
+    total = np.empty(len(intercept))
+    for start in range(0, len(intercept), per_block):
+        stop = start + per_block
+        eta = X @ coef[start:stop].T + intercept[start:stop]
+        total[start:stop] = y01 @ eta - np.logaddexp(0.0, eta).sum(axis=0)
+    return total
+
+
+def _block_draws_log_likelihood(X_block, y_block, coef, intercept, classes, names, index):
+    X, y01 = _arrays(X_block, y_block, classes, names, index)
+    return draws_log_likelihood(X, y01, coef, intercept)
+
+
+def dask_draws_log_likelihood(data: DaskBinaryData, coef, intercept) -> np.ndarray:
+    """:func:`draws_log_likelihood` over Dask data: one pass; the draws go to every block."""
+    dask = require_dask()
+    coef_d, intercept_d = dask.delayed(coef), dask.delayed(intercept)  # shipped once, not per task
+    parts = [dask.delayed(_block_draws_log_likelihood)(xb, yb, coef_d, intercept_d, data.classes,
+                                                       data.feature_names, i)
+             for i, (xb, yb) in enumerate(data.blocks())]
+    (total,) = dask.compute(tree_reduce(parts, np.add))
+    return total
+
+
+# -- the same four questions of in-memory ``(X, y01)`` or DaskBinaryData ------------------------
+def likelihood_of(data, fit_intercept: bool, scaling: Scaling | None = None):
+    """``theta -> (NLL, gradient, Hessian)``: in memory, or one distributed pass per call."""
+    if isinstance(data, DaskBinaryData):
+        return dask_likelihood(data, fit_intercept, scaling)
+    return array_likelihood(*data, fit_intercept, scaling)
+
+
+def scaling_of(data, fit_intercept: bool) -> Scaling:
+    """The MAP solver's exact rescaling (:class:`~bayesreg.solvers.logistic.Scaling`): the same
+    for Dask input (from the labels pass's means, minima and maxima) as for arrays."""
+    if isinstance(data, DaskBinaryData):
+        x_mean = data.x_moments.mean if fit_intercept else np.zeros(data.n_features)
+        largest = np.maximum(np.abs(data.x_max - x_mean), np.abs(x_mean - data.x_min))  # max |x - mean|
+        return Scaling(x_mean, binary_exponent(largest[None, :], axis=0))
+    return Scaling.of_array(data[0], fit_intercept)
+
+
+def draws_log_likelihood_of(data):
+    """``(coef, intercept) -> log-likelihood per draw`` (one pass over Dask data)."""
+    if isinstance(data, DaskBinaryData):
+        return lambda coef, intercept: dask_draws_log_likelihood(data, coef, intercept)
+    return lambda coef, intercept: draws_log_likelihood(*data, coef, intercept)
+
+
+def size_of(data) -> tuple[int, int, float]:
+    """``(n, p, share of positives)``."""
+    if isinstance(data, DaskBinaryData):
+        return data.n, data.n_features, data.positive_share
+    X, y01 = data
+    return X.shape[0], X.shape[1], float(np.mean(y01))

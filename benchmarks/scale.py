@@ -1,0 +1,146 @@
+"""Beyond one machine (issue 14): end-to-end time and peak memory on a 2-worker local Dask cluster.
+
+Linear: n rows x 50 features written to Parquet (in 50k-row files, never whole in memory), then
+``LinearRegression().fit(dd.read_parquet(...))``: read + one statistics pass + NUTS, timed end to end.
+Logistic: the same for ``LogisticRegression(method="surrogate")`` (Newton passes, NUTS on the
+surrogate, one PSIS pass), with exact NUTS at a smaller n as the baseline in ESS per second.
+
+The cluster runs in this process (``processes=False``), so the process's peak resident memory
+(``ru_maxrss``) counts the workers too. Run on an otherwise idle machine:
+
+    .venv/bin/python benchmarks/scale.py --linear-n 100000,1000000,5000000,10000000 \
+        --logistic-n 1000000 --exact-n 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import resource
+import tempfile
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+import bayesreg as br
+
+P = 50
+ROWS_PER_FILE = 50_000  # 20 MB files: peak memory grows with workers x partition size (docs page)
+
+
+def write_parquet(folder: pathlib.Path, n: int, family: str, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    coef = rng.normal(size=P) * (rng.random(P) < 0.2)
+    for start in range(0, n, ROWS_PER_FILE):
+        rows = min(ROWS_PER_FILE, n - start)
+        X = rng.normal(size=(rows, P))
+        eta = 0.5 + X @ coef * (0.3 if family == "logistic" else 1.0)
+        y = (rng.random(rows) < 1 / (1 + np.exp(-eta))).astype(np.int8) if family == "logistic" else \
+            eta + rng.normal(size=rows)
+        pd.DataFrame(X, columns=[f"x{j}" for j in range(P)]).assign(y=y).to_parquet(
+            folder / f"part{start // ROWS_PER_FILE:05d}.parquet")
+
+
+def write_in_child(folder: pathlib.Path, n: int, family: str) -> None:
+    """Write the data in a child process, so this process's peak memory is the fit's alone."""
+    import multiprocessing
+
+    folder.mkdir()
+    child = multiprocessing.get_context("spawn").Process(target=write_parquet, args=(folder, n, family))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"writing {folder} failed")
+
+
+def markdown_table(rows: list[dict]) -> str:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = [f"{row[c]:.3g}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def min_ess_per_second(est, seconds) -> tuple[float, float]:
+    import arviz as az
+
+    ess = az.ess(est.idata_, var_names=["coef", "intercept"])
+    worst = min(float(ess[name].min()) for name in ("coef", "intercept"))
+    return worst, worst / seconds
+
+
+def run(args) -> None:
+    import dask.dataframe as dd
+    import distributed
+
+    rows = []
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+            for n in args.linear_n:
+                folder = pathlib.Path(tmp) / f"linear{n}"
+                write_in_child(folder, n, "linear")
+                started = time.perf_counter()
+                frame = dd.read_parquet(folder)
+                est = br.LinearRegression(br.Normal(1.0)).fit(frame.drop(columns="y"), frame["y"],
+                                                              random_seed=1, progressbar=False)
+                seconds = time.perf_counter() - started
+                rows.append(dict(case=f"linear NUTS, n={n:.0e}", seconds=seconds, peak_mib=peak_mib(),
+                                 data_mib=n * (P + 1) * 8 / 2**20,
+                                 compile_s=est.idata_.attrs["compile_seconds"],
+                                 sampling_s=est.idata_.attrs["sampling_seconds"]))
+                print(rows[-1], flush=True)
+            for n in args.logistic_n:
+                folder = pathlib.Path(tmp) / f"logistic{n}"
+                write_in_child(folder, n, "logistic")
+                started = time.perf_counter()
+                frame = dd.read_parquet(folder).persist()  # Newton makes several passes: read once
+                est = br.LogisticRegression(br.Normal(1.0), method="surrogate").fit(
+                    frame.drop(columns="y"), frame["y"], random_seed=1, progressbar=False)
+                seconds = time.perf_counter() - started
+                ess, per_second = min_ess_per_second(est, seconds)
+                rows.append(dict(case=f"logistic surrogate, n={n:.0e}", seconds=seconds, peak_mib=peak_mib(),
+                                 data_mib=n * (P + 1) * 8 / 2**20, pareto_k=est.idata_.attrs["pareto_k"],
+                                 min_ess=ess, ess_per_s=per_second))
+                print(rows[-1], flush=True)
+                del frame
+    for n in args.exact_n:
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(n, P))
+        y = (rng.random(n) < 1 / (1 + np.exp(-(0.5 + X[:, :10].sum(axis=1) * 0.3)))).astype(int)
+        started = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = br.LogisticRegression(br.Normal(1.0)).fit(X, y, random_seed=1, progressbar=False)
+        seconds = time.perf_counter() - started
+        ess, per_second = min_ess_per_second(est, seconds)
+        rows.append(dict(case=f"logistic exact NUTS (in memory), n={n:.0e}", seconds=seconds,
+                         peak_mib=peak_mib(), min_ess=ess, ess_per_s=per_second))
+        print(rows[-1], flush=True)
+    print(markdown_table(rows))
+    print(f"load average after: {os.getloadavg()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    def sizes(text):
+        return [int(float(v)) for v in text.split(",") if v]
+    parser.add_argument("--linear-n", type=sizes, default=sizes("1e5,1e6,5e6"))
+    parser.add_argument("--logistic-n", type=sizes, default=sizes("1e6"))
+    parser.add_argument("--exact-n", type=sizes, default=sizes("1e5"))
+    parser.add_argument("--tmp", default=None, help="folder for the Parquet files (default: the system's)")
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()}")
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
