@@ -25,3 +25,12 @@ def wide_problem():
     w = np.zeros(p)
     w[:4] = [3.0, -2.0, 1.5, 1.0]
     return X, 1.0 + X @ w + rng.normal(scale=0.5, size=n)
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A 2-worker Dask cluster in this process (threads: cheap on a shared 2-core machine)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
+        yield c

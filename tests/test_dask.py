@@ -25,14 +25,6 @@ UNEVEN = (1, 37, 200, 262)  # row chunks of very different sizes, one of a singl
 
 
 @pytest.fixture(scope="module")
-def client():
-    """A 2-worker local cluster in this process (threads: cheap on a shared 2-core machine)."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def regression():
     rng = np.random.default_rng(14)
     n, p = sum(UNEVEN), 5
