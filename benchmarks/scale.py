@@ -95,7 +95,7 @@ def run(args) -> None:
                 seconds = time.perf_counter() - started
                 rows.append(dict(case=f"linear NUTS, n={n:.0e}", seconds=seconds, peak_mib=peak_mib(),
                                  data_mib=n * (P + 1) * 8 / 2**20,
-                                 compile_s=est.idata_.attrs["compile_seconds"],
+                                 setup_s=est.idata_.attrs["setup_seconds"],
                                  sampling_s=est.idata_.attrs["sampling_seconds"]))
                 print(rows[-1], flush=True)
             for n in args.logistic_n:

@@ -208,7 +208,7 @@ def test_a_failing_map_solver_does_not_stop_nuts(monkeypatch, failure):
     def sampler_reached(*args, **kwargs):
         raise Sampled  # stands in for NUTS: reaching it is what is tested, without a compile
 
-    monkeypatch.setattr(bayesreg.estimators, "fit_logistic_map", broken_map)
+    monkeypatch.setattr(bayesreg.estimators.logistic, "fit_logistic_map", broken_map)
     monkeypatch.setattr(bayesreg.sampling, "sample_posterior", sampler_reached)
     X, y = wide(n=60, p=4)
     with pytest.warns(br.MAPFailureWarning, match=f"MAP .*failed.*{type(failure).__name__}: {failure}"):

@@ -1,0 +1,13 @@
+"""The public estimators: ``LinearRegression`` and ``LogisticRegression``.
+
+Each follows the scikit-learn protocol (``fit``/``predict``, trailing-underscore fitted
+attributes) and fits either the MAP (``method="map"``: the exact penalized solution) or the
+full posterior by NUTS (``method="nuts"``, the default). ``_base`` holds what they share.
+"""
+
+from ._base import DEFAULT_PRIOR, MAPEstimate, MAPFailureWarning, _BayesianRegression
+from .linear import LinearRegression
+from .logistic import LogisticRegression
+
+__all__ = ["DEFAULT_PRIOR", "LinearRegression", "LogisticRegression", "MAPEstimate", "MAPFailureWarning",
+           "_BayesianRegression"]

@@ -1,0 +1,262 @@
+"""What both estimators share: ``fit`` (validation, MAP, NUTS, empirical Bayes), the summary,
+persistence and the fitted-attribute bookkeeping. The likelihood-specific parts are in
+:mod:`.linear` and :mod:`.logistic`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from .. import _fit_dask as dask_fit
+from .. import _validation as v
+from .. import results
+from ..data import is_dask_input
+from ..priors import Normal, Prior
+from ..solvers import NoMAPError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# rstanarm's default: scale 2.5 in standardized units, so it means the same whatever the data's units
+DEFAULT_PRIOR = Normal(2.5, autoscale=True)
+_METHOD_ATTRIBUTES = ("log_evidence_",)  # set by one method only; removed when a later fit uses another
+
+
+class MAPFailureWarning(UserWarning):
+    """The MAP solver failed during a NUTS fit; the posterior was sampled without it."""
+
+
+@dataclass(frozen=True)
+class MAPEstimate:
+    """The posterior mode: the penalized solution. ``sigma`` is the noise sd (linear models)."""
+
+    coef: np.ndarray
+    intercept: float
+    sigma: float | None = None
+
+
+class _BayesianRegression(BaseEstimator):
+    """Shared fit/predict plumbing; subclasses supply the likelihood."""
+
+    def fit(self, X, y, method: str | None = None, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
+            random_seed=None, progressbar: bool = True, log_likelihood: bool | None = None,
+            **sampler_kwargs):
+        """Fit the MAP (``method="map"``), sample the posterior with NUTS (``method="nuts"``), or for
+        ``LinearRegression`` choose the prior scale by the evidence (``method="empirical_bayes"``).
+
+        The prior is resolved first (``autoscale`` into numbers, per-coefficient lengths checked);
+        the prior as used is ``prior_`` after any fit.
+
+        Convergence checks run after NUTS and warn (:class:`~bayesreg.sampling.SamplingWarning`)
+        with advice on divergences, tree-depth saturation, R-hat > 1.01 and bulk ESS < 400.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame, shape (n_samples, n_features)
+            Column names of a DataFrame become coefficient names. Dask arrays and DataFrames are
+            reduced where they live, in passes over their partitions (docs/beyond-one-machine.md).
+        y : array-like, shape (n_samples,)
+        method : {"nuts", "map", "empirical_bayes", "surrogate"} or None
+            Overrides the estimator's ``method`` parameter for this fit. ``"empirical_bayes"``
+            (Normal prior) maximises the evidence: exactly for LinearRegression
+            (:mod:`bayesreg.evidence`), by the Laplace approximation for LogisticRegression
+            (:mod:`bayesreg.evidence_laplace`). ``"surrogate"`` (LogisticRegression): NUTS on a
+            quadratic expansion of the log-likelihood, corrected by PSIS (:mod:`bayesreg.surrogate`).
+        draws, tune, chains, random_seed, progressbar, **sampler_kwargs
+            Passed to the NUTS sampler (nutpie; low-rank mass matrix, or for horseshoe priors a
+            diagonal one with ``target_accept=0.99``); ignored by ``method="map"``.
+            ``sampler_kwargs`` may hold ``target_accept``, ``maxdepth``, ``adaptation="diag"``, ...
+        log_likelihood : bool or None
+            Store pointwise log-likelihoods (for ArviZ LOO). ``None``: only when they take at most
+            200 MiB (4000 draws x 6500 rows); at n = 10^6 they would take 32 GB.
+
+        Returns
+        -------
+        self
+        """
+        method = v.check_method(self.method if method is None else method)
+        if method == "surrogate" and method not in self._methods:
+            raise ValueError("method='surrogate' is for LogisticRegression; linear regression is exact at any n "
+                             "(NUTS runs on sufficient statistics): use method='nuts'")
+        if method not in self._methods:
+            raise ValueError(f"method={method!r} is not available for {type(self).__name__}; use one of {self._methods}")
+        if method not in ("nuts", "surrogate") and sampler_kwargs:
+            raise TypeError(f"fit() got unexpected keyword arguments {sorted(sampler_kwargs)}: sampler "
+                            "options apply to method='nuts' only, and bayesreg does not take sample_weight")
+        stated = self._checked_prior()
+        if is_dask_input(X, y):  # one distributed pass here; X and y stay on the workers
+            dask_fit.check_dask_fit(log_likelihood)
+            data, names, n_features, fitted = self._dask_data(X, y)
+        else:
+            X_arr, names = v.check_X(X)
+            y_arr, fitted = self._check_y(y, X_arr.shape[0])
+            data, n_features = (X_arr, y_arr), X_arr.shape[1]
+        prior = dask_fit.resolved_prior(stated, data, self._family, names)
+        fitted.update(n_features_in_=n_features, method_=method, idata_=None, prior_=prior)
+        if names is not None:
+            fitted["feature_names_in_"] = np.asarray(names, dtype=object)
+        if method == "empirical_bayes":
+            if not isinstance(data, tuple):
+                raise ValueError("method='empirical_bayes' needs X and y in memory (not Dask input): call fit on "
+                                 "X.compute(), y.compute(), or use method='map' or 'nuts'")
+            fitted.update(self._fit_empirical_bayes(*data, prior))
+            return self._set_fitted(fitted, names)
+        try:
+            if not prior.has_map:
+                raise NoMAPError(f"method='map' is not available: {prior.no_map_reason()}")
+            fitted["map_"] = self._fit_map(data, prior)
+        except NoMAPError:
+            if method == "map":
+                raise
+            fitted["map_"] = None  # NUTS still works; the summary just has no MAP column
+        except Exception as exc:  # a MAP failure must never stop a NUTS fit
+            if method == "map":
+                raise
+            warnings.warn(f"the MAP (penalized fit) failed, so map_ is None and the summary has no MAP "
+                          f"column; sampling the posterior anyway. The MAP solver said: "
+                          f"{type(exc).__name__}: {exc}", MAPFailureWarning, stacklevel=2)
+            fitted["map_"] = None
+        if method == "map":
+            fitted.update(self._point_attributes(fitted["map_"]))
+        else:
+            settings = dict(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+                            progressbar=progressbar, **sampler_kwargs)
+            idata = self._posterior(data, prior, method, names or _default_names(n_features), settings,
+                                    log_likelihood, fitted["map_"])
+            fitted["idata_"] = idata
+            fitted.update(self._posterior_attributes(idata))
+        return self._set_fitted(fitted, names)
+
+    def _set_fitted(self, fitted: dict, names):
+        """All or nothing: called last, so a failure in ``fit`` leaves the previous fit untouched."""
+        stale = [a for a in _METHOD_ATTRIBUTES if a not in fitted and hasattr(self, a)]
+        if names is None and hasattr(self, "feature_names_in_"):
+            stale.append("feature_names_in_")  # left over from an earlier fit on a DataFrame
+        for name in stale:
+            delattr(self, name)
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        return self
+
+    def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate):
+        """Exact NUTS: the posterior as a DataTree, convergence checked."""
+        from ..sampling import sample_posterior, warn_on_problems
+
+        spec, model_data = self._model_inputs(data, prior)
+        idata = sample_posterior(spec, model_data, names, **settings)
+        if isinstance(data, tuple):  # in memory: observed y, and log-likelihoods when small enough
+            results.add_observation_groups(idata, *data, spec.family, self.fit_intercept, self._known_sigma(),
+                                           log_likelihood)
+        warn_on_problems(idata, results.summary_var_names(idata))
+        return idata
+
+    def _fit_empirical_bayes(self, X, y, prior) -> dict:
+        if not isinstance(prior, Normal) or prior.learned:
+            raise ValueError(
+                f"method='empirical_bayes' chooses the scale of a fixed Normal prior (its value sets the "
+                f"relative scales and units; one multiplier is learned), got {prior}. Use e.g. "
+                "br.Normal(1.0, autoscale=True), or method='nuts' for other learned priors."
+            )
+        return self._evidence_fit(X, y, prior.effective_scale())
+
+    def summary(self, ci_prob: float = 0.94) -> "pd.DataFrame":
+        """Posterior summary per coefficient (mean, sd, equal-tailed interval, ESS, R-hat, MCSE).
+
+        Indexed by coefficient name, then ``intercept``, ``sigma`` and any hierarchical scales;
+        the ``map`` column holds the posterior mode (the penalized fit) where it exists.
+        """
+        self._require_posterior("summary")
+        return results.summary_table(self.idata_, ci_prob, self.map_)
+
+    def sample_posterior_predictive(self, X, random_seed=None):
+        """Draw replicated ``y`` for rows ``X`` from the posterior; stored in ``idata_`` and returned."""
+        self._require_posterior("sample_posterior_predictive")
+        X_arr = self._validated_X(X)
+        group = results.posterior_predictive(self.idata_, X_arr, self._family, self.fit_intercept,
+                                             np.random.default_rng(random_seed), self._known_sigma())
+        self.idata_["posterior_predictive"] = group
+        return group
+
+    def pymc_model(self, X, y):
+        """The PyMC model this estimator samples, for data ``X``, ``y``: the specification.
+
+        Extend it or sample it with ``pm.sample`` (a few seconds of compile per process); ``fit``
+        samples the same density from code compiled once per machine
+        (:mod:`bayesreg.logdensity`, cross-checked against this model by the tests).
+        """
+        from ..model import build_model
+
+        X_arr, names = v.check_X(X)
+        y_arr, _ = self._check_y(y, X_arr.shape[0])
+        spec, data = self._model_inputs((X_arr, y_arr), self._checked_prior())
+        return build_model(spec, data, names or _default_names(X_arr.shape[1]))
+
+    def save(self, path) -> None:
+        """Write the fitted estimator (parameters, point estimates, posterior) to one zip file.
+
+        ``bayesreg.load(path)`` gives it back with identical draws, summary and predictions.
+        """
+        from ..persistence import save
+
+        save(self, path)
+
+    def _require_posterior(self, what: str) -> None:
+        check_is_fitted(self, "coef_")
+        if self.idata_ is None:
+            raise ValueError(f"{what} needs a posterior: fit with method='nuts' (this fit was method='map')")
+
+    def _known_sigma(self):
+        return None
+
+    # -- pieces the subclasses share -------------------------------------------------------
+    def _checked_prior(self) -> Prior:
+        prior = DEFAULT_PRIOR if self.prior is None else self.prior
+        if not isinstance(prior, Prior):
+            raise TypeError(f"prior must be a bayesreg prior such as br.Normal(1.0), got {prior!r}")
+        return prior
+
+    def _point_attributes(self, estimate: MAPEstimate) -> dict:
+        return {"coef_": estimate.coef, "intercept_": estimate.intercept}
+
+    def _posterior_attributes(self, idata) -> dict:
+        posterior = idata["posterior"]
+        coef = posterior["coef"].mean(dim=("chain", "draw")).to_numpy()
+        intercept = float(posterior["intercept"].mean()) if self.fit_intercept else 0.0
+        return {"coef_": coef, "intercept_": intercept}
+
+    def _validated_X(self, X) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        X_arr, names = v.check_X(X)
+        self._check_columns(X_arr.shape[1], names)
+        return X_arr
+
+    def _check_columns(self, width: int, names) -> None:
+        if width != self.n_features_in_:
+            raise ValueError(f"X has {width} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input")
+        fitted_names = getattr(self, "feature_names_in_", None)
+        if names is not None and fitted_names is not None and list(names) != list(fitted_names):
+            raise ValueError(f"X has columns {names}, but the model was fitted with {list(fitted_names)}")
+
+    def _linear_predictor(self, X):
+        """``intercept_ + X @ coef_``; a lazy Dask array for Dask input."""
+        check_is_fitted(self, "coef_")
+        coef, intercept = self.coef_, self.intercept_  # not self: a lazy task must not carry the estimator
+        return dask_fit.rows_of(self, X, lambda rows: intercept + rows @ coef)
+
+    @property
+    def feature_names_(self) -> list[str]:
+        """Coefficient names: the DataFrame's columns, else ``x0, x1, ...``."""
+        check_is_fitted(self, "coef_")
+        names = getattr(self, "feature_names_in_", None)
+        return list(names) if names is not None else _default_names(self.n_features_in_)
+
+
+def _default_names(p: int) -> list[str]:
+    return [f"x{j}" for j in range(p)]
