@@ -98,9 +98,12 @@ class BayesianLasso(Prior):
     Park & Casella ask of the Gamma prior on lambda^2 that its density "approach 0 sufficiently
     fast as lambda^2 -> infinity" (to avoid mixing problems) while being relatively flat and putting
     high probability near the maximum-likelihood value of lambda. The defaults ``r = 1``,
-    ``delta = 1.78`` are the values they used for the diabetes data with standardized covariates;
-    with other data or units, choose ``delta`` so that ``r / delta`` (the prior mean of lambda^2) is
-    near the lambda^2 you expect. Linear regression only: the model needs the noise sd ``sigma``.
+    ``delta = 1.78`` are the values they used for the diabetes data of the ``lars`` package, whose
+    columns are scaled to unit Euclidean norm (not unit variance), so that its coefficients are in
+    the hundreds; public reimplementations of their sampler default to the same pair, while R's
+    ``monomvn::blasso`` defaults to ``r = 2, delta = 0.1``. With other data or units, choose
+    ``delta`` so that ``r / delta`` (the prior mean of lambda^2) is near the lambda^2 you expect.
+    Linear regression only: the model needs the noise sd ``sigma``.
 
     Unlike a half-Cauchy scale, the Gamma tail keeps the joint density bounded, but its mode over
     ``(w, lambda, sigma)`` is not a fixed-penalty lasso and bayesreg does not compute it: fit with NUTS.
