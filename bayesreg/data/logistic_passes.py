@@ -131,14 +131,34 @@ def dask_likelihood(data: DaskBinaryData, fit_intercept: bool, scaling: Scaling 
 
 
 def draws_log_likelihood(X, y01, coef, intercept) -> np.ndarray:
-    """``sum_i [y_i eta_is - log(1 + e^eta_is)]`` for each draw ``s``, in blocks of draws."""
+    """``sum_i [y_i eta_is - log(1 + e^eta_is)]`` for each draw ``s``, in blocks of draws.
+
+    With ``log(1 + e^eta) = max(eta, 0) + log(1 + e^-|eta|)``, everything is float64 except the
+    last term, a number in ``(0, log 2]`` computed in float32: NumPy's float32 ``exp``/``log`` are
+    vectorised, which makes this pass (n x draws transcendental pairs, the surrogate's largest
+    cost) about 3x faster. Each row's error is at most ~2e-7 (one float32 rounding of ``|eta|``,
+    ``exp``, ``1 + u`` and ``log``, each <= 2^-24 relative on numbers <= 1), so a draw's total is off
+    by at most ``2e-7 n`` and in practice by ``~1e-7 sqrt(n)`` (independent roundings): for
+    importance weights, which use differences between draws, that is noise far below their own.
+    """
     per_block = max(1, DRAW_BLOCK_ENTRIES // max(len(y01), 1))
     total = np.empty(len(intercept))
     for start in range(0, len(intercept), per_block):
         stop = start + per_block
         eta = X @ coef[start:stop].T + intercept[start:stop]
-        total[start:stop] = y01 @ eta - np.logaddexp(0.0, eta).sum(axis=0)
+        total[start:stop] = y01 @ eta - np.maximum(eta, 0.0).sum(axis=0) - _log1p_exp_minus_abs_sum(eta)
     return total
+
+
+def _log1p_exp_minus_abs_sum(eta: np.ndarray) -> np.ndarray:
+    """Column sums of ``log(1 + exp(-|eta|))``, computed in float32 in place (see the caller)."""
+    work = np.empty(eta.shape, dtype=np.float32)
+    np.abs(eta, out=work, casting="same_kind")
+    np.negative(work, out=work)
+    np.exp(work, out=work)
+    work += 1.0
+    np.log(work, out=work)
+    return work.sum(axis=0, dtype=np.float64)
 
 
 def _block_draws_log_likelihood(X_block, y_block, coef, intercept, classes, names, index):
