@@ -41,9 +41,9 @@ from numba.extending import intrinsic
 
 # -- header layout (int64 entries) ---------------------------------------------------------------
 (FAMILY, PRIOR, FIT_INTERCEPT, SIGMA_KNOWN, N_ROWS, N_FEATURES, RANK, N_DIM, INTERCEPT_PRIOR,
- TAU0_FROM_NOISE, _UNUSED, PTR_SCALARS, PTR_X, PTR_Y, PTR_FACTOR, PTR_COEF_LS, PTR_X_MEAN,
- PTR_VEC1, PTR_VEC2, PTR_VEC3) = range(20)
-HEADER_LEN = 20
+ TAU0_FROM_NOISE, PTR_SCALARS, PTR_X, PTR_Y, PTR_FACTOR, PTR_COEF_LS, PTR_X_MEAN,
+ PTR_VEC1, PTR_VEC2, PTR_VEC3) = range(19)
+HEADER_LEN = 19
 # -- scalar slots (float64) -----------------------------------------------------------------------
 (S_N, S_Y_MEAN, S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_SCALE, S_SIGMA_PRIOR_NU, S_PSEUDO_SIGMA,
  S_INTERCEPT_SCALE, S_TAU0, S_EXPECTED_NONZERO, S_SLAB_SCALE, S_SLAB_DF, S_HYPER_NU,
@@ -52,7 +52,7 @@ N_SCALARS = 17
 
 GAUSSIAN, BERNOULLI, QUADRATIC = 0, 1, 2
 (NORMAL, LAPLACE, ELASTICNET, HORSESHOE, REG_HORSESHOE, NORMAL_LEARNED, LAPLACE_LEARNED,
- BAYESIAN_LASSO) = range(8)
+ BAYESIAN_LASSO, NORMAL_COLLAPSED) = range(9)  # NORMAL_COLLAPSED: bayesreg.logdensity_collapsed
 
 _LOG_2PI = math.log(2 * math.pi)
 _LOG_2_OVER_PI = math.log(2 / math.pi)
