@@ -24,7 +24,6 @@ from nutpie import _lib
 from nutpie.sample import CompiledModel
 
 from . import logdensity as ld
-from . import logdensity_collapsed
 from .hyperpriors import BayesianLasso
 from .likelihoods import SIGMA_PRIOR_NU
 from .model_inputs import ModelSpec
@@ -163,8 +162,12 @@ def log_density(header: np.ndarray, theta: np.ndarray) -> tuple[float, np.ndarra
 
 
 def _callbacks(header: np.ndarray):
-    """The ``(logp, expand)`` C callbacks for the structure ``header`` describes."""
-    module = logdensity_collapsed if header[ld.PRIOR] == ld.NORMAL_COLLAPSED else ld
+    """The ``(logp, expand)`` C callbacks for the structure ``header`` describes (the collapsed
+    module is imported, so loaded or compiled, only by the fits that use it)."""
+    if header[ld.PRIOR] == ld.NORMAL_COLLAPSED:
+        from . import logdensity_collapsed as module
+    else:
+        module = ld
     return module.logp_callback, module.expand_callback
 
 
