@@ -141,7 +141,7 @@ def _add_conditional_coefficients(idata, spec: ModelSpec, data: dict, feature_na
     if spec.fit_intercept:
         drawn["intercept"] = (("chain", "draw"), intercept.reshape(shape))
     variables = {**drawn, **{name: posterior[name] for name in posterior.data_vars}}
-    idata["posterior"] = xr.Dataset(variables, coords={**posterior.coords, "feature": feature_names},
+    idata["posterior"] = xr.Dataset(variables, coords={**posterior.coords, "feature": np.asarray(feature_names, dtype=object)},
                                     attrs=posterior.attrs)
 
 
