@@ -1,11 +1,14 @@
 r"""The log posterior density and its gradient, compiled once per machine (numba, ``cache=True``).
 
-One generic pair of C callbacks serves every model the package offers: the structure (family,
-prior, intercept, sigma known or not) and every array (data, statistics, prior values) are read
-from an ``int64`` header that :mod:`bayesreg.compiled` fills, so no p, data set or prior value
-ever triggers a compile. numba caches compiled code per source file, so every cached function
-lives in this one module; the cache is written beside it, or to the user's cache directory when
-the install location is read-only (numba's own fallback).
+One generic pair of C callbacks serves every model the package offers but one (a learned Normal
+scale in linear regression, sampled with the coefficients integrated out by
+:mod:`bayesreg.logdensity_collapsed` from the same header): the structure (family, prior,
+intercept, sigma known or not) and every array (data, statistics, prior values) are read from an
+``int64`` header that :mod:`bayesreg.compiled` fills, so no p, data set or prior value ever
+triggers a compile. numba caches compiled code per source file (its cache does not see changes
+to another file's functions), so every function these callbacks call lives in this module; the
+cache is written beside it, or to the user's cache directory when the install location is
+read-only (numba's own fallback).
 
 The density is the one the PyMC model of :mod:`bayesreg.model` defines, on the same
 unconstrained space and with the same Jacobians and constants (``tests/test_logdensity.py``
