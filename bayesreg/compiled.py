@@ -40,6 +40,8 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
     variables (so the two densities can be compared point for point)."""
     p = spec.n_features
     blocks = []
+    if spec.collapsed:  # coefficients and intercept integrated out (bayesreg.logdensity_collapsed)
+        return [("sigma_log__", 1)] * (not spec.sigma_known) + [("prior_scale_log__", 1)]
     if spec.fit_intercept:
         blocks.append(("intercept_c", 1))
     if spec.family == "gaussian" and not spec.sigma_known:
@@ -58,8 +60,14 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
 
 
 def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
-    """``(name, shape)`` of each stored quantity, in the order ``logdensity.expand`` writes them."""
+    """``(name, shape)`` of each stored quantity, in the order ``logdensity.expand`` writes them.
+
+    The collapsed model's expand writes ``sigma`` and ``prior_scale`` only; ``coef`` and
+    ``intercept`` are drawn after sampling (:func:`bayesreg.sampling.conditional_coefficients`).
+    """
     p = spec.n_features
+    if spec.collapsed:
+        return [("sigma", ())] * (not spec.sigma_known) + [("prior_scale", ())]
     layout = [("coef", (p,))]
     if spec.fit_intercept:
         layout.append(("intercept", ()))
@@ -95,6 +103,8 @@ def _scalars(spec: ModelSpec, data: dict) -> np.ndarray:
     centre = "intercept_hat" if spec.family == "quadratic" else "y_mean"
     scalars[ld.S_Y_MEAN] = float(data.get(centre, 0.0))
     scalars[ld.S_SIGMA_PRIOR_NU] = SIGMA_PRIOR_NU
+    if spec.collapsed:  # the residual off the rescaled design's numerical span
+        scalars[ld.S_RSS_MIN] = float(data["spectrum_rss"])
     if spec.prior_type is Horseshoe:
         # Carvalho et al.: tau0 = sigma in linear regression (set in the density), 1 in logistic
         scalars[ld.S_TAU0] = float(data["prior_scale"]) if "prior_scale" in data else 1.0
@@ -107,7 +117,9 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
     arrays = {"scalars": _scalars(spec, data)}
     vectors = {ld.PTR_X: "X", ld.PTR_Y: "y", ld.PTR_FACTOR: "factor",
                ld.PTR_COEF_LS: "coef_hat" if spec.family == "quadratic" else "coef_ls", ld.PTR_X_MEAN: "x_mean"}
-    if spec.prior_type is ElasticNet:
+    if spec.collapsed:
+        vectors.update({ld.PTR_VEC1: "spectrum_eigval", ld.PTR_VEC2: "spectrum_projection"})
+    elif spec.prior_type is ElasticNet:
         vectors.update({ld.PTR_VEC1: "prior_l1", ld.PTR_VEC2: "prior_l2", ld.PTR_VEC3: "prior_log_normalizer"})
     elif spec.scale_learned:
         vectors[ld.PTR_VEC1] = "prior_factor"
@@ -120,12 +132,14 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
             arrays[name] = np.ascontiguousarray(data[name], dtype=np.float64)
             header[slot] = arrays[name].ctypes.data
     header[ld.FAMILY] = {"gaussian": ld.GAUSSIAN, "bernoulli": ld.BERNOULLI, "quadratic": ld.QUADRATIC}[spec.family]
-    header[ld.PRIOR] = (_LEARNED_CODES if spec.scale_learned else _PRIOR_CODES)[spec.prior_type]
+    header[ld.PRIOR] = (ld.NORMAL_COLLAPSED if spec.collapsed else
+                        (_LEARNED_CODES if spec.scale_learned else _PRIOR_CODES)[spec.prior_type])
     header[ld.FIT_INTERCEPT] = spec.fit_intercept
     header[ld.SIGMA_KNOWN] = spec.sigma_known
     header[ld.N_ROWS] = len(data["y"]) if "y" in data else 0
     header[ld.N_FEATURES] = spec.n_features
-    header[ld.RANK] = arrays["factor"].shape[0] if "factor" in arrays else 0
+    rank_of = "spectrum_eigval" if spec.collapsed else "factor"
+    header[ld.RANK] = arrays[rank_of].shape[0] if rank_of in arrays else 0
     header[ld.N_DIM] = n_dim
     header[ld.INTERCEPT_PRIOR] = spec.intercept_prior
     header[ld.TAU0_FROM_NOISE] = spec.prior_type is Horseshoe and not spec.global_scale_given and spec.family == "gaussian"
@@ -142,9 +156,19 @@ def log_density(header: np.ndarray, theta: np.ndarray) -> tuple[float, np.ndarra
     grad = np.empty_like(theta)
     value = np.zeros(1)
     pointer = ctypes.POINTER(ctypes.c_double)
-    ld.logp_callback.ctypes(theta.size, theta.ctypes.data_as(pointer), grad.ctypes.data_as(pointer),
+    _callbacks(header)[0].ctypes(theta.size, theta.ctypes.data_as(pointer), grad.ctypes.data_as(pointer),
                             value.ctypes.data_as(pointer), header.ctypes.data)
     return float(value[0]), grad
+
+
+def _callbacks(header: np.ndarray):
+    """The ``(logp, expand)`` C callbacks for the structure ``header`` describes (the collapsed
+    module is imported, so loaded or compiled, only by the fits that use it)."""
+    if header[ld.PRIOR] == ld.NORMAL_COLLAPSED:
+        from . import logdensity_collapsed as module
+    else:
+        module = ld
+    return module.logp_callback, module.expand_callback
 
 
 def _base_point(spec: ModelSpec, data: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -234,9 +258,9 @@ class CompiledDensity(CompiledModel):
 
     def _make_model(self, init_mean):
         n_expanded = sum(int(np.prod(shape)) for shape in self.var_shapes)
-        expand = _lib.ExpandFunc(self._n_dim, n_expanded, ld.expand_callback.address, self.header.ctypes.data,
-                                 self)
-        logp = _lib.LogpFunc(ld.logp_callback.address, self.header.ctypes.data, self)
+        logp_callback, expand_callback = _callbacks(self.header)
+        expand = _lib.ExpandFunc(self._n_dim, n_expanded, expand_callback.address, self.header.ctypes.data, self)
+        logp = _lib.LogpFunc(logp_callback.address, self.header.ctypes.data, self)
         dim_sizes = {name: len(values) for name, values in self._coords.items()}
         variables = _lib.PyVariable.new_variables(self.var_names, ["float64"] * len(self.var_names),
                                                   [list(shape) for shape in self.var_shapes], dim_sizes, self.dims)

@@ -42,7 +42,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, optimize
+from scipy import optimize
 
 _GRID = 401
 _MARGIN = 25.0  # e^25 ~ 7e10: far beyond any singular-value ratio in double precision
@@ -58,21 +58,23 @@ class EvidenceFit:
 
 
 class _Spectrum:
-    """The centred, prior-scaled design's SVD and the data in its basis: all the evidence needs."""
+    """The centred, prior-scaled design's SVD and the data in its basis: all the evidence needs.
+
+    Computed by :func:`bayesreg.model_inputs.collapsed_data`, the eigen-data NUTS uses for a
+    learned Normal scale, from the same sufficient statistics as the Gaussian likelihood.
+    """
 
     def __init__(self, X, y, base_scale, fit_intercept: bool):
+        from .model_inputs import collapsed_data, gaussian_data
+
         n, p = X.shape
-        self.x_mean = X.mean(axis=0) if fit_intercept else np.zeros(p)
-        self.y_mean = float(y.mean()) if fit_intercept else 0.0
         self.d = np.broadcast_to(np.asarray(base_scale, dtype=float), (p,))
-        Xc = (X - self.x_mean) * self.d
-        yc = y - self.y_mean
-        U, s, Vt = linalg.svd(Xc, full_matrices=False)
-        keep = s > s.max(initial=0.0) * max(n, p) * np.finfo(float).eps
-        self.U, self.s, self.Vt = U[:, keep], s[keep], Vt[keep]
-        self.a = self.U.T @ yc
-        residual = yc - self.U @ self.a
-        self.R = float(residual @ residual)
+        # the sampler's eigen-data (the collapsed model's): one computation for both
+        data = gaussian_data(X, y, fit_intercept, None)
+        spectrum = collapsed_data({**data, "prior_factor": self.d})
+        self.x_mean, self.y_mean = data["x_mean"], float(data["y_mean"])
+        self.s, self.Vt = np.sqrt(spectrum["spectrum_eigval"]), spectrum["spectrum_eigvec"]
+        self.a, self.R = spectrum["spectrum_projection"], float(spectrum["spectrum_rss"])
         self.n, self.k = n, n - 1 if fit_intercept else n
         self.fit_intercept = fit_intercept
         if self.s.size == 0:

@@ -2,7 +2,9 @@ r"""Learned prior scales: hyperpriors on the global scale, and the Bayesian lass
 
 Pass a hyperprior as the ``scale`` of :class:`~bayesreg.Normal` or :class:`~bayesreg.Laplace`
 to learn how much to regularize: the global scale ``tau`` gets the hyperprior and is sampled
-with the coefficients (non-centred, ``coef_j = z_j * tau * c_j``; see those classes).
+with the coefficients (non-centred, ``coef_j = z_j * tau * c_j``; see those classes), or, for a
+Normal prior in linear regression, alone with the coefficients integrated out
+(:mod:`bayesreg.logdensity_collapsed`).
 
 ===========================  ==============================================================
 ``HalfCauchy(s)``            :math:`p(\tau) = \frac{2}{\pi s\,(1 + (\tau/s)^2)}`, ``tau > 0``

@@ -1,11 +1,14 @@
 r"""The log posterior density and its gradient, compiled once per machine (numba, ``cache=True``).
 
-One generic pair of C callbacks serves every model the package offers: the structure (family,
-prior, intercept, sigma known or not) and every array (data, statistics, prior values) are read
-from an ``int64`` header that :mod:`bayesreg.compiled` fills, so no p, data set or prior value
-ever triggers a compile. numba caches compiled code per source file, so every cached function
-lives in this one module; the cache is written beside it, or to the user's cache directory when
-the install location is read-only (numba's own fallback).
+One generic pair of C callbacks serves every model the package offers but one (a learned Normal
+scale in linear regression, sampled with the coefficients integrated out by
+:mod:`bayesreg.logdensity_collapsed` from the same header): the structure (family, prior,
+intercept, sigma known or not) and every array (data, statistics, prior values) are read from an
+``int64`` header that :mod:`bayesreg.compiled` fills, so no p, data set or prior value ever
+triggers a compile. numba caches compiled code per source file (its cache does not see changes
+to another file's functions), so every function these callbacks call lives in this module; the
+cache is written beside it, or to the user's cache directory when the install location is
+read-only (numba's own fallback).
 
 The density is the one the PyMC model of :mod:`bayesreg.model` defines, on the same
 unconstrained space and with the same Jacobians and constants (``tests/test_logdensity.py``
@@ -41,9 +44,9 @@ from numba.extending import intrinsic
 
 # -- header layout (int64 entries) ---------------------------------------------------------------
 (FAMILY, PRIOR, FIT_INTERCEPT, SIGMA_KNOWN, N_ROWS, N_FEATURES, RANK, N_DIM, INTERCEPT_PRIOR,
- TAU0_FROM_NOISE, _UNUSED, PTR_SCALARS, PTR_X, PTR_Y, PTR_FACTOR, PTR_COEF_LS, PTR_X_MEAN,
- PTR_VEC1, PTR_VEC2, PTR_VEC3) = range(20)
-HEADER_LEN = 20
+ TAU0_FROM_NOISE, PTR_SCALARS, PTR_X, PTR_Y, PTR_FACTOR, PTR_COEF_LS, PTR_X_MEAN,
+ PTR_VEC1, PTR_VEC2, PTR_VEC3) = range(19)
+HEADER_LEN = 19
 # -- scalar slots (float64) -----------------------------------------------------------------------
 (S_N, S_Y_MEAN, S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_SCALE, S_SIGMA_PRIOR_NU, S_PSEUDO_SIGMA,
  S_INTERCEPT_SCALE, S_TAU0, S_EXPECTED_NONZERO, S_SLAB_SCALE, S_SLAB_DF, S_HYPER_NU,
@@ -52,7 +55,7 @@ N_SCALARS = 17
 
 GAUSSIAN, BERNOULLI, QUADRATIC = 0, 1, 2
 (NORMAL, LAPLACE, ELASTICNET, HORSESHOE, REG_HORSESHOE, NORMAL_LEARNED, LAPLACE_LEARNED,
- BAYESIAN_LASSO) = range(8)
+ BAYESIAN_LASSO, NORMAL_COLLAPSED) = range(9)  # NORMAL_COLLAPSED: bayesreg.logdensity_collapsed
 
 _LOG_2PI = math.log(2 * math.pi)
 _LOG_2_OVER_PI = math.log(2 / math.pi)

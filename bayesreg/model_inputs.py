@@ -54,6 +54,9 @@ class ModelSpec:
     global_scale_given: bool = True  # Horseshoe(scale=None) scales tau by the noise instead
     intercept_prior: bool = False  # N(0, 2.5^2) on the centred intercept instead of flat
     scale_learned: bool = False  # Normal / Laplace with a hyperprior on their scale
+    # Gaussian likelihood, Normal prior with a learned scale: NUTS samples p(tau, sigma | y) with the
+    # coefficients integrated out (see collapsed_data); False keeps the non-centred density
+    collapsed: bool = False
 
     @classmethod
     def of(cls, family: str, prior: Prior, n_features: int, fit_intercept: bool, sigma_known: bool = False):
@@ -62,7 +65,9 @@ class ModelSpec:
         # the surrogate ("quadratic") approximates the bernoulli model, so it takes the same intercept prior
         proper_intercept = family in ("bernoulli", "quadratic") and fit_intercept and not prior.has_map
         learned = isinstance(prior, (Normal, Laplace)) and prior.learned
-        return cls(family, type(prior), n_features, fit_intercept, sigma_known, given, proper_intercept, learned)
+        collapsed = family == "gaussian" and learned and isinstance(prior, Normal)
+        return cls(family, type(prior), n_features, fit_intercept, sigma_known, given, proper_intercept, learned,
+                   collapsed)
 
 
 def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
@@ -185,16 +190,50 @@ def bernoulli_data(X, y01, fit_intercept: bool) -> dict[str, np.ndarray]:
     }
 
 
+def collapsed_data(data: dict) -> dict[str, np.ndarray]:
+    r"""The eigen-data of the collapsed model (Gaussian likelihood, ``w_j = tau c_j z_j``, ``z ~ N(0, I)``).
+
+    With ``C = diag(c)`` and the thin SVD :math:`A = F C = U S V^\top` of the rescaled factor
+    (so :math:`A^\top A = C X_c^\top X_c C`: one symmetric eigendecomposition of the centred,
+    rescaled Gram matrix, from the same statistics as every Gaussian fit, Dask input included),
+    the centred data in the eigenbasis are :math:`a = U^\top F \hat w` and the residual is
+    :math:`R = \mathrm{RSS}_{\min}`. Integrating ``w`` and a flat intercept out gives
+    :mod:`bayesreg.evidence`'s evidence with ``t = tau``, ``d = c``:
+
+    .. math::
+        \log p(y \mid \tau, \sigma) = -\tfrac12\Big[k\log 2\pi + \sum_i\log v_i
+            + (k - r)\log\sigma^2 + \sum_i\frac{a_i^2}{v_i} + \frac{R}{\sigma^2}\Big]
+            - \tfrac12\log n\,[\text{intercept}],\qquad v_i = \sigma^2 + \tau^2 s_i^2,
+
+    ``k = n - 1`` with an intercept, else ``n``: O(r) per evaluation. Given ``(tau, sigma)``, the
+    coefficients are Gaussian: in the basis ``V``, :math:`u_i = V_i^\top z` has mean
+    :math:`\tau s_i a_i / v_i` and variance :math:`\sigma^2 / v_i`; ``z`` off ``span(V)`` keeps its
+    prior N(0, 1) (:func:`bayesreg.sampling.conditional_coefficients`). Directions whose singular
+    value is below the rank tolerance count as ``s_i = 0``: their ``a_i^2`` joins ``R``.
+    """
+    A = data["factor"] * data["prior_factor"]
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    projection = U.T @ (data["factor"] @ data["coef_ls"])
+    keep = s > s.max(initial=0.0) * max(A.shape) * np.finfo(float).eps
+    rss = float(data["rss_min"]) + float(np.sum(projection[~keep] ** 2))
+    return {"spectrum_eigval": s[keep] ** 2, "spectrum_projection": projection[keep],
+            "spectrum_eigvec": np.ascontiguousarray(Vt[keep]), "spectrum_rss": np.array(rss)}
+
+
 def linear_inputs(X, y, prior: Prior, *, sigma, fit_intercept) -> tuple[ModelSpec, dict]:
     spec = ModelSpec.of("gaussian", prior, X.shape[1], fit_intercept, sigma is not None)
-    return spec, {**gaussian_data(X, y, fit_intercept, sigma), **prior_data(prior, X.shape[1])}
+    return spec, _with_spectrum(spec, {**gaussian_data(X, y, fit_intercept, sigma), **prior_data(prior, X.shape[1])})
 
 
 def linear_inputs_from_statistics(statistics: GaussianStatistics, prior: Prior, *, sigma,
                                   fit_intercept) -> tuple[ModelSpec, dict]:
     p = statistics.n_features
     spec = ModelSpec.of("gaussian", prior, p, fit_intercept, sigma is not None)
-    return spec, {**statistics_data(statistics, fit_intercept, sigma), **prior_data(prior, p)}
+    return spec, _with_spectrum(spec, {**statistics_data(statistics, fit_intercept, sigma), **prior_data(prior, p)})
+
+
+def _with_spectrum(spec: ModelSpec, data: dict) -> dict:
+    return {**data, **collapsed_data(data)} if spec.collapsed else data
 
 
 def quadratic_inputs(data: dict, prior: Prior, *, fit_intercept) -> tuple[ModelSpec, dict]:

@@ -191,7 +191,8 @@ class Normal(_ScaleMixture):
     ----------
     scale : positive number, 1-d array (one entry per feature), or hyperprior
         With a hyperprior (``HalfCauchy(s)``, ``HalfStudentT(nu, s)``) the global scale ``tau`` is
-        learned. The hierarchical model, non-centred as the sampler uses it:
+        learned. The hierarchical model, non-centred (in linear regression the sampler integrates
+        ``w`` out and samples ``tau`` alone; :mod:`bayesreg.logdensity_collapsed`):
 
         .. math:: w_j = z_j\,\tau\,c_j,\quad z_j \sim N(0, 1),\quad \tau \sim H
 

@@ -8,6 +8,7 @@ compared at random unconstrained points, matched by PyMC's value-variable names.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -62,7 +63,10 @@ def _inputs(family, prior, fit_intercept, sigma_known, rng):
     X = rng.normal(size=(N, P)) * [1.0, 3.0, 0.2, 10.0] + [5.0, -2.0, 0.0, 100.0]
     if family == "gaussian":
         y = 2.0 + X @ [0.5, -0.2, 1.0, 0.01] + rng.normal(size=N)
-        return linear_inputs(X, y, prior, sigma=1.3 if sigma_known else None, fit_intercept=fit_intercept)
+        spec, data = linear_inputs(X, y, prior, sigma=1.3 if sigma_known else None, fit_intercept=fit_intercept)
+        # a learned Normal scale is sampled collapsed (its own dense reference: tests/test_collapsed.py);
+        # its non-centred density, the one the PyMC model writes, is still checked here
+        return dataclasses.replace(spec, collapsed=False), data
     y01 = (rng.random(N) < 0.4).astype(float)
     return logistic_inputs(X, y01, prior, fit_intercept=fit_intercept)
 

@@ -74,11 +74,12 @@ def test_empirical_bayes_fit_with_array_and_learned_priors_round_trips(tmp_path,
     np.testing.assert_array_equal(back.predict(X), fit.predict(X))
 
 
-def test_learned_scale_fit_round_trips(tmp_path, data):
+@pytest.mark.parametrize("family", [br.Laplace, br.Normal])  # Normal: the collapsed sampler's posterior
+def test_learned_scale_fit_round_trips(tmp_path, data, family):
     X, y = data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
-        fit = br.LinearRegression(br.Laplace(br.HalfStudentT(3.0, 0.5), autoscale=True)).fit(
+        fit = br.LinearRegression(family(br.HalfStudentT(3.0, 0.5), autoscale=True)).fit(
             X, y, draws=200, tune=200, chains=2, random_seed=1, progressbar=False)
     fit.save(tmp_path / "learned.zip")
     back = br.load(tmp_path / "learned.zip")

@@ -1,0 +1,113 @@
+r"""The collapsed log density: a learned Normal scale in linear regression, coefficients integrated out.
+
+For ``y ~ N(b + Xw, sigma^2)``, ``w_j = tau c_j z_j`` with ``z ~ N(0, I)``, ``tau`` ~ half-t and
+a flat intercept ``b``, the coefficients and the intercept integrate out exactly, so NUTS samples
+only :math:`p(\tau, \sigma \mid y) \propto p(y \mid \tau, \sigma)\, p(\tau)\, p(\sigma)` (one or
+two dimensions, no funnel), and :func:`bayesreg.sampling.conditional_coefficients` draws ``w`` and
+``b`` from their Gaussian conditional afterwards. The evidence is
+:func:`bayesreg.model_inputs.collapsed_data`'s (that of :mod:`bayesreg.evidence`), from the
+eigen-data ``s_i^2`` (``PTR_VEC1``), ``a_i`` (``PTR_VEC2``), ``r`` (``RANK``) and ``R``
+(``S_RSS_MIN``); value and gradient cost O(r).
+
+Unconstrained vector: ``log sigma`` (when sigma is estimated), then ``log tau``. Derivatives, with
+:math:`e_i = \tau^2 s_i^2`, :math:`v_i = \sigma^2 + e_i` and :math:`t_i = (v_i - a_i^2)/v_i^2`:
+
+.. math::
+    \frac{\partial \log p(y \mid \tau, \sigma)}{\partial\log\tau} = -\sum_i e_i t_i,\qquad
+    \frac{\partial \log p(y \mid \tau, \sigma)}{\partial\log\sigma} = -\sum_i \sigma^2 t_i - (k - r)
+        + \frac{R}{\sigma^2}.
+
+A separate module (numba caches per source file) so :mod:`bayesreg.logdensity` stays one idea; it
+uses that module's header layout and half-t density. numba's cache is keyed on this file only: a
+change to those helpers needs this file touched (or the cache cleared) to take effect here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from .logdensity import (_EXPAND_SIGNATURE, _LOG_2PI, _LOGP_SIGNATURE, FIT_INTERCEPT, HEADER_LEN, N_DIM,
+                         N_SCALARS, PTR_SCALARS, PTR_VEC1, PTR_VEC2, RANK, S_HYPER_NU, S_HYPER_SCALE, S_N,
+                         S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, SIGMA_KNOWN, _array,
+                         _jit, _log_half_t)
+
+
+@_jit
+def collapsed_log_density(theta, grad, header):
+    """``log p(tau, sigma | y)`` (up to the evidence's normalisation) at ``theta``; gradient into ``grad``."""
+    scalars = _array(header[PTR_SCALARS], N_SCALARS)
+    r = header[RANK]
+    eigval = _array(header[PTR_VEC1], r)
+    projection = _array(header[PTR_VEC2], r)
+    n = scalars[S_N]
+    k = n - 1.0 if header[FIT_INTERCEPT] else n
+    residual = scalars[S_RSS_MIN]
+    i = 0
+    sigma = scalars[S_SIGMA]
+    if not header[SIGMA_KNOWN]:
+        sigma = math.exp(theta[0])
+        i = 1
+    u_tau = theta[i]
+    tau_sq = math.exp(2.0 * u_tau)
+    sigma_sq = sigma * sigma
+    total = k * _LOG_2PI + (k - r) * math.log(sigma_sq) + residual / sigma_sq
+    d_tau = 0.0
+    d_sigma = -(k - r) + residual / sigma_sq
+    for j in range(r):
+        e = tau_sq * eigval[j]
+        v = sigma_sq + e
+        a_sq = projection[j] * projection[j]
+        total += math.log(v) + a_sq / v
+        t = (v - a_sq) / (v * v)
+        d_tau -= e * t
+        d_sigma -= sigma_sq * t
+    value = -0.5 * total
+    if header[FIT_INTERCEPT]:
+        value -= 0.5 * math.log(n)
+    hyper, d_hyper = _log_half_t(u_tau, scalars[S_HYPER_NU], scalars[S_HYPER_SCALE])
+    value += hyper
+    grad[i] = d_tau + d_hyper
+    if i == 1:
+        noise, d_noise = _log_half_t(theta[0], scalars[S_SIGMA_PRIOR_NU], scalars[S_SIGMA_PRIOR_SCALE])
+        value += noise
+        grad[0] = d_sigma + d_noise
+    return value
+
+
+@_jit
+def collapsed_expand(theta, out):
+    """The sampled quantities: ``sigma`` (when estimated) and ``prior_scale`` (tau), in theta's order."""
+    for j in range(theta.size):
+        out[j] = math.exp(theta[j])
+
+
+@numba.cfunc(_LOGP_SIGNATURE, cache=True, error_model="numpy")
+def logp_callback(dim, x_, grad_, logp_, user_data):
+    """As :func:`bayesreg.logdensity.logp_callback`, for the collapsed density."""
+    header = numba.carray(user_data, (HEADER_LEN,), np.int64)
+    n_dim = header[N_DIM]
+    if dim != n_dim:
+        return -1
+    theta = numba.carray(x_, (n_dim,))
+    grad = numba.carray(grad_, (n_dim,))
+    logp = numba.carray(logp_, (1,))
+    value = collapsed_log_density(theta, grad, header)
+    logp[0] = value
+    if not math.isfinite(value):
+        return 4
+    for j in range(n_dim):
+        if not math.isfinite(grad[j]):
+            return 3
+    return 0
+
+
+@numba.cfunc(_EXPAND_SIGNATURE, cache=True, error_model="numpy")
+def expand_callback(dim, n_expanded, x_, out_, user_data):
+    header = numba.carray(user_data, (HEADER_LEN,), np.int64)
+    if dim != header[N_DIM] or n_expanded != dim:
+        return -1
+    collapsed_expand(numba.carray(x_, (dim,)), numba.carray(out_, (n_expanded,)))
+    return 0
