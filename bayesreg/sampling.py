@@ -111,11 +111,11 @@ def conditional_coefficients(data: dict, fit_intercept: bool, sigma, tau, rng) -
     ``sigma`` and ``tau`` are 1-d arrays of equal length ``m``; returns ``coef`` (m, p) and
     ``intercept`` (m,) (zeros without an intercept). With the eigen-data of
     :func:`bayesreg.model_inputs.collapsed_data` (rows of ``V'``, ``s_i^2``, ``a_i``) and
-    :math:`v_i = \sigma^2 + 	au^2 s_i^2`: ``z = xi + V(u - V'xi)`` with ``xi ~ N(0, I_p)`` (the
+    :math:`v_i = \sigma^2 + \tau^2 s_i^2`: ``z = xi + V(u - V'xi)`` with ``xi ~ N(0, I_p)`` (the
     prior, which the data leave unchanged off ``span(V)``) and
-    :math:`u_i \sim N(	au s_i a_i / v_i,\ \sigma^2 / v_i)`; ``w = tau c * z``. The centred
+    :math:`u_i \sim N(\tau s_i a_i / v_i,\ \sigma^2 / v_i)`; ``w = tau c * z``. The centred
     intercept is independent of ``w`` given ``sigma`` (the design is centred):
-    :math:`b_c \sim N(ar y, \sigma^2 / n)`, and ``b = b_c - xbar'w``.
+    :math:`b_c \sim N(\bar y, \sigma^2 / n)`, and ``b = b_c - xbar'w``.
     """
     Vt, eigval, projection = data["spectrum_eigvec"], data["spectrum_eigval"], data["spectrum_projection"]
     sigma, tau = np.asarray(sigma, dtype=float)[:, None], np.asarray(tau, dtype=float)[:, None]
