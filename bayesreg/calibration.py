@@ -21,8 +21,9 @@ Linear intercept (flat prior)
     ``O(|b0| / T^2)``, so for ``|b0| <= M T`` the two posteriors differ in total variation by
     ``O(M / T)`` (the flat posterior of ``b`` has Gaussian, or with ``sigma`` estimated Student-t,
     tails), and the law of ``L`` draws' ranks by ``L`` times that. Letting ``T -> inf`` and then
-    ``M -> inf``, the flat-prior ranks are uniform for any fixed ``b0``; the SBC draws ``b0`` from
-    ``N(0, 3^2)``, a mixture of fixed values.
+    ``M -> inf``, the flat-prior ranks are uniform for any fixed ``b0``. The SBC fixes ``b0 = 10``:
+    away from 0 and of one sign, so that a prior wrongly pulling ``b`` towards 0 skews the ranks
+    one way (a symmetric law of ``b0`` would mix two opposite skews into a weaker U).
 
 Estimated sigma
     ``sigma ~ Half-t_4(0, s)`` with ``s = sd(y)`` in the estimator (:mod:`bayesreg.likelihoods`),
@@ -59,7 +60,7 @@ from .sampling import SamplingWarning, sample_posterior
 
 __all__ = ["sbc_ranks", "rank_names", "simulate", "uniformity_pvalues", "draw_coefficients"]
 
-FLAT_INTERCEPT_TRUTH_SD = 3.0  # any law works for a flat intercept (module docstring)
+FLAT_INTERCEPT_TRUTH = 10.0  # any fixed value works for a flat intercept (module docstring)
 X_MEAN_WITH_INTERCEPT = 1.0  # uncentred columns, so the reported b = b_c - xbar'w differs from b_c
 LOGISTIC_PSEUDO_SIGMA = 2.0
 
@@ -76,8 +77,8 @@ def simulate(prior: Prior, rng, *, n: int, p: int, family: str = "gaussian", sig
     """One replication ``(X, y, truth)``; ``truth`` as :func:`rank_names` orders it.
 
     ``X`` is standard normal (mean 1 with an intercept). Gaussian: ``y = b + Xw + sigma e``, with
-    ``sigma ~ Half-t_4(0, sigma_prior_scale)`` when ``sigma`` is None and ``b ~ N(0, 3^2)`` (flat
-    prior, any law; module docstring). Bernoulli: ``y ~ Bernoulli(expit(b + Xw))``, redrawn while
+    ``sigma ~ Half-t_4(0, sigma_prior_scale)`` when ``sigma`` is None and ``b = 10`` (flat prior: any
+    fixed value; module docstring). Bernoulli: ``y ~ Bernoulli(expit(b + Xw))``, redrawn while
     it has one class.
     """
     while True:
@@ -85,7 +86,7 @@ def simulate(prior: Prior, rng, *, n: int, p: int, family: str = "gaussian", sig
         if family == "gaussian":
             noise_sd = draw_sigma(sigma_prior_scale, rng) if sigma is None else sigma
             coef = draw_coefficients(prior, p, noise_sd, rng, n=n)
-            intercept = rng.normal(0.0, FLAT_INTERCEPT_TRUTH_SD) if fit_intercept else 0.0
+            intercept = FLAT_INTERCEPT_TRUTH if fit_intercept else 0.0
             y = intercept + X @ coef + noise_sd * rng.normal(size=n)
             return X, y, np.r_[coef, [intercept] * fit_intercept, [noise_sd] * (sigma is None)]
         scale = LOGISTIC_PSEUDO_SIGMA if isinstance(prior, RegularizedHorseshoe) else 1.0
