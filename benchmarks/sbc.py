@@ -6,7 +6,8 @@ Prints, per case and parameter, the chi-square p-value that SBC ranks are unifor
 the binned counts so a skew (over- or under-dispersion) is visible. Groups (``--priors``): fixed
 (Normal, Laplace, horseshoes), learned (hyperpriors, Bayesian lasso), elasticnet, intercept (flat
 linear intercept), sigma (estimated noise sd), logistic; ``all`` runs every group. Logistic cases
-also print how many simulated data sets were completely separable.
+also print how many simulated data sets were completely separable, and the p-values on the
+separable and the other data sets apart.
 """
 
 import argparse
@@ -64,14 +65,12 @@ def separable(X, y01, fit_intercept) -> bool:
     return result.status == 0
 
 
-def separable_count(prior, n, options, replications) -> int:
-    """Replays sbc_ranks' simulations: its generator is default_rng(seed), used only by simulate."""
+def separable_mask(prior, n, options, replications) -> np.ndarray:
+    """Which replications' data are separable, replaying sbc_ranks' simulations (its generator is
+    default_rng(seed), used only by simulate)."""
     rng = np.random.default_rng(SEED)
-    count = 0
-    for _ in range(replications):
-        X, y, _truth = simulate(prior, rng, n=n, p=P, **options)
-        count += separable(X, y, options.get("fit_intercept", False))
-    return count
+    return np.array([separable(*simulate(prior, rng, n=n, p=P, **options)[:2], options.get("fit_intercept", False))
+                     for _ in range(replications)])
 
 
 def main():
@@ -87,7 +86,12 @@ def main():
         print(f"{describe(prior, n, options)}: {args.replications} replications in "
               f"{time.perf_counter() - started:.0f} s")
         if options.get("family") == "bernoulli":
-            print(f"  completely separable data sets: {separable_count(prior, n, options, args.replications)}")
+            # ranks are uniform given the data, so each side of a split by the data is a valid SBC
+            mask = separable_mask(prior, n, options, args.replications)
+            print(f"  completely separable data sets: {mask.sum()}")
+            if 0 < mask.sum() < len(mask):
+                for side, rows in (("separable", mask), ("not separable", ~mask)):
+                    print(f"  p on the {side} ones: {np.round(uniformity_pvalues(ranks[rows], n_values), 3).tolist()}")
         labels = rank_names(P, **{key: options[key] for key in ("family", "sigma", "fit_intercept") if key in options})
         for label, column, pvalue in zip(labels, ranks.T, pvalues):
             counts = np.histogram(column, bins=np.linspace(0, n_values, 11))[0]
