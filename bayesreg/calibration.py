@@ -7,7 +7,7 @@ on ``0..L``; a chi-square test on binned ranks has a known false-alarm rate. The
 given ``y``, so a replication may be redrawn on an event of the data alone (a logistic ``y`` with
 one class, which the estimator refuses) without spoiling them.
 
-SBC needs a proper prior that does not depend on the data. Four paths need care:
+SBC needs a proper prior that does not depend on the data. These paths need care:
 
 Linear intercept (flat prior)
     With a flat prior on ``b`` (flat on the centred ``b_c = b + xbar'w`` is the same given ``w``:
