@@ -2,37 +2,100 @@
 
     .venv/bin/python benchmarks/sbc.py [--replications 400] [--priors fixed,learned]
 
-Prints, per prior and coefficient, the chi-square p-value that SBC ranks are uniform
-(10 bins), plus the binned counts so a skew (over- or under-dispersion) is visible.
+Prints, per case and parameter, the chi-square p-value that SBC ranks are uniform (10 bins), plus
+the binned counts so a skew (over- or under-dispersion) is visible. Groups (``--priors``): fixed
+(Normal, Laplace, horseshoes), learned (hyperpriors, Bayesian lasso), elasticnet, intercept (flat
+linear intercept), sigma (estimated noise sd), logistic; ``all`` runs every group. Logistic cases
+also print how many simulated data sets were completely separable, and the p-values on the
+separable and the other data sets apart.
 """
 
 import argparse
 import time
 
 import numpy as np
+from scipy import optimize
 
 import bayesreg as br
-from bayesreg.calibration import sbc_ranks, uniformity_pvalues
+from bayesreg.calibration import rank_names, sbc_ranks, simulate, uniformity_pvalues
+
+P = 3
+SEED = 7
+
+
+def case(prior, n, **options):
+    return prior, n, options
+
+
+GROUPS = {
+    "fixed": [case(br.Normal(1.0), 30), case(br.Laplace(1.0), 30), case(br.Horseshoe(), 30),
+              case(br.RegularizedHorseshoe(1.0, 2.0, 4.0), 30)],
+    # few rows, so that the hierarchy, not the data, shapes the posterior
+    "learned": [case(br.Normal(br.HalfCauchy(1.0)), 4), case(br.Laplace(br.HalfStudentT(3.0, 1.0)), 4),
+                case(br.BayesianLasso(r=2.0, delta=2.0), 4)],
+    "elasticnet": [case(br.ElasticNet(1.0, 1.0), 30), case(br.ElasticNet(0.3, 2.0), 30)],
+    "intercept": [case(br.Normal(1.0), 30, fit_intercept=True), case(br.Laplace(1.0), 30, fit_intercept=True)],
+    # the horseshoe's tau0 = sigma, the regularized horseshoe's tau0 and the Bayesian lasso's scale use sigma
+    "sigma": [case(br.Normal(1.0), 30, sigma=None, fit_intercept=True), case(br.Horseshoe(), 30, sigma=None),
+              case(br.RegularizedHorseshoe(1.0, 2.0, 4.0), 30, sigma=None),
+              case(br.BayesianLasso(r=2.0, delta=2.0), 10, sigma=None, fit_intercept=True)],
+    # n = 50, p = 3: about 8 units of Fisher information per coefficient against the prior's 1
+    "logistic": [case(br.Normal(1.0), 50, family="bernoulli"), case(br.Laplace(1.0), 50, family="bernoulli"),
+                 case(br.ElasticNet(1.0, 1.0), 50, family="bernoulli"),
+                 case(br.Normal(br.HalfCauchy(1.0)), 50, family="bernoulli", fit_intercept=True),
+                 case(br.Horseshoe(), 50, family="bernoulli", fit_intercept=True),
+                 case(br.RegularizedHorseshoe(1.0, 2.0, 4.0), 50, family="bernoulli", fit_intercept=True)],
+}
+
+
+def describe(prior, n, options) -> str:
+    words = [f"{prior!r}, n = {n}"]
+    words += ["logistic"] * (options.get("family") == "bernoulli")
+    words += ["intercept"] * options.get("fit_intercept", False)
+    words += ["sigma estimated"] * ("sigma" in options and options["sigma"] is None)
+    return ", ".join(words)
+
+
+def separable(X, y01, fit_intercept) -> bool:
+    """Complete separation: some (b, w) has (2 y_i - 1)(b + x_i'w) >= 1 for every row (an LP)."""
+    design = np.column_stack([np.ones(len(y01)), X]) if fit_intercept else X
+    signed = (2 * y01 - 1)[:, None] * design
+    result = optimize.linprog(np.zeros(design.shape[1]), A_ub=-signed, b_ub=-np.ones(len(y01)),
+                              bounds=(None, None), method="highs")
+    return result.status == 0
+
+
+def separable_mask(prior, n, options, replications) -> np.ndarray:
+    """Which replications' data are separable, replaying sbc_ranks' simulations (its generator is
+    default_rng(seed), used only by simulate)."""
+    rng = np.random.default_rng(SEED)
+    return np.array([separable(*simulate(prior, rng, n=n, p=P, **options)[:2], options.get("fit_intercept", False))
+                     for _ in range(replications)])
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--replications", type=int, default=400)
-    parser.add_argument("--priors", default="fixed,learned", help="fixed (Normal, Laplace, horseshoes), learned")
+    parser.add_argument("--priors", default="fixed,learned", help=f"groups: {', '.join(GROUPS)}, or all")
     args = parser.parse_args()
-    groups = {"fixed": [(br.Normal(1.0), 30), (br.Laplace(1.0), 30), (br.Horseshoe(), 30),
-                        (br.RegularizedHorseshoe(1.0, 2.0, 4.0), 30)],
-              # few rows, so that the hierarchy, not the data, shapes the posterior
-              "learned": [(br.Normal(br.HalfCauchy(1.0)), 4), (br.Laplace(br.HalfStudentT(3.0, 1.0)), 4),
-                          (br.BayesianLasso(r=2.0, delta=2.0), 4)]}
-    for prior, n in [case for name in args.priors.split(",") for case in groups[name]]:
+    names = list(GROUPS) if args.priors == "all" else args.priors.split(",")
+    for prior, n, options in [entry for name in names for entry in GROUPS[name]]:
         started = time.perf_counter()
-        ranks, n_values = sbc_ranks(prior, n=n, p=3, replications=args.replications, seed=7)
+        ranks, n_values = sbc_ranks(prior, n=n, p=P, replications=args.replications, seed=SEED, **options)
         pvalues = uniformity_pvalues(ranks, n_values)
-        print(f"{prior!r}, n = {n}: {args.replications} replications in {time.perf_counter() - started:.0f} s")
-        for j, pvalue in enumerate(pvalues):
-            counts = np.histogram(ranks[:, j], bins=np.linspace(0, n_values, 11))[0]
-            print(f"  coef[{j}]  p = {pvalue:.3f}  binned ranks {counts.tolist()}")
+        print(f"{describe(prior, n, options)}: {args.replications} replications in "
+              f"{time.perf_counter() - started:.0f} s")
+        if options.get("family") == "bernoulli":
+            # ranks are uniform given the data, so each side of a split by the data is a valid SBC
+            mask = separable_mask(prior, n, options, args.replications)
+            print(f"  completely separable data sets: {mask.sum()}")
+            if 0 < mask.sum() < len(mask):
+                for side, rows in (("separable", mask), ("not separable", ~mask)):
+                    print(f"  p on the {side} ones: {np.round(uniformity_pvalues(ranks[rows], n_values), 3).tolist()}")
+        labels = rank_names(P, **{key: options[key] for key in ("family", "sigma", "fit_intercept") if key in options})
+        for label, column, pvalue in zip(labels, ranks.T, pvalues):
+            counts = np.histogram(column, bins=np.linspace(0, n_values, 11))[0]
+            print(f"  {label}  p = {pvalue:.3f}  binned ranks {counts.tolist()}")
 
 
 if __name__ == "__main__":

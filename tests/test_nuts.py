@@ -217,52 +217,6 @@ def test_logistic_nuts(breast_cancer):
     assert fit.idata_["log_likelihood"]["y"].shape[-1] == len(y)
 
 
-def _assert_calibrated(prior, replications, seed, n=20):
-    """Each coefficient's ranks pass a chi-square test at 1e-3 (Bonferroni over coefficients)."""
-    from bayesreg.calibration import sbc_ranks, uniformity_pvalues
-
-    ranks, n_values = sbc_ranks(prior, n=n, p=2, replications=replications, seed=seed)
-    pvalues = uniformity_pvalues(ranks, n_values)
-    assert pvalues.min() > 1e-3 / len(pvalues), pvalues
-
-
-def test_simulation_based_calibration_normal_prior():
-    _assert_calibrated(br.Normal(1.0), replications=100, seed=1)
-
-
-@pytest.mark.slow
-def test_simulation_based_calibration_laplace_prior():
-    """SBC for the Laplace prior (its generator draws with scipy, independent of model.py)."""
-    _assert_calibrated(br.Laplace(1.0), replications=100, seed=1)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("prior", [br.Normal(br.HalfCauchy(1.0)), br.Laplace(br.HalfStudentT(3.0, 1.0)),
-                                   br.BayesianLasso(r=2.0, delta=2.0)], ids=["Normal-HalfCauchy",
-                                                                             "Laplace-HalfStudentT", "BayesianLasso"])
-def test_simulation_based_calibration_learned_scales(prior):
-    """SBC for the hierarchical priors (issue 12): the generator draws tau (or lambda^2) and then the
-    coefficients with scipy, as the docstrings write the hierarchy. Three rows for two coefficients,
-    so that the prior shapes the posterior as much as the data can. Power is modest at 100
-    replications: generating the coefficients with a Laplace scale 3 times too wide gave p-values
-    0.08 and 0.04 (measured), which pass the 5e-4 threshold; it catches gross errors only, and
-    benchmarks/sbc.py runs it at size."""
-    _assert_calibrated(prior, replications=100, seed=4, n=3)
-
-
-@pytest.mark.slow
-def test_simulation_based_calibration_regularized_horseshoe():
-    """Issue 13: the regularized horseshoe's generator (scipy, calibration.draw_coefficients)
-    against the compiled sampler. At 100 replications, p = 3, two seeds gave p-values 0.22, 0.05,
-    0.44 and 0.14, 0.98, 0.40 (measured)."""
-    _assert_calibrated(br.RegularizedHorseshoe(1.0, 2.0, 4.0), replications=100, seed=3)
-
-
-@pytest.mark.slow
-def test_simulation_based_calibration_horseshoe():
-    _assert_calibrated(br.Horseshoe(), replications=100, seed=2)
-
-
 def test_predictive_sd_and_interval(conjugate_problem):
     """return_std is the posterior predictive sd: compare with simulated predictive draws."""
     X, y = conjugate_problem
