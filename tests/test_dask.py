@@ -5,6 +5,7 @@ ill-conditioned case against the shift-invariance of centred moments (exactly re
 data, so the unshifted two-pass result is the exact reference); fits against the in-memory fit.
 """
 
+import os
 import subprocess
 import sys
 
@@ -230,3 +231,24 @@ def test_statistics_merge_pieces_of_a_block(client, regression, monkeypatch):
     monkeypatch.setattr(dask_input, "ROWS_PER_PIECE", 7)
     X, y = regression
     _assert_statistics(dask_statistics(*_frame(X, y, npartitions=3)), _reference(X, y), 1e-10)
+
+
+def test_fits_on_a_cluster_of_worker_processes(regression):
+    """The other tests use an in-process cluster; here the workers are separate processes that the
+    client reaches over TCP, as on a real cluster (Client("tcp://...")): every task and its data
+    are pickled, sent and run in another interpreter. Linear MAP and a logistic surrogate pass."""
+    X, y = regression
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        assert cluster.scheduler_address.startswith("tcp://")
+        got = br.LinearRegression(br.Normal(0.5)).fit(*_frame(X, y), method="map")
+        expected = br.LinearRegression(br.Normal(0.5)).fit(X, y, method="map")
+        np.testing.assert_allclose(got.coef_, expected.coef_, rtol=1e-10)
+        labels = (y > np.median(y)).astype(int)
+        Xd, yd = da.from_array(X, chunks=(len(X) // 3, X.shape[1])), da.from_array(labels, chunks=len(X) // 3)
+        logistic = br.LogisticRegression(br.Normal(1.0), method="surrogate").fit(
+            Xd, yd, draws=200, tune=200, chains=2, random_seed=0, progressbar=False)
+        assert np.isfinite(logistic.idata_.attrs["pareto_k"])
+        np.testing.assert_allclose(logistic.map_.coef, br.LogisticRegression(br.Normal(1.0)).fit(
+            X, labels, method="map").coef_, rtol=1e-8)
+        assert os.getpid() not in client.run(os.getpid).values()  # the workers are other processes
