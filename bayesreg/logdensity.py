@@ -409,25 +409,28 @@ _EXPAND_SIGNATURE = types.int64(types.uint64, types.uint64, types.CPointer(types
                                 types.CPointer(types.double), types.voidptr)
 
 
+@_jit
+def report(value, grad, logp):
+    """Store the density for nutpie and return its status: 4 (the density is not finite), 3 (the
+    gradient is not finite; both are recoverable failures, counted as divergences) or 0."""
+    logp[0] = value
+    if not math.isfinite(value):
+        return 4
+    for j in range(grad.size):
+        if not math.isfinite(grad[j]):
+            return 3
+    return 0
+
+
 @numba.cfunc(_LOGP_SIGNATURE, cache=True, error_model="numpy")
 def logp_callback(dim, x_, grad_, logp_, user_data):
-    """nutpie's logp callback: 0 on success, 3 (a recoverable failure, counted as a divergence)
-    when the density or gradient is not finite, -1 when called with the wrong dimension."""
+    """nutpie's logp callback: the status of :func:`report`, or -1 when called with the wrong dimension."""
     header = numba.carray(user_data, (HEADER_LEN,), np.int64)
     n_dim = header[N_DIM]
     if dim != n_dim:
         return -1
-    theta = numba.carray(x_, (n_dim,))
     grad = numba.carray(grad_, (n_dim,))
-    logp = numba.carray(logp_, (1,))
-    value = log_density(theta, grad, header)
-    logp[0] = value
-    if not math.isfinite(value):
-        return 4
-    for j in range(n_dim):
-        if not math.isfinite(grad[j]):
-            return 3
-    return 0
+    return report(log_density(numba.carray(x_, (n_dim,)), grad, header), grad, numba.carray(logp_, (1,)))
 
 
 @numba.cfunc(_EXPAND_SIGNATURE, cache=True, error_model="numpy")

@@ -32,7 +32,7 @@ import numpy as np
 from .logdensity import (_EXPAND_SIGNATURE, _LOG_2PI, _LOGP_SIGNATURE, FIT_INTERCEPT, HEADER_LEN, N_DIM,
                          N_SCALARS, PTR_SCALARS, PTR_VEC1, PTR_VEC2, RANK, S_HYPER_NU, S_HYPER_SCALE, S_N,
                          S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, SIGMA_KNOWN, _array,
-                         _jit, _log_half_t)
+                         _jit, _log_half_t, report)
 
 
 @_jit
@@ -91,17 +91,8 @@ def logp_callback(dim, x_, grad_, logp_, user_data):
     n_dim = header[N_DIM]
     if dim != n_dim:
         return -1
-    theta = numba.carray(x_, (n_dim,))
     grad = numba.carray(grad_, (n_dim,))
-    logp = numba.carray(logp_, (1,))
-    value = collapsed_log_density(theta, grad, header)
-    logp[0] = value
-    if not math.isfinite(value):
-        return 4
-    for j in range(n_dim):
-        if not math.isfinite(grad[j]):
-            return 3
-    return 0
+    return report(collapsed_log_density(numba.carray(x_, (n_dim,)), grad, header), grad, numba.carray(logp_, (1,)))
 
 
 @numba.cfunc(_EXPAND_SIGNATURE, cache=True, error_model="numpy")
