@@ -28,24 +28,22 @@ RHS_REFERENCE = pathlib.Path(__file__).parent / "data" / "rhs_logistic_reference
 
 
 def large_logistic_data():
-    """n = 30000, p = 10 (the issue's size); also the data of benchmarks/surrogate_reference.py."""
+    """n = 30000, p = 10 (the issue's size), Gaussian features."""
     rng = np.random.default_rng(2026)
-    n, p = 30_000, 10
-    X = rng.normal(size=(n, p))
-    coef = np.array([1.0, -0.5, 0.25, 0.0, 0.0, 0.8, 0.0, -0.3, 0.0, 0.1])
-    y = (rng.random(n) < 1 / (1 + np.exp(-(-0.4 + X @ coef)))).astype(int)
-    return X, y
+    return _with_labels(rng, rng.normal(size=(30_000, 10)))
 
 
 def binary_logistic_data():
     """n = 30000, p = 10 with features in {-1, +1}: at most 1024 distinct rows, so the reference
     (benchmarks/surrogate_reference.py) can evaluate the exact likelihood on grouped counts."""
     rng = np.random.default_rng(2027)
-    n, p = 30_000, 10
-    X = rng.choice([-1.0, 1.0], size=(n, p))
+    return _with_labels(rng, rng.choice([-1.0, 1.0], size=(30_000, 10)))
+
+
+def _with_labels(rng, X):
+    """``X`` and labels drawn from a sparse truth with signals of several sizes, intercept -0.4."""
     coef = np.array([1.0, -0.5, 0.25, 0.0, 0.0, 0.8, 0.0, -0.3, 0.0, 0.1])
-    y = (rng.random(n) < 1 / (1 + np.exp(-(-0.4 + X @ coef)))).astype(int)
-    return X, y
+    return X, (rng.random(len(X)) < 1 / (1 + np.exp(-(-0.4 + X @ coef)))).astype(int)
 
 
 def data_hash(X, y) -> str:
