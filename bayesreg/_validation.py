@@ -54,6 +54,8 @@ def _where(bad: np.ndarray) -> str:
 
 
 def _check_finite(a: np.ndarray, name: str) -> None:
+    if np.isfinite(a.sum()):  # the common case in one pass and no n x p masks (a finite sum has no NaN/inf)
+        return
     for test, what, advice in ((np.isnan, "NaN", _MISSING_ADVICE["y" if name == "y" else "X"]),
                                (np.isinf, "infinity", "remove or correct those rows before fitting")):
         bad = test(a)

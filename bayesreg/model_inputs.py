@@ -157,24 +157,19 @@ def _gaussian_model_data(factor, coef_ls, x_mean, y_mean, rss_min, n, y_sd, sigm
 
 
 def _least_squares_factor(Xc, yc, offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """``(F, w_ls)``: ``F`` (r x p) with ``F'F = Xc'Xc`` and the minimum-norm least squares fit.
+    """``(F, w_ls)`` for ``n < p``: ``F`` (r x p) with ``F'F = Xc'Xc`` and the minimum-norm least squares fit.
 
-    ``n < p``: the thin SVD ``Xc = U S V'`` gives ``F = S V'`` directly in O(n^2 p); forming the
-    p x p Gram matrix and decomposing it would cost O(p^3) (4.4 s at p = 3000). Otherwise the
-    eigendecomposition of the Gram matrix, O(n p^2 + p^3). Directions with singular values below
-    the rank tolerance (numpy's ``matrix_rank`` rule, on the scale of the uncentred data, whose
-    column means ``offset`` bounds) are dropped: the likelihood is flat there.
+    The thin SVD ``Xc = U S V'`` gives ``F = S V'`` directly in O(n^2 p); forming the p x p Gram
+    matrix and decomposing it would cost O(p^3) (4.4 s at p = 3000). (``n >= p`` goes through the
+    sufficient statistics instead.) Directions with singular values below the rank tolerance
+    (numpy's ``matrix_rank`` rule, on the scale of the uncentred data, whose column means ``offset``
+    bounds) are dropped: the likelihood is flat there.
     """
     n, p = Xc.shape
-    if n < p:
-        U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
-        keep = s > (s.max(initial=0.0) + offset) * max(n, p) * np.finfo(float).eps
-        s, U, Vt = s[keep], U[:, keep], Vt[keep]
-        return np.ascontiguousarray(s[:, None] * Vt), Vt.T @ ((U.T @ yc) / s)
-    eigval, eigvec = np.linalg.eigh(Xc.T @ Xc)
-    keep = eigval > (math.sqrt(eigval.max(initial=0.0)) + offset) ** 2 * p * np.finfo(float).eps
-    eigval, eigvec = eigval[keep], eigvec[:, keep]
-    return np.ascontiguousarray(np.sqrt(eigval)[:, None] * eigvec.T), eigvec @ ((eigvec.T @ (Xc.T @ yc)) / eigval)
+    U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+    keep = s > (s.max(initial=0.0) + offset) * max(n, p) * np.finfo(float).eps
+    s, U, Vt = s[keep], U[:, keep], Vt[keep]
+    return np.ascontiguousarray(s[:, None] * Vt), Vt.T @ ((U.T @ yc) / s)
 
 
 def bernoulli_data(X, y01, fit_intercept: bool) -> dict[str, np.ndarray]:

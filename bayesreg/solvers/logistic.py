@@ -67,10 +67,6 @@ class Scaling:
         coef = np.ldexp(theta[k:], -self.exponent)
         return coef, (float(theta[0] - self.x_mean @ coef) if k else 0.0)
 
-    def original_theta(self, theta, fit_intercept: bool) -> np.ndarray:
-        coef, intercept = self.coef_intercept(theta, fit_intercept)
-        return np.concatenate([[intercept], coef]) if fit_intercept else coef
-
 
 def array_likelihood(X, y01, fit_intercept: bool, scaling: Scaling | None = None):
     """``theta -> (NLL, gradient, Hessian)`` of the Bernoulli likelihood for in-memory data.
