@@ -32,14 +32,14 @@ class DaskBinaryData:
     x_moments: Moments  # of the columns of X: their means and sds (scaling_of, autoscale)
     x_min: np.ndarray  # per column (scaling_of: the largest |x - mean|)
     x_max: np.ndarray
+    # the lazy (X block, y block) pairs every pass maps over, aligned once: aligning a NumPy y with
+    # a Dask X counts each partition's rows, a read of the data
+    blocks: tuple
 
     @property
     def x_sd(self) -> np.ndarray:
         """Population sd of each column of X (for ``autoscale``)."""
         return np.sqrt(np.maximum(np.diag(self.x_moments.comoment), 0.0) / self.n)
-
-    def blocks(self):
-        return row_blocks(self.X, self.y)
 
 
 def _block_labels(X_block, y_block, names, index: int):
@@ -75,7 +75,7 @@ def binary_data(X, y) -> DaskBinaryData:
     dask = require_dask()
     names = check_dask_X(X)
     p = len(names) if names is not None else X.shape[1]
-    pairs = row_blocks(X, y)
+    pairs = tuple(row_blocks(X, y))
     parts = [dask.delayed(_block_labels)(xb, yb, names, i)
              for i, (xb, yb) in enumerate(pairs)]
     ((counts, x_moments, x_min, x_max),) = dask.compute(tree_reduce(parts, _merge_counts))
@@ -84,7 +84,8 @@ def binary_data(X, y) -> DaskBinaryData:
         raise ValueError(f"logistic regression needs exactly two classes in y, got {len(classes)}: "
                          f"{classes[:5].tolist()}")
     n = sum(counts.values())
-    return DaskBinaryData(X, y, classes, n, counts[classes[1].item()] / n, names, p, x_moments, x_min, x_max)
+    return DaskBinaryData(X, y, classes, n, counts[classes[1].item()] / n, names, p, x_moments, x_min, x_max,
+                          pairs)
 
 
 def _arrays(X_block, y_block, classes, names, index):
@@ -118,7 +119,7 @@ def _add(a, b):
 def dask_likelihood(data: DaskBinaryData, fit_intercept: bool, scaling: Scaling | None = None):
     """``theta -> (NLL, gradient, Hessian)`` of the design ``scaling.design(X)``: one distributed pass per call."""
     dask = require_dask()
-    pairs = data.blocks()
+    pairs = data.blocks
 
     def evaluate(theta):
         parts = [dask.delayed(_block_derivatives)(xb, yb, theta, data.classes, data.feature_names, fit_intercept,
@@ -172,7 +173,7 @@ def dask_draws_log_likelihood(data: DaskBinaryData, coef, intercept) -> np.ndarr
     coef_d, intercept_d = dask.delayed(coef), dask.delayed(intercept)  # shipped once, not per task
     parts = [dask.delayed(_block_draws_log_likelihood)(xb, yb, coef_d, intercept_d, data.classes,
                                                        data.feature_names, i)
-             for i, (xb, yb) in enumerate(data.blocks())]
+             for i, (xb, yb) in enumerate(data.blocks)]
     (total,) = dask.compute(tree_reduce(parts, np.add))
     return total
 
