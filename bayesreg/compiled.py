@@ -32,6 +32,7 @@ from .priors import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
 _PRIOR_CODES = {Normal: ld.NORMAL, Laplace: ld.LAPLACE, ElasticNet: ld.ELASTICNET, Horseshoe: ld.HORSESHOE,
                 RegularizedHorseshoe: ld.REG_HORSESHOE, BayesianLasso: ld.BAYESIAN_LASSO}
 _LEARNED_CODES = {Normal: ld.NORMAL_LEARNED, Laplace: ld.LAPLACE_LEARNED}
+_COLLAPSED_CODES = {Normal: ld.NORMAL_COLLAPSED, Laplace: ld.LAPLACE_MIXTURE, BayesianLasso: ld.BAYESIAN_LASSO_MIXTURE}
 _INITIAL_TRIES = 20
 
 
@@ -40,8 +41,11 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
     variables (so the two densities can be compared point for point)."""
     p = spec.n_features
     blocks = []
-    if spec.collapsed:  # coefficients and intercept integrated out (bayesreg.logdensity_collapsed)
-        return [("sigma_log__", 1)] * (not spec.sigma_known) + [("prior_scale_log__", 1)]
+    if spec.collapsed:  # coefficients and intercept integrated out (logdensity_collapsed, logdensity_mixture)
+        blocks = [("sigma_log__", 1)] * (not spec.sigma_known)
+        if spec.prior_type is Normal:
+            return blocks + [("prior_scale_log__", 1)]
+        return blocks + [("prior_scale_log__", 1), ("mixture_raw_log__", p)]
     if spec.fit_intercept:
         blocks.append(("intercept_c", 1))
     if spec.family == "gaussian" and not spec.sigma_known:
@@ -62,12 +66,15 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
 def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
     """``(name, shape)`` of each stored quantity, in the order ``logdensity.expand`` writes them.
 
-    The collapsed model's expand writes ``sigma`` and ``prior_scale`` only; ``coef`` and
-    ``intercept`` are drawn after sampling (:func:`bayesreg.sampling.conditional_coefficients`).
+    The collapsed models' expand writes ``sigma`` and the prior's scales (and a Laplace's mixture
+    variances); ``coef`` and ``intercept`` are drawn after sampling (:mod:`bayesreg.conditional`).
     """
     p = spec.n_features
     if spec.collapsed:
-        return [("sigma", ())] * (not spec.sigma_known) + [("prior_scale", ())]
+        layout = [("sigma", ())] * (not spec.sigma_known) + [("prior_scale", ())]
+        if spec.prior_type is Normal:
+            return layout
+        return layout + [("prior_lambda", ())] * (spec.prior_type is BayesianLasso) + [("mixture_variance", (p,))]
     layout = [("coef", (p,))]
     if spec.fit_intercept:
         layout.append(("intercept", ()))
@@ -103,7 +110,7 @@ def _scalars(spec: ModelSpec, data: dict) -> np.ndarray:
     centre = "intercept_hat" if spec.family == "quadratic" else "y_mean"
     scalars[ld.S_Y_MEAN] = float(data.get(centre, 0.0))
     scalars[ld.S_SIGMA_PRIOR_NU] = SIGMA_PRIOR_NU
-    if spec.collapsed:  # the residual off the rescaled design's numerical span
+    if spec.collapsed and spec.prior_type is Normal:  # the residual off the rescaled design's numerical span
         scalars[ld.S_RSS_MIN] = float(data["spectrum_rss"])
     if spec.prior_type is Horseshoe:
         # Carvalho et al.: tau0 = sigma in linear regression (set in the density), 1 in logistic
@@ -117,8 +124,10 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
     arrays = {"scalars": _scalars(spec, data)}
     vectors = {ld.PTR_X: "X", ld.PTR_Y: "y", ld.PTR_FACTOR: "factor",
                ld.PTR_COEF_LS: "coef_hat" if spec.family == "quadratic" else "coef_ls", ld.PTR_X_MEAN: "x_mean"}
-    if spec.collapsed:
+    if spec.collapsed and spec.prior_type is Normal:
         vectors.update({ld.PTR_VEC1: "spectrum_eigval", ld.PTR_VEC2: "spectrum_projection"})
+    elif spec.collapsed:
+        vectors.update({ld.PTR_VEC1: "mixture_projection", ld.PTR_VEC2: "mixture_factor"})
     elif spec.prior_type is ElasticNet:
         vectors.update({ld.PTR_VEC1: "prior_l1", ld.PTR_VEC2: "prior_l2", ld.PTR_VEC3: "prior_log_normalizer"})
     elif spec.scale_learned:
@@ -132,13 +141,13 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
             arrays[name] = np.ascontiguousarray(data[name], dtype=np.float64)
             header[slot] = arrays[name].ctypes.data
     header[ld.FAMILY] = {"gaussian": ld.GAUSSIAN, "bernoulli": ld.BERNOULLI, "quadratic": ld.QUADRATIC}[spec.family]
-    header[ld.PRIOR] = (ld.NORMAL_COLLAPSED if spec.collapsed else
-                        (_LEARNED_CODES if spec.scale_learned else _PRIOR_CODES)[spec.prior_type])
+    header[ld.PRIOR] = (_COLLAPSED_CODES if spec.collapsed else
+                        _LEARNED_CODES if spec.scale_learned else _PRIOR_CODES)[spec.prior_type]
     header[ld.FIT_INTERCEPT] = spec.fit_intercept
     header[ld.SIGMA_KNOWN] = spec.sigma_known
     header[ld.N_ROWS] = len(data["y"]) if "y" in data else 0
     header[ld.N_FEATURES] = spec.n_features
-    rank_of = "spectrum_eigval" if spec.collapsed else "factor"
+    rank_of = "spectrum_eigval" if spec.collapsed and spec.prior_type is Normal else "factor"
     header[ld.RANK] = arrays[rank_of].shape[0] if rank_of in arrays else 0
     header[ld.N_DIM] = n_dim
     header[ld.INTERCEPT_PRIOR] = spec.intercept_prior
@@ -163,9 +172,11 @@ def log_density(header: np.ndarray, theta: np.ndarray) -> tuple[float, np.ndarra
 
 def _callbacks(header: np.ndarray):
     """The ``(logp, expand)`` C callbacks for the structure ``header`` describes (the collapsed
-    module is imported, so loaded or compiled, only by the fits that use it)."""
+    modules are imported, so loaded or compiled, only by the fits that use them)."""
     if header[ld.PRIOR] == ld.NORMAL_COLLAPSED:
         from . import logdensity_collapsed as module
+    elif header[ld.PRIOR] in (ld.LAPLACE_MIXTURE, ld.BAYESIAN_LASSO_MIXTURE):
+        from . import logdensity_mixture as module
     else:
         module = ld
     return module.logp_callback, module.expand_callback
@@ -194,8 +205,11 @@ def _base_point(spec: ModelSpec, data: dict) -> tuple[np.ndarray, np.ndarray]:
         elif name == "coef":
             scale = data["prior_scale"] if "prior_scale" in data else 1.0 / np.maximum(data["prior_l1"], 1e-300)
             half = np.minimum(1.0, np.asarray(scale, dtype=float)) * np.ones(size)
-        elif name == "prior_scale_log__":
+        elif name == "prior_scale_log__" and "prior_hyper_scale" in data:
             centre[:] = np.log(float(data["prior_hyper_scale"]))
+        elif name == "prior_scale_log__":  # the Bayesian lasso's sigma / lambda, lambda^2 at its prior mean
+            sigma = float(data["sigma_known"] if spec.sigma_known else data["sigma_prior_scale"])
+            centre[:] = np.log(sigma) - 0.5 * np.log(float(data["prior_r"]) / float(data["prior_delta"]))
         elif name == "prior_lambda_sq_log__":
             centre[:] = np.log(float(data["prior_r"]) / float(data["prior_delta"]))  # the prior mean
         point.append(centre)

@@ -55,7 +55,8 @@ N_SCALARS = 17
 
 GAUSSIAN, BERNOULLI, QUADRATIC = 0, 1, 2
 (NORMAL, LAPLACE, ELASTICNET, HORSESHOE, REG_HORSESHOE, NORMAL_LEARNED, LAPLACE_LEARNED,
- BAYESIAN_LASSO, NORMAL_COLLAPSED) = range(9)  # NORMAL_COLLAPSED: bayesreg.logdensity_collapsed
+ BAYESIAN_LASSO, NORMAL_COLLAPSED, LAPLACE_MIXTURE, BAYESIAN_LASSO_MIXTURE) = range(11)
+# NORMAL_COLLAPSED: bayesreg.logdensity_collapsed; the two *_MIXTURE: bayesreg.logdensity_mixture
 
 _LOG_2PI = math.log(2 * math.pi)
 _LOG_2_OVER_PI = math.log(2 / math.pi)

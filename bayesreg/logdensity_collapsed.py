@@ -3,7 +3,7 @@ r"""The collapsed log density: a learned Normal scale in linear regression, coef
 For ``y ~ N(b + Xw, sigma^2)``, ``w_j = tau c_j z_j`` with ``z ~ N(0, I)``, ``tau`` ~ half-t and
 a flat intercept ``b``, the coefficients and the intercept integrate out exactly, so NUTS samples
 only :math:`p(\tau, \sigma \mid y) \propto p(y \mid \tau, \sigma)\, p(\tau)\, p(\sigma)` (one or
-two dimensions, no funnel), and :func:`bayesreg.sampling.conditional_coefficients` draws ``w`` and
+two dimensions, no funnel), and :func:`bayesreg.conditional.normal_scale_coefficients` draws ``w`` and
 ``b`` from their Gaussian conditional afterwards. The evidence is
 :func:`bayesreg.model_inputs.collapsed_data`'s (that of :mod:`bayesreg.evidence`), from the
 eigen-data ``s_i^2`` (``PTR_VEC1``), ``a_i`` (``PTR_VEC2``), ``r`` (``RANK``) and ``R``

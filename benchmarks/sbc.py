@@ -4,7 +4,8 @@
 
 Prints, per case and parameter, the chi-square p-value that SBC ranks are uniform (10 bins), plus
 the binned counts so a skew (over- or under-dispersion) is visible. Groups (``--priors``): fixed
-(Normal, Laplace, horseshoes), learned (hyperpriors, Bayesian lasso), elasticnet, intercept (flat
+(Normal, Laplace, horseshoes), learned (hyperpriors, Bayesian lasso), mixture (learned Laplace
+scales with p > n), elasticnet, intercept (flat
 linear intercept), sigma (estimated noise sd), logistic; ``all`` runs every group. Logistic cases
 also print how many simulated data sets were completely separable, and the p-values on the
 separable and the other data sets apart.
@@ -33,6 +34,9 @@ GROUPS = {
     # few rows, so that the hierarchy, not the data, shapes the posterior
     "learned": [case(br.Normal(br.HalfCauchy(1.0)), 4), case(br.Laplace(br.HalfStudentT(3.0, 1.0)), 4),
                 case(br.BayesianLasso(r=2.0, delta=2.0), 4)],
+    # fewer rows than coefficients: the Laplace scale mixture's reason to exist (model_inputs.mixture_pays)
+    "mixture": [case(br.Laplace(br.HalfStudentT(3.0, 1.0)), 2), case(br.BayesianLasso(r=2.0, delta=2.0), 2),
+                case(br.Laplace(br.HalfCauchy(1.0)), 3, sigma=None, fit_intercept=True)],
     "elasticnet": [case(br.ElasticNet(1.0, 1.0), 30), case(br.ElasticNet(0.3, 2.0), 30)],
     "intercept": [case(br.Normal(1.0), 30, fit_intercept=True), case(br.Laplace(1.0), 30, fit_intercept=True)],
     # the horseshoe's tau0 = sigma, the regularized horseshoe's tau0 and the Bayesian lasso's scale use sigma

@@ -1,7 +1,7 @@
 """The collapsed model (linear regression, Normal prior with a learned scale) against dense references.
 
 NUTS samples p(tau, sigma | y) with coef and intercept integrated out (bayesreg/logdensity_collapsed.py),
-then draws them from their Gaussian conditional (bayesreg.sampling.conditional_coefficients). The
+then draws them from their Gaussian conditional (bayesreg.conditional.normal_scale_coefficients). The
 references here never use the eigen-data: the marginal of y is written as the n-dimensional Gaussian
 N(b 1, sigma^2 I + tau^2 X D X') on the raw (uncentred) X, the flat intercept integrated out in
 closed form, with numpy's slogdet and solve; the conditional is the textbook Gaussian posterior.
@@ -19,7 +19,7 @@ import bayesreg as br
 from bayesreg import compiled
 from bayesreg.likelihoods import SIGMA_PRIOR_NU
 from bayesreg.model_inputs import linear_inputs
-from bayesreg.sampling import conditional_coefficients
+from bayesreg.conditional import normal_scale_coefficients
 
 FACTOR = np.array([1.0, 2.0, 0.5, 3.0, 0.7])
 SHAPES = [(37, 5), (12, 5 * 6)]  # n > p (eigendecomposition of X'X) and n < p (thin SVD, rank n - 1)
@@ -124,7 +124,7 @@ def test_conditional_draws_have_the_exact_gaussian_mean_and_covariance(n, p, fit
     tau, sigma = 0.3, 1.1
     spec, data = linear_inputs(X, y, br.Normal(br.HalfCauchy(1.0), factor=d), sigma=None, fit_intercept=fit_intercept)
     m = 200_000
-    coef, intercept = conditional_coefficients(data, fit_intercept, np.full(m, sigma), np.full(m, tau),
+    coef, intercept = normal_scale_coefficients(data, fit_intercept, np.full(m, sigma), np.full(m, tau),
                                                np.random.default_rng(3))
     draws = np.column_stack([coef, intercept]) if fit_intercept else coef
     mu, Sigma = _exact_conditional(X, y, d, tau, sigma, fit_intercept)
@@ -136,9 +136,10 @@ def test_conditional_draws_have_the_exact_gaussian_mean_and_covariance(n, p, fit
 
 
 def test_only_the_linear_learned_normal_case_is_collapsed():
+    """(Learned Laplace scales have a collapsed sampler of their own: tests/test_mixture.py.)"""
     X, y, _ = _problem(20, 3)
     assert linear_inputs(X, y, br.Normal(br.HalfCauchy(1.0)), sigma=None, fit_intercept=True)[0].collapsed
-    for prior in (br.Laplace(br.HalfCauchy(1.0)), br.Normal(1.0), br.Horseshoe()):
+    for prior in (br.Normal(1.0), br.Laplace(1.0), br.Horseshoe()):
         assert not linear_inputs(X, y, prior, sigma=None, fit_intercept=True)[0].collapsed
     logistic = br.model_inputs.logistic_inputs(X, (y > y.mean()).astype(float), br.Normal(br.HalfCauchy(1.0)),
                                                fit_intercept=True)[0]

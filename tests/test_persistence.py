@@ -74,7 +74,7 @@ def test_empirical_bayes_fit_with_array_and_learned_priors_round_trips(tmp_path,
     np.testing.assert_array_equal(back.predict(X), fit.predict(X))
 
 
-@pytest.mark.parametrize("family", [br.Laplace, br.Normal])  # Normal: the collapsed sampler's posterior
+@pytest.mark.parametrize("family", [br.Laplace, br.Normal])  # the two collapsed samplers: mixture, Normal
 def test_learned_scale_fit_round_trips(tmp_path, data, family):
     X, y = data
     with warnings.catch_warnings():

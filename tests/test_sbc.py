@@ -12,7 +12,9 @@ import pytest
 from scipy import integrate, stats
 
 import bayesreg as br
+from bayesreg import model_inputs
 from bayesreg.calibration import sbc_ranks, uniformity_pvalues
+from bayesreg.model_inputs import linear_inputs
 from bayesreg.prior_draws import draw_coefficients
 
 
@@ -34,17 +36,28 @@ def test_simulation_based_calibration_laplace_prior():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("prior", [br.Normal(br.HalfCauchy(1.0)), br.Laplace(br.HalfStudentT(3.0, 1.0)),
-                                   br.BayesianLasso(r=2.0, delta=2.0)], ids=["Normal-HalfCauchy",
-                                                                             "Laplace-HalfStudentT", "BayesianLasso"])
-def test_simulation_based_calibration_learned_scales(prior):
+@pytest.mark.parametrize("prior,n,p,sampler", [
+    (br.Normal(br.HalfCauchy(1.0)), 3, 2, "collapsed"),
+    (br.Laplace(br.HalfStudentT(3.0, 1.0)), 2, 3, "mixture"),
+    (br.BayesianLasso(r=2.0, delta=2.0), 2, 3, "mixture"),
+    (br.Laplace(br.HalfStudentT(3.0, 1.0)), 3, 2, "non-centred"),
+], ids=["Normal-HalfCauchy", "Laplace-HalfStudentT-p_over_n", "BayesianLasso-p_over_n", "Laplace-HalfStudentT-non-centred"])
+def test_simulation_based_calibration_learned_scales(prior, n, p, sampler, monkeypatch):
     """SBC for the hierarchical priors (issue 12): the generator draws tau (or lambda^2) and then the
-    coefficients with scipy, as the docstrings write the hierarchy. Three rows for two coefficients,
-    so that the prior shapes the posterior as much as the data can. Power is modest at 100
-    replications: generating the coefficients with a Laplace scale 3 times too wide gave p-values
-    0.08 and 0.04 (measured), which pass the 5e-4 threshold; it catches gross errors only, and
-    benchmarks/sbc.py runs it at size."""
-    _assert_calibrated(prior, replications=100, seed=4, n=3)
+    coefficients with scipy, as the docstrings write the hierarchy. Fewer rows than coefficients
+    (or three rows for two), so that the prior shapes the posterior as much as the data can. Each
+    of the three linear samplers is run: the collapsed Normal, the Laplace scale mixture (p > n, its
+    reason to exist) and the non-centred Laplace (forced: it serves large n > p problems, too big
+    for SBC here). Power is modest at 100 replications: generating the coefficients with a Laplace
+    scale 3 times too wide gave p-values 0.08 and 0.04 (non-centred, measured), which pass the 5e-4
+    threshold, and the mixture's variances at half their value (a Laplace scale sqrt(2) too small)
+    passed unseen; tests/test_mixture.py's comparison with the non-centred sampler catches that. It
+    catches gross errors only, and benchmarks/sbc.py runs it at size."""
+    if sampler == "non-centred":
+        monkeypatch.setattr(model_inputs, "MIXTURE_MAX_WORK", 0)
+    assert linear_inputs(np.eye(n, p), np.arange(n), prior, sigma=1.0, fit_intercept=False)[0].collapsed is (
+        sampler != "non-centred")
+    _assert_calibrated(prior, replications=100, seed=4, n=n, p=p)
 
 
 @pytest.mark.slow
