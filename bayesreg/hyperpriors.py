@@ -2,9 +2,10 @@ r"""Learned prior scales: hyperpriors on the global scale, and the Bayesian lass
 
 Pass a hyperprior as the ``scale`` of :class:`~bayesreg.Normal` or :class:`~bayesreg.Laplace`
 to learn how much to regularize: the global scale ``tau`` gets the hyperprior and is sampled
-with the coefficients (non-centred, ``coef_j = z_j * tau * c_j``; see those classes), or, for a
-Normal prior in linear regression, alone with the coefficients integrated out
-(:mod:`bayesreg.logdensity_collapsed`).
+with the coefficients (non-centred, ``coef_j = z_j * tau * c_j``; see those classes), or, in
+linear regression, with the coefficients integrated out: alone for a Normal prior
+(:mod:`bayesreg.logdensity_collapsed`), with the Laplace's exponential mixture variances for a
+Laplace prior and the Bayesian lasso (:mod:`bayesreg.logdensity_mixture`).
 
 ===========================  ==============================================================
 ``HalfCauchy(s)``            :math:`p(\tau) = \frac{2}{\pi s\,(1 + (\tau/s)^2)}`, ``tau > 0``
@@ -94,8 +95,10 @@ class BayesianLasso(Prior):
     i.e. :math:`p(w \mid \sigma, \lambda) = \prod_j \frac{\lambda}{2\sigma} e^{-\lambda|w_j|/\sigma}`
     and :math:`p(\lambda^2) = \frac{\delta^r}{\Gamma(r)} (\lambda^2)^{r-1} e^{-\delta\lambda^2}`.
     Conditioning on ``sigma`` keeps the posterior unimodal (their section 2). For the sampler, non-centred:
-    ``w_j = z_j * sigma / lambda`` with ``z_j ~ Laplace(0, 1)``; the Laplace scale ``sigma / lambda``
-    is stored in the posterior as ``prior_scale`` (and ``lambda`` as ``prior_lambda``).
+    ``w_j = z_j * sigma / lambda`` with ``z_j ~ Laplace(0, 1)``, or, where the data do not pin every
+    coefficient, as a scale mixture with the coefficients integrated out
+    (:mod:`bayesreg.logdensity_mixture`); the Laplace scale ``sigma / lambda`` is stored in the
+    posterior as ``prior_scale`` (and ``lambda`` as ``prior_lambda``).
 
     Park & Casella ask of the Gamma prior on lambda^2 that its density "approach 0 sufficiently
     fast as lambda^2 -> infinity" (to avoid mixing problems) while being relatively flat and putting

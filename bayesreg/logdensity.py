@@ -1,8 +1,9 @@
 r"""The log posterior density and its gradient, compiled once per machine (numba, ``cache=True``).
 
-One generic pair of C callbacks serves every model the package offers but one (a learned Normal
-scale in linear regression, sampled with the coefficients integrated out by
-:mod:`bayesreg.logdensity_collapsed` from the same header): the structure (family, prior,
+One generic pair of C callbacks serves every model the package offers but the linear ones with the
+coefficients integrated out (a learned Normal scale, :mod:`bayesreg.logdensity_collapsed`; a
+learned Laplace scale as a scale mixture, :mod:`bayesreg.logdensity_mixture`; both read the same
+header): the structure (family, prior,
 intercept, sigma known or not) and every array (data, statistics, prior values) are read from an
 ``int64`` header that :mod:`bayesreg.compiled` fills, so no p, data set or prior value ever
 triggers a compile. numba caches compiled code per source file (its cache does not see changes

@@ -232,17 +232,22 @@ def learned(name, estimator, X, y):
     return result
 
 
+def _learned_priors():
+    return {"Normal(HalfCauchy(1), autoscale=True)": br.Normal(br.HalfCauchy(1.0), autoscale=True),
+            "Laplace(HalfCauchy(1), autoscale=True)": br.Laplace(br.HalfCauchy(1.0), autoscale=True),
+            "BayesianLasso()": br.BayesianLasso()}
+
+
 def learned_diabetes():
     X, y = load_diabetes(return_X_y=True)
-    return learned("diabetes, Normal(HalfCauchy(1), autoscale=True), sigma estimated (target: 0 divergent)",
-                   br.LinearRegression(br.Normal(br.HalfCauchy(1.0), autoscale=True)), X, y)
+    return {name: learned(f"diabetes, {name}, sigma estimated (target: 0 divergent)", br.LinearRegression(prior), X, y)
+            for name, prior in _learned_priors().items()}
 
 
 def learned_sparse():
     X, y = sparse_problem()
-    for prior in (br.Normal, br.Laplace):
-        learned(f"sparse n=100, p=200, {prior.__name__}(HalfCauchy(1), autoscale=True) (target <= 0.1% divergent)",
-                br.LinearRegression(prior(br.HalfCauchy(1.0), autoscale=True)), X, y)
+    return {name: learned(f"sparse n=100, p=200, {name} (target <= 0.1% divergent)", br.LinearRegression(prior), X, y)
+            for name, prior in _learned_priors().items()}
 
 
 CASES = {"diabetes": diabetes, "cancer": cancer, "horseshoe": horseshoe, "large": large, "diamonds": diamonds,
