@@ -237,18 +237,20 @@ def mixture_data(data: dict, prior: Prior) -> dict[str, np.ndarray]:
     return {"mixture_projection": data["factor"] @ data["coef_ls"], "mixture_factor": factor}
 
 
-def mixture_pays(rank: int, n_features: int) -> bool:
+def mixture_pays(rank: int, n_features: int, n_rows: int) -> bool:
     """Whether a Laplace scale learned in linear regression is sampled as a scale mixture
     (coefficients integrated out, O(r^2 p) a gradient) rather than non-centred (O(r p)).
 
-    Where ``rank < p`` (p >= n, or collinear columns) the likelihood does not pin every coefficient
-    or sigma, and the non-centred coefficients form a funnel with sigma: at n = 100, p = 200 NUTS
-    hit its maximum tree depth on every transition (503 s, bulk ESS of tau 288) where the mixture
-    takes 15-31 steps (``benchmarks/RESULTS.md``). Elsewhere the mixture is used while a gradient
-    stays cheap (``r^2 p <= 10^6``: under 0.1 ms), which covers diabetes, where the non-centred
-    sampler gave 1 divergence of 4000 and a bulk ESS of tau of 398.
+    Where ``p >= n`` the data pin neither every coefficient nor sigma (the fit can interpolate),
+    and the non-centred coefficients form a funnel with sigma: at n = 100, p = 200 NUTS hit its
+    maximum tree depth on every transition (503 s, bulk ESS of tau 288) where the mixture takes
+    15-31 steps (``benchmarks/RESULTS.md``). Elsewhere the mixture is used while a gradient stays
+    cheap (``r^2 p <= 10^6``: about 0.15 ms), which covers diabetes, where the non-centred sampler
+    gave 1 divergence of 4000 and a bulk ESS of tau of 398. Larger problems with n > p (collinear
+    columns included: the residual degrees of freedom still pin sigma) stay non-centred, whose
+    gradient there is cheaper by a factor of order r.
     """
-    return rank < n_features or rank * rank * n_features <= MIXTURE_MAX_WORK
+    return n_rows <= n_features or rank * rank * n_features <= MIXTURE_MAX_WORK
 
 
 MIXTURE_MAX_WORK = 1_000_000
@@ -259,7 +261,7 @@ def _integrated(spec: ModelSpec, data: dict, prior: Prior) -> tuple[ModelSpec, d
     if spec.collapsed:
         return spec, {**data, **collapsed_data(data)}
     mixture = spec.family == "gaussian" and (spec.scale_learned or isinstance(prior, BayesianLasso))
-    if mixture and mixture_pays(data["factor"].shape[0], spec.n_features):
+    if mixture and mixture_pays(data["factor"].shape[0], spec.n_features, int(data["n"])):
         return replace(spec, collapsed=True), {**data, **mixture_data(data, prior)}
     return spec, data
 

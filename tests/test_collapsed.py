@@ -17,32 +17,18 @@ from scipy import stats
 
 import bayesreg as br
 from bayesreg import compiled
+from bayesreg.conditional import normal_scale_coefficients
 from bayesreg.likelihoods import SIGMA_PRIOR_NU
 from bayesreg.model_inputs import linear_inputs
-from bayesreg.conditional import normal_scale_coefficients
+from gaussian_references import dense_log_evidence, exact_conditional, uncentred_problem
 
 FACTOR = np.array([1.0, 2.0, 0.5, 3.0, 0.7])
 SHAPES = [(37, 5), (12, 5 * 6)]  # n > p (eigendecomposition of X'X) and n < p (thin SVD, rank n - 1)
 
 
 def _problem(n, p, seed=0, offset=10.0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, p)) * rng.uniform(0.2, 5.0, size=p) + rng.normal(scale=offset, size=p)
-    y = 2.0 + X[:, :3] @ [0.5, -0.2, 1.0] + rng.normal(size=n)
+    X, y = uncentred_problem(n, p, seed, offset)
     return X, y, np.resize(FACTOR, p)
-
-
-def _dense_log_evidence(X, y, d, tau, sigma, fit_intercept):
-    """log p(y | tau, sigma): y ~ N(b 1, S), S = sigma^2 I + tau^2 X diag(d^2) X', b flat. With P = S^-1,
-    int N(y; b 1, S) db = N-density without b, times exp((1'Py)^2 / (2 1'P1)) sqrt(2 pi / 1'P1)."""
-    n = len(y)
-    S = sigma**2 * np.eye(n) + tau**2 * (X * d**2) @ X.T
-    _, logdet = np.linalg.slogdet(S)
-    Py, P1 = np.linalg.solve(S, y), np.linalg.solve(S, np.ones(n))
-    value = -0.5 * (n * math.log(2 * math.pi) + logdet + y @ Py)
-    if fit_intercept:
-        value += 0.5 * (P1 @ y) ** 2 / P1.sum() + 0.5 * math.log(2 * math.pi / P1.sum())
-    return value
 
 
 def _dense_log_posterior(theta, X, y, d, hyper, sigma_known, fit_intercept):
@@ -56,7 +42,7 @@ def _dense_log_posterior(theta, X, y, d, hyper, sigma_known, fit_intercept):
     tau = math.exp(log_tau)
     nu = 1.0 if isinstance(hyper, br.HalfCauchy) else hyper.nu
     scale_prior = stats.t(df=nu, scale=hyper.scale).logpdf(tau) + math.log(2) + log_tau
-    return _dense_log_evidence(X, y, d, tau, sigma, fit_intercept) + scale_prior + noise
+    return dense_log_evidence(X, y, (tau * d) ** 2, sigma, fit_intercept) + scale_prior + noise
 
 
 @pytest.mark.parametrize("n,p", SHAPES)
@@ -90,23 +76,6 @@ def test_collapsed_density_and_gradient_match_the_dense_marginal(n, p, fit_inter
         np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-6)
 
 
-def _exact_conditional(X, y, d, tau, sigma, fit_intercept):
-    """Mean and covariance of (coef, intercept) given tau and sigma: w ~ N(m, M) with
-    M = (X_c'X_c / sigma^2 + diag(1 / (tau d)^2))^-1, m = M X_c'y_c / sigma^2; the flat intercept at the
-    centred design is N(ybar, sigma^2 / n) independent of w, and b = b_c - xbar'w."""
-    x_mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
-    y_mean = y.mean() if fit_intercept else 0.0
-    Xc, yc = X - x_mean, y - y_mean
-    M = np.linalg.inv(Xc.T @ Xc / sigma**2 + np.diag(1 / (tau * d) ** 2))
-    m = M @ Xc.T @ yc / sigma**2
-    if not fit_intercept:
-        return m, M
-    J = np.vstack([np.eye(len(d)), -x_mean])  # (w, b) = J w + (0, b_c)
-    cov = J @ M @ J.T
-    cov[-1, -1] += sigma**2 / len(y)
-    return np.append(m, y_mean - x_mean @ m), cov
-
-
 @pytest.mark.parametrize("n,p", [(37, 5), (8, 12)])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_conditional_draws_have_the_exact_gaussian_mean_and_covariance(n, p, fit_intercept):
@@ -127,7 +96,7 @@ def test_conditional_draws_have_the_exact_gaussian_mean_and_covariance(n, p, fit
     coef, intercept = normal_scale_coefficients(data, fit_intercept, np.full(m, sigma), np.full(m, tau),
                                                np.random.default_rng(3))
     draws = np.column_stack([coef, intercept]) if fit_intercept else coef
-    mu, Sigma = _exact_conditional(X, y, d, tau, sigma, fit_intercept)
+    mu, Sigma = exact_conditional(X, y, (tau * d) ** 2, sigma, fit_intercept)
     q = len(mu)
     error = draws.mean(axis=0) - mu
     assert m * error @ np.linalg.solve(Sigma, error) < stats.chi2(q).ppf(1 - 1e-6)

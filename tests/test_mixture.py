@@ -2,11 +2,11 @@
 
 NUTS samples (log sigma, log b, log e) with the coefficients integrated out
 (bayesreg/logdensity_mixture.py), then bayesreg.conditional.mixture_coefficients draws them. The
-references never use the likelihood's factor F: the Laplace as a mixture by quadrature; the marginal
-of y as the n-dimensional Gaussian N(b 1, sigma^2 I + X D X') on the raw (uncentred) X with the flat
-intercept integrated out in closed form (numpy's slogdet and solve); the conditional as the textbook
-Gaussian posterior; the posterior as that of the non-centred density, which tests/test_logdensity.py
-holds to the PyMC model.
+references never use the likelihood's factor F: the Laplace as a mixture by quadrature; the
+marginal of y as the n-dimensional Gaussian N(b 1, sigma^2 I + X D X') on the raw (uncentred) X
+with the flat intercept integrated out in closed form, and the conditional as the textbook
+Gaussian posterior (tests/gaussian_references.py); the posterior as that of the non-centred
+density, which tests/test_logdensity.py holds to the PyMC model.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from bayesreg.conditional import mixture_coefficients
 from bayesreg.likelihoods import SIGMA_PRIOR_NU
 from bayesreg.model_inputs import linear_inputs
 from bayesreg.sampling import sample_posterior
+from gaussian_references import dense_log_evidence, exact_conditional, uncentred_problem
 
 SHAPES = [(12, 30), (37, 5)]  # p > n (rank n - 1 < p) and n > p (r^2 p small)
 PRIORS = [br.Laplace(br.HalfCauchy(0.8)), br.Laplace(br.HalfStudentT(3.0, 1.2)), br.BayesianLasso(2.0, 1.5)]
@@ -31,10 +32,8 @@ PRIOR_IDS = ["Laplace-HalfCauchy", "Laplace-HalfStudentT", "BayesianLasso"]
 
 
 def _problem(n, p, seed=0, offset=10.0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, p)) * rng.uniform(0.2, 5.0, size=p) + rng.normal(scale=offset, size=p)
-    y = 2.0 + X[:, :3] @ [0.5, -0.2, 1.0] + rng.normal(size=n)
-    return X, y, rng.uniform(0.5, 2.0, size=p)
+    X, y = uncentred_problem(n, p, seed, offset)
+    return X, y, np.random.default_rng(seed + 100).uniform(0.5, 2.0, size=p)
 
 
 def _with_factor(prior, factor):
@@ -58,7 +57,7 @@ def _dense_log_posterior(theta, X, y, factor, prior, sigma_known, fit_intercept)
     """On the sampler's unconstrained space: (log sigma,) log b, log e (p), with the log-Jacobians.
     y ~ N(b0 1, sigma^2 I + X D X'), D = diag(2 b^2 c^2 e), the flat b0 integrated out as in
     tests/test_collapsed.py; e ~ Exp(1); b ~ half-t, or b = sigma / lambda with lambda^2 ~ Gamma(r, delta)."""
-    n, p = X.shape
+    p = X.shape[1]
     i = 0
     if sigma_known is None:
         sigma = math.exp(theta[0])
@@ -75,13 +74,7 @@ def _dense_log_posterior(theta, X, y, factor, prior, sigma_known, fit_intercept)
     else:
         nu = 1.0 if isinstance(prior.scale, br.HalfCauchy) else prior.scale.nu
         scale_prior = stats.t(df=nu, scale=prior.scale.scale).logpdf(b) + math.log(2) + log_b
-    d = 2 * b * b * factor**2 * np.exp(u)
-    S = sigma**2 * np.eye(n) + (X * d) @ X.T
-    _, logdet = np.linalg.slogdet(S)
-    Py, P1 = np.linalg.solve(S, y), np.linalg.solve(S, np.ones(n))
-    value = -0.5 * (n * math.log(2 * math.pi) + logdet + y @ Py)
-    if fit_intercept:
-        value += 0.5 * (P1 @ y) ** 2 / P1.sum() + 0.5 * math.log(2 * math.pi / P1.sum())
+    value = dense_log_evidence(X, y, 2 * b * b * factor**2 * np.exp(u), sigma, fit_intercept)
     return value + np.sum(u - np.exp(u)) + scale_prior + noise
 
 
@@ -116,22 +109,6 @@ def test_mixture_density_and_gradient_match_the_dense_marginal(n, p, fit_interce
         np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-6)
 
 
-def _exact_conditional(X, y, variances, sigma, fit_intercept):
-    """(coef, intercept) given sigma and the prior variances D: w ~ N(m, M), M = (X_c'X_c / sigma^2
-    + D^-1)^-1, m = M X_c'y_c / sigma^2; the flat centred intercept ~ N(ybar, sigma^2 / n), independent."""
-    x_mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
-    y_mean = y.mean() if fit_intercept else 0.0
-    Xc, yc = X - x_mean, y - y_mean
-    M = np.linalg.inv(Xc.T @ Xc / sigma**2 + np.diag(1 / variances))
-    m = M @ Xc.T @ yc / sigma**2
-    if not fit_intercept:
-        return m, M
-    J = np.vstack([np.eye(len(variances)), -x_mean])
-    cov = J @ M @ J.T
-    cov[-1, -1] += sigma**2 / len(y)
-    return np.append(m, y_mean - x_mean @ m), cov
-
-
 @pytest.mark.parametrize("n,p", [(37, 5), (8, 12)])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_mixture_draws_have_the_exact_gaussian_mean_and_covariance(n, p, fit_intercept):
@@ -151,7 +128,7 @@ def test_mixture_draws_have_the_exact_gaussian_mean_and_covariance(n, p, fit_int
     coef, intercept = mixture_coefficients(data, fit_intercept, np.full(m, sigma), np.tile(variances, (m, 1)),
                                            np.random.default_rng(3))
     draws = np.column_stack([coef, intercept]) if fit_intercept else coef
-    mu, Sigma = _exact_conditional(X, y, variances, sigma, fit_intercept)
+    mu, Sigma = exact_conditional(X, y, variances, sigma, fit_intercept)
     error = draws.mean(axis=0) - mu
     assert m * error @ np.linalg.solve(Sigma, error) < stats.chi2(len(mu)).ppf(1 - 1e-6)
     sd = np.sqrt((Sigma**2 + np.outer(np.diag(Sigma), np.diag(Sigma))) / (m - 1))
@@ -159,12 +136,15 @@ def test_mixture_draws_have_the_exact_gaussian_mean_and_covariance(n, p, fit_int
 
 
 def test_which_fits_are_sampled_as_a_mixture():
-    """p > n always (the funnel case); n > p while r^2 p stays small; never logistic or a fixed scale."""
+    """p >= n always (the funnel case); n > p while r^2 p stays small (120^3 does not), collinear
+    columns included; never logistic or a fixed scale."""
     laplace, lasso = br.Laplace(br.HalfCauchy(1.0)), br.BayesianLasso()
     for prior in (laplace, lasso):
-        for n, p, expected in ((12, 30, True), (40, 8, True), (400, 120, False)):  # 120^3 > MIXTURE_MAX_WORK
+        for n, p, expected in ((12, 30, True), (40, 8, True), (400, 120, False)):
             X, y, _ = _problem(n, p)
             assert linear_inputs(X, y, prior, sigma=None, fit_intercept=True)[0].collapsed is expected, (n, p)
+        X[:, 1] = X[:, 0]  # rank 119 < p, but n > p pins sigma
+        assert not linear_inputs(X, y, prior, sigma=None, fit_intercept=True)[0].collapsed
     X, y, _ = _problem(12, 30)
     assert not linear_inputs(X, y, br.Laplace(1.0), sigma=None, fit_intercept=True)[0].collapsed
     y01 = (y > y.mean()).astype(float)
@@ -209,7 +189,8 @@ def test_mixture_posterior_matches_the_non_centred_one(prior):
     noncentred = sample_posterior(dataclasses.replace(spec, collapsed=False), data_noncentred, names,
                                   **{**settings, "target_accept": 0.99})
     assert int(noncentred["sample_stats"]["diverging"].sum()) == 0
-    summaries = [az.summary(fit, var_names=["coef", "intercept", "sigma", "prior_scale"]) for fit in (mixture, noncentred)]
+    quantities = ["coef", "intercept", "sigma", "prior_scale"]
+    summaries = [az.summary(fit, var_names=quantities) for fit in (mixture, noncentred)]
     gap = (summaries[0]["mean"] - summaries[1]["mean"]).abs()
     allowed = 4.5 * np.sqrt(summaries[0]["mcse_mean"] ** 2 + summaries[1]["mcse_mean"] ** 2)
     assert (gap <= allowed).all(), (gap / allowed).to_dict()

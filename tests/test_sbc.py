@@ -41,7 +41,8 @@ def test_simulation_based_calibration_laplace_prior():
     (br.Laplace(br.HalfStudentT(3.0, 1.0)), 2, 3, "mixture"),
     (br.BayesianLasso(r=2.0, delta=2.0), 2, 3, "mixture"),
     (br.Laplace(br.HalfStudentT(3.0, 1.0)), 3, 2, "non-centred"),
-], ids=["Normal-HalfCauchy", "Laplace-HalfStudentT-p_over_n", "BayesianLasso-p_over_n", "Laplace-HalfStudentT-non-centred"])
+], ids=["Normal-HalfCauchy", "Laplace-HalfStudentT-p_over_n", "BayesianLasso-p_over_n",
+        "Laplace-HalfStudentT-non-centred"])
 def test_simulation_based_calibration_learned_scales(prior, n, p, sampler, monkeypatch):
     """SBC for the hierarchical priors (issue 12): the generator draws tau (or lambda^2) and then the
     coefficients with scipy, as the docstrings write the hierarchy. Fewer rows than coefficients
