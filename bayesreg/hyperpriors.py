@@ -95,9 +95,9 @@ class BayesianLasso(Prior):
     i.e. :math:`p(w \mid \sigma, \lambda) = \prod_j \frac{\lambda}{2\sigma} e^{-\lambda|w_j|/\sigma}`
     and :math:`p(\lambda^2) = \frac{\delta^r}{\Gamma(r)} (\lambda^2)^{r-1} e^{-\delta\lambda^2}`.
     Conditioning on ``sigma`` keeps the posterior unimodal (their section 2). For the sampler, non-centred:
-    ``w_j = z_j * sigma / lambda`` with ``z_j ~ Laplace(0, 1)``, or, where the data do not pin every
-    coefficient, as a scale mixture with the coefficients integrated out
-    (:mod:`bayesreg.logdensity_mixture`); the Laplace scale ``sigma / lambda`` is stored in the
+    ``w_j = z_j * sigma / lambda`` with ``z_j ~ Laplace(0, 1)``, or (p >= n, and small problems;
+    :func:`bayesreg.model_inputs.mixture_pays`) as a scale mixture with the coefficients integrated
+    out (:mod:`bayesreg.logdensity_mixture`); the Laplace scale ``sigma / lambda`` is stored in the
     posterior as ``prior_scale`` (and ``lambda`` as ``prior_lambda``).
 
     Park & Casella ask of the Gamma prior on lambda^2 that its density "approach 0 sufficiently

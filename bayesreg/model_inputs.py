@@ -245,7 +245,7 @@ def mixture_pays(rank: int, n_features: int, n_rows: int) -> bool:
     and the non-centred coefficients form a funnel with sigma: at n = 100, p = 200 NUTS hit its
     maximum tree depth on every transition (503 s, bulk ESS of tau 288) where the mixture takes
     15-31 steps (``benchmarks/RESULTS.md``). Elsewhere the mixture is used while a gradient stays
-    cheap (``r^2 p <= 10^6``: about 0.15 ms), which covers diabetes, where the non-centred sampler
+    cheap (``r^2 p <= 10^6``: about 0.2 ms, from 0.33 ms at r = 99, p = 200), which covers diabetes, where the non-centred sampler
     gave 1 divergence of 4000 and a bulk ESS of tau of 398. Larger problems with n > p (collinear
     columns included: the residual degrees of freedom still pin sigma) stay non-centred, whose
     gradient there is cheaper by a factor of order r.

@@ -241,8 +241,8 @@ class Laplace(_ScaleMixture):
 
     .. math:: w_j = z_j\,\tau\,c_j,\quad z_j \sim \mathrm{Laplace}(0, 1),\quad \tau \sim H,
 
-    ``tau`` stored as ``prior_scale``. In linear regression, where the data do not pin every
-    coefficient (and for small problems), the sampler uses the Laplace as a scale mixture of
+    ``tau`` stored as ``prior_scale``. In linear regression with p >= n (and for small problems;
+    :func:`bayesreg.model_inputs.mixture_pays`), the sampler uses the Laplace as a scale mixture of
     Normals and integrates ``w`` out instead (:mod:`bayesreg.logdensity_mixture`); the posterior is
     the same. For the lasso of Park & Casella (2008), whose scale is
     the noise sd over a Gamma-distributed rate, see :class:`~bayesreg.BayesianLasso`.

@@ -110,7 +110,12 @@ def sample_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, 
                        target_accept=sampler_kwargs.get("target_accept", 0.8),
                        setup_seconds=prepare_seconds, sampling_seconds=time.perf_counter() - started)
     if spec.collapsed:
-        _add_conditional_coefficients(idata, spec, data, list(feature_names), np.random.default_rng(random_seed))
+        try:
+            _add_conditional_coefficients(idata, spec, data, list(feature_names), np.random.default_rng(random_seed))
+        except np.linalg.LinAlgError:
+            raise SamplingError(
+                "a draw's conditional covariance of the coefficients is not positive definite in double "
+                "precision; standardize X and y. The estimator keeps its previous fit.") from None
     _check_finite(idata)
     return idata
 
