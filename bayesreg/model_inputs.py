@@ -237,20 +237,22 @@ def mixture_data(data: dict, prior: Prior) -> dict[str, np.ndarray]:
     return {"mixture_projection": data["factor"] @ data["coef_ls"], "mixture_factor": factor}
 
 
-def mixture_pays(rank: int, n_features: int, n_rows: int) -> bool:
+def mixture_pays(rank: int, n_features: int, residual_dof: int) -> bool:
     """Whether a Laplace scale learned in linear regression is sampled as a scale mixture
     (coefficients integrated out, O(r^2 p) a gradient) rather than non-centred (O(r p)).
 
-    Where ``p >= n`` the data pin neither every coefficient nor sigma (the fit can interpolate),
-    and the non-centred coefficients form a funnel with sigma: at n = 100, p = 200 NUTS hit its
-    maximum tree depth on every transition (503 s, bulk ESS of tau 288) where the mixture takes
-    15-31 steps (``benchmarks/RESULTS.md``). Elsewhere the mixture is used while a gradient stays
-    cheap (``r^2 p <= 10^6``: about 0.2 ms, from 0.33 ms at r = 99, p = 200), which covers diabetes, where the non-centred sampler
-    gave 1 divergence of 4000 and a bulk ESS of tau of 398. Larger problems with n > p (collinear
-    columns included: the residual degrees of freedom still pin sigma) stay non-centred, whose
-    gradient there is cheaper by a factor of order r.
+    ``residual_dof`` is ``n - r`` (``n - 1 - r`` with an intercept): the residual directions that
+    pin sigma. With none (p >= n, or n = p + 1 with an intercept) the fit can interpolate, and the
+    non-centred coefficients form a funnel with sigma: at n = 100, p = 200 NUTS hit its maximum
+    tree depth on every transition (503 s, bulk ESS of tau 288) where the mixture takes 15-31
+    steps (``benchmarks/RESULTS.md``). With as few as 9 (n = 210, p = 200) the non-centred sampler
+    took 127 steps and gave a bulk ESS of tau of 919 in 115 s, and at 49 (n = 250) 1038 in 114 s
+    against the mixture's 2656 in 135 s: no funnel, and the mixture's O(r^2 p) gradient grows
+    faster. So elsewhere the mixture is used only while a gradient stays cheap (``r^2 p <= 10^6``:
+    about 0.2 ms, from 0.33 ms at r = 99, p = 200), which covers diabetes, where the non-centred
+    sampler gave 1 divergence of 4000 and a bulk ESS of tau of 398.
     """
-    return n_rows <= n_features or rank * rank * n_features <= MIXTURE_MAX_WORK
+    return residual_dof <= 0 or rank * rank * n_features <= MIXTURE_MAX_WORK
 
 
 MIXTURE_MAX_WORK = 1_000_000
@@ -261,7 +263,8 @@ def _integrated(spec: ModelSpec, data: dict, prior: Prior) -> tuple[ModelSpec, d
     if spec.collapsed:
         return spec, {**data, **collapsed_data(data)}
     mixture = spec.family == "gaussian" and (spec.scale_learned or isinstance(prior, BayesianLasso))
-    if mixture and mixture_pays(data["factor"].shape[0], spec.n_features, int(data["n"])):
+    rank = data["factor"].shape[0]
+    if mixture and mixture_pays(rank, spec.n_features, int(data["n"]) - spec.fit_intercept - rank):
         return replace(spec, collapsed=True), {**data, **mixture_data(data, prior)}
     return spec, data
 

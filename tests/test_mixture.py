@@ -138,11 +138,12 @@ def test_mixture_draws_have_the_exact_gaussian_mean_and_covariance(n, p, fit_int
 
 
 def test_which_fits_are_sampled_as_a_mixture():
-    """p >= n always (the funnel case); n > p while r^2 p stays small (120^3 does not), collinear
-    columns included; never logistic or a fixed scale."""
+    """No residual degrees of freedom always (p >= n; n = p + 1 with an intercept: the funnel case);
+    otherwise while r^2 p stays small (120^3 does not), collinear columns included; never logistic
+    or a fixed scale."""
     laplace, lasso = br.Laplace(br.HalfCauchy(1.0)), br.BayesianLasso()
     for prior in (laplace, lasso):
-        for n, p, expected in ((12, 30, True), (40, 8, True), (400, 120, False)):
+        for n, p, expected in ((12, 30, True), (40, 8, True), (121, 120, True), (400, 120, False)):
             X, y, _ = _problem(n, p)
             assert linear_inputs(X, y, prior, sigma=None, fit_intercept=True)[0].collapsed is expected, (n, p)
         X[:, 1] = X[:, 0]  # rank 119 < p, but n > p pins sigma
