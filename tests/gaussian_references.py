@@ -46,3 +46,22 @@ def exact_conditional(X, y, variances, sigma, fit_intercept):
     cov = J @ M @ J.T
     cov[-1, -1] += sigma**2 / len(y)
     return np.append(m, y_mean - x_mean @ m), cov
+
+
+def assert_density_matches(header, dense, points):
+    """The compiled density (``header``) against ``dense`` at each point: value to 1e-9 relative,
+    gradient to 1e-6 against :func:`richardson_gradient` (each test states why)."""
+    from bayesreg import compiled
+
+    for theta in points:
+        value, grad = compiled.log_density(header, theta)
+        assert math.isclose(value, dense(theta), rel_tol=1e-9), (value, dense(theta))
+        np.testing.assert_allclose(grad, richardson_gradient(dense, theta), rtol=1e-6, atol=1e-6)
+
+
+def richardson_gradient(f, theta, h=1e-3):
+    """Central differences at h and h / 2, Richardson-extrapolated: truncation O(h^4 f^(5))."""
+    def central(step, e):
+        return (f(theta + step * e) - f(theta - step * e)) / (2 * step)
+
+    return np.array([(4 * central(h / 2, e) - central(h, e)) / 3 for e in np.eye(len(theta))])

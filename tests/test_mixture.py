@@ -24,7 +24,7 @@ from bayesreg.conditional import mixture_coefficients
 from bayesreg.likelihoods import SIGMA_PRIOR_NU
 from bayesreg.model_inputs import linear_inputs
 from bayesreg.sampling import sample_posterior
-from gaussian_references import dense_log_evidence, exact_conditional, uncentred_problem
+from gaussian_references import assert_density_matches, dense_log_evidence, exact_conditional, uncentred_problem
 
 SHAPES = [(12, 30), (37, 5)]  # p > n (rank n - 1 < p) and n > p (r^2 p small)
 PRIORS = [br.Laplace(br.HalfCauchy(0.8)), br.Laplace(br.HalfStudentT(3.0, 1.2)), br.BayesianLasso(2.0, 1.5)]
@@ -94,21 +94,10 @@ def test_mixture_density_and_gradient_match_the_dense_marginal(n, p, fit_interce
     spec, data = linear_inputs(X, y, _with_factor(prior, factor), sigma=sigma_known, fit_intercept=fit_intercept)
     assert spec.collapsed and compiled.unconstrained_layout(spec)[-1] == ("mixture_raw_log__", p)
     header, _arrays = compiled.pack(spec, data)
-    rng = np.random.default_rng(1)
-    dim = p + 1 + (sigma_known is None)
     centre = np.r_[[math.log(np.std(y))] * (sigma_known is None), -1.0, np.zeros(p)]
-    for _ in range(3):
-        theta = centre + rng.normal(scale=0.7, size=dim)
-        value, grad = compiled.log_density(header, theta)
-        assert value == pytest.approx(_dense_log_posterior(theta, X, y, factor, prior, sigma_known, fit_intercept),
-                                      rel=1e-9)
-
-        def central(h, e):
-            return (_dense_log_posterior(theta + h * e, X, y, factor, prior, sigma_known, fit_intercept)
-                    - _dense_log_posterior(theta - h * e, X, y, factor, prior, sigma_known, fit_intercept)) / (2 * h)
-
-        numeric = [(4 * central(5e-4, e) - central(1e-3, e)) / 3 for e in np.eye(dim)]
-        np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-6)
+    points = centre + np.random.default_rng(1).normal(scale=0.7, size=(3, centre.size))
+    assert_density_matches(header, lambda theta: _dense_log_posterior(theta, X, y, factor, prior, sigma_known,
+                                                                      fit_intercept), points)
 
 
 @pytest.mark.parametrize("n,p", [(37, 5), (8, 12)])
