@@ -43,7 +43,7 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
     blocks = []
     if spec.collapsed:  # coefficients and intercept integrated out (logdensity_collapsed, logdensity_mixture)
         blocks = [("sigma_log__", 1)] * (not spec.sigma_known)
-        if spec.prior_type is Normal:
+        if spec.spectral:
             return blocks + [("prior_scale_log__", 1)]
         return blocks + [("prior_scale_log__", 1), ("mixture_raw_log__", p)]
     if spec.fit_intercept:
@@ -72,7 +72,7 @@ def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
     p = spec.n_features
     if spec.collapsed:
         layout = [("sigma", ())] * (not spec.sigma_known) + [("prior_scale", ())]
-        if spec.prior_type is Normal:
+        if spec.spectral:
             return layout
         return layout + [("prior_lambda", ())] * (spec.prior_type is BayesianLasso) + [("mixture_variance", (p,))]
     layout = [("coef", (p,))]
@@ -110,7 +110,7 @@ def _scalars(spec: ModelSpec, data: dict) -> np.ndarray:
     centre = "intercept_hat" if spec.family == "quadratic" else "y_mean"
     scalars[ld.S_Y_MEAN] = float(data.get(centre, 0.0))
     scalars[ld.S_SIGMA_PRIOR_NU] = SIGMA_PRIOR_NU
-    if spec.collapsed and spec.prior_type is Normal:  # the residual off the rescaled design's numerical span
+    if spec.spectral:  # the residual off the rescaled design's numerical span
         scalars[ld.S_RSS_MIN] = float(data["spectrum_rss"])
     if spec.prior_type is Horseshoe:
         # Carvalho et al.: tau0 = sigma in linear regression (set in the density), 1 in logistic
@@ -124,9 +124,9 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
     arrays = {"scalars": _scalars(spec, data)}
     vectors = {ld.PTR_X: "X", ld.PTR_Y: "y", ld.PTR_FACTOR: "factor",
                ld.PTR_COEF_LS: "coef_hat" if spec.family == "quadratic" else "coef_ls", ld.PTR_X_MEAN: "x_mean"}
-    if spec.collapsed and spec.prior_type is Normal:
+    if spec.spectral:
         vectors.update({ld.PTR_VEC1: "spectrum_eigval", ld.PTR_VEC2: "spectrum_projection"})
-    elif spec.collapsed:
+    elif spec.mixture:
         vectors.update({ld.PTR_VEC1: "mixture_projection", ld.PTR_VEC2: "mixture_factor"})
     elif spec.prior_type is ElasticNet:
         vectors.update({ld.PTR_VEC1: "prior_l1", ld.PTR_VEC2: "prior_l2", ld.PTR_VEC3: "prior_log_normalizer"})
@@ -147,7 +147,7 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
     header[ld.SIGMA_KNOWN] = spec.sigma_known
     header[ld.N_ROWS] = len(data["y"]) if "y" in data else 0
     header[ld.N_FEATURES] = spec.n_features
-    rank_of = "spectrum_eigval" if spec.collapsed and spec.prior_type is Normal else "factor"
+    rank_of = "spectrum_eigval" if spec.spectral else "factor"
     header[ld.RANK] = arrays[rank_of].shape[0] if rank_of in arrays else 0
     header[ld.N_DIM] = n_dim
     header[ld.INTERCEPT_PRIOR] = spec.intercept_prior

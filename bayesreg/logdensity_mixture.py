@@ -160,7 +160,6 @@ def mixture_log_density(theta, grad, header):
     for m in range(r):
         log_det += 2.0 * math.log(L[m, m])
     quad = np.dot(t, t)
-    q = inverse.T @ t
     diagonal = np.zeros(p)
     for m in range(r):
         for j in range(p):
@@ -170,16 +169,17 @@ def mixture_log_density(theta, grad, header):
         chained = 0.5 * d[j] * (fq[j] * fq[j] - diagonal[j])  # d/d log d_j
         grad[i + 1 + j] += chained
         to_log_b += 2.0 * chained
-    trace = 0.0  # tr K^-1 = ||L^-1||_F^2
-    for m in range(r):
-        for column in range(m + 1):
-            trace += inverse[m, column] * inverse[m, column]
     residual = scalars[S_RSS_MIN]
     value -= 0.5 * (k * _LOG_2PI + (k - r) * math.log(sigma_sq) + residual / sigma_sq + log_det + quad)
     if header[FIT_INTERCEPT]:
         value -= 0.5 * math.log(n)
     grad[i] = d_scale + to_log_b
     if i == 1:
+        q = inverse.T @ t
+        trace = 0.0  # tr K^-1 = ||L^-1||_F^2
+        for m in range(r):
+            for column in range(m + 1):
+                trace += inverse[m, column] * inverse[m, column]
         noise, d_noise = _log_half_t(theta[0], scalars[S_SIGMA_PRIOR_NU], scalars[S_SIGMA_PRIOR_SCALE])
         value += noise
         grad[0] = -(k - r) + residual / sigma_sq + sigma_sq * (np.dot(q, q) - trace) + d_noise + d_scale_sigma

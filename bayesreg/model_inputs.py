@@ -60,6 +60,16 @@ class ModelSpec:
     # non-centred density
     collapsed: bool = False
 
+    @property
+    def spectral(self) -> bool:
+        """Collapsed through the eigen-data of a learned Normal scale (logdensity_collapsed)."""
+        return self.collapsed and self.prior_type is Normal
+
+    @property
+    def mixture(self) -> bool:
+        """Collapsed as a Laplace scale mixture (logdensity_mixture)."""
+        return self.collapsed and self.prior_type is not Normal
+
     @classmethod
     def of(cls, family: str, prior: Prior, n_features: int, fit_intercept: bool, sigma_known: bool = False):
         given = not (isinstance(prior, Horseshoe) and prior.scale is None)

@@ -26,7 +26,7 @@ import numpy as np
 from .conditional import mixture_coefficients, normal_scale_coefficients
 from .hyperpriors import BayesianLasso
 from .model_inputs import ModelSpec
-from .priors import Horseshoe, Normal, RegularizedHorseshoe
+from .priors import Horseshoe, RegularizedHorseshoe
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
@@ -63,9 +63,9 @@ def default_settings(spec: ModelSpec) -> dict:
     which gave the collapsed Normal its divergences at 0.8.
     Everything else: the low-rank mass matrix, for correlated coefficients.
     """
-    if spec.collapsed and spec.prior_type is Normal:
+    if spec.spectral:
         return {"adaptation": "low_rank", "target_accept": 0.99}
-    if spec.collapsed:
+    if spec.mixture:
         return {"adaptation": "diag", "target_accept": 0.9}
     if issubclass(spec.prior_type, (Horseshoe, RegularizedHorseshoe)):
         return {"adaptation": "diag", "target_accept": 0.99}
@@ -124,7 +124,7 @@ def _one_blas_thread(spec: ModelSpec):
     """The scale-mixture density calls BLAS from every chain's thread at once; OpenBLAS's own threads
     on top oversubscribe the cores (n = 100, p = 200 on 2 cores: 82 s of sampling, 28 s with one
     BLAS thread). The other densities use no BLAS."""
-    if spec.collapsed and spec.prior_type is not Normal:
+    if spec.mixture:
         from threadpoolctl import threadpool_limits
 
         return threadpool_limits(limits=1, user_api="blas")
@@ -141,7 +141,7 @@ def _add_conditional_coefficients(idata, spec: ModelSpec, data: dict, feature_na
     shape = (posterior.sizes["chain"], posterior.sizes["draw"])
     m = shape[0] * shape[1]
     sigma = posterior["sigma"].to_numpy().ravel() if "sigma" in posterior else np.full(m, float(data["sigma_known"]))
-    if spec.prior_type is Normal:
+    if spec.spectral:
         tau = posterior["prior_scale"].to_numpy().ravel()
         coef, intercept = normal_scale_coefficients(data, spec.fit_intercept, sigma, tau, rng)
     else:
