@@ -3,16 +3,24 @@
 Ridge, lasso, elastic-net and horseshoe regression (linear and logistic), with MAP estimates
 that are exactly the penalized solutions and full NUTS posteriors for their uncertainty.
 
-Pipeline: ``priors`` x ``likelihoods`` -> ``model`` (PyMC) -> ``solvers`` (MAP) | ``sampling``
-(NUTS) -> ``estimators`` (fit, predict, summary) -> ``plots``.
+The pipeline, one package a step::
+
+    data        arrays, DataFrames or Dask in; validated blocks and sufficient statistics out
+      -> priors x families     what a prior is (density, penalty) x what an outcome is (likelihood)
+      -> model    spec: the structure and its data (no PyMC); pymc: the PyMC reference model
+      -> solvers (exact MAP) | evidence (empirical Bayes) | sampling (NUTS on numba kernels
+         compiled once per machine, not through PyMC: the PyMC model is what they are tested against)
+      -> estimators (fit, predict; the scikit-learn protocol) -> results (summary, predictive)
+      -> plots, cli;  persistence saves and loads fits;  calibration checks the posteriors (SBC)
+
+Priors, families, data, solvers and the model's spec never import PyMC; only ``data`` imports
+Dask. ``tests/test_layout.py`` holds the package to these rules.
 """
 
-from .conventions import Penalty, penalty_from_prior, prior_from_penalty, prior_from_sklearn
-from .autoscale import resolve_prior
 from .estimators import LinearRegression, LogisticRegression, MAPEstimate, MAPFailureWarning
-from .hyperpriors import BayesianLasso, HalfCauchy, HalfStudentT
 from .persistence import load
-from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
+from .priors import (BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Penalty, Prior,
+                     RegularizedHorseshoe, penalty_from_prior, prior_from_penalty, prior_from_sklearn, resolve_prior)
 from .solvers import NoMAPError
 
 __all__ = [

@@ -1,6 +1,6 @@
 r"""Simulation-based calibration (Talts et al., 2018) of the linear and logistic posteriors.
 
-Draw the parameters from the prior (:mod:`bayesreg.prior_draws`: scipy, from the docs), simulate
+Draw the parameters from the prior (the generators below: scipy, from the docs), simulate
 ``y``, sample the posterior, and record the rank of each true parameter among (thinned) posterior
 draws. Given ``y``, the truth and exact posterior draws are exchangeable, so every rank is uniform
 on ``0..L``; a chi-square test on binned ranks has a known false-alarm rate. The ranks are uniform
@@ -26,9 +26,9 @@ Linear intercept (flat prior)
     one way (a symmetric law of ``b0`` would mix two opposite skews into a weaker U).
 
 Estimated sigma
-    ``sigma ~ Half-t_4(0, s)`` with ``s = sd(y)`` in the estimator (:mod:`bayesreg.likelihoods`),
+    ``sigma ~ Half-t_4(0, s)`` with ``s = sd(y)`` in the estimator (:mod:`bayesreg.families`),
     a prior that depends on the data. The SBC fixes ``s`` through the model's data, the entry
-    ``sigma_prior_scale`` that :mod:`bayesreg.model_inputs` fills in from ``y``, and samples with
+    ``sigma_prior_scale`` that :mod:`bayesreg.model.spec` fills in from ``y``, and samples with
     :func:`bayesreg.sampling.sample_posterior` (the estimator's own path, without the estimator);
     no public option. ``sigma`` is drawn first: the horseshoe's ``tau0 = sigma`` (scale None), the
     regularized horseshoe's ``tau0 = p0 / (p - p0) sigma / sqrt(n)`` and the Bayesian lasso's
@@ -37,7 +37,7 @@ Estimated sigma
 Logistic intercept
     A Bernoulli likelihood is not translation equivariant, and the intercept is flat for priors
     with a MAP: those run with ``fit_intercept=False``. Priors without a MAP put ``b_c ~ N(0, 2.5^2)``
-    on the design centred at the sample means (:mod:`bayesreg.model_inputs`), drawn as such.
+    on the design centred at the sample means (:mod:`bayesreg.model.spec`), drawn as such.
 
 Logistic pseudo-sigma
     The regularized horseshoe's ``tau0`` uses ``1 / sqrt(ybar (1 - ybar))`` in logistic regression,
@@ -49,6 +49,16 @@ Separation
     them under the horseshoe at n = 50, p = 3: ``benchmarks/RESULTS.md``). Every prior SBC runs
     with is proper, the intercept's included, so the posterior is proper under separation and SBC
     holds there too; the benchmark checks the separable data sets on their own.
+
+The generators
+    Draws from the priors as the docs write them, with scipy (``draw_*`` below).
+
+    Each generator reads the density or hierarchy from a docstring (:mod:`bayesreg.priors`,
+    :mod:`bayesreg.priors.hyperpriors`, :mod:`bayesreg.families`, :mod:`bayesreg.model.spec`) and draws
+    it with :mod:`scipy.stats`, never through :mod:`bayesreg.model.pymc` or :mod:`bayesreg.sampling.kernels.noncentred`, the
+    code under test. The constants (the Half-t's 4 degrees of freedom, the logistic intercept's 2.5) are
+    written here as the docs state them, not imported, so that a change in the code that the docs do
+    not follow shows up as a failed calibration.
 """
 
 from __future__ import annotations
@@ -59,9 +69,8 @@ import numpy as np
 from scipy import special, stats
 
 from .estimators import LinearRegression, LogisticRegression
-from .model_inputs import linear_inputs, logistic_inputs
-from .prior_draws import draw_coefficients, draw_logistic_intercept, draw_sigma
-from .priors import Prior, RegularizedHorseshoe
+from .model import linear_inputs, logistic_inputs
+from .priors import BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
 from .sampling import SamplingWarning, sample_posterior
 
 __all__ = ["sbc_ranks", "rank_names", "simulate", "uniformity_pvalues", "draw_coefficients"]
@@ -173,3 +182,67 @@ def uniformity_pvalues(ranks: np.ndarray, n_values: int, bins: int = 10) -> np.n
     """Chi-square p-value per column that its ranks (``0..n_values-1``) are uniform."""
     edges = np.linspace(0, n_values, bins + 1)
     return np.array([stats.chisquare(np.histogram(column, bins=edges)[0]).pvalue for column in ranks.T])
+
+
+# -- the generators: scipy draws from the priors as documented (module docstring) -------------
+SIGMA_PRIOR_DF = 4.0  # families/gaussian.py: sigma ~ Half-t_4(0, sd(y))
+LOGISTIC_INTERCEPT_SD = 2.5  # model/spec.py: b_c ~ N(0, 2.5^2) for logistic priors without a MAP
+
+
+def draw_coefficients(prior: Prior, p: int, sigma: float, rng, n: int | None = None) -> np.ndarray:
+    """One draw of ``coef`` from ``prior``; ``sigma`` is the noise sd (the pseudo-sigma in logistic
+    regression) for the priors that scale with it.
+
+    Normal(s): N(0, s^2). Laplace(b): Laplace(0, b). ElasticNet(b, s): density proportional to
+    exp(-|w|/b - w^2/(2 s^2)); on w > 0 that is exp(-(w + s^2/b)^2 / (2 s^2)) up to a constant, a
+    N(-s^2/b, s^2) truncated to w > 0 (standardized lower bound (0 + s^2/b)/s = s/b), and the
+    density is even, so |w| is that truncated Normal and the sign is a fair coin.
+    Horseshoe(tau0): tau ~ C+(0, tau0) (tau0 = sigma when None), lambda_j ~ C+(0, 1),
+    w_j ~ N(0, (tau lambda_j)^2). RegularizedHorseshoe (needs ``n``): tau ~ C+(0, p0 / (p - p0)
+    sigma / sqrt(n)), c^2 ~ Inv-Gamma(nu/2, nu s^2/2), w_j ~ N(0, tau^2 c^2 lambda_j^2 / (c^2 +
+    tau^2 lambda_j^2)). A learned scale (Normal or Laplace with a hyperprior H): tau ~ H, then
+    w_j ~ N(0, (tau c_j)^2) or Laplace(0, tau c_j). BayesianLasso(r, delta): lambda^2 ~ Gamma(shape r,
+    rate delta), w_j ~ Laplace(0, sigma / lambda).
+    """
+    if isinstance(prior, (Normal, Laplace)) and prior.learned:
+        hyper = prior.scale
+        nu = 1.0 if isinstance(hyper, HalfCauchy) else hyper.nu  # a half-t is |t|; nu = 1: half-Cauchy
+        tau = abs(stats.t(df=nu, scale=hyper.scale).rvs(random_state=rng))
+        base = stats.norm if isinstance(prior, Normal) else stats.laplace
+        return base(0.0, tau * np.broadcast_to(prior.factor, (p,))).rvs(p, random_state=rng)
+    if isinstance(prior, BayesianLasso):
+        lambda_sq = stats.gamma(a=prior.r, scale=1.0 / prior.delta).rvs(random_state=rng)
+        return stats.laplace(0.0, sigma / np.sqrt(lambda_sq)).rvs(p, random_state=rng)
+    if isinstance(prior, Normal):
+        return stats.norm(0.0, prior.scale).rvs(p, random_state=rng)
+    if isinstance(prior, Laplace):
+        return stats.laplace(0.0, prior.scale).rvs(p, random_state=rng)
+    if isinstance(prior, ElasticNet):
+        b, s = np.broadcast_to(prior.laplace_scale, (p,)), np.broadcast_to(prior.normal_scale, (p,))
+        size = stats.truncnorm(a=s / b, b=np.inf, loc=-s**2 / b, scale=s).rvs(p, random_state=rng)
+        return np.where(rng.random(p) < 0.5, -size, size)
+    if isinstance(prior, Horseshoe):
+        tau = stats.halfcauchy(scale=sigma if prior.scale is None else prior.scale).rvs(random_state=rng)
+        local = stats.halfcauchy().rvs(p, random_state=rng)
+        return stats.norm(0.0, tau * local).rvs(p, random_state=rng)
+    if isinstance(prior, RegularizedHorseshoe):
+        if n is None:
+            raise TypeError("the regularized horseshoe's global scale depends on n: pass n=")
+        p0, nu, s = prior.expected_nonzero, prior.slab_df, prior.slab_scale
+        tau = stats.halfcauchy(scale=p0 / (p - p0) * sigma / np.sqrt(n)).rvs(random_state=rng)
+        slab_sq = stats.invgamma(nu / 2, scale=nu * s**2 / 2).rvs(random_state=rng)
+        local = stats.halfcauchy().rvs(p, random_state=rng)
+        return stats.norm(0.0, np.sqrt(tau**2 * slab_sq * local**2 / (slab_sq + tau**2 * local**2))).rvs(
+            p, random_state=rng)
+    raise TypeError(f"no SBC generator for {type(prior).__name__}")
+
+
+def draw_sigma(scale: float, rng) -> float:
+    """The noise sd from its prior with ``sigma=None``, Half-t_4(0, scale): |t| with 4 df, scaled."""
+    return float(abs(stats.t(df=SIGMA_PRIOR_DF, scale=scale).rvs(random_state=rng)))
+
+
+def draw_logistic_intercept(X: np.ndarray, coef: np.ndarray, rng) -> float:
+    """The logistic intercept ``b`` under the proper prior of the priors without a MAP:
+    ``b_c ~ N(0, 2.5^2)`` on the design centred at the sample means, and ``b = b_c - xbar'w``."""
+    return float(stats.norm(0.0, LOGISTIC_INTERCEPT_SD).rvs(random_state=rng) - X.mean(axis=0) @ coef)

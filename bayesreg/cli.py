@@ -219,12 +219,9 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def _read_parquet(path):
-    from .data.dask_input import require_dask
+    from .data import read_parquet
 
-    require_dask()
-    import dask.dataframe as dd
-
-    return dd.read_parquet(path)
+    return read_parquet(path)
 
 
 def _fit_reporting_warnings(est, X, y, **fit_kwargs):

@@ -4,6 +4,9 @@ The root group's attributes carry the estimator's class, its parameters (the pri
 ``{"type": "Normal", "scale": 1.0}``) and its fitted point attributes as JSON; the posterior
 groups (after NUTS) are stored as they are, so draws round-trip bit for bit. Nothing is
 pickled, so loading a file runs no code from it.
+
+The estimator classes a file may name are those registered here (each public estimator registers
+itself when :mod:`bayesreg.estimators` defines it), so this module never imports the estimators.
 """
 
 from __future__ import annotations
@@ -16,21 +19,27 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from . import _params, hyperpriors, priors
+from .priors import (BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Params,
+                     RegularizedHorseshoe)
+from .results import MAPEstimate
 
 FORMAT = "bayesreg-estimator"
 VERSION = 1
-_PRIORS = {cls.__name__: cls for cls in (priors.Normal, priors.Laplace, priors.ElasticNet,
-                                          priors.Horseshoe, priors.RegularizedHorseshoe, hyperpriors.HalfCauchy,
-                                          hyperpriors.HalfStudentT, hyperpriors.BayesianLasso)}
+_PRIORS = {cls.__name__: cls for cls in (Normal, Laplace, ElasticNet, Horseshoe, RegularizedHorseshoe, HalfCauchy,
+                                          HalfStudentT, BayesianLasso)}
+ESTIMATORS: dict[str, type] = {}  # class name -> class, filled by register()
 _POINT_ATTRIBUTES = ("coef_", "intercept_", "sigma_", "n_features_in_", "feature_names_in_", "classes_",
                      "method_", "log_evidence_")
 
 
-def save(estimator, path) -> None:
-    from .estimators import _BayesianRegression
+def register(cls: type) -> type:
+    """Let files name ``cls`` (by its class name) as the estimator they hold."""
+    ESTIMATORS[cls.__name__] = cls
+    return cls
 
-    if not isinstance(estimator, _BayesianRegression) or not hasattr(estimator, "coef_"):
+
+def save(estimator, path) -> None:
+    if ESTIMATORS.get(type(estimator).__name__) is not type(estimator) or not hasattr(estimator, "coef_"):
         raise ValueError("only a fitted bayesreg estimator can be saved")
     tree = estimator.idata_.copy() if estimator.idata_ is not None else xr.DataTree()
     tree.attrs[FORMAT] = json.dumps({
@@ -54,8 +63,6 @@ def save(estimator, path) -> None:
 
 def load(path):
     """Load an estimator written by ``est.save(path)``."""
-    from . import estimators
-
     if not pathlib.Path(path).is_file():
         raise FileNotFoundError(f"no saved estimator at {path!s}")
     try:
@@ -71,8 +78,7 @@ def load(path):
     meta = json.loads(tree.attrs.pop(FORMAT))
     if meta.get("version") != VERSION:
         raise ValueError(f"{path!s} was saved in format version {meta.get('version')}; this bayesreg reads {VERSION}")
-    klass = {"LinearRegression": estimators.LinearRegression,
-             "LogisticRegression": estimators.LogisticRegression}.get(meta["class"])
+    klass = ESTIMATORS.get(meta["class"])
     if klass is None:
         raise ValueError(f"{path!s} holds an unknown estimator class {meta['class']!r}")
     params = dict(meta["params"])
@@ -80,7 +86,7 @@ def load(path):
     estimator = klass(**params)
     for name, value in meta["fitted"].items():
         setattr(estimator, name, _from_json(name, value))
-    estimator.map_ = None if meta["map"] is None else estimators.MAPEstimate(
+    estimator.map_ = None if meta["map"] is None else MAPEstimate(
         np.asarray(meta["map"]["coef"], dtype=float), meta["map"]["intercept"], meta["map"]["sigma"])
     if meta.get("prior_") is not None:
         estimator.prior_ = _decode_prior(meta["prior_"])
@@ -100,7 +106,7 @@ def _encode_prior(prior):
         return None
     fields = {f.name: getattr(prior, f.name) for f in dataclasses.fields(prior)}
     return {"type": type(prior).__name__,
-            **{k: _encode_prior(v) if isinstance(v, _params.Params) else _to_json(v) for k, v in fields.items()}}
+            **{k: _encode_prior(v) if isinstance(v, Params) else _to_json(v) for k, v in fields.items()}}
 
 
 def _decode_prior(spec):

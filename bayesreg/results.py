@@ -6,10 +6,22 @@ sampler's gradient stays O(p^2) for the Gaussian likelihood.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import special
+
+
+@dataclass(frozen=True)
+class MAPEstimate:
+    """The posterior mode: the penalized solution. ``sigma`` is the noise sd (linear models)."""
+
+    coef: np.ndarray
+    intercept: float
+    sigma: float | None = None
+
 
 LOG_LIKELIHOOD_MAX_BYTES = 200 * 2**20  # computed automatically below this size
 MEMORY_BUDGET_BYTES = 256 * 2**20  # working memory of one prediction over draws, whatever n is

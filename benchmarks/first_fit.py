@@ -7,7 +7,7 @@ same PyMC model (``est.pymc_model``) and ``nutpie.sample`` with the same setting
 model build to the draws (the MAP and summary, a few ms, are left out of the baseline, so it is
 flattered slightly).
 
-"warm": the machine has run bayesreg before (numba's cache of bayesreg.logdensity and PyTensor's
+"warm": the machine has run bayesreg before (numba's cache of bayesreg.sampling.kernels.noncentred and PyTensor's
 compile cache are populated by an untimed run of each case first). "cold": a new machine, emulated with empty
 ``NUMBA_CACHE_DIR`` and PyTensor ``base_compiledir``; the first compiled-path case then pays the
 one-time compile of every structure (one generic density serves them all).
@@ -51,7 +51,7 @@ ess = float(est.summary()["ess_bulk"].min())
 """,
     "pymc-path": """
 import nutpie
-from bayesreg.model_inputs import ModelSpec
+from bayesreg.model import ModelSpec
 from bayesreg.sampling import default_settings
 family = "gaussian" if isinstance(est, br.LinearRegression) else "bernoulli"
 settings = default_settings(ModelSpec.of(family, est.prior, X.shape[1], True))

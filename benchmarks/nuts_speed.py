@@ -33,7 +33,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.preprocessing import StandardScaler
 
 import bayesreg as br
-from bayesreg.likelihoods import SIGMA_PRIOR_NU
+from bayesreg.families.gaussian import SIGMA_PRIOR_NU
 
 SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
 DRAWS = dict(draws=1000, tune=1000, chains=4)
@@ -69,7 +69,7 @@ def pymc_path(estimator, X, y, **kwargs):
     """bayesreg's model sampled through nutpie's PyMC compile (the path before issue 11)."""
     import nutpie
 
-    from bayesreg.model_inputs import ModelSpec
+    from bayesreg.model import ModelSpec
     from bayesreg.sampling import default_settings
 
     def run():

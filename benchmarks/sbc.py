@@ -34,7 +34,7 @@ GROUPS = {
     # few rows, so that the hierarchy, not the data, shapes the posterior
     "learned": [case(br.Normal(br.HalfCauchy(1.0)), 4), case(br.Laplace(br.HalfStudentT(3.0, 1.0)), 4),
                 case(br.BayesianLasso(r=2.0, delta=2.0), 4)],
-    # fewer rows than coefficients: the Laplace scale mixture's reason to exist (model_inputs.mixture_pays)
+    # fewer rows than coefficients: the Laplace scale mixture's reason to exist (bayesreg.model.spec.mixture_pays)
     "mixture": [case(br.Laplace(br.HalfStudentT(3.0, 1.0)), 2), case(br.BayesianLasso(r=2.0, delta=2.0), 2),
                 case(br.Laplace(br.HalfCauchy(1.0)), 3, sigma=None, fit_intercept=True)],
     "elasticnet": [case(br.ElasticNet(1.0, 1.0), 30), case(br.ElasticNet(0.3, 2.0), 30)],

@@ -1,7 +1,7 @@
 """The collapsed model (linear regression, Normal prior with a learned scale) against dense references.
 
-NUTS samples p(tau, sigma | y) with coef and intercept integrated out (bayesreg/logdensity_collapsed.py),
-then draws them from their Gaussian conditional (bayesreg.conditional.normal_scale_coefficients). The
+NUTS samples p(tau, sigma | y) with coef and intercept integrated out (bayesreg/sampling/kernels/spectral.py),
+then draws them from their Gaussian conditional (bayesreg.sampling.conditional.normal_scale_coefficients). The
 references here never use the eigen-data: the marginal of y is written as the n-dimensional Gaussian
 N(b 1, sigma^2 I + tau^2 X D X') on the raw (uncentred) X, the flat intercept integrated out in
 closed form, with numpy's slogdet and solve; the conditional is the textbook Gaussian posterior.
@@ -16,10 +16,10 @@ import pytest
 from scipy import stats
 
 import bayesreg as br
-from bayesreg import compiled
-from bayesreg.conditional import normal_scale_coefficients
-from bayesreg.likelihoods import SIGMA_PRIOR_NU
-from bayesreg.model_inputs import linear_inputs
+from bayesreg.sampling import nutpie as adapter
+from bayesreg.sampling.conditional import normal_scale_coefficients
+from bayesreg.families.gaussian import SIGMA_PRIOR_NU
+from bayesreg.model.spec import linear_inputs
 from gaussian_references import assert_density_matches, dense_log_evidence, exact_conditional, uncentred_problem
 
 FACTOR = np.array([1.0, 2.0, 0.5, 3.0, 0.7])
@@ -58,8 +58,8 @@ def test_collapsed_density_and_gradient_match_the_dense_marginal(n, p, fit_inter
     error (a wrong term moves the gradient by O(1))."""
     X, y, d = _problem(n, p)
     spec, data = linear_inputs(X, y, br.Normal(hyper, factor=d), sigma=sigma_known, fit_intercept=fit_intercept)
-    assert spec.collapsed and compiled.unconstrained_layout(spec)[-1] == ("prior_scale_log__", 1)
-    header, _arrays = compiled.pack(spec, data)
+    assert spec.collapsed and adapter.unconstrained_layout(spec)[-1] == ("prior_scale_log__", 1)
+    header, _arrays = adapter.pack(spec, data)
     dim = 1 if sigma_known else 2
     centre = np.array([math.log(np.std(y)), -1.0][2 - dim:])  # (log sigma at sd(y),) log tau at -1
     points = centre + np.random.default_rng(1).normal(scale=1.0, size=(4, dim))
@@ -101,7 +101,7 @@ def test_only_the_linear_learned_normal_case_is_collapsed():
     assert linear_inputs(X, y, br.Normal(br.HalfCauchy(1.0)), sigma=None, fit_intercept=True)[0].collapsed
     for prior in (br.Normal(1.0), br.Laplace(1.0), br.Horseshoe()):
         assert not linear_inputs(X, y, prior, sigma=None, fit_intercept=True)[0].collapsed
-    logistic = br.model_inputs.logistic_inputs(X, (y > y.mean()).astype(float), br.Normal(br.HalfCauchy(1.0)),
+    logistic = br.model.logistic_inputs(X, (y > y.mean()).astype(float), br.Normal(br.HalfCauchy(1.0)),
                                                fit_intercept=True)[0]
     assert not logistic.collapsed
 

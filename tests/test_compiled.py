@@ -13,8 +13,9 @@ import pytest
 import xarray as xr
 
 import bayesreg as br
-from bayesreg import compiled, sampling
-from bayesreg.model_inputs import logistic_inputs
+from bayesreg import sampling
+from bayesreg.sampling import nutpie as adapter
+from bayesreg.model.spec import logistic_inputs
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 QUICK = dict(draws=100, tune=100, chains=2, random_seed=1, progressbar=False)
@@ -27,13 +28,13 @@ def test_initial_points_shrink_their_jitter_until_the_density_is_finite(monkeypa
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 3))
     spec, data = logistic_inputs(X, (X[:, 0] > 0).astype(float), br.Horseshoe(), fit_intercept=True)
-    centre, width = compiled._base_point(spec, data)
-    monkeypatch.setattr(compiled, "_base_point", lambda spec, data: (centre, 1000 * width))
-    model = compiled.compile_model(spec, data, ["a", "b", "c"])
+    centre, width = adapter._base_point(spec, data)
+    monkeypatch.setattr(adapter, "_base_point", lambda spec, data: (centre, 1000 * width))
+    model = adapter.compile_model(spec, data, ["a", "b", "c"])
     jitter = np.random.default_rng(0).uniform(-1.0, 1.0, size=centre.size) * 1000 * width
-    assert not np.all(np.isfinite(compiled.log_density(model.header, centre + jitter)[1]))
+    assert not np.all(np.isfinite(adapter.log_density(model.header, centre + jitter)[1]))
     for seed in range(5):
-        value, grad = compiled.log_density(model.header, model.initial_point(seed))
+        value, grad = adapter.log_density(model.header, model.initial_point(seed))
         assert np.isfinite(value) and np.all(np.isfinite(grad))
 
 
@@ -112,10 +113,10 @@ def test_low_tail_ess_warns_even_when_bulk_ess_is_fine():
 def test_fit_from_a_read_only_install_caches_in_the_user_cache_dir(tmp_path):
     """No writable __pycache__ beside the package (a system install): numba falls back to the
     user's cache directory, and the fit works. As root every directory is writable, so the
-    package's __pycache__ is made a *file*, which no one can create a cache directory in."""
+    kernels' __pycache__ is made a *file*, which no one can create a cache directory in."""
     site = tmp_path / "site"
     shutil.copytree(ROOT / "bayesreg", site / "bayesreg", ignore=shutil.ignore_patterns("__pycache__"))
-    (site / "bayesreg" / "__pycache__").write_text("not a directory")
+    (site / "bayesreg" / "sampling" / "kernels" / "__pycache__").write_text("not a directory")
     cache = tmp_path / "cache"
     script = ("import numpy as np, bayesreg as br\n"
               "assert bayesreg_file.startswith(%r), bayesreg_file\n"
@@ -129,4 +130,4 @@ def test_fit_from_a_read_only_install_caches_in_the_user_cache_dir(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("ok")
     cached = list((cache / "numba").rglob("*.nbi"))
-    assert any("logdensity" in path.name for path in cached), cached
+    assert any("noncentred" in path.name for path in cached), cached

@@ -16,7 +16,7 @@ import pytest
 import bayesreg as br
 from bayesreg.data.dask_input import dask_statistics
 from bayesreg.data.statistics import array_statistics
-from bayesreg.model_inputs import statistics_data
+from bayesreg.model.spec import statistics_data
 
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")

@@ -98,7 +98,7 @@ def test_docs_build_with_and_without_notebooks(tmp_path, n_notebooks):
     (project / "bayesreg").symlink_to(ROOT / "bayesreg", target_is_directory=True)
     notebooks = project / "notebooks"
     (notebooks / "data").mkdir(parents=True)
-    (notebooks / "README.md").write_text("# Notebooks\n\nSee [the code](../bayesreg/priors.py).\n")
+    (notebooks / "README.md").write_text("# Notebooks\n\nSee [the code](../bayesreg/priors/coefficients.py).\n")
     (notebooks / "data" / "wells.csv").write_text("a,b\n1,2\n")
     titles = ["MAP equals penalized regression", "Coefficient uncertainty"][:n_notebooks]
     for i, title in enumerate(titles, start=1):

@@ -13,7 +13,7 @@ import pytest
 from scipy import integrate, special
 
 import bayesreg as br
-from bayesreg.evidence_laplace import laplace_log_evidence
+from bayesreg.evidence import laplace_log_evidence
 
 
 @pytest.fixture(scope="module")

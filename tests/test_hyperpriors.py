@@ -60,7 +60,7 @@ def test_bad_hyperparameters(bad):
 
 
 def test_prior_data_for_a_learned_scale():
-    from bayesreg.model_inputs import prior_data
+    from bayesreg.model.spec import prior_data
 
     data = prior_data(br.Normal(br.HalfStudentT(3.0, 0.5), factor=[1.0, 2.0, 3.0]), 3)
     assert "prior_scale" not in data  # that name is the posterior's tau

@@ -1,7 +1,7 @@
 """The compiled log density is the PyMC model's, in value and gradient, for every structure.
 
-The PyMC model (bayesreg/model.py) is the specification; the numba density
-(bayesreg/logdensity.py) is what NUTS samples. Both are built from the same ModelSpec and data and
+The PyMC model (bayesreg/model/pymc.py) is the specification; the numba density
+(bayesreg/sampling/kernels/noncentred.py) is what NUTS samples. Both are built from the same ModelSpec and data and
 compared at random unconstrained points, matched by PyMC's value-variable names. Relative error
 <= 1e-8: both are exact formulas in double precision, so only rounding separates them.
 """
@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 import bayesreg as br
-from bayesreg import compiled, model
-from bayesreg.model_inputs import linear_inputs, logistic_inputs
+from bayesreg.model import pymc as model
+from bayesreg.sampling import nutpie as adapter
+from bayesreg.model.spec import linear_inputs, logistic_inputs
 from bayesreg.priors import Prior
 
 N, P = 37, 4
@@ -39,7 +40,7 @@ LINEAR_ONLY = (br.BayesianLasso,)
 
 def _prior_id(prior):
     hyper = getattr(prior, "scale", None)
-    return type(prior).__name__ + (f"-{type(hyper).__name__}" if isinstance(hyper, br.hyperpriors.Hyperprior) else "")
+    return type(prior).__name__ + (f"-{type(hyper).__name__}" if isinstance(hyper, br.priors.Hyperprior) else "")
 
 
 def _all_prior_classes():
@@ -86,9 +87,9 @@ def test_compiled_density_matches_pymc(family, prior, fit_intercept, sigma_known
     # FAST_COMPILE: PyTensor's Python implementations, exact in float64 and no C/numba compile per case
     logp = pymc_model.compile_logp(mode="FAST_COMPILE")
     dlogp = pymc_model.compile_dlogp(mode="FAST_COMPILE")
-    layout = compiled.unconstrained_layout(spec)
+    layout = adapter.unconstrained_layout(spec)
     assert [v.name for v in pymc_model.value_vars] == [name for name, _ in layout]
-    header, _arrays = compiled.pack(spec, data)
+    header, _arrays = adapter.pack(spec, data)
     for _ in range(5):
         theta = rng.normal(scale=0.7, size=sum(size for _, size in layout))
         point, start = {}, 0
@@ -96,7 +97,7 @@ def test_compiled_density_matches_pymc(family, prior, fit_intercept, sigma_known
             shape = pymc_model.initial_point()[name].shape
             point[name] = theta[start:start + size].reshape(shape)
             start += size
-        value, grad = compiled.log_density(header, theta)
+        value, grad = adapter.log_density(header, theta)
         np.testing.assert_allclose(value, logp(point), rtol=RTOL)
         np.testing.assert_allclose(grad, dlogp(point), rtol=RTOL, atol=RTOL * np.abs(dlogp(point)).max())
 
@@ -107,18 +108,18 @@ def test_expanded_quantities_match_pymc_deterministics(prior):
     rng = np.random.default_rng(3)
     spec, data = _inputs("gaussian", prior, True, False, rng)
     pymc_model = model.build_model(spec, data, [f"x{j}" for j in range(P)])
-    layout = compiled.unconstrained_layout(spec)
-    header, _arrays = compiled.pack(spec, data)
+    layout = adapter.unconstrained_layout(spec)
+    header, _arrays = adapter.pack(spec, data)
     theta = rng.normal(scale=0.5, size=sum(size for _, size in layout))
     point, start = {}, 0
     for name, size in layout:
         point[name] = theta[start:start + size].reshape(pymc_model.initial_point()[name].shape)
         start += size
-    expanded_layout = compiled.expanded_layout(spec)
+    expanded_layout = adapter.expanded_layout(spec)
     out = np.empty(sum(int(np.prod(shape)) for _, shape in expanded_layout))
-    from bayesreg import logdensity
+    from bayesreg.sampling.kernels import noncentred
 
-    logdensity.expand(theta, out, header)
+    noncentred.expand(theta, out, header)
     names = [name for name, _ in expanded_layout]
     outputs = pymc_model.replace_rvs_by_values([pymc_model[name] for name in names])
     reference = pymc_model.compile_fn(outputs, inputs=pymc_model.value_vars, on_unused_input="ignore",
@@ -134,7 +135,7 @@ def test_expanded_quantities_match_pymc_deterministics(prior):
 def test_sufficient_statistics_keep_only_the_rank_many_rows(n, p):
     """``F`` has rank(Xc) rows (n - 1 when p > n: the thin SVD), and the expansion reproduces the
     residual sum of squares computed from the rows, at any (b, w)."""
-    from bayesreg.model_inputs import gaussian_data
+    from bayesreg.model.spec import gaussian_data
 
     rng = np.random.default_rng(11)
     X = rng.normal(size=(n, p)) + 50.0

@@ -7,7 +7,7 @@ from sklearn.linear_model import ElasticNet as SkElasticNet
 from sklearn.linear_model import Lasso, Ridge
 
 import bayesreg as br
-from bayesreg.likelihoods import linear_neg_log_posterior, sigma_prior_scale
+from bayesreg.families.gaussian import linear_neg_log_posterior, sigma_prior_scale
 
 ALPHAS = [1e-4, 1e-2, 0.3, 3.0, 100.0]
 SIGMA = 2.5

@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SkLogistic
 
 import bayesreg as br
-from bayesreg.likelihoods import logistic_neg_log_posterior
+from bayesreg.families.bernoulli import logistic_neg_log_posterior
 
 C_GRID = [0.01, 0.1, 1.0, 10.0, 100.0]
 

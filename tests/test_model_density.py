@@ -5,8 +5,9 @@ import pymc as pm
 import pytest
 
 import bayesreg as br
-from bayesreg.likelihoods import linear_neg_log_posterior, logistic_neg_log_posterior, sigma_prior_scale
-from bayesreg.model import build_linear_model, build_logistic_model
+from bayesreg.families.bernoulli import logistic_neg_log_posterior
+from bayesreg.families.gaussian import linear_neg_log_posterior, sigma_prior_scale
+from bayesreg.model.pymc import build_linear_model, build_logistic_model
 
 PRIORS = [br.Normal(0.7), br.Laplace(0.4), br.ElasticNet(0.5, 1.3)]
 # one scale per feature of small_data (4 columns): prior_data passes them as vectors

@@ -242,7 +242,7 @@ def test_predictive_sd_and_interval(conjugate_problem):
     ({"target_accept": 0.999, "prior": "RegularizedHorseshoe"}, "(a smaller slab_scale or expected_nonzero for a horseshoe)."),
 ])
 def test_divergence_advice_fits_what_was_run(attrs, expected):
-    from bayesreg.sampling import _divergence_advice
+    from bayesreg.sampling.nuts import _divergence_advice
 
     advice = _divergence_advice(attrs)
     assert advice.endswith(expected)

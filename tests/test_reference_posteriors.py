@@ -15,7 +15,7 @@ import pytest
 from scipy import integrate, special, stats
 
 import bayesreg as br
-from bayesreg.model import build_logistic_model
+from bayesreg.model.pymc import build_logistic_model
 from bayesreg.sampling import SamplingWarning
 
 
@@ -154,7 +154,7 @@ def test_sbc_generator_and_pymc_model_draw_the_same_prior(prior):
     Two-sample Kolmogorov-Smirnov on the first coefficient of 4000 independent draws from each
     (a correct pair fails with probability 1e-3); tau0 = sigma / sqrt(n) p0 / (p - p0) included."""
     from bayesreg.calibration import draw_coefficients
-    from bayesreg.model import build_linear_model
+    from bayesreg.model.pymc import build_linear_model
 
     rng = np.random.default_rng(5)
     n, p, sigma = 40, 5, 1.7

@@ -12,7 +12,8 @@ from sklearn.linear_model import Lasso, Ridge
 from sklearn.linear_model import LogisticRegression as SkLogistic
 
 import bayesreg as br
-from bayesreg.likelihoods import linear_neg_log_posterior, logistic_neg_log_posterior
+from bayesreg.families.bernoulli import logistic_neg_log_posterior
+from bayesreg.families.gaussian import linear_neg_log_posterior
 from bayesreg.sampling import SamplingWarning
 
 MAP_PRIORS = [br.Normal(1.0), br.Laplace(0.5), br.ElasticNet(0.5, 1.0)]
@@ -208,7 +209,7 @@ def test_a_failing_map_solver_does_not_stop_nuts(monkeypatch, failure):
     def sampler_reached(*args, **kwargs):
         raise Sampled  # stands in for NUTS: reaching it is what is tested, without a compile
 
-    monkeypatch.setattr(bayesreg.estimators.logistic, "fit_logistic_map", broken_map)
+    monkeypatch.setattr(bayesreg.estimators.logistic, "logistic_map", broken_map)
     monkeypatch.setattr(bayesreg.sampling, "sample_posterior", sampler_reached)
     X, y = wide(n=60, p=4)
     with pytest.warns(br.MAPFailureWarning, match=f"MAP .*failed.*{type(failure).__name__}: {failure}"):

@@ -1,5 +1,5 @@
 """Simulation-based calibration (bayesreg.calibration): the sampler against the priors as the docs
-write them (bayesreg.prior_draws, scipy), for every model path; benchmarks/sbc.py runs it at size.
+write them (bayesreg.calibration, scipy), for every model path; benchmarks/sbc.py runs it at size.
 
 Each test passes when every parameter's chi-square p-value (10 bins) exceeds 1e-3 divided by the
 number of parameters ranked (Bonferroni): a correct sampler fails a test with probability < 1e-3.
@@ -12,10 +12,10 @@ import pytest
 from scipy import integrate, stats
 
 import bayesreg as br
-from bayesreg import model_inputs
+from bayesreg.model import spec as model_spec
 from bayesreg.calibration import sbc_ranks, uniformity_pvalues
-from bayesreg.model_inputs import linear_inputs
-from bayesreg.prior_draws import draw_coefficients
+from bayesreg.model.spec import linear_inputs
+from bayesreg.calibration import draw_coefficients
 
 
 def _assert_calibrated(prior, replications, seed, n=20, p=2, **kwargs):
@@ -55,7 +55,7 @@ def test_simulation_based_calibration_learned_scales(prior, n, p, sampler, monke
     passed unseen; tests/test_mixture.py's comparison with the non-centred sampler catches that. It
     catches gross errors only, and benchmarks/sbc.py runs it at size."""
     if sampler == "non-centred":
-        monkeypatch.setattr(model_inputs, "MIXTURE_MAX_WORK", 0)
+        monkeypatch.setattr(model_spec, "MIXTURE_MAX_WORK", 0)
     assert linear_inputs(np.eye(n, p), np.arange(n), prior, sigma=1.0, fit_intercept=False)[0].collapsed is (
         sampler != "non-centred")
     _assert_calibrated(prior, replications=100, seed=4, n=n, p=p)
@@ -63,7 +63,7 @@ def test_simulation_based_calibration_learned_scales(prior, n, p, sampler, monke
 
 @pytest.mark.slow
 def test_simulation_based_calibration_regularized_horseshoe():
-    """Issue 13: the regularized horseshoe's generator (scipy, prior_draws.draw_coefficients)
+    """Issue 13: the regularized horseshoe's generator (scipy, calibration.draw_coefficients)
     against the compiled sampler. At 100 replications, p = 3, two seeds gave p-values 0.22, 0.05,
     0.44 and 0.14, 0.98, 0.40 (measured)."""
     _assert_calibrated(br.RegularizedHorseshoe(1.0, 2.0, 4.0), replications=100, seed=3)

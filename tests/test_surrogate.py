@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import bayesreg as br
-from bayesreg.surrogate import ApproximationWarning, LargeDataWarning
+from bayesreg.sampling import ApproximationWarning, LargeDataWarning
 
 SE_MAX = 0.025  # largest Monte Carlo sd of (mean difference) / posterior sd that the check allows
 

@@ -1,11 +1,24 @@
-"""Data layer: what the likelihoods need from the data, from NumPy or from Dask.
+"""Data in, validated blocks and statistics out: arrays, DataFrames or Dask. The only package that imports dask.
 
-``statistics``  sufficient statistics of the Gaussian likelihood and their stable merge.
-``dask_input``  Dask arrays / DataFrames: detection (without importing Dask), validation,
-                one distributed pass per statistic, lazy prediction.
+``validation``       every input check, in one place (messages name the problem and the argument).
+``statistics``       sufficient statistics of the Gaussian likelihood and their stable merge.
+``scaling``          the exact power-of-two rescaling of a design (the logistic MAP runs in it).
+``dask_input``       Dask arrays / DataFrames: detection (without importing Dask), validation,
+                     one distributed pass per statistic, lazy prediction, Parquet.
+``logistic_passes``  the Bernoulli likelihood's distributed passes (labels, Newton steps, draws).
+``dask_fit``         what fit and predict do differently for Dask input, so estimators never ask.
+
+Everything outside this package reaches it through the names below; Dask itself is imported only
+when Dask input arrives (``import bayesreg`` never imports it).
 """
 
-from .dask_input import is_dask_input
+from . import dask_fit, validation
+from .dask_input import dask_statistics, is_dask_input, read_parquet, require_dask
+from .logistic_passes import (DaskBinaryData, binary_data, draws_log_likelihood, draws_log_likelihood_of,
+                              likelihood_of, scaling_of, size_of)
+from .scaling import Scaling, binary_exponent
 from .statistics import GaussianStatistics, array_statistics
 
-__all__ = ["GaussianStatistics", "array_statistics", "is_dask_input"]
+__all__ = ["DaskBinaryData", "GaussianStatistics", "Scaling", "array_statistics", "binary_data", "binary_exponent",
+           "dask_fit", "dask_statistics", "draws_log_likelihood", "draws_log_likelihood_of", "is_dask_input",
+           "likelihood_of", "read_parquet", "require_dask", "scaling_of", "size_of", "validation"]

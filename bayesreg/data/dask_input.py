@@ -40,6 +40,14 @@ def require_dask():
     return dask
 
 
+def read_parquet(path):
+    """A lazy Dask DataFrame of the Parquet file or folder at ``path`` (``bayesreg fit data.parquet``)."""
+    require_dask()
+    import dask.dataframe as dd
+
+    return dd.read_parquet(path)
+
+
 def _is_frame(obj) -> bool:
     """A Dask DataFrame (checked only on objects already known to be Dask collections)."""
     import dask.dataframe as dd

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..solvers._scaling import binary_exponent
-from ..solvers.logistic import Scaling, array_likelihood, bernoulli_derivatives
-from .statistics import Moments
+from ..families.bernoulli import array_likelihood, bernoulli_derivatives
 from .dask_input import ROWS_PER_PIECE, as_float, check_dask_X, require_dask, row_blocks, split_block, tree_reduce
+from .scaling import Scaling, binary_exponent
+from .statistics import Moments
 
 DRAW_BLOCK_ENTRIES = 2**22  # rows x draws per block of linear predictors: 32 MiB of float64
 
@@ -187,7 +187,7 @@ def likelihood_of(data, fit_intercept: bool, scaling: Scaling | None = None):
 
 
 def scaling_of(data, fit_intercept: bool) -> Scaling:
-    """The MAP solver's exact rescaling (:class:`~bayesreg.solvers.logistic.Scaling`): the same
+    """The MAP solver's exact rescaling (:class:`~bayesreg.data.scaling.Scaling`): the same
     for Dask input (from the labels pass's means, minima and maxima) as for arrays."""
     if isinstance(data, DaskBinaryData):
         x_mean = data.x_moments.mean if fit_intercept else np.zeros(data.n_features)

@@ -5,7 +5,8 @@ attributes) and fits either the MAP (``method="map"``: the exact penalized solut
 full posterior by NUTS (``method="nuts"``, the default). ``_base`` holds what they share.
 """
 
-from ._base import DEFAULT_PRIOR, MAPEstimate, MAPFailureWarning, _BayesianRegression
+from ..results import MAPEstimate
+from ._base import DEFAULT_PRIOR, MAPFailureWarning, _BayesianRegression
 from .linear import LinearRegression
 from .logistic import LogisticRegression
 

@@ -6,18 +6,17 @@ persistence and the fitted-attribute bookkeeping. The likelihood-specific parts 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .. import _fit_dask as dask_fit
-from .. import _validation as v
-from .. import results
-from ..data import is_dask_input
-from ..priors import Normal, Prior
+from .. import persistence, results
+from ..data import dask_fit, is_dask_input
+from ..data import validation as v
+from ..priors import Normal, Prior, resolve_prior
+from ..results import MAPEstimate
 from ..solvers import NoMAPError
 
 if TYPE_CHECKING:
@@ -32,17 +31,12 @@ class MAPFailureWarning(UserWarning):
     """The MAP solver failed during a NUTS fit; the posterior was sampled without it."""
 
 
-@dataclass(frozen=True)
-class MAPEstimate:
-    """The posterior mode: the penalized solution. ``sigma`` is the noise sd (linear models)."""
-
-    coef: np.ndarray
-    intercept: float
-    sigma: float | None = None
-
-
 class _BayesianRegression(BaseEstimator):
     """Shared fit/predict plumbing; subclasses supply the likelihood."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        persistence.register(cls)  # so that bayesreg.load can rebuild it from a file
 
     def fit(self, X, y, method: str | None = None, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
             random_seed=None, progressbar: bool = True, log_likelihood: bool | None = None,
@@ -66,8 +60,8 @@ class _BayesianRegression(BaseEstimator):
             Overrides the estimator's ``method`` parameter for this fit. ``"empirical_bayes"``
             (Normal prior) maximises the evidence: exactly for LinearRegression
             (:mod:`bayesreg.evidence`), by the Laplace approximation for LogisticRegression
-            (:mod:`bayesreg.evidence_laplace`). ``"surrogate"`` (LogisticRegression): NUTS on a
-            quadratic expansion of the log-likelihood, corrected by PSIS (:mod:`bayesreg.surrogate`).
+            (:mod:`bayesreg.evidence`). ``"surrogate"`` (LogisticRegression): NUTS on a
+            quadratic expansion of the log-likelihood, corrected by PSIS (:mod:`bayesreg.sampling.surrogate`).
         draws, tune, chains, random_seed, progressbar, **sampler_kwargs
             Passed to the NUTS sampler (nutpie; low-rank mass matrix, or for horseshoe priors a
             diagonal one with ``target_accept=0.99``); ignored by ``method="map"``.
@@ -97,7 +91,7 @@ class _BayesianRegression(BaseEstimator):
             X_arr, names = v.check_X(X)
             y_arr, fitted = self._check_y(y, X_arr.shape[0])
             data, n_features = (X_arr, y_arr), X_arr.shape[1]
-        prior = dask_fit.resolved_prior(stated, data, self._family, names)
+        prior = resolve_prior(stated, family=self._family, feature_names=names, **dask_fit.autoscale_data(data))
         fitted.update(n_features_in_=n_features, method_=method, idata_=None, prior_=prior)
         if names is not None:
             fitted["feature_names_in_"] = np.asarray(names, dtype=object)
@@ -188,7 +182,7 @@ class _BayesianRegression(BaseEstimator):
 
         Extend it or sample it with ``pm.sample`` (a few seconds of compile per process); ``fit``
         samples the same density from code compiled once per machine
-        (:mod:`bayesreg.logdensity`, cross-checked against this model by the tests).
+        (:mod:`bayesreg.sampling.kernels.noncentred`, cross-checked against this model by the tests).
         """
         from ..model import build_model
 
@@ -202,9 +196,7 @@ class _BayesianRegression(BaseEstimator):
 
         ``bayesreg.load(path)`` gives it back with identical draws, summary and predictions.
         """
-        from ..persistence import save
-
-        save(self, path)
+        persistence.save(self, path)
 
     def _require_posterior(self, what: str) -> None:
         check_is_fitted(self, "coef_")

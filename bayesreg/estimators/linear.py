@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from .. import _validation as v
 from .. import results
-from ..data import GaussianStatistics, is_dask_input
-from ..data.dask_input import dask_statistics
-from ..model_inputs import linear_inputs, linear_inputs_from_statistics
+from ..data import GaussianStatistics, dask_statistics, is_dask_input
+from ..data import validation as v
+from ..model import linear_inputs, linear_inputs_from_statistics
 from ..priors import Normal, Prior
+from ..results import MAPEstimate
 from ..solvers import fit_linear_map, fit_linear_map_from_statistics
-from ._base import MAPEstimate, _BayesianRegression
+from ._base import _BayesianRegression
 
 
 class LinearRegression(RegressorMixin, _BayesianRegression):

@@ -6,15 +6,15 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .. import _fit_dask as dask_fit
-from .. import _validation as v
 from .. import results
-from ..data.logistic_passes import binary_data, draws_log_likelihood_of, likelihood_of, size_of
-from ..model_inputs import logistic_inputs
+from ..data import binary_data, dask_fit, draws_log_likelihood_of, likelihood_of, size_of
+from ..data import validation as v
+from ..model import logistic_inputs
 from ..priors import Normal, Prior
-from ..solvers import fit_logistic_map
-from ..surrogate import surrogate_posterior, warn_on_exact_nuts_time
-from ._base import MAPEstimate, _BayesianRegression
+from ..results import MAPEstimate
+from ..sampling import surrogate_posterior, warn_on_exact_nuts_time
+from ..solvers import logistic_map
+from ._base import _BayesianRegression
 
 
 class LogisticRegression(ClassifierMixin, _BayesianRegression):
@@ -32,9 +32,9 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
     fit_intercept : bool, default True
     method : {"nuts", "map", "empirical_bayes", "surrogate"}, default "nuts"
         As in :class:`LinearRegression`; ``"empirical_bayes"`` maximises the *Laplace-approximate*
-        evidence (:mod:`bayesreg.evidence_laplace`), and ``coef_`` is then the MAP at that scale.
+        evidence (:mod:`bayesreg.evidence`), and ``coef_`` is then the MAP at that scale.
         ``"surrogate"`` for large n: the PSIS-corrected quadratic surrogate, its Pareto k-hat in
-        ``idata_.attrs["pareto_k"]`` (see :mod:`bayesreg.surrogate`).
+        ``idata_.attrs["pareto_k"]`` (see :mod:`bayesreg.sampling.surrogate`).
 
     Attributes
     ----------
@@ -57,12 +57,10 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         return data, data.feature_names, data.n_features, {"classes_": data.classes}
 
     def _fit_map(self, data, prior) -> MAPEstimate:
-        if isinstance(data, tuple):
-            return MAPEstimate(*fit_logistic_map(*data, prior, self.fit_intercept))
-        return MAPEstimate(*dask_fit.logistic_map(data, prior, self.fit_intercept))
+        return MAPEstimate(*logistic_map(data, prior, self.fit_intercept))
 
     def _evidence_fit(self, X, y01, base) -> dict:
-        from ..evidence_laplace import fit_laplace_evidence
+        from ..evidence import fit_laplace_evidence
 
         t, log_evidence, coef, intercept = fit_laplace_evidence(X, y01, base, self.fit_intercept)
         estimate = MAPEstimate(coef, intercept)  # the Laplace approximation's centre

@@ -1,4 +1,4 @@
-"""MAP solvers: exact penalized fits, no PyTensor compile on this path.
+"""MAP solvers: exact penalized fits. No PyMC here; data only through :mod:`bayesreg.data`'s face.
 
 ``linear``        Gaussian likelihood: closed-form ridge, exact lasso / elastic net, joint sigma.
 ``logistic``      Bernoulli likelihood: Newton (L2) and proximal Newton (L1).
@@ -6,7 +6,8 @@
 """
 
 from .linear import LinearMAP, NoMAPError, fit_linear_map, fit_linear_map_from_statistics
-from .logistic import fit_logistic_map
+from .logistic import fit_logistic_map, logistic_map, newton_map
 from .quadratic_l1 import minimize_quadratic_l1
 
-__all__ = ["LinearMAP", "NoMAPError", "fit_linear_map", "fit_linear_map_from_statistics", "fit_logistic_map", "minimize_quadratic_l1"]
+__all__ = ["LinearMAP", "NoMAPError", "fit_linear_map", "fit_linear_map_from_statistics", "fit_logistic_map",
+           "logistic_map", "minimize_quadratic_l1", "newton_map"]

@@ -14,12 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def binary_exponent(values, axis=None) -> np.ndarray:
-    """``e`` with ``max |values| / 2^e`` in ``[0.5, 1)`` (along ``axis``); 0 where all are 0."""
-    largest = np.max(np.abs(values), axis=axis, initial=0.0)
-    return np.frexp(largest)[1]
-
-
 def scaled_weights(weight: float, exponent) -> np.ndarray:
     """``weight * 2^exponent`` elementwise, overflowing to ``inf`` without a warning."""
     with np.errstate(over="ignore", under="ignore"):

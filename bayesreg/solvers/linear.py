@@ -11,7 +11,7 @@ entry per coefficient); an
 L1 part by :func:`~bayesreg.solvers.quadratic_l1.minimize_quadratic_l1`, which returns exact zeros.
 
 With ``sigma=None`` the MAP is *joint* over ``(w, b, sigma)`` under the Half-t prior on sigma
-(see :mod:`bayesreg.likelihoods`). It is not a fixed-alpha ridge or lasso: the effective
+(see :mod:`bayesreg.families`). It is not a fixed-alpha ridge or lasso: the effective
 penalty ``sigma^2 l2`` moves with the fitted sigma. It is found by block coordinate descent
 (exact ``w`` step, exact 1-d ``sigma`` step), and it does not exist when ``y`` can be fitted
 exactly (then the density grows without bound as ``sigma -> 0``).
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, optimize
 
-from ..data.statistics import GaussianStatistics
-from ..likelihoods import SIGMA_PRIOR_NU, check_sigma_prior_scale, sigma_prior_scale
+from ..data import GaussianStatistics, binary_exponent
+from ..families.gaussian import SIGMA_PRIOR_NU, check_sigma_prior_scale, sigma_prior_scale
 from ..priors import Prior
-from ._scaling import binary_exponent, require_finite_penalty, scaled_penalty
+from ._scaling import require_finite_penalty, scaled_penalty
 from .quadratic_l1 import minimize_quadratic_l1
 
 
@@ -130,7 +130,7 @@ class _GramProblem(_CenteredProblem):
     """The same problem from sufficient statistics alone (X not in memory, e.g. Dask input).
 
     ``rss(v) = RSS_min + (v - v_ls)' X'X (v - v_ls)`` (centred), expanded about the least-squares
-    ``v_ls`` as in :mod:`bayesreg.model_inputs`: only ``RSS_min`` carries the absolute ``eps y'y``
+    ``v_ls`` as in :mod:`bayesreg.model.spec`: only ``RSS_min`` carries the absolute ``eps y'y``
     error of statistics, so ``rss`` stays smooth in ``v`` and the joint (v, sigma) iteration
     converges. The statistics are rescaled by the same powers of two as :class:`_CenteredProblem`'s
     data, with ``2^{e_j}`` the column norm's binary exponent (``X'X`` scales by ``2^{-e_i - e_j}``,

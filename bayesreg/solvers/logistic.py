@@ -15,84 +15,30 @@ zeros are exact and the outer iteration is Newton's method on the support.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from scipy import linalg, special
+from scipy import linalg
 
+from ..data import Scaling, likelihood_of, scaling_of
 from ..priors import Prior
-from ._scaling import binary_exponent, require_finite_penalty, scaled_penalty
+from ._scaling import require_finite_penalty, scaled_penalty
 from .quadratic_l1 import minimize_quadratic_l1
 
 _STEP_RTOL = 1e-11
 
 
 def fit_logistic_map(X, y01, prior: Prior, fit_intercept: bool, *, max_iter: int = 200):
-    """Return ``(coef, intercept)`` of the MAP (in-memory data; see :func:`newton_map`)."""
-    scaling = Scaling.of_array(X, fit_intercept)
-    theta, _ = newton_map(array_likelihood(X, y01, fit_intercept, scaling), scaling, prior, fit_intercept,
+    """Return ``(coef, intercept)`` of the MAP for in-memory data (see :func:`newton_map`)."""
+    return logistic_map((X, y01), prior, fit_intercept, max_iter=max_iter)
+
+
+def logistic_map(data, prior: Prior, fit_intercept: bool, *, max_iter: int = 200):
+    """``(coef, intercept)`` of the MAP for in-memory ``(X, y01)`` or distributed data
+    (:class:`~bayesreg.data.DaskBinaryData`, one pass per Newton step): the same exact rescaling
+    (:class:`~bayesreg.data.Scaling`) and iteration either way."""
+    scaling = scaling_of(data, fit_intercept)
+    theta, _ = newton_map(likelihood_of(data, fit_intercept, scaling), scaling, prior, fit_intercept,
                           max_iter=max_iter)
     return scaling.coef_intercept(theta, fit_intercept)
-
-
-@dataclass(frozen=True)
-class Scaling:
-    """The exact reparametrisation the Newton iteration runs in (see :mod:`~bayesreg.solvers._scaling`).
-
-    Columns centred and scaled by powers of two, ``Z = (X - mean) / 2^e``. With the intercept
-    unpenalized, ``b + Xw = (b + mean'w) + Z v`` with ``v = 2^e w``: the MAP is unchanged, but the
-    Newton system no longer couples a large intercept to large column means, which made the L1
-    subproblem fail on uncentred features (a column with mean 2000).
-    """
-
-    x_mean: np.ndarray
-    exponent: np.ndarray
-
-    @classmethod
-    def of_array(cls, X, fit_intercept: bool) -> "Scaling":
-        x_mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
-        return cls(x_mean, binary_exponent(X - x_mean, axis=0))
-
-    @classmethod
-    def identity(cls, n_features: int) -> "Scaling":
-        return cls(np.zeros(n_features), np.zeros(n_features, dtype=int))
-
-    def design(self, X) -> np.ndarray:
-        """``Z`` of a block of rows of ``X``."""
-        return np.ldexp(X - self.x_mean, -self.exponent)
-
-    def coef_intercept(self, theta, fit_intercept: bool):
-        """``(coef, intercept)`` in the data's units from the scaled ``theta = (b_c, v)``."""
-        k = int(fit_intercept)
-        coef = np.ldexp(theta[k:], -self.exponent)
-        return coef, (float(theta[0] - self.x_mean @ coef) if k else 0.0)
-
-
-def array_likelihood(X, y01, fit_intercept: bool, scaling: Scaling | None = None):
-    """``theta -> (NLL, gradient, Hessian)`` of the Bernoulli likelihood for in-memory data.
-
-    ``theta = (b, w)`` with an intercept, else ``w``, of the design ``scaling.design(X)`` (``X``
-    itself without a scaling); the NLL is ``sum(log(1 + e^eta) - y eta)``. A Dask provider
-    (:mod:`bayesreg.data.logistic_passes`) computes the same triple in one pass.
-    """
-    Z = X if scaling is None else scaling.design(X)
-
-    def evaluate(theta):
-        eta = Z @ theta[1:] + theta[0] if fit_intercept else Z @ theta
-        return bernoulli_derivatives(Z, y01, eta, fit_intercept)
-
-    return evaluate
-
-
-def bernoulli_derivatives(X, y01, eta, fit_intercept: bool):
-    """NLL, its gradient and Hessian in ``theta`` at the linear predictor ``eta`` (one block)."""
-    mu = special.expit(eta)
-    value = float(np.sum(np.logaddexp(0.0, eta) - y01 * eta))
-    residual = mu - y01
-    gradient = X.T @ residual
-    if fit_intercept:
-        gradient = np.concatenate([[residual.sum()], gradient])
-    return value, gradient, _hessian(X, mu * (1 - mu), fit_intercept)
 
 
 def newton_map(likelihood, scaling: Scaling, prior: Prior, fit_intercept: bool, *, max_iter: int = 200):
@@ -134,19 +80,6 @@ def newton_map(likelihood, scaling: Scaling, prior: Prior, fit_intercept: bool, 
         if at_rounding_level or moved <= _STEP_RTOL * max(1.0, np.max(np.abs(theta))):
             return theta, raw
     raise RuntimeError(f"logistic MAP did not converge in {max_iter} Newton steps")
-
-
-def _hessian(X, weights, fit_intercept: bool) -> np.ndarray:
-    """``A' diag(weights) A`` with ``A = [1, X]``, the intercept's row done apart.
-
-    Multiplying by ``X`` alone rather than the (n, p + 1) ``A`` keeps the BLAS call at the shape
-    scikit-learn uses; with the extra column OpenBLAS was measured 30x slower under load.
-    """
-    weighted = X.T @ (X * weights[:, None])
-    if not fit_intercept:
-        return weighted
-    cross = X.T @ weights
-    return np.block([[np.array([[weights.sum()]]), cross[None, :]], [cross[:, None], weighted]])
 
 
 def _newton_direction(hessian, gradient, theta, l1) -> np.ndarray:

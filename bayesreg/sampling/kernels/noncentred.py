@@ -1,17 +1,13 @@
-r"""The log posterior density and its gradient, compiled once per machine (numba, ``cache=True``).
+r"""The non-centred log posterior density and its gradient, compiled once per machine (numba, ``cache=True``).
 
 One generic pair of C callbacks serves every model the package offers but the linear ones with the
-coefficients integrated out (a learned Normal scale, :mod:`bayesreg.logdensity_collapsed`; a
-learned Laplace scale as a scale mixture, :mod:`bayesreg.logdensity_mixture`; both read the same
-header): the structure (family, prior,
-intercept, sigma known or not) and every array (data, statistics, prior values) are read from an
-``int64`` header that :mod:`bayesreg.compiled` fills, so no p, data set or prior value ever
-triggers a compile. numba caches compiled code per source file (its cache does not see changes
-to another file's functions), so every function these callbacks call lives in this module; the
-cache is written beside it, or to the user's cache directory when the install location is
-read-only (numba's own fallback).
+coefficients integrated out (a learned Normal scale, :mod:`bayesreg.sampling.kernels.spectral`; a
+learned Laplace scale as a scale mixture, :mod:`bayesreg.sampling.kernels.mixture`): the structure
+(family, prior, intercept, sigma known or not) and every array (data, statistics, prior values)
+are read from the header of :mod:`bayesreg.sampling.kernels.layout`, which
+:mod:`bayesreg.sampling.nutpie` fills, so no p, data set or prior value ever triggers a compile.
 
-The density is the one the PyMC model of :mod:`bayesreg.model` defines, on the same
+The density is the one the PyMC model of :mod:`bayesreg.model.pymc` defines, on the same
 unconstrained space and with the same Jacobians and constants (``tests/test_logdensity.py``
 checks value and gradient against PyMC's at random points for every structure). Layout of the
 unconstrained vector, in order::
@@ -29,7 +25,7 @@ Likelihoods (``b_c`` the centred intercept, so ``b = b_c - xbar'w``)
     + n(\bar y - b_c)^2] / (2\sigma^2)`, ``F`` the rank-r factor of centred X'X.
     Bernoulli: :math:`\sum_i y_i\eta_i - \log(1 + e^{\eta_i})`,
     :math:`\eta_i = b_c + (x_i - \bar x)^\top w`.
-    Quadratic (the logistic surrogate of :mod:`bayesreg.surrogate`): :math:`-\tfrac12\|F(w - w^*)\|^2
+    Quadratic (the logistic surrogate of :mod:`bayesreg.sampling.surrogate`): :math:`-\tfrac12\|F(w - w^*)\|^2
     - \tfrac12 W (b_c - b_c^*)^2`, with ``xbar`` the weighted column mean that decouples ``b_c``.
 """
 
@@ -39,68 +35,18 @@ import math
 
 import numba
 import numpy as np
-from numba import types
-from numba.core import cgutils
-from numba.extending import intrinsic
 
-# -- header layout (int64 entries) ---------------------------------------------------------------
-(FAMILY, PRIOR, FIT_INTERCEPT, SIGMA_KNOWN, N_ROWS, N_FEATURES, RANK, N_DIM, INTERCEPT_PRIOR,
- TAU0_FROM_NOISE, PTR_SCALARS, PTR_X, PTR_Y, PTR_FACTOR, PTR_COEF_LS, PTR_X_MEAN,
- PTR_VEC1, PTR_VEC2, PTR_VEC3) = range(19)
-HEADER_LEN = 19
-# -- scalar slots (float64) -----------------------------------------------------------------------
-(S_N, S_Y_MEAN, S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_SCALE, S_SIGMA_PRIOR_NU, S_PSEUDO_SIGMA,
- S_INTERCEPT_SCALE, S_TAU0, S_EXPECTED_NONZERO, S_SLAB_SCALE, S_SLAB_DF, S_HYPER_NU,
- S_HYPER_SCALE, S_LASSO_R, S_LASSO_DELTA, S_WEIGHT_SUM) = range(17)
-N_SCALARS = 17
-
-GAUSSIAN, BERNOULLI, QUADRATIC = 0, 1, 2
-(NORMAL, LAPLACE, ELASTICNET, HORSESHOE, REG_HORSESHOE, NORMAL_LEARNED, LAPLACE_LEARNED,
- BAYESIAN_LASSO, NORMAL_COLLAPSED, LAPLACE_MIXTURE, BAYESIAN_LASSO_MIXTURE) = range(11)
-# NORMAL_COLLAPSED: bayesreg.logdensity_collapsed; the two *_MIXTURE: bayesreg.logdensity_mixture
-
-_LOG_2PI = math.log(2 * math.pi)
-_LOG_2_OVER_PI = math.log(2 / math.pi)
-
-_jit = numba.njit(cache=True, fastmath=False, error_model="numpy")
+from .layout import (BAYESIAN_LASSO, ELASTICNET, EXPAND_SIGNATURE, FAMILY, FIT_INTERCEPT, GAUSSIAN,
+                    HEADER_LEN, HORSESHOE, INTERCEPT_PRIOR, LAPLACE, LOGP_SIGNATURE, LOG_2PI, NORMAL,
+                    NORMAL_LEARNED, N_DIM, N_FEATURES, N_ROWS, N_SCALARS, PRIOR, PTR_COEF_LS, PTR_FACTOR,
+                    PTR_SCALARS, PTR_VEC1, PTR_VEC2, PTR_VEC3, PTR_X, PTR_X_MEAN, PTR_Y, QUADRATIC, RANK,
+                    REG_HORSESHOE, SIGMA_KNOWN, S_EXPECTED_NONZERO, S_HYPER_NU, S_HYPER_SCALE,
+                    S_INTERCEPT_SCALE, S_LASSO_DELTA, S_LASSO_R, S_N, S_PSEUDO_SIGMA, S_RSS_MIN, S_SIGMA,
+                    S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, S_SLAB_DF, S_SLAB_SCALE, S_TAU0, S_WEIGHT_SUM,
+                    S_Y_MEAN, TAU0_FROM_NOISE, array_at, jit, log_half_cauchy, log_half_t, report, sign)
 
 
-@intrinsic
-def _void_pointer(typingctx, address):
-    """``void*`` from an integer address (the header stores the arrays' addresses)."""
-    def codegen(context, builder, signature, args):
-        return builder.inttoptr(args[0], cgutils.voidptr_t)
-    return types.voidptr(types.int64), codegen
-
-
-@_jit
-def _array(address, size):
-    return numba.carray(_void_pointer(address), (size,), np.float64)
-
-
-@_jit
-def _sign(x):
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
-
-
-@_jit
-def _log_half_t(u, nu, scale):
-    """``log p(e^u) + u`` of a Half-Student-t(nu, scale) (nu = inf unsupported; nu = 1 is the
-    half-Cauchy), and its derivative in ``u``."""
-    x = math.exp(u) / scale
-    q = x * x / nu
-    value = (math.log(2.0) + math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi)
-             - math.log(scale) - (nu + 1) / 2 * math.log1p(q) + u)
-    return value, 1.0 - (nu + 1) * q / (1.0 + q)
-
-
-@_jit
-def _log_half_cauchy(u, scale):
-    x = math.exp(u) / scale
-    return _LOG_2_OVER_PI - math.log(scale) - math.log1p(x * x) + u, 1.0 - 2 * x * x / (1 + x * x)
-
-
-@_jit
+@jit
 def _global_prior_scale(header, scalars, sigma):
     """The horseshoes' tau0: it scales with the noise sd where the prior says so."""
     prior = header[PRIOR]
@@ -112,14 +58,14 @@ def _global_prior_scale(header, scalars, sigma):
     return p0 / (p - p0) * noise / math.sqrt(scalars[S_N])
 
 
-@_jit
+@jit
 def _tau_depends_on_sigma(header):
     if header[FAMILY] != GAUSSIAN or header[SIGMA_KNOWN]:
         return False
     return header[PRIOR] == REG_HORSESHOE or (header[PRIOR] == HORSESHOE and header[TAU0_FROM_NOISE] == 1)
 
 
-@_jit
+@jit
 def coefficients(theta, start, header, scalars, sigma, coef):
     """Fill ``coef`` from the prior block of ``theta`` (which starts at ``start``)."""
     p = header[N_FEATURES]
@@ -142,12 +88,12 @@ def coefficients(theta, start, header, scalars, sigma, coef):
             coef[j] = theta[start + 1 + j] * scale
     else:
         tau = math.exp(theta[start])
-        factor = _array(header[PTR_VEC1], p)
+        factor = array_at(header[PTR_VEC1], p)
         for j in range(p):
             coef[j] = theta[start + 1 + j] * tau * factor[j]
 
 
-@_jit
+@jit
 def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
     """Prior block: add ``log p`` (with Jacobians) and write its gradient, chaining the
     likelihood's gradient ``G`` (in coef) through the coefficient transform. Returns
@@ -157,25 +103,25 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
     value = 0.0
     to_log_sigma = 0.0
     if prior == NORMAL:
-        scale = _array(header[PTR_VEC1], p)
+        scale = array_at(header[PTR_VEC1], p)
         for j in range(p):
             s = scale[j]
-            value += -0.5 * (coef[j] / s) ** 2 - math.log(s) - 0.5 * _LOG_2PI
+            value += -0.5 * (coef[j] / s) ** 2 - math.log(s) - 0.5 * LOG_2PI
             grad[start + j] = G[j] - coef[j] / (s * s)
     elif prior == LAPLACE:
-        scale = _array(header[PTR_VEC1], p)
+        scale = array_at(header[PTR_VEC1], p)
         for j in range(p):
             b = scale[j]
             value += -abs(coef[j]) / b - math.log(2 * b)
-            grad[start + j] = G[j] - _sign(coef[j]) / b
+            grad[start + j] = G[j] - sign(coef[j]) / b
     elif prior == ELASTICNET:
-        l1 = _array(header[PTR_VEC1], p)
-        l2 = _array(header[PTR_VEC2], p)
-        log_normalizer = _array(header[PTR_VEC3], p)
+        l1 = array_at(header[PTR_VEC1], p)
+        l2 = array_at(header[PTR_VEC2], p)
+        log_normalizer = array_at(header[PTR_VEC3], p)
         for j in range(p):
             w = coef[j]
             value += -l1[j] * abs(w) - 0.5 * l2[j] * w * w - log_normalizer[j]
-            grad[start + j] = G[j] - l1[j] * _sign(w) - l2[j] * w
+            grad[start + j] = G[j] - l1[j] * sign(w) - l2[j] * w
     elif prior == HORSESHOE or prior == REG_HORSESHOE:
         u_g = theta[start + 2 * p]
         tau = math.exp(u_g) * _global_prior_scale(header, scalars, sigma)
@@ -193,14 +139,14 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
                 shrink = tau * tau * lam * lam / (c2 + tau * tau * lam * lam)
                 lam = math.sqrt(c2 * lam * lam / (c2 + tau * tau * lam * lam))
             chained = G[j] * coef[j]
-            value += -0.5 * z * z - 0.5 * _LOG_2PI
+            value += -0.5 * z * z - 0.5 * LOG_2PI
             grad[start + j] = -z + G[j] * lam * tau
-            local, d_local = _log_half_cauchy(u_l, 1.0)
+            local, d_local = log_half_cauchy(u_l, 1.0)
             value += local
             grad[start + p + j] = d_local + chained * (1.0 - shrink)
             to_tau += chained * (1.0 - shrink)
             to_slab += chained * shrink
-        global_, d_global = _log_half_cauchy(u_g, 1.0)
+        global_, d_global = log_half_cauchy(u_g, 1.0)
         value += global_
         grad[start + 2 * p] = d_global + to_tau
         if prior == REG_HORSESHOE:
@@ -220,7 +166,7 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
         for j in range(p):
             z = theta[start + 1 + j]
             value += -abs(z) - math.log(2.0)
-            grad[start + 1 + j] = -_sign(z) + G[j] * scale
+            grad[start + 1 + j] = -sign(z) + G[j] * scale
             chained += G[j] * coef[j]
         value += r * math.log(delta) - math.lgamma(r) + r * u - delta * math.exp(u)
         grad[start] = r - delta * math.exp(u) - 0.5 * chained
@@ -229,31 +175,31 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
     else:
         u_t = theta[start]
         tau = math.exp(u_t)
-        factor = _array(header[PTR_VEC1], p)
+        factor = array_at(header[PTR_VEC1], p)
         to_tau = 0.0
         for j in range(p):
             z = theta[start + 1 + j]
             if prior == NORMAL_LEARNED:
-                value += -0.5 * z * z - 0.5 * _LOG_2PI
+                value += -0.5 * z * z - 0.5 * LOG_2PI
                 d_z = -z
             else:
                 value += -abs(z) - math.log(2.0)
-                d_z = -_sign(z)
+                d_z = -sign(z)
             grad[start + 1 + j] = d_z + G[j] * tau * factor[j]
             to_tau += G[j] * coef[j]
-        hyper, d_hyper = _log_half_t(u_t, scalars[S_HYPER_NU], scalars[S_HYPER_SCALE])  # nu = 1: half-Cauchy
+        hyper, d_hyper = log_half_t(u_t, scalars[S_HYPER_NU], scalars[S_HYPER_SCALE])  # nu = 1: half-Cauchy
         value += hyper
         grad[start] = d_hyper + to_tau
     return value, to_log_sigma
 
 
-@_jit
+@jit
 def _misfit(coef, header, G):
     """``||F(w - w_hat)||^2``, and ``G = -F'F(w - w_hat)``: O(r p)."""
     p = header[N_FEATURES]
     r = header[RANK]
-    factor = _array(header[PTR_FACTOR], r * p)
-    delta = coef - _array(header[PTR_COEF_LS], p)
+    factor = array_at(header[PTR_FACTOR], r * p)
+    delta = coef - array_at(header[PTR_COEF_LS], p)
     G[:] = 0.0
     total = 0.0
     for k in range(r):
@@ -266,7 +212,7 @@ def _misfit(coef, header, G):
     return total
 
 
-@_jit
+@jit
 def _gaussian(coef, b_c, sigma, header, scalars, G):
     """Log-likelihood via sufficient statistics; fills ``G`` = d/d coef, returns
     ``(value, d/d b_c, d/d log sigma)``."""
@@ -275,11 +221,11 @@ def _gaussian(coef, b_c, sigma, header, scalars, G):
     rss = scalars[S_RSS_MIN] + _misfit(coef, header, G) + n * offset * offset
     inv_var = 1.0 / (sigma * sigma)
     G *= inv_var
-    value = -n * math.log(sigma) - 0.5 * n * _LOG_2PI - 0.5 * rss * inv_var
+    value = -n * math.log(sigma) - 0.5 * n * LOG_2PI - 0.5 * rss * inv_var
     return value, n * offset * inv_var, -n + rss * inv_var
 
 
-@_jit
+@jit
 def _quadratic(coef, b_c, header, scalars, G):
     """The surrogate log-likelihood (up to its constant); fills ``G``, returns ``(value, d/d b_c)``."""
     weight = scalars[S_WEIGHT_SUM]
@@ -287,15 +233,15 @@ def _quadratic(coef, b_c, header, scalars, G):
     return -0.5 * (_misfit(coef, header, G) + weight * offset * offset), weight * offset
 
 
-@_jit
+@jit
 def _bernoulli(coef, b_c, header, G):
     """Log-likelihood of the logistic model on the centred design; fills ``G``, returns
     ``(value, d/d b_c)``."""
     n = header[N_ROWS]
     p = header[N_FEATURES]
-    X = _array(header[PTR_X], n * p)
-    y = _array(header[PTR_Y], n)
-    x_mean = _array(header[PTR_X_MEAN], p)
+    X = array_at(header[PTR_X], n * p)
+    y = array_at(header[PTR_Y], n)
+    x_mean = array_at(header[PTR_X_MEAN], p)
     shift = b_c
     for j in range(p):
         shift -= x_mean[j] * coef[j]
@@ -319,10 +265,10 @@ def _bernoulli(coef, b_c, header, G):
     return value, total
 
 
-@_jit
+@jit
 def log_density(theta, grad, header):
     """The log posterior density at ``theta``; its gradient is written into ``grad``."""
-    scalars = _array(header[PTR_SCALARS], N_SCALARS)
+    scalars = array_at(header[PTR_SCALARS], N_SCALARS)
     p = header[N_FEATURES]
     grad[:] = 0.0
     i = 0
@@ -354,21 +300,21 @@ def log_density(theta, grad, header):
         grad[0] = d_b
         if header[INTERCEPT_PRIOR]:
             s = scalars[S_INTERCEPT_SCALE]
-            value += -0.5 * (b_c / s) ** 2 - math.log(s) - 0.5 * _LOG_2PI
+            value += -0.5 * (b_c / s) ** 2 - math.log(s) - 0.5 * LOG_2PI
             grad[0] -= b_c / (s * s)
     if log_sigma_at >= 0:
-        sigma_prior, d_sigma_prior = _log_half_t(theta[log_sigma_at], scalars[S_SIGMA_PRIOR_NU],
+        sigma_prior, d_sigma_prior = log_half_t(theta[log_sigma_at], scalars[S_SIGMA_PRIOR_NU],
                                                  scalars[S_SIGMA_PRIOR_SCALE])
         value += sigma_prior
         grad[log_sigma_at] = d_log_sigma + d_sigma_prior + to_log_sigma
     return value
 
 
-@_jit
+@jit
 def expand(theta, out, header):
-    """The quantities stored per draw, in :func:`bayesreg.compiled.expanded_layout`'s order:
+    """The quantities stored per draw, in :func:`bayesreg.sampling.nutpie.expanded_layout`'s order:
     coef, intercept, sigma, then the prior's scales."""
-    scalars = _array(header[PTR_SCALARS], N_SCALARS)
+    scalars = array_at(header[PTR_SCALARS], N_SCALARS)
     p = header[N_FEATURES]
     prior = header[PRIOR]
     i = 0
@@ -385,7 +331,7 @@ def expand(theta, out, header):
     coefficients(theta, i, header, scalars, sigma, coef)
     k = p
     if header[FIT_INTERCEPT]:
-        x_mean = _array(header[PTR_X_MEAN], p)
+        x_mean = array_at(header[PTR_X_MEAN], p)
         out[k] = b_c - np.dot(x_mean, coef)
         k += 1
     if sampled_sigma:
@@ -405,26 +351,7 @@ def expand(theta, out, header):
         out[k] = math.exp(theta[i])
 
 
-_LOGP_SIGNATURE = types.int64(types.uint64, types.CPointer(types.double), types.CPointer(types.double),
-                              types.CPointer(types.double), types.voidptr)
-_EXPAND_SIGNATURE = types.int64(types.uint64, types.uint64, types.CPointer(types.double),
-                                types.CPointer(types.double), types.voidptr)
-
-
-@_jit
-def report(value, grad, logp):
-    """Store the density for nutpie and return its status: 4 (the density is not finite), 3 (the
-    gradient is not finite; both are recoverable failures, counted as divergences) or 0."""
-    logp[0] = value
-    if not math.isfinite(value):
-        return 4
-    for j in range(grad.size):
-        if not math.isfinite(grad[j]):
-            return 3
-    return 0
-
-
-@numba.cfunc(_LOGP_SIGNATURE, cache=True, error_model="numpy")
+@numba.cfunc(LOGP_SIGNATURE, cache=True, error_model="numpy")
 def logp_callback(dim, x_, grad_, logp_, user_data):
     """nutpie's logp callback: the status of :func:`report`, or -1 when called with the wrong dimension."""
     header = numba.carray(user_data, (HEADER_LEN,), np.int64)
@@ -435,7 +362,7 @@ def logp_callback(dim, x_, grad_, logp_, user_data):
     return report(log_density(numba.carray(x_, (n_dim,)), grad, header), grad, numba.carray(logp_, (1,)))
 
 
-@numba.cfunc(_EXPAND_SIGNATURE, cache=True, error_model="numpy")
+@numba.cfunc(EXPAND_SIGNATURE, cache=True, error_model="numpy")
 def expand_callback(dim, n_expanded, x_, out_, user_data):
     header = numba.carray(user_data, (HEADER_LEN,), np.int64)
     if dim != header[N_DIM]:

@@ -156,11 +156,12 @@ def surrogate_posterior(likelihood, exact_log_likelihood, prior, *, n_features: 
     data. ``map_theta`` is the MAP; None (priors without a mode: horseshoes) expands at the mode of
     the likelihood under a flat-as-possible Normal(1e3) prior, which keeps it finite under separation.
     """
-    from . import results
-    from .model_inputs import quadratic_inputs
-    from .priors import Normal
-    from .sampling import sample_posterior, warn_on_problems
-    from .solvers.logistic import Scaling, newton_map
+    from .. import results
+    from ..data import Scaling
+    from ..model.spec import quadratic_inputs
+    from ..priors import Normal
+    from ..solvers import newton_map
+    from .nuts import sample_posterior, warn_on_problems
 
     if map_theta is None:  # the identity scaling: theta and the derivatives in the data's units
         map_theta, derivatives = newton_map(likelihood, Scaling.identity(n_features), Normal(1e3), fit_intercept)

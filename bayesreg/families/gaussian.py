@@ -1,17 +1,13 @@
-r"""Likelihoods and the exact negative log posterior that MAP minimises and NUTS samples.
+r"""The Gaussian outcome (linear regression): its likelihood, and the exact negative log posterior.
 
-Gaussian (linear regression)
-    :math:`y_i \sim N(b + x_i^\top w, \sigma^2)`, so
-    :math:`\mathrm{NLL} = n\log\sigma + \tfrac n2\log 2\pi + \|y - b - Xw\|^2 / (2\sigma^2)`.
-    With ``sigma=None`` the noise sd gets the weakly informative prior
-    :math:`\sigma \sim \text{Half-}t_4(0, \mathrm{sd}(y))` (bambi's default).
-
-Bernoulli (logistic regression)
-    :math:`y_i \sim \mathrm{Bernoulli}(\mathrm{logit}^{-1}(b + x_i^\top w))`, so
-    :math:`\mathrm{NLL} = \sum_i \log(1 + e^{\eta_i}) - y_i\eta_i`.
+:math:`y_i \sim N(b + x_i^\top w, \sigma^2)`, so
+:math:`\mathrm{NLL} = n\log\sigma + \tfrac n2\log 2\pi + \|y - b - Xw\|^2 / (2\sigma^2)`.
+With ``sigma=None`` the noise sd gets the weakly informative prior
+:math:`\sigma \sim \text{Half-}t_4(0, \mathrm{sd}(y))` (bambi's default).
 
 The intercept ``b`` has a flat (improper) prior: it is not penalized, exactly as in
-scikit-learn with ``fit_intercept=True``.
+scikit-learn with ``fit_intercept=True``. ``prior`` arguments are any
+:class:`~bayesreg.priors.Prior` (only its ``neg_log_density`` is used).
 """
 
 from __future__ import annotations
@@ -20,8 +16,6 @@ import math
 
 import numpy as np
 from scipy import special
-
-from .priors import Prior
 
 SIGMA_PRIOR_NU = 4.0
 
@@ -55,18 +49,9 @@ def gaussian_nll(residual: np.ndarray, sigma: float) -> float:
     return float(n * math.log(sigma) + n / 2 * math.log(2 * math.pi) + residual @ residual / (2 * sigma**2))
 
 
-def bernoulli_nll(eta: np.ndarray, y01: np.ndarray) -> float:
-    return float(np.sum(np.logaddexp(0.0, eta) - y01 * eta))
-
-
-def linear_neg_log_posterior(X, y, prior: Prior, coef, intercept, sigma, sigma_prior=None) -> float:
+def linear_neg_log_posterior(X, y, prior, coef, intercept, sigma, sigma_prior=None) -> float:
     """``-log p(w, b, sigma | y)`` up to the evidence, with ``sigma_prior = scale`` when estimated."""
     value = gaussian_nll(y - intercept - X @ coef, sigma) + prior.neg_log_density(coef)
     if sigma_prior is not None:
         value += half_student_t_neg_log_density(sigma, SIGMA_PRIOR_NU, sigma_prior)
     return value
-
-
-def logistic_neg_log_posterior(X, y01, prior: Prior, coef, intercept) -> float:
-    """``-log p(w, b | y)`` up to the evidence."""
-    return bernoulli_nll(intercept + X @ coef, y01) + prior.neg_log_density(coef)

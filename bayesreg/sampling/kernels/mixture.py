@@ -10,11 +10,11 @@ behind Park & Casella's Gibbs sampler):
 Given the variances ``d`` and ``sigma``, the coefficients and the flat intercept integrate out in
 closed form, so NUTS samples ``(log sigma, log tau, log e)`` (p + 2 dimensions, smooth: no kink
 at ``w = 0`` and no funnel between ``sigma`` and coefficients that the data pin to within
-``sigma``), and :func:`bayesreg.conditional.mixture_coefficients` draws ``w`` and ``b`` from
+``sigma``), and :func:`bayesreg.sampling.conditional.mixture_coefficients` draws ``w`` and ``b`` from
 their Gaussian conditional afterwards. The scale is ``b_j = tau c_j`` (``Laplace(HalfCauchy(s))``
 and the like) or ``b_j = sigma / lambda`` (the Bayesian lasso); ``theta`` holds ``log b``.
 
-With the Gaussian likelihood's rank-``r`` factor ``F`` (``F'F = X_c'X_c``, :mod:`bayesreg.model_inputs`),
+With the Gaussian likelihood's rank-``r`` factor ``F`` (``F'F = X_c'X_c``, :mod:`bayesreg.model.spec`),
 ``a = F w_hat`` (``PTR_VEC1``) and :math:`R = \mathrm{RSS}_{\min}`, the evidence given ``d`` is
 that of the ``r`` rows ``F`` with "responses" ``a``, plus the ``k - r`` residual directions
 (``k = n - 1`` with an intercept, else ``n``):
@@ -33,14 +33,13 @@ Derivatives, with :math:`q = K^{-1}a`:
 
 :math:`K = LL^\top` by Cholesky, then ``W = L^{-1} F`` by one matrix product:
 :math:`f_j^\top K^{-1} f_j = \|W_{:j}\|^2`, :math:`f_j^\top q = (W^\top L^{-1} a)_j` and
-:math:`\operatorname{tr}K^{-1} = \|L^{-1}\|_F^2`. Cost O(r^2 p) per gradient (0.33 ms at r = 99,
-p = 200, one thread), against O(r p) for the non-centred coefficients, which
-:func:`bayesreg.model_inputs.linear_inputs` keeps where this would cost more than it saves.
+:math:`\operatorname{tr}K^{-1} = \|L^{-1}\|_F^2`. Cost O(r^2 p) per gradient (timings in
+``benchmarks/RESULTS.md``), against O(r p) for the non-centred coefficients, which
+:func:`bayesreg.model.spec.linear_inputs` keeps where this would cost more than it saves.
 
 Unconstrained vector: ``log sigma`` (when estimated), ``log b`` (``log tau``; the lasso's
 ``log(sigma / lambda)``), then
-``u_j = log e_j`` with density :math:`e^{u_j} e^{-e^{u_j}}`. A module of its own because numba
-caches per source file (the note in :mod:`bayesreg.logdensity_collapsed` applies here too).
+``u_j = log e_j`` with density :math:`e^{u_j} e^{-e^{u_j}}`.
 """
 
 from __future__ import annotations
@@ -50,14 +49,14 @@ import math
 import numba
 import numpy as np
 
-from .logdensity import (_EXPAND_SIGNATURE, _LOG_2PI, _LOGP_SIGNATURE, BAYESIAN_LASSO_MIXTURE, FIT_INTERCEPT,
-                         HEADER_LEN, N_DIM, N_FEATURES, N_SCALARS, PRIOR, PTR_FACTOR, PTR_SCALARS, PTR_VEC1,
-                         PTR_VEC2, RANK, S_HYPER_NU, S_HYPER_SCALE, S_LASSO_DELTA, S_LASSO_R, S_N, S_RSS_MIN,
-                         S_SIGMA, S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, SIGMA_KNOWN, _array, _jit, _log_half_t,
-                         report)
+from .layout import (BAYESIAN_LASSO_MIXTURE, EXPAND_SIGNATURE, FIT_INTERCEPT, HEADER_LEN, LOGP_SIGNATURE,
+                    LOG_2PI, N_DIM, N_FEATURES, N_SCALARS, PRIOR, PTR_FACTOR, PTR_SCALARS, PTR_VEC1,
+                    PTR_VEC2, RANK, SIGMA_KNOWN, S_HYPER_NU, S_HYPER_SCALE, S_LASSO_DELTA, S_LASSO_R, S_N,
+                    S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, array_at, jit, log_half_t,
+                    report)
 
 
-@_jit
+@jit
 def _cholesky(K, L):
     """``K = L L'`` into ``L`` (lower, row-oriented so the inner loops run along contiguous rows);
     False where ``K`` is not numerically positive definite (numba's own raises, which a C
@@ -79,7 +78,7 @@ def _cholesky(K, L):
     return True
 
 
-@_jit
+@jit
 def _lower_inverse(L, inverse):
     """``L^-1`` of a lower-triangular ``L`` into ``inverse``, row by row: row ``i`` is
     ``(e_i - sum_{k<i} L[i, k] row_k) / L[i, i]``."""
@@ -96,7 +95,7 @@ def _lower_inverse(L, inverse):
             inverse[i, j] *= scale
 
 
-@_jit
+@jit
 def _scale_prior(log_b, log_sigma, header, scalars):
     """The log prior of the common Laplace scale ``b`` (``b_j = b c_j``) on ``theta``'s ``log b``,
     with its Jacobian, and its derivatives in ``log b`` and ``log sigma``.
@@ -114,20 +113,20 @@ def _scale_prior(log_b, log_sigma, header, scalars):
         d_v = r - delta * math.exp(v)
         value = r * math.log(delta) - math.lgamma(r) + r * v - delta * math.exp(v) + math.log(2.0)
         return value, -2.0 * d_v, 2.0 * d_v
-    value, d_value = _log_half_t(log_b, scalars[S_HYPER_NU], scalars[S_HYPER_SCALE])  # nu = 1: half-Cauchy
+    value, d_value = log_half_t(log_b, scalars[S_HYPER_NU], scalars[S_HYPER_SCALE])  # nu = 1: half-Cauchy
     return value, d_value, 0.0
 
 
-@_jit
+@jit
 def mixture_log_density(theta, grad, header):
     """``log p(sigma, scale, e | y)`` (coefficients and intercept integrated out) at ``theta``;
     gradient into ``grad``."""
-    scalars = _array(header[PTR_SCALARS], N_SCALARS)
+    scalars = array_at(header[PTR_SCALARS], N_SCALARS)
     p = header[N_FEATURES]
     r = header[RANK]
-    F = _array(header[PTR_FACTOR], r * p).reshape((r, p))
-    a = _array(header[PTR_VEC1], r)
-    factor = _array(header[PTR_VEC2], p)
+    F = array_at(header[PTR_FACTOR], r * p).reshape((r, p))
+    a = array_at(header[PTR_VEC1], r)
+    factor = array_at(header[PTR_VEC2], p)
     n = scalars[S_N]
     k = n - 1.0 if header[FIT_INTERCEPT] else n
     i = 0
@@ -170,7 +169,7 @@ def mixture_log_density(theta, grad, header):
         grad[i + 1 + j] += chained
         to_log_b += 2.0 * chained
     residual = scalars[S_RSS_MIN]
-    value -= 0.5 * (k * _LOG_2PI + (k - r) * math.log(sigma_sq) + residual / sigma_sq + log_det + quad)
+    value -= 0.5 * (k * LOG_2PI + (k - r) * math.log(sigma_sq) + residual / sigma_sq + log_det + quad)
     if header[FIT_INTERCEPT]:
         value -= 0.5 * math.log(n)
     grad[i] = d_scale + to_log_b
@@ -180,20 +179,20 @@ def mixture_log_density(theta, grad, header):
         for m in range(r):
             for column in range(m + 1):
                 trace += inverse[m, column] * inverse[m, column]
-        noise, d_noise = _log_half_t(theta[0], scalars[S_SIGMA_PRIOR_NU], scalars[S_SIGMA_PRIOR_SCALE])
+        noise, d_noise = log_half_t(theta[0], scalars[S_SIGMA_PRIOR_NU], scalars[S_SIGMA_PRIOR_SCALE])
         value += noise
         grad[0] = -(k - r) + residual / sigma_sq + sigma_sq * (np.dot(q, q) - trace) + d_noise + d_scale_sigma
     return value
 
 
-@_jit
+@jit
 def mixture_expand(theta, out, header):
-    """The sampled quantities, in :func:`bayesreg.compiled.expanded_layout`'s order: ``sigma``
+    """The sampled quantities, in :func:`bayesreg.sampling.nutpie.expanded_layout`'s order: ``sigma``
     (when estimated), ``prior_scale`` (``tau``; the lasso's ``sigma / lambda``), ``prior_lambda``
     (the lasso's), then the mixture variances ``d`` from which the coefficients are drawn."""
-    scalars = _array(header[PTR_SCALARS], N_SCALARS)
+    scalars = array_at(header[PTR_SCALARS], N_SCALARS)
     p = header[N_FEATURES]
-    factor = _array(header[PTR_VEC2], p)
+    factor = array_at(header[PTR_VEC2], p)
     i = 0
     k = 0
     sigma = scalars[S_SIGMA]
@@ -212,9 +211,9 @@ def mixture_expand(theta, out, header):
         out[k + j] = two_b_sq * factor[j] * factor[j] * math.exp(theta[i + 1 + j])
 
 
-@numba.cfunc(_LOGP_SIGNATURE, cache=True, error_model="numpy")
+@numba.cfunc(LOGP_SIGNATURE, cache=True, error_model="numpy")
 def logp_callback(dim, x_, grad_, logp_, user_data):
-    """As :func:`bayesreg.logdensity.logp_callback`, for the mixture density."""
+    """As :func:`bayesreg.sampling.kernels.noncentred.logp_callback`, for the mixture density."""
     header = numba.carray(user_data, (HEADER_LEN,), np.int64)
     n_dim = header[N_DIM]
     if dim != n_dim:
@@ -223,7 +222,7 @@ def logp_callback(dim, x_, grad_, logp_, user_data):
     return report(mixture_log_density(numba.carray(x_, (n_dim,)), grad, header), grad, numba.carray(logp_, (1,)))
 
 
-@numba.cfunc(_EXPAND_SIGNATURE, cache=True, error_model="numpy")
+@numba.cfunc(EXPAND_SIGNATURE, cache=True, error_model="numpy")
 def expand_callback(dim, n_expanded, x_, out_, user_data):
     header = numba.carray(user_data, (HEADER_LEN,), np.int64)
     if dim != header[N_DIM]:

@@ -1,6 +1,6 @@
 """A model structure and its data, handed to nutpie's sampler as precompiled C callbacks.
 
-:mod:`bayesreg.logdensity` holds one log density (and one "expand" function that turns an
+:mod:`bayesreg.sampling.kernels.noncentred` holds one log density (and one "expand" function that turns an
 unconstrained draw into the stored quantities) for every structure, compiled once per machine and
 loaded from numba's disk cache afterwards. This module packs a :class:`ModelSpec` and its data
 into the ``int64`` header those callbacks read (pointers to the caller's arrays, never copies of
@@ -23,11 +23,11 @@ import numpy as np
 from nutpie import _lib
 from nutpie.sample import CompiledModel
 
-from . import logdensity as ld
-from .hyperpriors import BayesianLasso
-from .likelihoods import SIGMA_PRIOR_NU
-from .model_inputs import ModelSpec
-from .priors import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
+from ..families.gaussian import SIGMA_PRIOR_NU
+from ..model.spec import ModelSpec
+from ..priors import BayesianLasso, ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
+from .kernels import layout as ld
+from .kernels import noncentred
 
 _PRIOR_CODES = {Normal: ld.NORMAL, Laplace: ld.LAPLACE, ElasticNet: ld.ELASTICNET, Horseshoe: ld.HORSESHOE,
                 RegularizedHorseshoe: ld.REG_HORSESHOE, BayesianLasso: ld.BAYESIAN_LASSO}
@@ -41,7 +41,7 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
     variables (so the two densities can be compared point for point)."""
     p = spec.n_features
     blocks = []
-    if spec.collapsed:  # coefficients and intercept integrated out (logdensity_collapsed, logdensity_mixture)
+    if spec.collapsed:  # coefficients and intercept integrated out (the spectral and mixture kernels)
         blocks = [("sigma_log__", 1)] * (not spec.sigma_known)
         if spec.spectral:
             return blocks + [("prior_scale_log__", 1)]
@@ -64,10 +64,10 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
 
 
 def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
-    """``(name, shape)`` of each stored quantity, in the order ``logdensity.expand`` writes them.
+    """``(name, shape)`` of each stored quantity, in the order the kernels' ``expand`` writes them.
 
     The collapsed models' expand writes ``sigma`` and the prior's scales (and a Laplace's mixture
-    variances); ``coef`` and ``intercept`` are drawn after sampling (:mod:`bayesreg.conditional`).
+    variances); ``coef`` and ``intercept`` are drawn after sampling (:mod:`bayesreg.sampling.conditional`).
     """
     p = spec.n_features
     if spec.collapsed:
@@ -172,13 +172,13 @@ def log_density(header: np.ndarray, theta: np.ndarray) -> tuple[float, np.ndarra
 
 def _callbacks(header: np.ndarray):
     """The ``(logp, expand)`` C callbacks for the structure ``header`` describes (the collapsed
-    modules are imported, so loaded or compiled, only by the fits that use them)."""
+    kernels are imported, so loaded or compiled, only by the fits that use them)."""
     if header[ld.PRIOR] == ld.NORMAL_COLLAPSED:
-        from . import logdensity_collapsed as module
+        from .kernels import spectral as module
     elif header[ld.PRIOR] in (ld.LAPLACE_MIXTURE, ld.BAYESIAN_LASSO_MIXTURE):
-        from . import logdensity_mixture as module
+        from .kernels import mixture as module
     else:
-        module = ld
+        module = noncentred
     return module.logp_callback, module.expand_callback
 
 

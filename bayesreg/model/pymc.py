@@ -1,14 +1,14 @@
 r"""The PyMC model: the specification of every posterior this package samples.
 
-Built from the same :class:`~bayesreg.model_inputs.ModelSpec` and data as the compiled log density
-(:mod:`bayesreg.compiled`), which samples it; ``tests/test_logdensity.py`` checks the two agree
+Built from the same :class:`~bayesreg.model.spec.ModelSpec` and data as the compiled log density
+(:mod:`bayesreg.sampling.nutpie`), which samples it; ``tests/test_logdensity.py`` checks the two agree
 in value and gradient at random points for every structure. Use it to extend a model or to sample
 it with ``pm.sample``: :func:`build_model`, or ``est.pymc_model()`` on a fitted estimator.
 
 Priors (one PyMC variable ``coef`` with dim ``feature``; scales under their own names)
     Normal, Laplace: direct. ElasticNet: a flat ``coef`` plus its exact log density.
     Horseshoe and regularized horseshoe: non-centred, ``coef = coef_raw * global_scale * ...``.
-The intercept is sampled at the centred design (``intercept_c``; see :mod:`bayesreg.model_inputs`)
+The intercept is sampled at the centred design (``intercept_c``; see :mod:`bayesreg.model.spec`)
 and reported for the original X as the deterministic ``intercept``.
 """
 
@@ -20,10 +20,9 @@ import math
 import pymc as pm
 import pytensor.tensor as pt
 
-from .likelihoods import SIGMA_PRIOR_NU
-from .model_inputs import ModelSpec, linear_inputs, logistic_inputs
-from .hyperpriors import BayesianLasso
-from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
+from ..families.gaussian import SIGMA_PRIOR_NU
+from ..priors import BayesianLasso, ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
+from .spec import ModelSpec, linear_inputs, logistic_inputs
 
 
 def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> pm.Model:
@@ -37,7 +36,7 @@ def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> 
                 "sigma", nu=SIGMA_PRIOR_NU, sigma=shared["sigma_prior_scale"])
             coef = make_coef(shared, noise_scale=sigma, n=shared["n"], p=spec.n_features)
             loglik = _gaussian_log_likelihood(shared, coef, intercept_c, sigma)
-        elif spec.family == "quadratic":  # the logistic surrogate (bayesreg.surrogate): priors as bernoulli
+        elif spec.family == "quadratic":  # the logistic surrogate (bayesreg.sampling.surrogate): priors as bernoulli
             coef = make_coef(shared, noise_scale=shared["pseudo_sigma"], n=shared["n"], p=spec.n_features,
                              logistic=True)
             misfit = pt.dot(shared["factor"], coef - shared["coef_hat"])

@@ -8,7 +8,7 @@ prior variances ``D``, the coefficients are Gaussian with
 
 and the flat intercept at the centred design is :math:`b_c \sim N(\bar y, \sigma^2/n)`,
 independent of ``w`` (``b = b_c - \bar x^\top w``). The samplers of
-:mod:`bayesreg.logdensity_collapsed` (``D = tau^2 diag(c^2)``) and :mod:`bayesreg.logdensity_mixture`
+:mod:`bayesreg.sampling.kernels.spectral` (``D = tau^2 diag(c^2)``) and :mod:`bayesreg.sampling.kernels.mixture`
 (``D`` the Laplace's mixture variances) sample everything but ``w`` and ``b``; these functions
 complete each draw. NumPy, seeded from the fit's ``random_seed`` (nutpie's expand callback gets
 no random numbers).
@@ -25,7 +25,7 @@ def normal_scale_coefficients(data: dict, fit_intercept: bool, sigma, tau, rng) 
 
     ``sigma`` and ``tau`` are 1-d arrays of equal length ``m``; returns ``coef`` (m, p) and
     ``intercept`` (m,) (zeros without an intercept). With the eigen-data of
-    :func:`bayesreg.model_inputs.collapsed_data` (rows of ``V'``, ``s_i^2``, ``a_i``) and
+    :func:`bayesreg.model.spec.collapsed_data` (rows of ``V'``, ``s_i^2``, ``a_i``) and
     :math:`v_i = \sigma^2 + \tau^2 s_i^2`: ``z = xi + V(u - V'xi)`` with ``xi ~ N(0, I_p)`` (the
     prior, which the data leave unchanged off ``span(V)``) and
     :math:`u_i \sim N(\tau s_i a_i / v_i,\ \sigma^2 / v_i)`; ``w = tau c * z``.

@@ -21,8 +21,9 @@ import dataclasses
 
 import numpy as np
 
+from .base import Prior
+from .coefficients import ElasticNet, Laplace, Normal
 from .hyperpriors import BayesianLasso
-from .priors import ElasticNet, Laplace, Normal, Prior
 
 __all__ = ["autoscale_factors", "resolve_prior"]
 

@@ -2,8 +2,8 @@ r"""What a posterior is computed from: the model's structure and its data, with 
 
 A :class:`ModelSpec` fixes the structure (likelihood family, prior family, intercept, sigma known
 or not); a dict of arrays holds everything else (sufficient statistics or the design, and the
-prior's values). The PyMC reference model (:mod:`bayesreg.model`) and the compiled log density
-(:mod:`bayesreg.compiled`) are both built from the same pair, so they cannot drift apart.
+prior's values). The PyMC reference model (:mod:`bayesreg.model.pymc`) and the compiled log density
+(:mod:`bayesreg.sampling.nutpie`) are both built from the same pair, so they cannot drift apart.
 
 Gaussian likelihood through sufficient statistics
     For the minimum-norm least-squares solution :math:`\hat w` of the centred data,
@@ -34,10 +34,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .data.statistics import GaussianStatistics, array_statistics
-from .likelihoods import check_sigma_prior_scale, sigma_prior_scale
-from .hyperpriors import BayesianLasso, HalfCauchy
-from .priors import ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
+from ..data import GaussianStatistics, array_statistics
+from ..families.gaussian import check_sigma_prior_scale, sigma_prior_scale
+from ..priors import (BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, Laplace, Normal, Prior,
+                      RegularizedHorseshoe)
 
 LOGISTIC_INTERCEPT_PRIOR_SCALE = 2.5
 
@@ -62,12 +62,12 @@ class ModelSpec:
 
     @property
     def spectral(self) -> bool:
-        """Collapsed through the eigen-data of a learned Normal scale (logdensity_collapsed)."""
+        """Collapsed through the eigen-data of a learned Normal scale (the spectral kernel)."""
         return self.collapsed and self.prior_type is Normal
 
     @property
     def mixture(self) -> bool:
-        """Collapsed as a Laplace scale mixture (logdensity_mixture)."""
+        """Collapsed as a Laplace scale mixture (the mixture kernel)."""
         return self.collapsed and self.prior_type is not Normal
 
     @classmethod
@@ -215,7 +215,7 @@ def collapsed_data(data: dict) -> dict[str, np.ndarray]:
     ``k = n - 1`` with an intercept, else ``n``: O(r) per evaluation. Given ``(tau, sigma)``, the
     coefficients are Gaussian: in the basis ``V``, :math:`u_i = V_i^\top z` has mean
     :math:`\tau s_i a_i / v_i` and variance :math:`\sigma^2 / v_i`; ``z`` off ``span(V)`` keeps its
-    prior N(0, 1) (:func:`bayesreg.conditional.normal_scale_coefficients`). Directions whose singular
+    prior N(0, 1) (:func:`bayesreg.sampling.conditional.normal_scale_coefficients`). Directions whose singular
     value is below the rank tolerance count as ``s_i = 0``: their ``a_i^2`` joins ``R``.
     """
     A = data["factor"] * data["prior_factor"]
@@ -240,7 +240,7 @@ def linear_inputs_from_statistics(statistics: GaussianStatistics, prior: Prior, 
 
 
 def mixture_data(data: dict, prior: Prior) -> dict[str, np.ndarray]:
-    r"""The data of the scale-mixture sampler (:mod:`bayesreg.logdensity_mixture`): ``a = F w_hat``
+    r"""The data of the scale-mixture sampler (:mod:`bayesreg.sampling.kernels.mixture`): ``a = F w_hat``
     (the centred data in the likelihood's rank-r factor) and the Laplace's per-coefficient factors
     ``c`` (ones for the Bayesian lasso, whose scale is ``sigma / lambda`` for every coefficient)."""
     factor = data["prior_factor"] if "prior_factor" in data else np.ones(data["factor"].shape[1])
@@ -253,14 +253,11 @@ def mixture_pays(rank: int, n_features: int, residual_dof: int) -> bool:
 
     ``residual_dof`` is ``n - r`` (``n - 1 - r`` with an intercept): the residual directions that
     pin sigma. With none (p >= n, or n = p + 1 with an intercept) the fit can interpolate, and the
-    non-centred coefficients form a funnel with sigma: at n = 100, p = 200 NUTS hit its maximum
-    tree depth on every transition (503 s, bulk ESS of tau 288) where the mixture takes 15-31
-    steps (``benchmarks/RESULTS.md``). With as few as 9 (n = 210, p = 200) the non-centred sampler
-    took 127 steps and gave a bulk ESS of tau of 919 in 115 s, and at 49 (n = 250) 1038 in 114 s
-    against the mixture's 2656 in 135 s: no funnel, and the mixture's O(r^2 p) gradient grows
-    faster. So elsewhere the mixture is used only while a gradient stays cheap (``r^2 p <= 10^6``:
-    about 0.2 ms, from 0.33 ms at r = 99, p = 200), which covers diabetes, where the non-centred
-    sampler gave 1 divergence of 4000 and a bulk ESS of tau of 398.
+    non-centred coefficients form a funnel with sigma that NUTS cannot cross in reasonable time.
+    With even a few residual directions the non-centred sampler has no funnel, and its O(r p)
+    gradient grows more slowly than the mixture's O(r^2 p); there the mixture is used only while a
+    gradient stays cheap (``r^2 p <= 10^6``, a fraction of a millisecond), which covers small
+    problems such as diabetes. The measurements are in ``docs/sampling.md``.
     """
     return residual_dof <= 0 or rank * rank * n_features <= MIXTURE_MAX_WORK
 
@@ -280,7 +277,7 @@ def _integrated(spec: ModelSpec, data: dict, prior: Prior) -> tuple[ModelSpec, d
 
 
 def quadratic_inputs(data: dict, prior: Prior, *, fit_intercept) -> tuple[ModelSpec, dict]:
-    """The logistic surrogate's model: ``data`` from :func:`bayesreg.surrogate.expansion_data`."""
+    """The logistic surrogate's model: ``data`` from :func:`bayesreg.sampling.surrogate.expansion_data`."""
     p = len(data["coef_hat"])
     spec = ModelSpec.of("quadratic", prior, p, fit_intercept)
     return spec, {**data, "intercept_prior_scale": np.array(LOGISTIC_INTERCEPT_PRIOR_SCALE), **prior_data(prior, p)}

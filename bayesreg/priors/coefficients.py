@@ -1,7 +1,7 @@
 """Priors on regression coefficients: the Bayesian reading of a penalty.
 
 Each prior is a small immutable specification with its density written out.
-Nothing here knows about PyMC; :mod:`bayesreg.model` turns a specification
+Nothing here knows about PyMC; :mod:`bayesreg.model.pymc` turns a specification
 into PyMC random variables, and :mod:`bayesreg.solvers` uses the penalty form.
 
 For a prior with density ``p(w)``, the MAP estimate minimises
@@ -21,104 +21,20 @@ prior                     ``-log p(w_j)`` (up to a constant)      penalty
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
-from ._params import Params
+from .base import Hyperprior, Prior, positive_number, positive_scale
 
 __all__ = [
-    "Prior",
     "Normal",
     "Laplace",
     "ElasticNet",
     "Horseshoe",
     "RegularizedHorseshoe",
 ]
-
-
-def _positive(name: str, value) -> float:
-    """Return ``value`` as a float, or raise if it is not finite and > 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"{name} must be a positive number, got {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return value
-
-
-def _positive_scale(name: str, value):
-    """A positive number (as float), or a 1-d array of them (as a read-only float array).
-
-    An array holds one entry per feature: glmnet's ``penalty.factor`` in prior form. Its length is
-    checked against ``X`` at fit time (:meth:`Prior.check_n_features`).
-    """
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, (numbers.Real, np.number)):
-        return _positive(name, value)
-    if not isinstance(value, (list, tuple, np.ndarray)):
-        raise TypeError(f"{name} must be a positive number or a 1-d array of them (one per feature), got {value!r}")
-    try:
-        array = np.array(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must hold numbers, got {value!r}") from exc
-    if array.ndim == 0:
-        return _positive(name, float(array))
-    if array.ndim != 1 or array.size == 0:
-        raise ValueError(f"{name} must be a number or a non-empty 1-d array (one entry per feature), "
-                         f"got shape {array.shape}")
-    bad = np.flatnonzero(~(np.isfinite(array) & (array > 0)))
-    if bad.size:
-        raise ValueError(f"{name} must be finite and > 0 in every entry; entries {bad[:5].tolist()} are "
-                         f"{array[bad[:5]].tolist()}")
-    array.setflags(write=False)  # a prior is a value: nobody changes it behind the estimator's back
-    return array
-
-
-class Prior(Params):
-    """Base class of coefficient priors.
-
-    Coefficients are independent a priori under ``Normal``, ``Laplace`` and ``ElasticNet``, and
-    independent given the shared global scale under the horseshoes and the hyperprior forms.
-    A scale may be one number (the same prior on every coefficient) or an array with one entry
-    per feature.
-
-    Subclasses with a finite MAP expose the penalty weights ``l1`` and ``l2`` (numbers, or arrays
-    with one entry per coefficient) of
-    ``-log p(w) = sum_j l1_j |w_j| + l2_j / 2 * w_j^2 + const``.
-    """
-
-    has_map: bool = True
-    autoscale: bool = False
-    l1: float = 0.0
-    l2: float = 0.0
-
-    @property
-    def l2_sqrt(self) -> float:
-        """``sqrt(l2)``, the inverse of the Gaussian factor's scale, without squaring first (the
-        solvers rescale it by powers of two; ``l2`` itself under- or overflows at scales ~1e160)."""
-        return np.sqrt(self.l2)
-
-    def neg_log_density(self, w) -> float:
-        """Exact ``-log p(w)`` summed over coefficients, normalising constant included."""
-        raise NotImplementedError
-
-    def no_map_reason(self) -> str:
-        return ""
-
-    def per_coefficient(self) -> dict:
-        """The hyperparameters that may hold one entry per feature, by field name."""
-        return {}
-
-    def check_n_features(self, n_features: int) -> None:
-        """Raise if a per-coefficient array does not have one entry per column of ``X``."""
-        for name, value in self.per_coefficient().items():
-            if isinstance(value, np.ndarray) and value.size != n_features:
-                raise ValueError(
-                    f"{type(self).__name__} {name} has {value.size} entries but X has {n_features} features; "
-                    "give one entry per column of X, or a single number for all of them"
-                )
 
 
 _LEARNED_SCALE_MAP = (
@@ -130,21 +46,19 @@ _LEARNED_SCALE_MAP = (
 
 
 def _checked_factor(name: str, value):
-    return _positive_scale(f"{name} factor", value)
+    return positive_scale(f"{name} factor", value)
 
 
 class _ScaleMixture(Prior):
     """Shared by ``Normal`` and ``Laplace``: ``scale`` a number, an array, or a hyperprior.
 
-    A hyperprior ``tau ~ H`` (see :mod:`bayesreg.hyperpriors`) makes the prior hierarchical:
+    A hyperprior ``tau ~ H`` (see :mod:`bayesreg.priors.hyperpriors`) makes the prior hierarchical:
     ``coef_j = z_j * tau * factor_j`` with ``z_j`` the standard form of the prior; ``factor``
     is 1 unless ``autoscale=True`` was resolved into numbers at fit time.
     """
 
     @property
     def learned(self) -> bool:
-        from .hyperpriors import Hyperprior
-
         return isinstance(self.scale, Hyperprior)
 
     @property
@@ -155,11 +69,9 @@ class _ScaleMixture(Prior):
         return _LEARNED_SCALE_MAP if self.learned else ""
 
     def _init_scale(self):
-        from .hyperpriors import Hyperprior
-
         name = type(self).__name__
         if not isinstance(self.scale, Hyperprior):
-            object.__setattr__(self, "scale", _positive_scale(f"{name} scale", self.scale))
+            object.__setattr__(self, "scale", positive_scale(f"{name} scale", self.scale))
         object.__setattr__(self, "factor", _checked_factor(name, self.factor))
         if not isinstance(self.autoscale, (bool, np.bool_)):
             raise TypeError(f"{name} autoscale must be True or False, got {self.autoscale!r}")
@@ -192,7 +104,7 @@ class Normal(_ScaleMixture):
     scale : positive number, 1-d array (one entry per feature), or hyperprior
         With a hyperprior (``HalfCauchy(s)``, ``HalfStudentT(nu, s)``) the global scale ``tau`` is
         learned. The hierarchical model, non-centred (in linear regression the sampler integrates
-        ``w`` out and samples ``tau`` alone; :mod:`bayesreg.logdensity_collapsed`):
+        ``w`` out and samples ``tau`` alone; :mod:`bayesreg.sampling.kernels.spectral`):
 
         .. math:: w_j = z_j\,\tau\,c_j,\quad z_j \sim N(0, 1),\quad \tau \sim H
 
@@ -242,8 +154,8 @@ class Laplace(_ScaleMixture):
     .. math:: w_j = z_j\,\tau\,c_j,\quad z_j \sim \mathrm{Laplace}(0, 1),\quad \tau \sim H,
 
     ``tau`` stored as ``prior_scale``. In linear regression with p >= n (and for small problems;
-    :func:`bayesreg.model_inputs.mixture_pays`), the sampler uses the Laplace as a scale mixture of
-    Normals and integrates ``w`` out instead (:mod:`bayesreg.logdensity_mixture`); the posterior is
+    :func:`bayesreg.model.spec.mixture_pays`), the sampler uses the Laplace as a scale mixture of
+    Normals and integrates ``w`` out instead (:mod:`bayesreg.sampling.kernels.mixture`); the posterior is
     the same. For the lasso of Park & Casella (2008), whose scale is
     the noise sd over a Gamma-distributed rate, see :class:`~bayesreg.BayesianLasso`.
     """
@@ -284,8 +196,8 @@ class ElasticNet(Prior):
     autoscale: bool = False
 
     def __post_init__(self):
-        object.__setattr__(self, "laplace_scale", _positive_scale("ElasticNet laplace_scale", self.laplace_scale))
-        object.__setattr__(self, "normal_scale", _positive_scale("ElasticNet normal_scale", self.normal_scale))
+        object.__setattr__(self, "laplace_scale", positive_scale("ElasticNet laplace_scale", self.laplace_scale))
+        object.__setattr__(self, "normal_scale", positive_scale("ElasticNet normal_scale", self.normal_scale))
         if not isinstance(self.autoscale, (bool, np.bool_)):
             raise TypeError(f"ElasticNet autoscale must be True or False, got {self.autoscale!r}")
         object.__setattr__(self, "autoscale", bool(self.autoscale))
@@ -342,7 +254,7 @@ class Horseshoe(Prior):
 
     def __post_init__(self):
         if self.scale is not None:
-            object.__setattr__(self, "scale", _positive("Horseshoe scale", self.scale))
+            object.__setattr__(self, "scale", positive_number("Horseshoe scale", self.scale))
 
     def no_map_reason(self) -> str:
         return (
@@ -378,7 +290,7 @@ class RegularizedHorseshoe(Prior):
 
     def __post_init__(self):
         for name in ("expected_nonzero", "slab_scale", "slab_df"):
-            value = _positive(f"RegularizedHorseshoe {name}", getattr(self, name))
+            value = positive_number(f"RegularizedHorseshoe {name}", getattr(self, name))
             object.__setattr__(self, name, value)
 
     def no_map_reason(self) -> str:

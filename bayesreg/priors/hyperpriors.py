@@ -4,8 +4,8 @@ Pass a hyperprior as the ``scale`` of :class:`~bayesreg.Normal` or :class:`~baye
 to learn how much to regularize: the global scale ``tau`` gets the hyperprior and is sampled
 with the coefficients (non-centred, ``coef_j = z_j * tau * c_j``; see those classes), or, in
 linear regression, with the coefficients integrated out: alone for a Normal prior
-(:mod:`bayesreg.logdensity_collapsed`), with the Laplace's exponential mixture variances for a
-Laplace prior and the Bayesian lasso (:mod:`bayesreg.logdensity_mixture`).
+(:mod:`bayesreg.sampling.kernels.spectral`), with the Laplace's exponential mixture variances for a
+Laplace prior and the Bayesian lasso (:mod:`bayesreg.sampling.kernels.mixture`).
 
 ===========================  ==============================================================
 ``HalfCauchy(s)``            :math:`p(\tau) = \frac{2}{\pi s\,(1 + (\tau/s)^2)}`, ``tau > 0``
@@ -26,18 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from ._params import Params
-from .priors import Prior, _positive
+from .base import Hyperprior, Prior, positive_number
 
-__all__ = ["Hyperprior", "HalfCauchy", "HalfStudentT", "BayesianLasso"]
-
-
-class Hyperprior(Params):
-    """A prior on a positive global scale ``tau``."""
-
-    def neg_log_density(self, tau) -> np.ndarray | float:
-        """Exact ``-log p(tau)`` (elementwise), normalising constant included; ``tau > 0``."""
-        raise NotImplementedError
+__all__ = ["HalfCauchy", "HalfStudentT", "BayesianLasso"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,7 +42,7 @@ class HalfCauchy(Hyperprior):
     scale: float = 1.0
 
     def __post_init__(self):
-        object.__setattr__(self, "scale", _positive("HalfCauchy scale", self.scale))
+        object.__setattr__(self, "scale", positive_number("HalfCauchy scale", self.scale))
 
     def neg_log_density(self, tau):
         tau = np.asarray(tau, dtype=float)
@@ -72,8 +63,8 @@ class HalfStudentT(Hyperprior):
     scale: float = 1.0
 
     def __post_init__(self):
-        object.__setattr__(self, "nu", _positive("HalfStudentT nu", self.nu))
-        object.__setattr__(self, "scale", _positive("HalfStudentT scale", self.scale))
+        object.__setattr__(self, "nu", positive_number("HalfStudentT nu", self.nu))
+        object.__setattr__(self, "scale", positive_number("HalfStudentT scale", self.scale))
 
     def neg_log_density(self, tau):
         nu, s = self.nu, self.scale
@@ -96,8 +87,8 @@ class BayesianLasso(Prior):
     and :math:`p(\lambda^2) = \frac{\delta^r}{\Gamma(r)} (\lambda^2)^{r-1} e^{-\delta\lambda^2}`.
     Conditioning on ``sigma`` keeps the posterior unimodal (their section 2). For the sampler, non-centred:
     ``w_j = z_j * sigma / lambda`` with ``z_j ~ Laplace(0, 1)``, or (p >= n, and small problems;
-    :func:`bayesreg.model_inputs.mixture_pays`) as a scale mixture with the coefficients integrated
-    out (:mod:`bayesreg.logdensity_mixture`); the Laplace scale ``sigma / lambda`` is stored in the
+    :func:`bayesreg.model.spec.mixture_pays`) as a scale mixture with the coefficients integrated
+    out (:mod:`bayesreg.sampling.kernels.mixture`); the Laplace scale ``sigma / lambda`` is stored in the
     posterior as ``prior_scale`` (and ``lambda`` as ``prior_lambda``).
 
     Park & Casella ask of the Gamma prior on lambda^2 that its density "approach 0 sufficiently
@@ -118,8 +109,8 @@ class BayesianLasso(Prior):
     delta: float = 1.78
 
     def __post_init__(self):
-        object.__setattr__(self, "r", _positive("BayesianLasso r", self.r))
-        object.__setattr__(self, "delta", _positive("BayesianLasso delta", self.delta))
+        object.__setattr__(self, "r", positive_number("BayesianLasso r", self.r))
+        object.__setattr__(self, "delta", positive_number("BayesianLasso delta", self.delta))
 
     has_map = False
 

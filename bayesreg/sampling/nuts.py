@@ -1,18 +1,17 @@
 """NUTS through nutpie, on log densities compiled once per machine, with honest diagnostics.
 
-Why nutpie (measured on the diabetes ridge model, 4 x 1000 draws, 2 cores; see
-``benchmarks/RESULTS.md``): PyMC's own NUTS took 22 s with min bulk ESS 2348; nutpie with its
-low-rank modified mass matrix samples in 0.4 s with min bulk ESS 5001 (on posteriordb's diamonds
-the low-rank mass matrix gave min bulk ESS 7094 where the diagonal one gave 163).
+Why nutpie: its low-rank modified mass matrix samples correlated coefficients in a fraction of
+the time and with several times the effective draws of PyMC's own NUTS (the numbers are in
+``docs/sampling.md`` and ``benchmarks/RESULTS.md``).
 
 Why not ``nutpie.compile_pymc_model``: it wraps the PyTensor graph in numba C callbacks whose
-generated source differs in every process, so every new process paid 7-24 s of compile before
-its first draw. Our model family is small and fixed, so :mod:`bayesreg.logdensity` writes its log
-density and gradient by hand, compiled once per machine into numba's disk cache, and
-:mod:`bayesreg.compiled` hands them to nutpie's sampler through nutpie's private API (tested with
-nutpie 0.16.11, pinned in pyproject.toml; ``tests/test_compiled.py`` covers the integration).
-The PyMC model (:mod:`bayesreg.model`) stays the specification, and ``tests/test_logdensity.py``
-holds the compiled density to it.
+generated source differs in every process, so every new process paid seconds of compile before
+its first draw. Our model family is small and fixed, so :mod:`bayesreg.sampling.kernels` writes
+its log densities and gradients by hand, compiled once per machine into numba's disk cache, and
+:mod:`bayesreg.sampling.nutpie` hands them to nutpie's sampler through nutpie's private API
+(pinned in pyproject.toml; ``tests/test_compiled.py`` covers the integration). The PyMC model
+(:mod:`bayesreg.model.pymc`) stays the specification, and ``tests/test_logdensity.py`` holds the
+compiled density to it.
 """
 
 from __future__ import annotations
@@ -23,10 +22,9 @@ import warnings
 
 import numpy as np
 
+from ..model.spec import ModelSpec
+from ..priors import BayesianLasso, Horseshoe, RegularizedHorseshoe
 from .conditional import mixture_coefficients, normal_scale_coefficients
-from .hyperpriors import BayesianLasso
-from .model_inputs import ModelSpec
-from .priors import Horseshoe, RegularizedHorseshoe
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
@@ -42,25 +40,18 @@ class SamplingError(RuntimeError):
 
 
 def default_settings(spec: ModelSpec) -> dict:
-    """nutpie settings by prior, from measurements (``benchmarks/RESULTS.md``).
+    """nutpie settings by prior; the measurements behind each are in ``docs/sampling.md``.
 
-    Horseshoes: a diagonal mass matrix and ``target_accept=0.99``. On n=100, p=200 with 5 signals
-    the low-rank adaptation did not finish one run in 6 minutes (401 funnel-shaped dimensions),
-    and the diagonal one gave 185 / 16 / 1 divergences of 4000 at target_accept .9 / .95 / .99.
-    Learned scales (one global funnel): low-rank with ``target_accept=0.95``; at 0.8 the known-sigma
-    quadrature problem of tests/test_hyperpriors.py and diabetes gave 10 divergences of 4000 each,
-    at 0.95 none, with bulk ESS of the scale 899 and 661.
-    A learned Normal scale in linear regression is sampled collapsed (:mod:`bayesreg.logdensity_collapsed`:
-    1 or 2 dimensions, no funnel) with ``target_accept=0.99``: with p > n (the sparse case of
-    nuts_speed.py, n=100, p=200) sigma -> 0 is not penalised by the likelihood, and the posterior's
-    long left tail in log sigma gave 1-6 divergences of 4000 in each of 5 seeds at 0.8, none at 0.95
-    or 0.99; bulk ESS of tau 476-1256 at 0.95, 791-1069 at 0.99, about 2 s a fit either way.
-    A learned Laplace scale or the Bayesian lasso sampled as a scale mixture
-    (:mod:`bayesreg.logdensity_mixture`, p + 2 dimensions): the diagonal mass matrix. On that sparse
-    case the low-rank one took 125 s against 28 s (its updates cost more than they saved; 15-31
-    leapfrog steps either way), with bulk ESS of tau 4632 against 2489. ``target_accept=0.9``: 0
-    divergent at 0.8 and at 0.9 there (and on diabetes), kept above 0.8 for sigma's left tail,
-    which gave the collapsed Normal its divergences at 0.8.
+    Horseshoes: a diagonal mass matrix (the low-rank adaptation stalls on hundreds of
+    funnel-shaped dimensions) and ``target_accept=0.99`` (small steps for the funnels).
+    Learned scales sampled with the coefficients (one global funnel): low-rank with
+    ``target_accept=0.95``. A learned Normal scale in linear regression is sampled collapsed
+    (:mod:`bayesreg.sampling.kernels.spectral`: 1 or 2 dimensions, no funnel) with
+    ``target_accept=0.99``: with p > n the likelihood does not penalise sigma -> 0, and the
+    posterior's long left tail in log sigma needs small steps, which cost little in so few
+    dimensions. A learned Laplace scale or the Bayesian lasso sampled as a scale mixture
+    (:mod:`bayesreg.sampling.kernels.mixture`, p + 2 dimensions): diagonal (the low-rank updates
+    cost more than they save there) with ``target_accept=0.9``, above 0.8 for sigma's left tail.
     Everything else: the low-rank mass matrix, for correlated coefficients.
     """
     if spec.spectral:
@@ -87,7 +78,7 @@ def sample_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, 
         raise TypeError(f"random_seed must be an int or None, got {random_seed!r}")
     import nutpie
 
-    from .compiled import compile_model
+    from .nutpie import compile_model
 
     started = time.perf_counter()
     model = compile_model(spec, data, list(feature_names))
@@ -122,8 +113,8 @@ def sample_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, 
 
 def _one_blas_thread(spec: ModelSpec):
     """The scale-mixture density calls BLAS from every chain's thread at once; OpenBLAS's own threads
-    on top oversubscribe the cores (n = 100, p = 200 on 2 cores: 82 s of sampling, 28 s with one
-    BLAS thread). The other densities use no BLAS."""
+    on top oversubscribe the cores (about 3x the sampling time on 2 cores: ``docs/sampling.md``).
+    The other densities use no BLAS."""
     if spec.mixture:
         from threadpoolctl import threadpool_limits
 
@@ -132,7 +123,7 @@ def _one_blas_thread(spec: ModelSpec):
 
 
 def _add_conditional_coefficients(idata, spec: ModelSpec, data: dict, feature_names, rng) -> None:
-    """Put ``coef`` (and ``intercept``) drawn given each sampled draw (:mod:`bayesreg.conditional`)
+    """Put ``coef`` (and ``intercept``) drawn given each sampled draw (:mod:`bayesreg.sampling.conditional`)
     into the posterior, in the order and with the dims the other structures have (coef, intercept,
     sigma, the prior's scales); a Laplace's mixture variances, a device of the sampler, are dropped."""
     import xarray as xr

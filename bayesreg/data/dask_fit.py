@@ -3,19 +3,18 @@
 In ``fit`` the data are either the in-memory pair ``(X, y)`` or what one distributed pass learned:
 :class:`~bayesreg.data.GaussianStatistics` (linear) or
 :class:`~bayesreg.data.logistic_passes.DaskBinaryData` (logistic). The functions here answer the
-questions the estimators ask of either form, so the estimators never test for Dask themselves.
+questions the estimators ask of either form, so the estimators never test for Dask themselves
+(the logistic MAP on either form is :func:`bayesreg.solvers.logistic_map`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import _validation as v
-from .autoscale import resolve_prior
-from .data import GaussianStatistics, is_dask_input
-from .data.dask_input import check_dask_X, lazy_rows
-from .data.logistic_passes import DaskBinaryData, likelihood_of, scaling_of
-from .solvers.logistic import newton_map
+from . import validation as v
+from .dask_input import check_dask_X, is_dask_input, lazy_rows
+from .logistic_passes import DaskBinaryData
+from .statistics import GaussianStatistics
 
 
 def check_dask_fit(log_likelihood) -> None:
@@ -24,24 +23,15 @@ def check_dask_fit(log_likelihood) -> None:
                          "n x draws numbers; compute them on a sample of rows instead")
 
 
-def resolved_prior(prior, data, family: str, names):
-    """:func:`~bayesreg.autoscale.resolve_prior` on in-memory data or on a Dask pass's moments."""
+def autoscale_data(data) -> dict:
+    """The data arguments of :func:`~bayesreg.priors.resolve_prior`: ``X`` and ``y`` in memory, or
+    the population sds a distributed pass computed (``sds=(x_sd, y_sd or None, constant columns or None)``)."""
     if isinstance(data, tuple):
-        return resolve_prior(prior, *data, family, names)
+        return {"X": data[0], "y": data[1]}
     if isinstance(data, GaussianStatistics):
         # population sds from the centred co-moments; a constant column has exactly 0 there
-        sds = (np.sqrt(np.maximum(np.diag(data.xx), 0.0) / data.n), data.y_sd, None)
-    else:
-        sds = (data.x_sd, None, data.x_max == data.x_min)
-    return resolve_prior(prior, None, None, family, names, sds=sds)
-
-
-def logistic_map(data: DaskBinaryData, prior, fit_intercept: bool):
-    """``(coef, intercept)`` of the MAP: Newton over distributed passes, on the same exact
-    rescaling as :func:`~bayesreg.solvers.fit_logistic_map` (one pass per Newton step)."""
-    scaling = scaling_of(data, fit_intercept)
-    theta, _ = newton_map(likelihood_of(data, fit_intercept, scaling), scaling, prior, fit_intercept)
-    return scaling.coef_intercept(theta, fit_intercept)
+        return {"X": None, "y": None, "sds": (np.sqrt(np.maximum(np.diag(data.xx), 0.0) / data.n), data.y_sd, None)}
+    return {"X": None, "y": None, "sds": (data.x_sd, None, data.x_max == data.x_min)}
 
 
 def in_memory_binary(data):

@@ -33,7 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .priors import ElasticNet, Laplace, Normal, Prior, _positive, _positive_scale
+from .base import Prior, positive_number, positive_scale
+from .coefficients import ElasticNet, Laplace, Normal
 
 __all__ = ["Penalty", "prior_from_penalty", "prior_from_sklearn", "penalty_from_prior"]
 
@@ -63,13 +64,13 @@ def prior_from_penalty(kind: str, lam) -> Prior:
     Each ``lam`` may be an array with one entry per coefficient (a per-coefficient prior).
     """
     if kind == "l2":
-        return Normal(np.sqrt(1.0 / (2.0 * _positive_scale("penalty lam", lam))))
+        return Normal(np.sqrt(1.0 / (2.0 * positive_scale("penalty lam", lam))))
     if kind == "l1":
-        return Laplace(1.0 / _positive_scale("penalty lam", lam))
+        return Laplace(1.0 / positive_scale("penalty lam", lam))
     if kind == "elasticnet":
         if not (isinstance(lam, (tuple, list)) and len(lam) == 2):
             raise TypeError(f"an elasticnet penalty takes lam = (lam1, lam2), got {lam!r}")
-        lam1, lam2 = (_positive_scale(f"elasticnet {name}", v) for name, v in zip(("lam1", "lam2"), lam))
+        lam1, lam2 = (positive_scale(f"elasticnet {name}", v) for name, v in zip(("lam1", "lam2"), lam))
         return ElasticNet(laplace_scale=1.0 / lam1, normal_scale=np.sqrt(1.0 / (2.0 * lam2)))
     raise ValueError(f"unknown penalty kind {kind!r}; expected 'l2', 'l1' or 'elasticnet'")
 
@@ -80,7 +81,7 @@ def _require(name: str, value, estimator: str) -> float:
             f"converting scikit-learn {estimator} needs {name}: its penalty is on a scale that "
             f"depends on {name}, and bayesreg does not guess it"
         )
-    return _positive(name, value)
+    return positive_number(name, value)
 
 
 def _logistic_l1_ratio(params: dict) -> float:
@@ -150,7 +151,7 @@ def _number(name: str, value) -> float:
     """A single real number (Python or numpy scalar, e.g. ``np.float32``, ``np.int64``)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a single number, got {value!r}")
-    return _positive(name, float(value))
+    return positive_number(name, float(value))
 
 
 def prior_from_sklearn(estimator, *, n_samples=None, sigma=None, fit_intercept: bool = True,

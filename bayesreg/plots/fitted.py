@@ -1,20 +1,18 @@
-"""Plots of fitted estimators. Each returns a matplotlib ``Figure`` and never calls ``plt.show()``.
+"""Plots of one or several fitted estimators. Each returns a matplotlib ``Figure`` and never calls ``plt.show()``.
 
 Built on arviz-plots where ArviZ has the plot, with what ArviZ does not know drawn on top: the
 MAP (the penalized solution) and the prior's exact density. Matplotlib draws the rest.
 
 ``coefficients``             forest plot (arviz-plots) of one or several fits, MAP marked
-``shrinkage``                penalized (MAP) path over the prior scale beside the posterior over it
 ``prior_posterior``          posterior histograms (arviz-plots) under the prior's exact density
 ``posterior_predictive``     linear: replicated vs observed density (arviz-plots ``plot_ppc_dist``);
                              logistic: PAV calibration curve (arviz-plots ``plot_ppc_pava``)
 ``predicted_probabilities``  logistic: each row's probability with its posterior interval
-``how_much``                 the CV curve, the evidence and a learned scale's posterior on one axis
+``horseshoe_density``        the (regularized) horseshoe's marginal density, by quadrature
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 
 import arviz_plots as azp
@@ -25,14 +23,10 @@ from arviz_plots.visuals import scatter_x
 from matplotlib.lines import Line2D
 from scipy import special, stats
 
-from . import _validation as v
-from . import results
-from .estimators import LinearRegression, LogisticRegression
-from .hyperpriors import BayesianLasso
-from .priors import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
-from .sampling import SamplingWarning, collected_problems
-
-from .how_much_plot import how_much  # noqa: F401 - public here, written in its own module
+from .. import results
+from ..data import validation as v
+from ..estimators import LinearRegression, LogisticRegression
+from ..priors import BayesianLasso, ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
 
 MAP_STYLE = dict(marker="D", size=60, facecolor="none", edgecolor="crimson", width=1.5, zorder=3)
 MAP_LABEL = "MAP (penalized fit)"
@@ -98,71 +92,6 @@ def _map_dataset(fits, features):
     values = [est.map_.coef if est.map_ is not None else np.full(len(features), np.nan) for est in fits.values()]
     return xr.Dataset({"coef": (("model", "feature"), np.asarray(values))},
                       coords={"model": list(fits), "feature": features})
-
-
-def shrinkage(X, y, kind: str = "ridge", scales=None, sigma=None, draws: int = 1000, chains: int = 4, random_seed=0,
-              ci_prob=0.9, path_points: int = 200):
-    """"Penalty = prior" in one picture.
-
-    Left: the penalized solution path (the MAP) over the prior scale, exact on ``path_points``
-    scales (it costs milliseconds a point), so the lasso's kinks are where a coefficient really
-    leaves zero. Right: the posterior mean and ``ci_prob`` interval, sampled by NUTS at
-    ``scales`` (marked on both panels). ``kind`` is ``"ridge"`` (Normal prior) or ``"lasso"``
-    (Laplace prior); ``sigma`` is the known noise sd (default: the residual sd of least squares).
-    One compiled model serves every scale; ``draws`` (after as many tuning steps) and ``chains``
-    go to each fit, and the sampling problems of all of them are reported in one
-    :class:`~bayesreg.sampling.SamplingWarning`.
-    """
-    priors = {"ridge": Normal, "lasso": Laplace}
-    if kind not in priors:
-        raise ValueError(f"kind must be 'ridge' or 'lasso', got {kind!r}")
-    base = LinearRegression(Normal(1.0), sigma=1.0).fit(X, y, method="map")  # validates X, y once
-    names = base.feature_names_
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    sigma = _residual_sd(X, y) if sigma is None else sigma
-    scales = _default_scales(X, y, sigma, kind) if scales is None else np.asarray(scales, dtype=float)
-    path_scales = np.union1d(np.geomspace(scales.min(), scales.max(), path_points), scales)
-    path = np.array([LinearRegression(priors[kind](float(scale)), sigma=sigma).fit(X, y, method="map").coef_
-                     for scale in path_scales])
-    sampled = np.isin(path_scales, scales)
-    mean, low, high = _posterior_path(X, y, priors[kind], scales, sigma, ci_prob, draws=draws, tune=draws,
-                                      chains=chains, random_seed=random_seed)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
-    colors = plt.cm.tab10(np.arange(len(names)) % 10)
-    for j, name in enumerate(names):
-        left.plot(path_scales, path[:, j], color=colors[j], lw=1.5, label=name)
-        left.plot(path_scales[sampled], path[sampled, j], "o", ms=3, color=colors[j])
-        right.plot(scales, mean[:, j], "-o", ms=3, color=colors[j])
-        right.fill_between(scales, low[:, j], high[:, j], color=colors[j], alpha=0.12)
-    prior_name = priors[kind].__name__
-    for ax, title in ((left, f"{kind} solution = MAP"), (right, f"posterior mean, {ci_prob:.0%} interval (NUTS)")):
-        ax.set_xscale("log")
-        ax.axhline(0.0, color="grey", lw=0.8)
-        ax.set_xlabel(f"{prior_name} prior scale (small = strong penalty)")
-        ax.set_title(title)
-    left.set_ylabel("coefficient")
-    left.legend(fontsize="x-small", ncol=2)
-    fig.tight_layout()
-    return fig
-
-
-def _posterior_path(X, y, prior_type, scales, sigma, ci_prob, **sampler):
-    """Posterior mean and equal-tailed ``ci_prob`` interval of each coefficient, a row per scale."""
-    means, lows, highs, problems = [], [], [], []
-    for scale in scales:
-        est = LinearRegression(prior_type(float(scale)), sigma=sigma)
-        with collected_problems() as found:
-            est.fit(X, y, progressbar=False, log_likelihood=False, **sampler)
-        problems += [f"scale {scale:.3g}: {problem}" for problem in found]
-        coef = results.stacked_draws(est.idata_, "coef")
-        means.append(coef.mean(axis=0))
-        lows.append(np.quantile(coef, (1 - ci_prob) / 2, axis=0))
-        highs.append(np.quantile(coef, (1 + ci_prob) / 2, axis=0))
-    if problems:
-        warnings.warn(f"shrinkage: the posterior failed a convergence check at some scales, so those bands are "
-                      f"approximate ({'; '.join(problems)})", SamplingWarning, stacklevel=3)
-    return np.array(means), np.array(lows), np.array(highs)
 
 
 def prior_posterior(est, features=None, ci_prob: float = 0.94):
@@ -368,20 +297,3 @@ def _log_nodes(dist, n: int, tail: float = 1e-12):
 
 def _prior_label(est) -> str:
     return str(est._checked_prior())  # as the user stated it; est.prior_ holds the resolved numbers
-
-
-def _residual_sd(X, y) -> float:
-    A = np.column_stack([np.ones(len(X)), X])
-    residual = y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
-    dof = max(len(y) - A.shape[1], 1)
-    return float(np.sqrt(residual @ residual / dof))
-
-
-def _default_scales(X, y, sigma, kind, count: int = 9) -> np.ndarray:
-    """From a strong penalty (the lasso MAP all zero; ridge shrunk ~100x) to a weak one."""
-    Xc, yc = X - X.mean(0), y - y.mean()
-    if kind == "lasso":
-        all_zero = sigma**2 / np.abs(Xc.T @ yc).max()  # Laplace scale at which the MAP is 0
-        return np.geomspace(all_zero / 2, all_zero * 1e4, count)
-    largest = np.linalg.eigvalsh(Xc.T @ Xc).max()
-    return np.geomspace(0.1, 1e3, count) * sigma / np.sqrt(largest)

@@ -3,9 +3,9 @@ r"""The collapsed log density: a learned Normal scale in linear regression, coef
 For ``y ~ N(b + Xw, sigma^2)``, ``w_j = tau c_j z_j`` with ``z ~ N(0, I)``, ``tau`` ~ half-t and
 a flat intercept ``b``, the coefficients and the intercept integrate out exactly, so NUTS samples
 only :math:`p(\tau, \sigma \mid y) \propto p(y \mid \tau, \sigma)\, p(\tau)\, p(\sigma)` (one or
-two dimensions, no funnel), and :func:`bayesreg.conditional.normal_scale_coefficients` draws ``w`` and
+two dimensions, no funnel), and :func:`bayesreg.sampling.conditional.normal_scale_coefficients` draws ``w`` and
 ``b`` from their Gaussian conditional afterwards. The evidence is
-:func:`bayesreg.model_inputs.collapsed_data`'s (that of :mod:`bayesreg.evidence`), from the
+:func:`bayesreg.model.spec.collapsed_data`'s (that of :mod:`bayesreg.evidence`), from the
 eigen-data ``s_i^2`` (``PTR_VEC1``), ``a_i`` (``PTR_VEC2``), ``r`` (``RANK``) and ``R``
 (``S_RSS_MIN``); value and gradient cost O(r).
 
@@ -17,9 +17,8 @@ Unconstrained vector: ``log sigma`` (when sigma is estimated), then ``log tau``.
     \frac{\partial \log p(y \mid \tau, \sigma)}{\partial\log\sigma} = -\sum_i \sigma^2 t_i - (k - r)
         + \frac{R}{\sigma^2}.
 
-A separate module (numba caches per source file) so :mod:`bayesreg.logdensity` stays one idea; it
-uses that module's header layout and half-t density. numba's cache is keyed on this file only: a
-change to those helpers needs this file touched (or the cache cleared) to take effect here.
+It reads the header layout and the half-t density of :mod:`bayesreg.sampling.kernels.layout`
+(the cache note in :mod:`bayesreg.sampling.kernels` says why that is safe).
 """
 
 from __future__ import annotations
@@ -29,19 +28,19 @@ import math
 import numba
 import numpy as np
 
-from .logdensity import (_EXPAND_SIGNATURE, _LOG_2PI, _LOGP_SIGNATURE, FIT_INTERCEPT, HEADER_LEN, N_DIM,
-                         N_SCALARS, PTR_SCALARS, PTR_VEC1, PTR_VEC2, RANK, S_HYPER_NU, S_HYPER_SCALE, S_N,
-                         S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, SIGMA_KNOWN, _array,
-                         _jit, _log_half_t, report)
+from .layout import (EXPAND_SIGNATURE, FIT_INTERCEPT, HEADER_LEN, LOGP_SIGNATURE, LOG_2PI, N_DIM, N_SCALARS,
+                    PTR_SCALARS, PTR_VEC1, PTR_VEC2, RANK, SIGMA_KNOWN, S_HYPER_NU, S_HYPER_SCALE, S_N,
+                    S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, array_at, jit, log_half_t,
+                    report)
 
 
-@_jit
+@jit
 def collapsed_log_density(theta, grad, header):
     """``log p(tau, sigma | y)`` (up to the evidence's normalisation) at ``theta``; gradient into ``grad``."""
-    scalars = _array(header[PTR_SCALARS], N_SCALARS)
+    scalars = array_at(header[PTR_SCALARS], N_SCALARS)
     r = header[RANK]
-    eigval = _array(header[PTR_VEC1], r)
-    projection = _array(header[PTR_VEC2], r)
+    eigval = array_at(header[PTR_VEC1], r)
+    projection = array_at(header[PTR_VEC2], r)
     n = scalars[S_N]
     k = n - 1.0 if header[FIT_INTERCEPT] else n
     residual = scalars[S_RSS_MIN]
@@ -53,7 +52,7 @@ def collapsed_log_density(theta, grad, header):
     u_tau = theta[i]
     tau_sq = math.exp(2.0 * u_tau)
     sigma_sq = sigma * sigma
-    total = k * _LOG_2PI + (k - r) * math.log(sigma_sq) + residual / sigma_sq
+    total = k * LOG_2PI + (k - r) * math.log(sigma_sq) + residual / sigma_sq
     d_tau = 0.0
     d_sigma = -(k - r) + residual / sigma_sq
     for j in range(r):
@@ -67,26 +66,26 @@ def collapsed_log_density(theta, grad, header):
     value = -0.5 * total
     if header[FIT_INTERCEPT]:
         value -= 0.5 * math.log(n)
-    hyper, d_hyper = _log_half_t(u_tau, scalars[S_HYPER_NU], scalars[S_HYPER_SCALE])
+    hyper, d_hyper = log_half_t(u_tau, scalars[S_HYPER_NU], scalars[S_HYPER_SCALE])
     value += hyper
     grad[i] = d_tau + d_hyper
     if i == 1:
-        noise, d_noise = _log_half_t(theta[0], scalars[S_SIGMA_PRIOR_NU], scalars[S_SIGMA_PRIOR_SCALE])
+        noise, d_noise = log_half_t(theta[0], scalars[S_SIGMA_PRIOR_NU], scalars[S_SIGMA_PRIOR_SCALE])
         value += noise
         grad[0] = d_sigma + d_noise
     return value
 
 
-@_jit
+@jit
 def collapsed_expand(theta, out):
     """The sampled quantities: ``sigma`` (when estimated) and ``prior_scale`` (tau), in theta's order."""
     for j in range(theta.size):
         out[j] = math.exp(theta[j])
 
 
-@numba.cfunc(_LOGP_SIGNATURE, cache=True, error_model="numpy")
+@numba.cfunc(LOGP_SIGNATURE, cache=True, error_model="numpy")
 def logp_callback(dim, x_, grad_, logp_, user_data):
-    """As :func:`bayesreg.logdensity.logp_callback`, for the collapsed density."""
+    """As :func:`bayesreg.sampling.kernels.noncentred.logp_callback`, for the collapsed density."""
     header = numba.carray(user_data, (HEADER_LEN,), np.int64)
     n_dim = header[N_DIM]
     if dim != n_dim:
@@ -95,7 +94,7 @@ def logp_callback(dim, x_, grad_, logp_, user_data):
     return report(collapsed_log_density(numba.carray(x_, (n_dim,)), grad, header), grad, numba.carray(logp_, (1,)))
 
 
-@numba.cfunc(_EXPAND_SIGNATURE, cache=True, error_model="numpy")
+@numba.cfunc(EXPAND_SIGNATURE, cache=True, error_model="numpy")
 def expand_callback(dim, n_expanded, x_, out_, user_data):
     header = numba.carray(user_data, (HEADER_LEN,), np.int64)
     if dim != header[N_DIM] or n_expanded != dim:

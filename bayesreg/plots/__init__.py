@@ -1,0 +1,13 @@
+"""Plots of fits, each a matplotlib ``Figure`` (never ``plt.show()``). Loaded on first use of ``bayesreg.plots``.
+
+``fitted``          one or several fitted estimators: coefficients (forest, MAP marked), prior against
+                    posterior, posterior predictive checks, predicted probabilities, the horseshoe's density.
+``regularization``  how much to regularize: the shrinkage path (MAP beside posterior) and ``how_much``.
+"""
+
+from .fitted import (MAP_LABEL, coefficients, horseshoe_density, posterior_predictive, predicted_probabilities,
+                     prior_posterior)
+from .regularization import how_much, shrinkage
+
+__all__ = ["MAP_LABEL", "coefficients", "horseshoe_density", "how_much", "posterior_predictive",
+           "predicted_probabilities", "prior_posterior", "shrinkage"]

@@ -1,0 +1,18 @@
+"""What a prior is: specifications with their densities and penalties. No PyMC, no data here.
+
+``base``          :class:`Prior` and :class:`Hyperprior`, scikit-learn's parameter protocol, checks.
+``coefficients``  Normal (ridge), Laplace (lasso), ElasticNet, Horseshoe, RegularizedHorseshoe.
+``hyperpriors``   learned scales: HalfCauchy, HalfStudentT; Park & Casella's BayesianLasso.
+``autoscale``     a prior resolved on the data (``autoscale=True`` into numbers).
+``conventions``   penalties, priors and scikit-learn's parameters converted into each other.
+"""
+
+from .autoscale import autoscale_factors, resolve_prior
+from .base import Hyperprior, Params, Prior
+from .coefficients import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
+from .conventions import Penalty, penalty_from_prior, prior_from_penalty, prior_from_sklearn
+from .hyperpriors import BayesianLasso, HalfCauchy, HalfStudentT
+
+__all__ = ["BayesianLasso", "ElasticNet", "HalfCauchy", "HalfStudentT", "Horseshoe", "Hyperprior", "Laplace",
+           "Normal", "Params", "Penalty", "Prior", "RegularizedHorseshoe", "autoscale_factors",
+           "penalty_from_prior", "prior_from_penalty", "prior_from_sklearn", "resolve_prior"]

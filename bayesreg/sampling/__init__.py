@@ -1,0 +1,20 @@
+"""Posterior sampling: NUTS (nutpie) on log densities compiled once per machine. No PyMC here.
+
+``nuts``         the entry point: settings by prior, the sampler call, convergence diagnostics.
+``nutpie``       the adapter: a model's structure and data packed for the compiled kernels and
+                 handed to nutpie's sampler (nutpie's private API, pinned).
+``kernels``      the numba log densities and gradients (non-centred, spectral, scale mixture).
+``conditional``  exact draws of the coefficients that a collapsed kernel integrated out.
+``surrogate``    large-n logistic regression: NUTS on a quadratic surrogate, corrected by PSIS.
+
+nutpie and numba load on the first fit, not on ``import bayesreg``.
+"""
+
+from .nuts import (EBFMI_MIN, ESS_MIN, RHAT_MAX, SamplingError, SamplingWarning, collected_problems,
+                   convergence_problems, default_settings, sample_posterior, warn_on_problems)
+from .surrogate import (ApproximationWarning, LargeDataWarning, surrogate_posterior, warn_on_exact_nuts_time,
+                        warn_on_pareto_k)
+
+__all__ = ["EBFMI_MIN", "ESS_MIN", "RHAT_MAX", "ApproximationWarning", "LargeDataWarning", "SamplingError",
+           "SamplingWarning", "collected_problems", "convergence_problems", "default_settings", "sample_posterior",
+           "surrogate_posterior", "warn_on_exact_nuts_time", "warn_on_pareto_k", "warn_on_problems"]
