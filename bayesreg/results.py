@@ -23,6 +23,7 @@ class MAPEstimate:
     sigma: float | None = None
 
 
+CI_PROB = 0.94  # the one interval level of summaries, plots and the CLI unless the user sets another (ArviZ's)
 LOG_LIKELIHOOD_MAX_BYTES = 200 * 2**20  # computed automatically below this size
 MEMORY_BUDGET_BYTES = 256 * 2**20  # working memory of one prediction over draws, whatever n is
 LIVE_BLOCKS = 8  # draws x rows temporaries alive at once in the reductions below (measured: <= 7)
