@@ -17,6 +17,7 @@ from ..data import dask_fit, is_dask_input
 from ..data import validation as v
 from ..priors import Normal, Prior, resolve_prior
 from ..results import MAPEstimate
+from ..sampling import PACKAGE_FILES
 from ..solvers import NoMAPError
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 # rstanarm's default: scale 2.5 in standardized units, so it means the same whatever the data's units
 DEFAULT_PRIOR = Normal(2.5, autoscale=True)
+_FIT_PARAMETERS = ("method", "draws", "tune", "chains", "random_seed", "progressbar", "log_likelihood")
 _METHOD_ATTRIBUTES = ("log_evidence_",)  # set by one method only; removed when a later fit uses another
 
 
@@ -80,6 +82,10 @@ class _BayesianRegression(BaseEstimator):
                              "(NUTS runs on sufficient statistics): use method='nuts'")
         if method not in self._methods:
             raise ValueError(f"method={method!r} is not available for {type(self).__name__}; use one of {self._methods}")
+        if sampler_kwargs:  # a typo fails here, as Python's own "unexpected keyword argument", not mid-sampling
+            from ..sampling import check_sampler_options
+
+            check_sampler_options(sampler_kwargs, _FIT_PARAMETERS)
         if method not in ("nuts", "surrogate") and sampler_kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(sampler_kwargs)}: sampler "
                             "options apply to method='nuts' only, and bayesreg does not take sample_weight")
@@ -114,7 +120,8 @@ class _BayesianRegression(BaseEstimator):
                 raise
             warnings.warn(f"the MAP (penalized fit) failed, so map_ is None and the summary has no MAP "
                           f"column; sampling the posterior anyway. The MAP solver said: "
-                          f"{type(exc).__name__}: {exc}", MAPFailureWarning, stacklevel=2)
+                          f"{type(exc).__name__}: {exc}", MAPFailureWarning,
+                          skip_file_prefixes=PACKAGE_FILES)
             fitted["map_"] = None
         if method == "map":
             fitted.update(self._point_attributes(fitted["map_"]))
@@ -140,14 +147,18 @@ class _BayesianRegression(BaseEstimator):
 
     def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate):
         """Exact NUTS: the posterior as a DataTree, convergence checked."""
-        from ..sampling import sample_posterior, warn_on_problems
+        from ..sampling import (check_sampler_options, columns_standardized, default_settings, sample_posterior,
+                                warn_on_problems)
 
         spec, model_data = self._model_inputs(data, prior)
+        options = {k: v for k, v in settings.items() if k not in _FIT_PARAMETERS}
+        check_sampler_options(options, _FIT_PARAMETERS, default_settings(spec)["adaptation"])  # e.g. gamma with diag
         idata = sample_posterior(spec, model_data, names, **settings)
         if isinstance(data, tuple):  # in memory: observed y, and log-likelihoods when small enough
             results.add_observation_groups(idata, *data, spec.family, self.fit_intercept, self._known_sigma(),
                                            log_likelihood)
-        warn_on_problems(idata, results.summary_var_names(idata))
+        standardized = columns_standardized(data[0]) if isinstance(data, tuple) else None  # unknown for Dask
+        warn_on_problems(idata, results.summary_var_names(idata), standardized)
         return idata
 
     def _fit_empirical_bayes(self, X, y, prior) -> dict:
@@ -201,7 +212,9 @@ class _BayesianRegression(BaseEstimator):
     def _require_posterior(self, what: str) -> None:
         check_is_fitted(self, "coef_")
         if self.idata_ is None:
-            raise ValueError(f"{what} needs a posterior: fit with method='nuts' (this fit was method='map')")
+            used = getattr(self, "method_", "map")  # files saved before method_ existed held MAP fits
+            raise ValueError(f"{what} needs a posterior: fit with method='nuts' (this fit was method={used!r}, "
+                             "which gives point estimates only)")
 
     def _known_sigma(self):
         return None
