@@ -5,16 +5,19 @@
                  handed to nutpie's sampler (nutpie's private API, pinned).
 ``kernels``      the numba log densities and gradients (non-centred, spectral, scale mixture).
 ``conditional``  exact draws of the coefficients that a collapsed kernel integrated out.
+``options``      the sampler options fit passes on, checked against the installed nutpie.
 ``surrogate``    large-n logistic regression: NUTS on a quadratic surrogate, corrected by PSIS.
 
 nutpie and numba load on the first fit, not on ``import bayesreg``.
 """
 
-from .nuts import (EBFMI_MIN, ESS_MIN, RHAT_MAX, SamplingError, SamplingWarning, collected_problems,
-                   convergence_problems, default_settings, sample_posterior, warn_on_problems)
+from .nuts import (EBFMI_MIN, ESS_MIN, PACKAGE_FILES, RHAT_MAX, SamplingError, SamplingWarning, collected_problems,
+                   columns_standardized, convergence_problems, default_settings, sample_posterior, warn_on_problems)
+from .options import check_sampler_options
 from .surrogate import (ApproximationWarning, LargeDataWarning, surrogate_posterior, warn_on_exact_nuts_time,
                         warn_on_pareto_k)
 
-__all__ = ["EBFMI_MIN", "ESS_MIN", "RHAT_MAX", "ApproximationWarning", "LargeDataWarning", "SamplingError",
-           "SamplingWarning", "collected_problems", "convergence_problems", "default_settings", "sample_posterior",
-           "surrogate_posterior", "warn_on_exact_nuts_time", "warn_on_pareto_k", "warn_on_problems"]
+__all__ = ["EBFMI_MIN", "ESS_MIN", "PACKAGE_FILES", "RHAT_MAX", "ApproximationWarning", "LargeDataWarning",
+           "SamplingError", "SamplingWarning", "check_sampler_options", "collected_problems", "columns_standardized",
+           "convergence_problems", "default_settings", "sample_posterior", "surrogate_posterior",
+           "warn_on_exact_nuts_time", "warn_on_pareto_k", "warn_on_problems"]

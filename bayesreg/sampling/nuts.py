@@ -17,6 +17,7 @@ compiled density to it.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import warnings
 
@@ -29,6 +30,9 @@ from .conditional import mixture_coefficients, normal_scale_coefficients
 RHAT_MAX = 1.01
 ESS_MIN = 400
 EBFMI_MIN = 0.3
+# bayesreg's own files: warnings skip their frames and point at the user's line, whatever the depth of
+# the call inside bayesreg (fit -> _posterior -> super()._posterior -> ... varies by estimator and method)
+PACKAGE_FILES = (os.path.dirname(os.path.dirname(__file__)) + os.sep,)
 
 
 class SamplingWarning(UserWarning):
@@ -153,8 +157,12 @@ def _check_finite(idata) -> None:
             raise FloatingPointError(f"the sampler returned non-finite draws of {name!r}")
 
 
-def convergence_problems(idata, var_names) -> list[str]:
-    """Each failed check as a sentence with concrete advice (empty when all pass)."""
+def convergence_problems(idata, var_names, standardized: bool | None = None) -> list[str]:
+    """Each failed check as a sentence with concrete advice (empty when all pass).
+
+    ``standardized``: whether X's columns have mean ~0 and sd ~1 (:func:`columns_standardized`),
+    ``None`` where that is not known; it decides whether "standardize X" is advice or beside the point.
+    """
     import arviz as az
 
     stats = idata["sample_stats"]
@@ -165,11 +173,11 @@ def convergence_problems(idata, var_names) -> list[str]:
         problems.append(
             f"{n_div} of {total} transitions diverged: the posterior has regions NUTS cannot follow, so "
             f"estimates may be biased. {_divergence_advice(idata.attrs)}")
-    depth = _treedepth_saturation(stats)
-    if depth:
+    saturated, transitions = _treedepth_saturation(stats)
+    if saturated:
         problems.append(
-            f"{depth:.1%} of transitions hit the maximum tree depth: sampling is inefficient. Standardize "
-            "X, or raise maxdepth (fit(..., maxdepth=12)).")
+            f"{saturated} of {transitions} transitions ({_percent(saturated, transitions)}) hit the maximum "
+            f"tree depth: sampling is inefficient. {_treedepth_advice(standardized)}")
     bfmi = _e_bfmi(idata)
     if bfmi is not None and bfmi.min() < EBFMI_MIN:
         problems.append(
@@ -220,16 +228,40 @@ def _divergence_advice(attrs) -> str:
     return advice + "."
 
 
-def _treedepth_saturation(stats) -> float:
+def _treedepth_saturation(stats) -> tuple[int, int]:
+    """How many transitions hit the maximum tree depth, of how many."""
     for name in ("reached_max_treedepth", "maxdepth_reached"):
         if name in stats:
-            return float(stats[name].mean())
-    return 0.0
+            return int(stats[name].sum()), int(stats[name].size)
+    return 0, 0
 
 
-def warn_on_problems(idata, var_names) -> None:
-    for problem in convergence_problems(idata, var_names):
-        warnings.warn(problem, SamplingWarning, stacklevel=3)
+def _percent(count: int, total: int) -> str:
+    """A share that never prints as "0.0%" when the count is not 0: 3 of 4000 is "0.075%"."""
+    share = 100 * count / total
+    return f"{share:.2g}%" if share < 1 else f"{share:.1f}%"
+
+
+def _treedepth_advice(standardized: bool | None) -> str:
+    raise_depth = "raise maxdepth (fit(..., maxdepth=12))"
+    if standardized:
+        return ("X's columns are already standardized, so the cause is the posterior's shape (strongly "
+                f"correlated coefficients, or a horseshoe's funnel), not the data's units: {raise_depth}.")
+    if standardized is None:
+        return f"If X's columns are on very different scales, standardize them (mean 0, sd 1); else {raise_depth}."
+    return f"X's columns are not standardized: standardize them (mean 0, sd 1), or {raise_depth}."
+
+
+def columns_standardized(X, tolerance: float = 0.05) -> bool:
+    """Whether every column has |mean| and |sd - 1| within ``tolerance`` (sd with ddof 0 or 1 alike:
+    sqrt(n / (n - 1)) - 1 < 0.05 for n > 10), as StandardScaler leaves them."""
+    X = np.asarray(X)
+    return bool(np.all(np.abs(X.mean(axis=0)) <= tolerance) and np.all(np.abs(X.std(axis=0) - 1) <= tolerance))
+
+
+def warn_on_problems(idata, var_names, standardized: bool | None = None) -> None:
+    for problem in convergence_problems(idata, var_names, standardized):
+        warnings.warn(problem, SamplingWarning, skip_file_prefixes=PACKAGE_FILES)
 
 
 @contextlib.contextmanager

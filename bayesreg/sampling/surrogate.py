@@ -40,6 +40,8 @@ import numpy as np
 import xarray as xr
 from scipy import linalg
 
+from .nuts import PACKAGE_FILES
+
 PARETO_K_MAX = 0.7
 EXACT_NUTS_SECONDS = 116.0  # exact NUTS, n = 1e5, p = 20, 4 x (1000 + 1000) (issue 14's measurement)
 EXACT_NUTS_WORK = 1e5 * 20 * 4 * 2000
@@ -129,7 +131,7 @@ def warn_on_pareto_k(k_hat: float) -> None:
             f"Pareto k-hat of the surrogate's importance weights is {k_hat:.2f} (> {PARETO_K_MAX}): the "
             "quadratic surrogate is too far from the exact likelihood here (small n, or a posterior far "
             "from Gaussian), and the corrected draws cannot be trusted. Run exact NUTS: "
-            "fit(X, y, method='nuts').", ApproximationWarning, stacklevel=4)
+            "fit(X, y, method='nuts').", ApproximationWarning, skip_file_prefixes=PACKAGE_FILES)
 
 
 def warn_on_exact_nuts_time(n: int, p: int, draws: int, tune: int, chains: int) -> None:
@@ -144,7 +146,7 @@ def warn_on_exact_nuts_time(n: int, p: int, draws: int, tune: int, chains: int) 
             f"exact NUTS on n = {n}, p = {p} costs O(n p) per gradient: estimated {seconds / 60:.0f} min. "
             "method='surrogate' samples a quadratic expansion of the log-likelihood (O(p^2) per "
             "gradient) and corrects it exactly by importance sampling; Pareto k-hat tells you whether "
-            "to trust it.", LargeDataWarning, stacklevel=4)
+            "to trust it.", LargeDataWarning, skip_file_prefixes=PACKAGE_FILES)
 
 
 def surrogate_posterior(likelihood, exact_log_likelihood, prior, *, n_features: int, n: int, positive_share: float,
