@@ -114,6 +114,16 @@ def probability_summary(idata, X, fit_intercept: bool, quantiles, budget=None) -
     return over_row_blocks(idata, X, fit_intercept, block, budget)
 
 
+def mean_response_quantiles(idata, X, fit_intercept: bool, quantiles, family: str, budget=None) -> np.ndarray:
+    """Quantiles over posterior draws of the mean response ``E[y | x, draw]`` per row, shape
+    (len(quantiles), n): of ``eta = b + x'w`` (gaussian) or of ``logit^-1(eta)`` (bernoulli), with
+    no observation noise (rstanarm's ``posterior_epred``)."""
+    def block(eta, rows):
+        return np.quantile(eta if family == "gaussian" else special.expit(eta), quantiles, axis=0)
+
+    return over_row_blocks(idata, X, fit_intercept, block, budget)
+
+
 def _noise_sd(idata, sigma):
     """Per-draw noise sd as a column (estimated), or the known value."""
     return stacked_draws(idata, "sigma")[:, None] if sigma is None else sigma
@@ -161,22 +171,89 @@ def posterior_predictive(idata, X, family: str, fit_intercept: bool, rng, sigma=
     return _per_draw(idata, y)
 
 
-def summary_table(idata, ci_prob: float, map_estimate=None) -> pd.DataFrame:
-    """ArviZ summary indexed by coefficient name, with the MAP beside it where it exists."""
+INTERVAL_KIND = "eti"  # equal-tailed: its endpoints are posterior quantiles, as predict_interval's are
+
+
+def summary_table(idata, ci_prob: float, map_estimate=None, round_to: str = "auto") -> pd.DataFrame:
+    """ArviZ's summary indexed by coefficient name, the MAP beside it where it exists, in the order
+    ``mean, sd, eti<ci>_lb, eti<ci>_ub, map, r_hat, ess_bulk, ess_tail, mcse_mean, mcse_sd`` (the
+    estimates and the interval first, so that a narrow display cuts off diagnostics, not the interval).
+
+    ``round_to="auto"``: a :class:`SummaryTable`, full-precision numbers shown rounded; ``"none"``:
+    a plain DataFrame.
+    """
     import arviz as az
 
+    if round_to not in ("auto", "none"):
+        raise ValueError(f"round_to must be 'auto' (numbers shown rounded) or 'none', got {round_to!r}")
     var_names = summary_var_names(idata)
-    table = az.summary(idata, var_names=var_names, ci_prob=ci_prob, round_to="none")
+    table = az.summary(idata, var_names=var_names, ci_prob=ci_prob, ci_kind=INTERVAL_KIND, round_to="none")
     table.index = [_plain_name(label) for label in table.index]
     if map_estimate is not None:
         map_values = dict(zip(idata["posterior"]["feature"].to_numpy().tolist(), map_estimate.coef))
         map_values["intercept"] = map_estimate.intercept
         if map_estimate.sigma is not None:
             map_values["sigma"] = map_estimate.sigma
-        table.insert(0, "map", [map_values.get(name, np.nan) for name in table.index])
+        table["map"] = [map_values.get(name, np.nan) for name in table.index]
+    first = [c for c in table.columns if c in ("mean", "sd") or c.startswith(INTERVAL_KIND)] + ["map", "r_hat"]
+    table = table[[c for c in first if c in table.columns] + [c for c in table.columns if c not in first]]
+    if round_to == "auto":
+        table = SummaryTable(table)
     if "pareto_k" in idata.attrs:  # method="surrogate": the diagnostic of its importance weights
         table.attrs["pareto_k"] = idata.attrs["pareto_k"]
     return table
+
+
+class SummaryTable(pd.DataFrame):
+    """A summary that holds full-precision numbers (to compute with; ``to_csv`` writes them) and
+    shows them rounded, as ArviZ's own summary does (``arviz_stats.summary``, ``round_to="auto"``):
+
+    - an estimate (mean, interval bounds, MAP) to the decimal of twice its row's ``mcse_mean``
+      (2 x 0.0013 = 0.0026: 3 decimals), ``sd`` to that of twice ``mcse_sd``: digits beyond the
+      Monte Carlo error are noise;
+    - ESS as integers (rounded down), R-hat to 3 decimals (the warning threshold is 1.01, so 1.006
+      must not show as 1.01), MCSE and anything else to 2 or 3 significant digits.
+
+    The rounding is computed at display time from the rows and columns present, so it survives
+    ``.loc`` selections; ``str(table)`` and ``repr(table)`` show every column, never "...".
+    """
+
+    @property
+    def _constructor(self):
+        return SummaryTable
+
+    def rounded(self) -> pd.DataFrame:
+        """The table as shown: strings, rounded by the rules above."""
+        shown = pd.DataFrame(index=self.index)
+        for column in self.columns:
+            shown[column] = [_shown(self, row, column) for row in self.index]
+        return shown
+
+    def __repr__(self) -> str:
+        return self.rounded().to_string()
+
+    def _repr_html_(self) -> str:
+        return self.rounded().to_html()
+
+
+def _shown(table, row, column) -> str:
+    value = table.at[row, column]
+    if not isinstance(value, (float, int, np.number)):
+        return str(value)
+    if not np.isfinite(value):
+        return "—" if np.isnan(value) else str(value)
+    if column.startswith("ess_"):
+        return str(int(np.floor(value)))
+    if column == "r_hat":
+        return f"{value:.3f}"
+    if column.startswith("mcse_"):
+        return f"{value:.2g}"
+    error_column = "mcse_sd" if column == "sd" else "mcse_mean"
+    error = table.at[row, error_column] if error_column in table.columns else np.nan
+    if not (np.isfinite(error) and error > 0):
+        return f"{value:.3g}"
+    decimals = -int(np.floor(np.log10(2 * error)))  # ArviZ's rule: the decimal of 2 x MCSE
+    return f"{round(value, decimals) + 0.0:.{max(decimals, 0)}f}"  # + 0.0: no "-0.000"
 
 
 def summary_var_names(idata) -> list[str]:

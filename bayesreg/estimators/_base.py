@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 # rstanarm's default: scale 2.5 in standardized units, so it means the same whatever the data's units
 DEFAULT_PRIOR = Normal(2.5, autoscale=True)
-_FIT_PARAMETERS = ("method", "draws", "tune", "chains", "random_seed", "progressbar", "log_likelihood")
+_FIT_PARAMETERS = ("method", "draws", "tune", "chains", "random_seed", "progressbar", "log_likelihood",
+                   "posterior_predictive")
 _METHOD_ATTRIBUTES = ("log_evidence_",)  # set by one method only; removed when a later fit uses another
 
 
@@ -42,7 +43,7 @@ class _BayesianRegression(BaseEstimator):
 
     def fit(self, X, y, method: str | None = None, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
             random_seed=None, progressbar: bool = True, log_likelihood: bool | None = None,
-            **sampler_kwargs):
+            posterior_predictive: bool = False, **sampler_kwargs):
         """Fit the MAP (``method="map"``), sample the posterior with NUTS (``method="nuts"``), or for
         ``LinearRegression`` choose the prior scale by the evidence (``method="empirical_bayes"``).
 
@@ -71,6 +72,11 @@ class _BayesianRegression(BaseEstimator):
         log_likelihood : bool or None
             Store pointwise log-likelihoods (for ArviZ LOO). ``None``: only when they take at most
             200 MiB (4000 draws x 6500 rows); at n = 10^6 they would take 32 GB.
+        posterior_predictive : bool, default False
+            Also draw replicated ``y`` for the training rows into ``idata_["posterior_predictive"]``
+            (beside ``observed_data``), for ArviZ's ``plot_ppc_dist`` and ``loo_pit``; as PyMC's
+            ``sample_posterior_predictive(..., extend_inferencedata=True)``. Draws x rows numbers;
+            :meth:`sample_posterior_predictive` adds them later, for any rows.
 
         Returns
         -------
@@ -89,9 +95,14 @@ class _BayesianRegression(BaseEstimator):
         if method not in ("nuts", "surrogate") and sampler_kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(sampler_kwargs)}: sampler "
                             "options apply to method='nuts' only, and bayesreg does not take sample_weight")
+        if posterior_predictive and method not in ("nuts", "surrogate"):
+            raise ValueError(f"posterior_predictive=True needs a posterior: method={method!r} gives point estimates")
         stated = self._checked_prior()
         if is_dask_input(X, y):  # one distributed pass here; X and y stay on the workers
             dask_fit.check_dask_fit(log_likelihood)
+            if posterior_predictive:
+                raise ValueError("posterior_predictive=True is not available for Dask input (draws x rows numbers): "
+                                 "call sample_posterior_predictive on a sample of rows")
             data, names, n_features, fitted = self._dask_data(X, y)
         else:
             X_arr, names = v.check_X(X)
@@ -130,6 +141,10 @@ class _BayesianRegression(BaseEstimator):
                             progressbar=progressbar, **sampler_kwargs)
             idata = self._posterior(data, prior, method, names or _default_names(n_features), settings,
                                     log_likelihood, fitted["map_"])
+            if posterior_predictive:
+                X_arr, y_arr = data  # in memory: checked above
+                idata["posterior_predictive"] = results.posterior_predictive(
+                    idata, X_arr, self._family, self.fit_intercept, _replicate_rng(random_seed), self._known_sigma())
             fitted["idata_"] = idata
             fitted.update(self._posterior_attributes(idata))
         return self._set_fitted(fitted, names)
@@ -170,21 +185,42 @@ class _BayesianRegression(BaseEstimator):
             )
         return self._evidence_fit(X, y, prior.effective_scale())
 
-    def summary(self, ci_prob: float = 0.94) -> "pd.DataFrame":
-        """Posterior summary per coefficient (mean, sd, equal-tailed interval, ESS, R-hat, MCSE).
+    def summary(self, ci_prob: float | None = None, round_to: str = "auto") -> "pd.DataFrame":
+        """Posterior summary per coefficient: mean, sd, the equal-tailed ``ci_prob`` interval
+        (``eti94_lb``, ``eti94_ub``), the MAP, then R-hat, bulk and tail ESS and MCSE.
 
         Indexed by coefficient name, then ``intercept``, ``sigma`` and any hierarchical scales;
         the ``map`` column holds the posterior mode (the penalized fit) where it exists.
+
+        Parameters
+        ----------
+        ci_prob : float, default :data:`bayesreg.results.CI_PROB` (0.94, as plots and the CLI)
+        round_to : {"auto", "none"}
+            ``"auto"``: the numbers are kept in full precision (compute with them; ``to_csv``
+            writes them) but shown rounded to what their Monte Carlo error supports, ESS as
+            integers (:class:`~bayesreg.results.SummaryTable`). ``"none"``: a plain DataFrame.
         """
         self._require_posterior("summary")
-        return results.summary_table(self.idata_, ci_prob, self.map_)
+        return results.summary_table(self.idata_, _interval_level(ci_prob), self.map_, round_to)
 
-    def sample_posterior_predictive(self, X, random_seed=None):
-        """Draw replicated ``y`` for rows ``X`` from the posterior; stored in ``idata_`` and returned."""
+    def sample_posterior_predictive(self, X, y=None, random_seed=None):
+        """Draw replicated ``y`` for rows ``X`` from the posterior, shape (chain, draw, obs); stored
+        in ``idata_["posterior_predictive"]`` and returned.
+
+        With ``y`` (the observed outcomes of those rows) the rest of ``idata_`` is made to describe
+        the same rows: ``observed_data`` becomes ``y`` and ``log_likelihood``, if the fit stored one,
+        is recomputed for ``(X, y)``, so that ``az.plot_ppc_dist`` and ``az.loo_pit`` compare like
+        with like. Without ``y`` only the draws are stored (``observed_data`` keeps the training
+        rows; for the training ``X`` that is what ArviZ needs).
+        """
         self._require_posterior("sample_posterior_predictive")
         X_arr = self._validated_X(X)
         group = results.posterior_predictive(self.idata_, X_arr, self._family, self.fit_intercept,
                                              np.random.default_rng(random_seed), self._known_sigma())
+        if y is not None:
+            observed = self._observed(y, X_arr.shape[0])
+            results.add_observation_groups(self.idata_, X_arr, observed, self._family, self.fit_intercept,
+                                           self._known_sigma(), "log_likelihood" in self.idata_.children)
         self.idata_["posterior_predictive"] = group
         return group
 
@@ -261,6 +297,25 @@ class _BayesianRegression(BaseEstimator):
         check_is_fitted(self, "coef_")
         names = getattr(self, "feature_names_in_", None)
         return list(names) if names is not None else _default_names(self.n_features_in_)
+
+
+def _replicate_rng(random_seed) -> np.random.Generator:
+    """A stream for fit's replicated ``y``, independent of the sampler's (seeded by the same number)."""
+    return np.random.default_rng(np.random.SeedSequence(random_seed).spawn(1)[0])
+
+
+def _interval_level(prob: float | None) -> float:
+    """``prob``, or the package's one default level; checked, since ArviZ takes 94 as readily as 0.94."""
+    prob = results.CI_PROB if prob is None else prob
+    if not 0 < prob < 1:
+        raise ValueError(f"the interval probability must be in (0, 1), got {prob}")
+    return prob
+
+
+def _check_interval(prob: float | None, kind: str, kinds: tuple[str, ...]) -> float:
+    if kind not in kinds:
+        raise ValueError(f"kind must be one of {kinds}, got {kind!r}")
+    return _interval_level(prob)
 
 
 def _default_names(p: int) -> list[str]:

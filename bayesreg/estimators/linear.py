@@ -12,7 +12,7 @@ from ..model import linear_inputs, linear_inputs_from_statistics
 from ..priors import Normal, Prior
 from ..results import MAPEstimate
 from ..solvers import fit_linear_map, fit_linear_map_from_statistics
-from ._base import _BayesianRegression
+from ._base import _BayesianRegression, _check_interval
 
 
 class LinearRegression(RegressorMixin, _BayesianRegression):
@@ -62,6 +62,9 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
     def _check_y(self, y, n_rows):
         v.check_sigma(self.sigma)
         return v.check_y_continuous(y, n_rows), {}
+
+    def _observed(self, y, n_rows):
+        return v.check_y_continuous(y, n_rows)
 
     def _dask_data(self, X, y):
         v.check_sigma(self.sigma)
@@ -121,11 +124,20 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         self._require_posterior("predict(return_std=True)")
         return mean, results.predictive_sd(self.idata_, self._validated_X(X), self.fit_intercept, self._known_sigma())
 
-    def predict_interval(self, X, prob: float = 0.94, random_seed=None) -> np.ndarray:
-        """Equal-tailed posterior predictive interval per row, shape (n, 2), from simulated draws."""
-        if not 0 < prob < 1:
-            raise ValueError(f"prob must be in (0, 1), got {prob}")
+    def predict_interval(self, X, prob: float | None = None, random_seed=None, *,
+                         kind: str = "observation") -> np.ndarray:
+        r"""Equal-tailed posterior interval per row, shape (n, 2).
+
+        ``kind="observation"``: for a new observation ``y = b + x'w + noise`` (rstanarm's
+        ``predictive_interval`` of ``posterior_predict``), from simulated predictive draws.
+        ``kind="mean"``: for the mean response ``E[y | x] = b + x'w``, the regression line's
+        uncertainty without the noise (rstanarm's ``posterior_epred``); narrower by the noise.
+        ``prob`` defaults to :data:`bayesreg.results.CI_PROB` (0.94), as the summary and plots.
+        """
+        prob = _check_interval(prob, kind, ("observation", "mean"))
         self._require_posterior("predict_interval")
-        return results.predictive_quantiles(self.idata_, self._validated_X(X), self.fit_intercept,
-                                            [(1 - prob) / 2, (1 + prob) / 2], np.random.default_rng(random_seed),
-                                            self._known_sigma()).T
+        X_arr, quantiles = self._validated_X(X), [(1 - prob) / 2, (1 + prob) / 2]
+        if kind == "mean":
+            return results.mean_response_quantiles(self.idata_, X_arr, self.fit_intercept, quantiles, "gaussian").T
+        return results.predictive_quantiles(self.idata_, X_arr, self.fit_intercept, quantiles,
+                                            np.random.default_rng(random_seed), self._known_sigma()).T

@@ -14,7 +14,7 @@ from ..priors import Normal, Prior
 from ..results import MAPEstimate
 from ..sampling import surrogate_posterior, warn_on_exact_nuts_time
 from ..solvers import logistic_map
-from ._base import _BayesianRegression
+from ._base import _BayesianRegression, _check_interval
 
 
 class LogisticRegression(ClassifierMixin, _BayesianRegression):
@@ -51,6 +51,9 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
     def _check_y(self, y, n_rows):
         y01, classes = v.check_y_binary(y, n_rows)
         return y01, {"classes_": classes}
+
+    def _observed(self, y, n_rows):
+        return v.check_y_fitted_labels(y, n_rows, self.classes_).astype(float)
 
     def _dask_data(self, X, y):
         data = binary_data(X, y)  # one pass: the classes, and the columns' moments and ranges
@@ -119,6 +122,23 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         """``classes_[1]`` where :meth:`predict_proba` gives it more than 1/2 (``decision_function > 0``)."""
         positive = self.decision_function(X) > 0  # first: it raises NotFittedError before a fit
         return dask_fit.labels_of(positive, self.classes_)
+
+    def predict_interval(self, X, prob: float | None = None, *, kind: str = "mean") -> np.ndarray:
+        """Equal-tailed posterior interval of ``P(y = classes_[1] | x)`` per row, shape (n, 2): the
+        mean response, ``logit^-1(b + x'w)`` over posterior draws (rstanarm's ``posterior_epred``).
+
+        A new 0/1 observation has no useful interval (it is {0}, {1} or [0, 1]): its distribution
+        is :meth:`predict_proba`, so ``kind`` takes only ``"mean"`` (named as in
+        :meth:`LinearRegression.predict_interval`). ``prob`` defaults to
+        :data:`bayesreg.results.CI_PROB` (0.94).
+        """
+        if kind == "observation":
+            raise ValueError("a new 0/1 observation has no useful interval; its distribution is predict_proba(X). "
+                             "Use kind='mean' for the interval of the probability")
+        prob = _check_interval(prob, kind, ("mean",))
+        self._require_posterior("predict_interval")
+        return results.mean_response_quantiles(self.idata_, self._validated_X(X), self.fit_intercept,
+                                               [(1 - prob) / 2, (1 + prob) / 2], "bernoulli").T
 
     def _log_probabilities(self, X):
         """``(log P(y = 0), log P(y = 1))`` per row, shape (n, 2); lazy for Dask input."""
