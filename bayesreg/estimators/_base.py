@@ -68,7 +68,9 @@ class _BayesianRegression(BaseEstimator):
         draws, tune, chains, random_seed, progressbar, **sampler_kwargs
             Passed to the NUTS sampler (nutpie; low-rank mass matrix, or for horseshoe priors a
             diagonal one with ``target_accept=0.99``); ignored by ``method="map"``.
-            ``sampler_kwargs`` may hold ``target_accept``, ``maxdepth``, ``adaptation="diag"``, ...
+            ``sampler_kwargs`` may hold ``target_accept``, ``maxdepth``, ``adaptation="diag"``, ...;
+            each is checked against the installed nutpie first (:mod:`bayesreg.sampling.options`):
+            an unknown name is a ``TypeError`` that names the likely intended one.
         log_likelihood : bool or None
             Store pointwise log-likelihoods (for ArviZ LOO). ``None``: only when they take at most
             200 MiB (4000 draws x 6500 rows); at n = 10^6 they would take 32 GB.
