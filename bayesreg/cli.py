@@ -1,4 +1,4 @@
-"""Command-line interface: ``bayesreg demo`` and ``bayesreg fit``.
+"""Command-line interface: ``bayesreg demo``, ``bayesreg fit`` and ``bayesreg --version``.
 
 Errors are one line (what is wrong, what to do), never a traceback.
 """
@@ -76,6 +76,9 @@ def check_options(args) -> None:
         raise ValueError(f"--prior {args.prior} has no single scale: use {', '.join(own)} instead of --scale")
     if args.sigma is not None and args.family == "logistic":
         raise ValueError("--sigma is the noise sd of a linear model; logistic regression has no noise sd: drop --sigma")
+    if args.columns is not None and args.drop is not None:
+        raise ValueError("--columns and --drop together: list the features to keep (--columns) or the ones to "
+                         "leave out (--drop), not both")
     if args.method in ("map", "empirical_bayes"):
         given = [_option(name) for name in SAMPLER_COUNTS if getattr(args, name) is not None]
         if given:
@@ -152,7 +155,7 @@ def _demo_horseshoe(X, y) -> RegularizedHorseshoe:
 
 def fit(args) -> int:
     """Fit a CSV file, or Parquet (a file or a directory of files, read lazily through Dask); write the
-    summary (CSV), plots (PNG) and the posterior (zarr) to --out."""
+    summary (CSV), plots (PNG) and the fitted model (``fit.zip``, for ``bayesreg.load``) to --out."""
     check_options(args)
     import matplotlib
 
@@ -166,7 +169,7 @@ def fit(args) -> int:
     frame = _read_parquet(path) if lazy else pd.read_csv(path)
     if args.target not in frame.columns:
         raise ValueError(f"column {args.target!r} is not in {path.name}; its columns are {list(frame.columns)}")
-    X, y = frame.drop(columns=[args.target]), frame[args.target]
+    X, y = _features(frame, args, path.name), frame[args.target]
     if args.method == "surrogate" and args.family != "logistic":
         raise ValueError("--method surrogate is for --family logistic (linear fits are exact at any n)")
     if not lazy and args.family == "logistic" and (n_values := y.nunique()) != 2:
@@ -185,22 +188,22 @@ def fit(args) -> int:
             "surrogate": f"surrogate NUTS (quadratic expansion, PSIS-corrected), {sampled}"}
     rows = f"Parquet read lazily through Dask, {frame.npartitions} partitions" if lazy else f"{len(y)} rows"
     print(f"{type(est).__name__}, prior {prior}, {rows} x {X.shape[1]} features: {what[args.method]}", flush=True)
+    if args.family == "linear" and not lazy:  # (Parquet: finding out would cost a pass over the data)
+        _warn_if_binary(y, args.target)
     _fit_reporting_warnings(est, X, y, method=args.method, **kwargs)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.method == "empirical_bayes":
         noise = f", sigma {est.sigma_:.4g}" if hasattr(est, "sigma_") else ""  # logistic: approximate evidence
         print(f"chosen prior {est.prior_}{noise}, log evidence {est.log_evidence_:.6g}")
+    est.save(out / SAVED)  # what bayesreg.load reads: the estimator, its MAP and its posterior
+    written = [out / "summary.csv", out / SAVED]
     if point:
         table = pd.DataFrame({args.method: est.coef_}, index=est.feature_names_)
         table.loc["intercept"] = est.intercept_
         table.to_csv(out / "summary.csv")
-        written = [out / "summary.csv"]
     else:
         est.summary().to_csv(out / "summary.csv")
-        # consolidated metadata is not part of Zarr v3 and warns; xr.open_datatree reads it without
-        est.idata_.to_zarr(out / "posterior.zarr", mode="w", consolidated=False)
-        written = [out / "summary.csv", out / "posterior.zarr"]
         if lazy:  # the data stay on disk: only the figures that need no rows
             from . import plots
 
@@ -212,7 +215,43 @@ def fit(args) -> int:
         print(f"Pareto k-hat of the surrogate's importance weights: {est.idata_.attrs['pareto_k']:.2f} "
               "(< 0.5 good, > 0.7 not trustworthy: use --method nuts)")
     print(f"\nWrote to {out.resolve()}: {', '.join(p.name for p in written)} ({time.perf_counter() - started:.0f} s)")
+    print(f"Load the fit in Python: import bayesreg; est = bayesreg.load({str((out / SAVED).resolve())!r})")
     return 0
+
+
+SAVED = "fit.zip"
+
+
+def _features(frame, args, source: str):
+    """The feature columns: every column but the target, or those of --columns (in their order), or
+    every column but the target and those of --drop. Unknown names are an error that lists the known."""
+    available = [str(c) for c in frame.columns if c != args.target]
+    option, given = ("--columns", args.columns) if args.columns is not None else ("--drop", args.drop)
+    if given is None:
+        return frame[available]
+    names = [name.strip() for name in given.split(",") if name.strip()]
+    if args.target in names:
+        raise ValueError(f"{option} names the target {args.target!r}: list feature columns only")
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise ValueError(f"{option}: no column {', '.join(map(repr, unknown))} in {source}; its feature columns "
+                         f"are {', '.join(available)}")
+    if len(set(names)) < len(names) or not names:
+        raise ValueError(f"{option} must name each column once, got {given!r}")
+    kept = names if option == "--columns" else [name for name in available if name not in names]
+    if not kept:
+        raise ValueError(f"--drop leaves no feature columns in {source}")
+    return frame[kept]
+
+
+def _warn_if_binary(y, target: str) -> None:
+    """A two-valued target under --family linear is a linear probability model: legitimate (R's lm and
+    statsmodels' OLS fit it too) but more often a forgotten --family logistic, so say so and fit."""
+    values = pd.unique(y.dropna())
+    if len(values) == 2:
+        low, high = sorted(values.tolist())
+        print(f"warning: {target!r} has only two values ({low} and {high}); fitting a linear model to it (a "
+              "linear probability model). For a classifier (probabilities in [0, 1]) use --family logistic.")
 
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -260,17 +299,26 @@ def _save_figures(out, prefix, figures) -> list[pathlib.Path]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="bayesreg", description="Regularized regression as a Bayesian prior.")
+    parser.add_argument("--version", action="version", version=f"bayesreg {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run_demo = commands.add_parser("demo", help="ridge, lasso, horseshoe and a learned-scale ridge on bundled "
                                                    "data, with plots")
     run_demo.add_argument("--out", default="bayesreg-output", help="folder for the plots (default: %(default)s)")
     run_demo.add_argument("--seed", type=int, default=1)
     run_demo.set_defaults(run=demo)
-    run_fit = commands.add_parser("fit", help="fit a CSV or Parquet file")
+    run_fit = commands.add_parser("fit", help="fit a CSV or Parquet file; the fit is saved for bayesreg.load")
     run_fit.add_argument("data", help="CSV file with a header row, or Parquet (a .parquet file or a directory)")
     run_fit.add_argument("--target", required=True, help="name of the response column")
-    run_fit.add_argument("--family", choices=["linear", "logistic"], default="linear")
+    run_fit.add_argument("--family", choices=["linear", "logistic"], default="linear",
+                         help="default: linear (a 0/1 target is then a linear probability model, with a warning)")
+    run_fit.add_argument("--columns", default=None, metavar="A,B,...",
+                         help="the feature columns to use, comma-separated (default: every column but the target)")
+    run_fit.add_argument("--drop", default=None, metavar="A,B,...",
+                         help="feature columns to leave out, comma-separated (e.g. one that leaks the target); "
+                              "not together with --columns")
     run_fit.add_argument("--prior", choices=list(PRIORS), default="ridge",
                          help="default: ridge; without --scale that is Normal(2.5, autoscale=True), scale 2.5 in "
                               "standardized units (rstanarm's default)")
@@ -301,7 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, default in SAMPLER_COUNTS.items():
         run_fit.add_argument(_option(name), type=int, default=None, help=f"NUTS {name} (default {default})")
     run_fit.add_argument("--seed", type=int, default=None)
-    run_fit.add_argument("--out", default="bayesreg-output")
+    run_fit.add_argument("--out", default="bayesreg-output",
+                         help="folder for summary.csv, the plots and fit.zip (bayesreg.load reads it; default: "
+                              "%(default)s)")
     run_fit.set_defaults(run=fit)
     return parser
 

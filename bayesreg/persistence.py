@@ -1,9 +1,18 @@
-"""Save and load fitted estimators: one zip file holding an ArviZ DataTree in zarr.
+"""Save and load fitted estimators: one ``.zip`` file holding an ArviZ DataTree in zarr.
+
+The file is a zarr ``ZipStore``, a plain zip archive, so it is named ``.zip`` and ``save`` refuses
+any other name (``fit.nc`` would promise NetCDF, which it is not; Keras refuses a wrong suffix the
+same way, rather than appending one so that ``load`` of the name you typed would then fail).
 
 The root group's attributes carry the estimator's class, its parameters (the prior as
 ``{"type": "Normal", "scale": 1.0}``) and its fitted point attributes as JSON; the posterior
 groups (after NUTS) are stored as they are, so draws round-trip bit for bit. Nothing is
 pickled, so loading a file runs no code from it.
+
+The pointwise log-likelihood (draws x rows, for ArviZ's LOO) is left out unless asked for: it is
+nearly all of the file (a 426-row logistic fit: 12.4 MiB with it, 1.2 MiB without;
+benchmarks/RESULTS.md), it barely compresses, and :func:`add_log_likelihood` recomputes it
+exactly from the training ``X`` and ``y``.
 
 The estimator classes a file may name are those registered here (each public estimator registers
 itself when :mod:`bayesreg.estimators` defines it), so this module never imports the estimators.
@@ -19,10 +28,13 @@ import warnings
 import numpy as np
 import xarray as xr
 
+from . import results
+from .data import validation
 from .priors import (BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Params,
                      RegularizedHorseshoe)
 from .results import MAPEstimate
 
+SUFFIX = ".zip"
 FORMAT = "bayesreg-estimator"
 VERSION = 1
 _PRIORS = {cls.__name__: cls for cls in (Normal, Laplace, ElasticNet, Horseshoe, RegularizedHorseshoe, HalfCauchy,
@@ -38,10 +50,15 @@ def register(cls: type) -> type:
     return cls
 
 
-def save(estimator, path) -> None:
+def save(estimator, path, log_likelihood: bool = False) -> None:
+    """Write ``estimator`` to ``path`` (which must end in ``.zip``); ``log_likelihood=True`` keeps
+    the pointwise log-likelihood group (else dropped: :func:`add_log_likelihood` after loading)."""
     if ESTIMATORS.get(type(estimator).__name__) is not type(estimator) or not hasattr(estimator, "coef_"):
         raise ValueError("only a fitted bayesreg estimator can be saved")
+    _check_suffix(path)
     tree = estimator.idata_.copy() if estimator.idata_ is not None else xr.DataTree()
+    if not log_likelihood and "log_likelihood" in tree.children:
+        del tree["log_likelihood"]
     tree.attrs[FORMAT] = json.dumps({
         "version": VERSION,
         "class": type(estimator).__name__,
@@ -62,7 +79,11 @@ def save(estimator, path) -> None:
 
 
 def load(path):
-    """Load an estimator written by ``est.save(path)``."""
+    """Load an estimator written by ``est.save(path)``.
+
+    Its ``idata_`` has the pointwise log-likelihood only if it was saved with
+    ``log_likelihood=True``; else ``add_log_likelihood(est, X, y)`` recomputes it (for ``az.loo``).
+    """
     if not pathlib.Path(path).is_file():
         raise FileNotFoundError(f"no saved estimator at {path!s}")
     try:
@@ -92,6 +113,37 @@ def load(path):
         estimator.prior_ = _decode_prior(meta["prior_"])
     estimator.idata_ = tree if meta["has_posterior"] else None
     return estimator
+
+
+def add_log_likelihood(estimator, X, y):
+    """Recompute ``idata_["log_likelihood"]``, ``log p(y_i | draw s)`` of every training row under
+    every posterior draw, after a save that left it out. ``X`` and ``y`` must be the training data:
+    ``y`` is checked against the saved ``observed_data``; ``X`` cannot be (it is not saved).
+    The values are those the fit computed, bit for bit (the same function on the same draws).
+    """
+    estimator._require_posterior("the pointwise log-likelihood")
+    X_arr = estimator._validated_X(X)
+    classes = getattr(estimator, "classes_", None)
+    y_arr = (validation.check_y_continuous(y, len(X_arr)) if classes is None
+             else validation.check_y_fitted_labels(y, len(X_arr), classes).astype(float))
+    if "observed_data" in estimator.idata_.children:
+        observed = estimator.idata_["observed_data"]["y"].to_numpy()
+        if observed.shape != y_arr.shape or not np.array_equal(observed, y_arr):
+            raise ValueError("y is not the y this model was fitted on (its observed_data); the pointwise "
+                             "log-likelihood is for the training data: pass the X and y given to fit")
+    results.add_observation_groups(estimator.idata_, X_arr, y_arr, estimator._family, estimator.fit_intercept,
+                                   estimator._known_sigma(), log_likelihood=True)
+    return estimator
+
+
+def _check_suffix(path) -> None:
+    """One extension, so that the name says what the file is and ``load`` finds what ``save`` wrote."""
+    path = pathlib.Path(path)
+    if path.suffix.lower() != SUFFIX:
+        hint = (" (.nc is NetCDF; for ArviZ's NetCDF of the draws use est.idata_.to_netcdf)"
+                if path.suffix.lower() == ".nc" else "")
+        raise ValueError(f"a bayesreg save is a zip file: name it {path.with_suffix(SUFFIX).name!r}, "
+                         f"not {path.name!r}{hint}")
 
 
 def _zip_store(path, mode):

@@ -46,13 +46,65 @@ def test_default_prior_and_empirical_bayes(csv, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_fit_nuts_writes_summary_plots_and_posterior(csv, tmp_path):
-    path, _ = csv
+def test_fit_nuts_writes_summary_plots_and_a_fit_bayesreg_loads(csv, tmp_path, capsys):
+    """Issue 20: the CLI wrote posterior.zarr, which br.load cannot read; it now saves the estimator
+    (est.save) and says how to load it."""
+    path, frame = csv
     out = tmp_path / "out"
     assert main(["fit", str(path), "--target", "y", "--draws", "300", "--seed", "1", "--out", str(out)]) == 0
-    assert {"summary.csv", "posterior.zarr", "fit_coefficients.png", "fit_posterior_predictive.png"} <= {
+    assert {"summary.csv", "fit.zip", "fit_coefficients.png", "fit_posterior_predictive.png"} <= {
         p.name for p in out.iterdir()}
-    assert list(pd.read_csv(out / "summary.csv", index_col=0).index[:3]) == ["a", "b", "c"]
+    summary = pd.read_csv(out / "summary.csv", index_col=0)
+    assert list(summary.index[:3]) == ["a", "b", "c"]
+    assert f"bayesreg.load({str((out / 'fit.zip').resolve())!r})" in capsys.readouterr().out
+    est = br.load(out / "fit.zip")
+    assert est.idata_["posterior"].sizes["draw"] == 300 and est.feature_names_ == ["a", "b", "c"]
+    np.testing.assert_allclose(summary.loc[["a", "b", "c"], "mean"], est.coef_, rtol=1e-12)
+
+
+def test_map_fit_is_saved_for_bayesreg_load(csv, tmp_path):
+    path, frame = csv
+    assert main(["fit", str(path), "--target", "y", "--method", "map", "--out", str(tmp_path)]) == 0
+    ref = br.LinearRegression().fit(frame[["a", "b", "c"]], frame["y"], method="map")
+    np.testing.assert_array_equal(br.load(tmp_path / "fit.zip").coef_, ref.coef_)
+
+
+def test_version(capsys):
+    """Issue 20: `bayesreg --version` failed."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"bayesreg {br.__version__}"
+
+
+@pytest.mark.parametrize("option,features", [(["--columns", "c, a"], ["c", "a"]), (["--drop", "b"], ["a", "c"]),
+                                             ([], ["a", "b", "c"])])
+def test_columns_and_drop_choose_the_features(csv, tmp_path, option, features):
+    """Issue 20: no way to leave out a column (one that leaked the target was fitted at 20.8)."""
+    path, frame = csv
+    assert main(["fit", str(path), "--target", "y", "--method", "map", *option, "--out", str(tmp_path)]) == 0
+    summary = pd.read_csv(tmp_path / "summary.csv", index_col=0)
+    assert list(summary.index) == [*features, "intercept"]
+    ref = br.LinearRegression().fit(frame[features], frame["y"], method="map")
+    np.testing.assert_allclose(summary.loc[features, "map"], ref.coef_, rtol=1e-12)
+
+
+def test_a_two_valued_target_fitted_linearly_gets_a_warning(csv, tmp_path, capsys):
+    """Issue 20: a 0/1 target silently became a linear model. It still does (a linear probability
+    model is legitimate, as in R's lm), with a warning that points at --family logistic."""
+    path, frame = csv
+    frame.assign(y=(frame["y"] > 1).astype(int)).to_csv(path, index=False)
+    assert main(["fit", str(path), "--target", "y", "--method", "map", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "warning: 'y' has only two values (0 and 1)" in printed and "use --family logistic" in printed
+    linear = br.LinearRegression().fit(frame[["a", "b", "c"]], frame["y"] > 1, method="map")  # still fitted
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "summary.csv", index_col=0).loc[["a", "b", "c"], "map"],
+                               linear.coef_, rtol=1e-12)
+    assert main(["fit", str(path), "--target", "y", "--method", "map", "--family", "logistic",
+                 "--out", str(tmp_path)]) == 0
+    assert "warning" not in capsys.readouterr().out
+    frame.to_csv(path, index=False)  # a continuous target: no warning
+    assert main(["fit", str(path), "--target", "y", "--method", "map", "--out", str(tmp_path)]) == 0
+    assert "warning" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -66,6 +118,13 @@ def test_fit_nuts_writes_summary_plots_and_posterior(csv, tmp_path):
     (["fit", "{csv}", "--target", "y", "--learn-scale", "--prior", "horseshoe"], "--learn-scale applies to ridge"),
     (["fit", "{csv}", "--target", "y", "--prior", "lasso", "--method", "empirical_bayes"],
      "chooses the scale of a fixed Normal prior"),
+    (["fit", "{csv}", "--target", "y", "--columns", "a,nope,zip"],
+     "--columns: no column 'nope', 'zip' in data.csv; its feature columns are a, b, c"),
+    (["fit", "{csv}", "--target", "y", "--drop", "B"], "--drop: no column 'B' in data.csv; its feature columns are"),
+    (["fit", "{csv}", "--target", "y", "--columns", "a,y"], "--columns names the target 'y'"),
+    (["fit", "{csv}", "--target", "y", "--columns", "a,a"], "--columns must name each column once"),
+    (["fit", "{csv}", "--target", "y", "--drop", "a,b,c"], "--drop leaves no feature columns in data.csv"),
+    (["fit", "{csv}", "--target", "y", "--columns", "a", "--drop", "b"], "--columns and --drop together"),
 ])
 def test_errors_are_one_line(csv, capsys, argv, message):
     path, _ = csv

@@ -193,3 +193,20 @@ def test_fitted_cross_validated_estimators_convert_through_their_choice(diabetes
 def test_priors_print_short_and_repr_exact(prior, text):
     assert str(prior) == text
     assert eval(repr(prior), {**vars(br)}) == prior  # repr round-trips to the same prior
+
+
+def test_repr_leaves_out_the_internal_factor_and_still_rebuilds(diabetes):
+    """Issue 20: reprs showed an unexplained ``factor=1.0`` (and ``autoscale=False``), in the
+    estimator's repr and in the fitted ``prior_`` after autoscale. They are left out at their
+    class defaults; a factor that says something (autoscale's multipliers of a learned scale) stays, and
+    arrays are written in full so that the repr rebuilds the prior exactly (numpy's rounds to 8 digits)."""
+    learned = br.Normal(br.HalfCauchy(1.0))
+    assert repr(learned) == "Normal(scale=HalfCauchy(scale=1.0))"
+    assert repr(br.LinearRegression(learned)) == "LinearRegression(prior=Normal(scale=HalfCauchy(scale=1.0)))"
+    X, y = diabetes
+    resolved = br.LinearRegression().fit(X, y, method="map").prior_  # Normal(2.5, autoscale=True) resolved
+    assert "factor" not in repr(resolved) and "factor" not in str(resolved) and "autoscale" not in repr(resolved)
+    with_factor = br.Normal(br.HalfCauchy(1.0), factor=[0.5, 2.0])
+    assert repr(with_factor) == "Normal(scale=HalfCauchy(scale=1.0), factor=array([0.5, 2.0]))"
+    for prior in (learned, resolved, with_factor, br.Normal(2.5, autoscale=True)):
+        assert eval(repr(prior), {**vars(br), "array": np.array}) == prior

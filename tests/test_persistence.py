@@ -25,7 +25,7 @@ def test_nuts_fit_round_trips(tmp_path, data):
         warnings.simplefilter("ignore", SamplingWarning)
         fit = br.LinearRegression(br.Laplace(2.0)).fit(X, y, draws=200, tune=200, chains=2, random_seed=1,
                                                        progressbar=False)
-    fit.save(tmp_path / "fit.zip")
+    fit.save(tmp_path / "fit.zip", log_likelihood=True)
     back = br.load(tmp_path / "fit.zip")
     assert back.get_params() == fit.get_params()
     for group in ("posterior", "sample_stats", "log_likelihood", "observed_data"):
@@ -86,3 +86,55 @@ def test_learned_scale_fit_round_trips(tmp_path, data, family):
     assert back.prior == fit.prior and back.prior_ == fit.prior_  # the hyperprior and the resolved factors
     assert back.prior_.scale == br.HalfStudentT(3.0, 0.5) and back.prior_.factor.shape == (3,)
     pd.testing.assert_frame_equal(back.summary(), fit.summary())
+
+
+@pytest.fixture(scope="module")
+def logistic_fit(breast_cancer):
+    X, y = breast_cancer
+    labels = np.where(y == 1, "benign", "malignant")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        fit = br.LogisticRegression().fit(X, labels, draws=100, tune=100, chains=2, random_seed=1,
+                                          progressbar=False, log_likelihood=True)
+    return X, labels, fit
+
+
+def test_log_likelihood_is_left_out_unless_asked_and_recomputes_exactly(tmp_path, logistic_fit):
+    """Issue 20: a 426-row logistic fit saved 12.5 MB, nearly all of it the pointwise
+    log-likelihood. Saved by default without it, the file is several times smaller; every other
+    group round-trips bit for bit, and add_log_likelihood gives back the very values the fit
+    computed (the same function on the same draws)."""
+    X, labels, fit = logistic_fit
+    fit.save(tmp_path / "small.zip")
+    fit.save(tmp_path / "full.zip", log_likelihood=True)
+    assert (tmp_path / "small.zip").stat().st_size * 3 < (tmp_path / "full.zip").stat().st_size
+    back = br.load(tmp_path / "small.zip")
+    assert "log_likelihood" not in back.idata_.children and "log_likelihood" in fit.idata_.children
+    for group in ("posterior", "sample_stats", "observed_data"):
+        assert back.idata_[group].to_dataset().equals(fit.idata_[group].to_dataset()), group
+    assert br.persistence.add_log_likelihood(back, X, labels) is back
+    assert back.idata_["log_likelihood"].to_dataset().equals(fit.idata_["log_likelihood"].to_dataset())
+    assert "log_likelihood" in br.load(tmp_path / "full.zip").idata_.children
+
+
+def test_log_likelihood_needs_the_training_y(tmp_path, logistic_fit, data):
+    X, labels, fit = logistic_fit
+    fit.save(tmp_path / "small.zip")
+    back = br.load(tmp_path / "small.zip")
+    with pytest.raises(ValueError, match="not the y this model was fitted on"):
+        br.persistence.add_log_likelihood(back, X, labels[::-1])
+    map_fit = br.LinearRegression().fit(*data, method="map")
+    with pytest.raises(ValueError, match="needs a posterior"):
+        br.persistence.add_log_likelihood(map_fit, *data)
+
+
+@pytest.mark.parametrize("name", ["ridge.nc", "ridge", "ridge.zarr", "ridge.zip.bak"])
+def test_save_refuses_other_extensions_and_names_the_right_one(tmp_path, data, name):
+    """Issue 20: est.save("ridge.nc") wrote a zip under a NetCDF name."""
+    fit = br.LinearRegression().fit(*data, method="map")
+    stem = name.split(".")[0] if name != "ridge.zip.bak" else "ridge.zip"
+    with pytest.raises(ValueError, match=f"name it '{stem}.zip', not '{name}'"):
+        fit.save(tmp_path / name)
+    assert not (tmp_path / name).exists()
+    fit.save(tmp_path / "RIDGE.ZIP")  # the extension's case does not matter
+    np.testing.assert_array_equal(br.load(tmp_path / "RIDGE.ZIP").coef_, fit.coef_)

@@ -240,12 +240,15 @@ class _BayesianRegression(BaseEstimator):
         spec, data = self._model_inputs((X_arr, y_arr), self._checked_prior())
         return build_model(spec, data, names or _default_names(X_arr.shape[1]))
 
-    def save(self, path) -> None:
-        """Write the fitted estimator (parameters, point estimates, posterior) to one zip file.
+    def save(self, path, log_likelihood: bool = False) -> None:
+        """Write the fitted estimator (parameters, point estimates, posterior) to one ``.zip`` file.
 
-        ``bayesreg.load(path)`` gives it back with identical draws, summary and predictions.
+        ``bayesreg.load(path)`` gives it back with identical draws, summary and predictions. The
+        pointwise log-likelihood (draws x rows, most of the file) is kept only with
+        ``log_likelihood=True``; ``bayesreg.persistence.add_log_likelihood(est, X, y)`` recomputes it.
+        Another extension than ``.zip`` is refused (the file is a zip archive of zarr arrays).
         """
-        persistence.save(self, path)
+        persistence.save(self, path, log_likelihood=log_likelihood)
 
     def _require_posterior(self, what: str) -> None:
         check_is_fitted(self, "coef_")

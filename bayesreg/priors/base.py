@@ -36,7 +36,14 @@ def _format(value) -> str:
     return str(value) if isinstance(value, Params) else repr(value)
 
 
-_QUIET_DEFAULTS = {"autoscale": False, "factor": 1.0}  # printed only when they say something
+# internal fields left out of str and repr while at their class default: ``factor`` is 1 unless
+# autoscale resolved a learned scale into per-coefficient multipliers, ``autoscale`` says itself when on
+_QUIET = ("autoscale", "factor")
+
+
+def _exact(value) -> str:
+    """``repr``, with arrays in full (numpy's own repr rounds to 8 digits and elides long arrays)."""
+    return f"array({value.tolist()!r})" if isinstance(value, np.ndarray) else repr(value)
 
 
 class Params:
@@ -92,11 +99,26 @@ class Params:
     def __hash__(self) -> int:
         return hash((type(self).__name__, *(_hashable(v) for v in self.get_params(deep=False).values())))
 
+    def __init_subclass__(cls, **kwargs):
+        # @dataclass writes its own __repr__ unless the class has one in its own __dict__: put ours there
+        # first (this runs when the class is created, before the decorator)
+        super().__init_subclass__(**kwargs)
+        if "__repr__" not in cls.__dict__:
+            cls.__repr__ = Params.__repr__
+
+    def _shown(self) -> dict:
+        """The parameters worth showing: all but the quiet ones at their class default."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        return {k: v for k, v in self.get_params(deep=False).items()
+                if not (k in _QUIET and defaults[k] is not dataclasses.MISSING and _same(v, defaults[k]))}
+
     def __str__(self) -> str:
         """For people: ``Laplace(scale=11.31)``, numbers to 4 significant digits (``repr`` is exact)."""
-        values = (f"{k}={_format(v)}" for k, v in self.get_params(deep=False).items()
-                  if not (k in _QUIET_DEFAULTS and _same(v, _QUIET_DEFAULTS[k])))
-        return f"{type(self).__name__}({', '.join(values)})"
+        return f"{type(self).__name__}({', '.join(f'{k}={_format(v)}' for k, v in self._shown().items())})"
+
+    def __repr__(self) -> str:
+        """Exact: ``eval(repr(prior)) == prior`` (numpy's ``array`` in scope for array scales)."""
+        return f"{type(self).__name__}({', '.join(f'{k}={_exact(v)}' for k, v in self._shown().items())})"
 
 
 def positive_number(name: str, value) -> float:
