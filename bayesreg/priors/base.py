@@ -36,7 +36,7 @@ def _format(value) -> str:
     return str(value) if isinstance(value, Params) else repr(value)
 
 
-_QUIET_DEFAULTS = {"autoscale": False, "factor": 1.0}  # printed only when they say something
+_QUIET = ("autoscale", "factor")  # printed only when they differ from the class's default
 
 
 class Params:
@@ -94,8 +94,9 @@ class Params:
 
     def __str__(self) -> str:
         """For people: ``Laplace(scale=11.31)``, numbers to 4 significant digits (``repr`` is exact)."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
         values = (f"{k}={_format(v)}" for k, v in self.get_params(deep=False).items()
-                  if not (k in _QUIET_DEFAULTS and _same(v, _QUIET_DEFAULTS[k])))
+                  if not (k in _QUIET and _same(v, defaults[k])))
         return f"{type(self).__name__}({', '.join(values)})"
 
 

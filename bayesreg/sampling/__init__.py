@@ -6,15 +6,18 @@
 ``kernels``      the numba log densities and gradients (non-centred, spectral, scale mixture).
 ``conditional``  exact draws of the coefficients that a collapsed kernel integrated out.
 ``surrogate``    large-n logistic regression: NUTS on a quadratic surrogate, corrected by PSIS.
+``progress``     what a user sees while it runs: progress on stderr, an early warning when slow.
 
 nutpie and numba load on the first fit, not on ``import bayesreg``.
 """
 
+from .progress import SlowSamplingWarning
 from .nuts import (EBFMI_MIN, ESS_MIN, RHAT_MAX, SamplingError, SamplingWarning, collected_problems,
                    convergence_problems, default_settings, sample_posterior, warn_on_problems)
 from .surrogate import (ApproximationWarning, LargeDataWarning, surrogate_posterior, warn_on_exact_nuts_time,
                         warn_on_pareto_k)
 
 __all__ = ["EBFMI_MIN", "ESS_MIN", "RHAT_MAX", "ApproximationWarning", "LargeDataWarning", "SamplingError",
+           "SlowSamplingWarning",
            "SamplingWarning", "collected_problems", "convergence_problems", "default_settings", "sample_posterior",
            "surrogate_posterior", "warn_on_exact_nuts_time", "warn_on_pareto_k", "warn_on_problems"]
