@@ -198,8 +198,9 @@ def draw_coefficients(prior: Prior, p: int, sigma: float, rng, n: int | None = N
     N(-s^2/b, s^2) truncated to w > 0 (standardized lower bound (0 + s^2/b)/s = s/b), and the
     density is even, so |w| is that truncated Normal and the sign is a fair coin.
     Horseshoe(tau0): tau ~ C+(0, tau0) (tau0 = sigma when None), lambda_j ~ C+(0, 1),
-    w_j ~ N(0, (tau lambda_j)^2). RegularizedHorseshoe (needs ``n``): tau ~ C+(0, p0 / (p - p0)
-    sigma / sqrt(n)), c^2 ~ Inv-Gamma(nu/2, nu s^2/2), w_j ~ N(0, tau^2 c^2 lambda_j^2 / (c^2 +
+    w_j = f_j v_j with v_j ~ N(0, (tau lambda_j)^2) and f_j the prior's ``factor``.
+    RegularizedHorseshoe (needs ``n``): tau ~ C+(0, p0 / (p - p0) sigma / sqrt(n)),
+    c^2 ~ Inv-Gamma(nu/2, nu s^2/2), w_j = f_j v_j with v_j ~ N(0, tau^2 c^2 lambda_j^2 / (c^2 +
     tau^2 lambda_j^2)). A learned scale (Normal or Laplace with a hyperprior H): tau ~ H, then
     w_j ~ N(0, (tau c_j)^2) or Laplace(0, tau c_j). BayesianLasso(r, delta): lambda^2 ~ Gamma(shape r,
     rate delta), w_j ~ Laplace(0, sigma / lambda).
@@ -224,7 +225,7 @@ def draw_coefficients(prior: Prior, p: int, sigma: float, rng, n: int | None = N
     if isinstance(prior, Horseshoe):
         tau = stats.halfcauchy(scale=sigma if prior.scale is None else prior.scale).rvs(random_state=rng)
         local = stats.halfcauchy().rvs(p, random_state=rng)
-        return stats.norm(0.0, tau * local).rvs(p, random_state=rng)
+        return np.broadcast_to(prior.factor, (p,)) * stats.norm(0.0, tau * local).rvs(p, random_state=rng)
     if isinstance(prior, RegularizedHorseshoe):
         if n is None:
             raise TypeError("the regularized horseshoe's global scale depends on n: pass n=")
@@ -232,8 +233,8 @@ def draw_coefficients(prior: Prior, p: int, sigma: float, rng, n: int | None = N
         tau = stats.halfcauchy(scale=p0 / (p - p0) * sigma / np.sqrt(n)).rvs(random_state=rng)
         slab_sq = stats.invgamma(nu / 2, scale=nu * s**2 / 2).rvs(random_state=rng)
         local = stats.halfcauchy().rvs(p, random_state=rng)
-        return stats.norm(0.0, np.sqrt(tau**2 * slab_sq * local**2 / (slab_sq + tau**2 * local**2))).rvs(
-            p, random_state=rng)
+        return np.broadcast_to(prior.factor, (p,)) * stats.norm(
+            0.0, np.sqrt(tau**2 * slab_sq * local**2 / (slab_sq + tau**2 * local**2))).rvs(p, random_state=rng)
     raise TypeError(f"no SBC generator for {type(prior).__name__}")
 
 

@@ -39,7 +39,7 @@ CASE_SETUP = {
         "est = br.LogisticRegression(br.Normal(2.5))" % str(ROOT / "notebooks" / "data" / "wells.csv")),
     "diabetes regularized horseshoe": (
         "from sklearn.datasets import load_diabetes\nX, y = load_diabetes(return_X_y=True)\n"
-        "est = br.LinearRegression(br.RegularizedHorseshoe(expected_nonzero=3, slab_scale=float(y.std() / X.std(0).mean())))"),
+        "est = br.LinearRegression(br.RegularizedHorseshoe(expected_nonzero=3, slab_scale=float(y.std() / X.std(0).mean()), autoscale=False))"),
 }
 
 TIMED = {

@@ -43,7 +43,7 @@ def main():
         started = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = br.LogisticRegression(br.RegularizedHorseshoe(expected_nonzero=3)).fit(
+            fit = br.LogisticRegression(br.RegularizedHorseshoe(expected_nonzero=3, autoscale=False)).fit(
                 X, y, draws=500, tune=500, chains=4, random_seed=13, progressbar=False, **settings)
         stats, summary = fit.idata_["sample_stats"], fit.summary()
         sampling = fit.idata_.attrs["sampling_seconds"]

@@ -175,10 +175,10 @@ def sparse_problem():
 
 def horseshoe():
     X, y = sparse_problem()
-    fit = br.LinearRegression(br.RegularizedHorseshoe(expected_nonzero=5))
+    fit = br.LinearRegression(br.RegularizedHorseshoe(expected_nonzero=5, autoscale=False))
     result = compare("regularized horseshoe, defaults, n=100, p=200, 5 signals (target <= 0.1% divergent)",
                      ours(fit, X, y), naive_horseshoe(X, y, 5), " (centred)",
-                     before_run=pymc_path(br.LinearRegression(br.RegularizedHorseshoe(expected_nonzero=5)), X, y),
+                     before_run=pymc_path(br.LinearRegression(br.RegularizedHorseshoe(expected_nonzero=5, autoscale=False)), X, y),
                      extra_naive=[("naive PyMC (non-centred)", naive_horseshoe(X, y, 5, centred=False))])
     table = fit.summary(ci_prob=0.9)
     found = np.sign(table.loc[fit.feature_names_[:5], "eti90_lb"]) == np.sign(table.loc[fit.feature_names_[:5], "eti90_ub"])

@@ -29,8 +29,8 @@ def case(prior, n, **options):
 
 
 GROUPS = {
-    "fixed": [case(br.Normal(1.0), 30), case(br.Laplace(1.0), 30), case(br.Horseshoe(), 30),
-              case(br.RegularizedHorseshoe(1.0, 2.0, 4.0), 30)],
+    "fixed": [case(br.Normal(1.0), 30), case(br.Laplace(1.0), 30), case(br.Horseshoe(autoscale=False), 30),
+              case(br.RegularizedHorseshoe(1.0, 2.0, 4.0, autoscale=False), 30)],
     # few rows, so that the hierarchy, not the data, shapes the posterior
     "learned": [case(br.Normal(br.HalfCauchy(1.0)), 4), case(br.Laplace(br.HalfStudentT(3.0, 1.0)), 4),
                 case(br.BayesianLasso(r=2.0, delta=2.0), 4)],
@@ -40,15 +40,15 @@ GROUPS = {
     "elasticnet": [case(br.ElasticNet(1.0, 1.0), 30), case(br.ElasticNet(0.3, 2.0), 30)],
     "intercept": [case(br.Normal(1.0), 30, fit_intercept=True), case(br.Laplace(1.0), 30, fit_intercept=True)],
     # the horseshoe's tau0 = sigma, the regularized horseshoe's tau0 and the Bayesian lasso's scale use sigma
-    "sigma": [case(br.Normal(1.0), 30, sigma=None, fit_intercept=True), case(br.Horseshoe(), 30, sigma=None),
-              case(br.RegularizedHorseshoe(1.0, 2.0, 4.0), 30, sigma=None),
+    "sigma": [case(br.Normal(1.0), 30, sigma=None, fit_intercept=True), case(br.Horseshoe(autoscale=False), 30, sigma=None),
+              case(br.RegularizedHorseshoe(1.0, 2.0, 4.0, autoscale=False), 30, sigma=None),
               case(br.BayesianLasso(r=2.0, delta=2.0), 10, sigma=None, fit_intercept=True)],
     # n = 50, p = 3: about 8 units of Fisher information per coefficient against the prior's 1
     "logistic": [case(br.Normal(1.0), 50, family="bernoulli"), case(br.Laplace(1.0), 50, family="bernoulli"),
                  case(br.ElasticNet(1.0, 1.0), 50, family="bernoulli"),
                  case(br.Normal(br.HalfCauchy(1.0)), 50, family="bernoulli", fit_intercept=True),
-                 case(br.Horseshoe(), 50, family="bernoulli", fit_intercept=True),
-                 case(br.RegularizedHorseshoe(1.0, 2.0, 4.0), 50, family="bernoulli", fit_intercept=True)],
+                 case(br.Horseshoe(autoscale=False), 50, family="bernoulli", fit_intercept=True),
+                 case(br.RegularizedHorseshoe(1.0, 2.0, 4.0, autoscale=False), 50, family="bernoulli", fit_intercept=True)],
 }
 
 

@@ -34,13 +34,18 @@ EXAMPLES = {
 }
 # learned scales: the same classes with a hyperprior, per-coefficient factors and a half-t
 EXTRA = [br.Horseshoe(0.3), br.Normal(br.HalfCauchy(0.8), factor=np.array([1.0, 2.0, 0.5, 3.0])),
-         br.Laplace(br.HalfStudentT(3.0, 1.2))]
+         br.Laplace(br.HalfStudentT(3.0, 1.2)),
+         # the horseshoes' per-coefficient factor (what autoscale resolves into)
+         br.Horseshoe(factor=np.array([0.5, 2.0, 1.0, 0.1])),
+         br.RegularizedHorseshoe(2, 1.5, 3, factor=np.array([3.0, 0.2, 1.0, 0.01]))]
 LINEAR_ONLY = (br.BayesianLasso,)
 
 
 def _prior_id(prior):
     hyper = getattr(prior, "scale", None)
-    return type(prior).__name__ + (f"-{type(hyper).__name__}" if isinstance(hyper, br.priors.Hyperprior) else "")
+    factor = "-factor" if np.ndim(getattr(prior, "factor", 1.0)) else ""
+    return (type(prior).__name__ + (f"-{type(hyper).__name__}" if isinstance(hyper, br.priors.Hyperprior) else "")
+            + factor)
 
 
 def _all_prior_classes():

@@ -60,7 +60,7 @@ def test_regularized_horseshoe_hierarchy_matches_its_marginal_given_tau_and_c():
     Kolmogorov-Smirnov rejects a correct model with probability 1e-3, and detects a 10% error in c."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 5))
-    prior = br.RegularizedHorseshoe(expected_nonzero=2, slab_scale=1.5, slab_df=4)
+    prior = br.RegularizedHorseshoe(expected_nonzero=2, slab_scale=1.5, slab_df=4, autoscale=False)
     model = build_logistic_model(X, (X[:, 0] > 0).astype(float), prior, fit_intercept=False,
                                  feature_names=list("abcde"))
     fixed = pm.do(model, {"global_scale_raw": 10.0, "slab_sq_raw": 0.7})  # tau ~ 2 c: slab and spike both matter
@@ -147,7 +147,8 @@ def test_logistic_large_n_is_the_gaussian_at_the_map_plus_its_bias():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("prior", [br.Horseshoe(), br.Horseshoe(0.3), br.RegularizedHorseshoe(2, 1.5, 4)],
+@pytest.mark.parametrize("prior", [br.Horseshoe(autoscale=False), br.Horseshoe(0.3, autoscale=False),
+                                   br.RegularizedHorseshoe(2, 1.5, 4, autoscale=False)],
                          ids=["Horseshoe-sigma", "Horseshoe-0.3", "RegularizedHorseshoe"])
 def test_sbc_generator_and_pymc_model_draw_the_same_prior(prior):
     """calibration.draw_coefficients follows the docs with scipy; the PyMC model is built separately.

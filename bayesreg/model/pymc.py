@@ -111,7 +111,7 @@ def _(d, *, noise_scale, logistic=False, **_):
     local_scale = pm.HalfCauchy("local_scale", 1.0, dims="feature")
     global_scale = pm.HalfCauchy("global_scale_raw", 1.0) * global_prior_scale
     pm.Deterministic("global_scale", global_scale)
-    return pm.Deterministic("coef", coef_raw * local_scale * global_scale, dims="feature")
+    return pm.Deterministic("coef", coef_raw * local_scale * global_scale * d["prior_factor"], dims="feature")
 
 
 @coefficient_prior.register(RegularizedHorseshoe)
@@ -125,7 +125,7 @@ def _(d, *, noise_scale, n, p, **_):
     slab_sq = pm.InverseGamma("slab_sq_raw", nu / 2, nu / 2) * s**2  # c^2 ~ Inv-Gamma(nu/2, nu s^2/2)
     pm.Deterministic("slab_scale", pt.sqrt(slab_sq))
     local_reg = pt.sqrt(slab_sq * local_scale**2 / (slab_sq + global_scale**2 * local_scale**2))
-    return pm.Deterministic("coef", coef_raw * global_scale * local_reg, dims="feature")
+    return pm.Deterministic("coef", coef_raw * global_scale * local_reg * d["prior_factor"], dims="feature")
 
 
 def _learned_scale(d, *, laplace=False, **_):

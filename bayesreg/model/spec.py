@@ -88,7 +88,8 @@ def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
     Every hyperparameter that may be per-coefficient is a length-``n_features`` vector (a number
     is broadcast): ``prior_scale`` (Normal, Laplace: ``scale * factor``), ``prior_l1``,
     ``prior_l2``, ``prior_log_normalizer`` (ElasticNet, summed in the model). Global
-    hyperparameters (the horseshoes') stay scalars. A learned scale (hyperprior) gives
+    hyperparameters (the horseshoes') stay scalars, beside their ``prior_factor`` (the vector
+    ``factor_j`` each coefficient is multiplied by). A learned scale (hyperprior) gives
     ``prior_factor`` (the vector ``c_j``) and ``prior_hyper_nu``/``prior_hyper_scale`` of the
     half-t on ``tau`` (``nu = 1``: half-Cauchy); no ``prior_scale``, as that name is the
     posterior's ``tau``. The Bayesian lasso gives ``prior_r`` and ``prior_delta``.
@@ -104,9 +105,11 @@ def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
     elif isinstance(prior, ElasticNet):
         vectors.update(l1=prior.l1, l2=prior.l2, log_normalizer=prior.log_normalizer())
     elif isinstance(prior, Horseshoe):
+        vectors["factor"] = prior.factor
         scalars.update({} if prior.scale is None else {"scale": prior.scale})
     elif isinstance(prior, RegularizedHorseshoe):
         prior.check_dimension(n_features)
+        vectors["factor"] = prior.factor
         scalars.update(expected_nonzero=prior.expected_nonzero, slab_scale=prior.slab_scale,
                        slab_df=prior.slab_df)
     elif isinstance(prior, BayesianLasso):

@@ -239,8 +239,9 @@ def _prior_density(est, grid, j: int):
         return stats.laplace(0, at_j(prior.effective_scale())).pdf(grid)
     if isinstance(prior, ElasticNet):
         return np.exp(-at_j(prior.l1) * np.abs(grid) - at_j(prior.l2) / 2 * grid**2 - at_j(prior.log_normalizer()))
-    if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):
-        return horseshoe_density(prior, _median_global_scale(est), grid)
+    if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):  # coef_j = factor_j x a horseshoe draw
+        factor = at_j(prior.factor)
+        return horseshoe_density(prior, _median_global_scale(est), np.asarray(grid) / factor) / factor
     raise TypeError(f"no prior density for {type(prior).__name__}")
 
 

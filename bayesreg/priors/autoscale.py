@@ -22,7 +22,7 @@ import dataclasses
 import numpy as np
 
 from .base import Prior
-from .coefficients import ElasticNet, Laplace, Normal
+from .coefficients import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
 from .hyperpriors import BayesianLasso
 
 __all__ = ["autoscale_factors", "resolve_prior"]
@@ -72,6 +72,16 @@ def resolve_prior(prior: Prior, X, y, family: str, feature_names=None, *, sds=No
         return prior
     c = (autoscale_factors(X, y, family, feature_names) if sds is None
          else factors_from_sds(sds[0], sds[1], family, feature_names, sds[2]))
+    if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):
+        # y's unit goes into the global and slab scales, so that tau_0 (sigma, or the regularized
+        # horseshoe's p0 / (D - p0) sigma / sqrt(n)) keeps its formula; 1 / sd(x_j) is the factor
+        y_unit = 1.0 if family == "bernoulli" else float(_population_sd(y) if sds is None else sds[1])
+        resolved = {"autoscale": False, "factor": prior.factor * c / y_unit}
+        if isinstance(prior, RegularizedHorseshoe):
+            resolved["slab_scale"] = prior.slab_scale * y_unit
+        elif prior.scale is not None:
+            resolved["scale"] = prior.scale * y_unit
+        return dataclasses.replace(prior, **resolved)
     if isinstance(prior, (Normal, Laplace)):
         if prior.learned:
             return dataclasses.replace(prior, autoscale=False, factor=prior.factor * c)

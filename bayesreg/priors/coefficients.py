@@ -45,8 +45,13 @@ _LEARNED_SCALE_MAP = (
 )
 
 
-def _checked_factor(name: str, value):
-    return positive_scale(f"{name} factor", value)
+def _init_autoscale_and_factor(prior) -> None:
+    """Check and store the ``autoscale`` flag and the per-coefficient ``factor`` of ``prior``."""
+    name = type(prior).__name__
+    object.__setattr__(prior, "factor", positive_scale(f"{name} factor", prior.factor))
+    if not isinstance(prior.autoscale, (bool, np.bool_)):
+        raise TypeError(f"{name} autoscale must be True or False, got {prior.autoscale!r}")
+    object.__setattr__(prior, "autoscale", bool(prior.autoscale))
 
 
 class _ScaleMixture(Prior):
@@ -72,10 +77,7 @@ class _ScaleMixture(Prior):
         name = type(self).__name__
         if not isinstance(self.scale, Hyperprior):
             object.__setattr__(self, "scale", positive_scale(f"{name} scale", self.scale))
-        object.__setattr__(self, "factor", _checked_factor(name, self.factor))
-        if not isinstance(self.autoscale, (bool, np.bool_)):
-            raise TypeError(f"{name} autoscale must be True or False, got {self.autoscale!r}")
-        object.__setattr__(self, "autoscale", bool(self.autoscale))
+        _init_autoscale_and_factor(self)
 
     def effective_scale(self):
         """``scale * factor``: coefficient j's scale (a number or an array). Fixed scales only."""
@@ -244,17 +246,32 @@ class Horseshoe(Prior):
     them, 91% at n = 100. For a sparse signal pass ``scale = p0 / (D - p0) * sigma / sqrt(n)``
     (``p0`` non-zero of ``D``), or use :class:`RegularizedHorseshoe` with ``expected_nonzero=p0``.
 
+    ``autoscale=True`` (the default, as for :class:`Normal`) states the prior for the
+    standardized columns ``x_j / sd(x_j)`` and outcome ``y / sd(y)`` (logistic: ``x_j / sd(x_j)``),
+    so it means the same in any units: coefficient ``j`` is ``factor_j`` times a horseshoe draw,
+    with ``factor_j = 1 / sd(x_j)`` and ``scale`` (when given) multiplied by ``sd(y)`` at fit time
+    (logistic: ``scale`` unchanged), population sds of the training data. Then ``tau`` (stored as
+    ``global_scale``) is in units of ``y`` per sd of each column, and ``tau_0 = sigma`` needs no
+    conversion. ``autoscale=False`` puts the prior on the coefficients of the columns as given;
+    ``factor`` (default 1) multiplies coefficient ``j``'s scale, one number or one per column.
+
     The marginal density of ``w_j`` is unbounded at 0, so there is no finite MAP:
     fit it with NUTS.
     """
 
     scale: float | None = None
+    autoscale: bool = True
+    factor: object = 1.0
 
     has_map = False
 
     def __post_init__(self):
         if self.scale is not None:
             object.__setattr__(self, "scale", positive_number("Horseshoe scale", self.scale))
+        _init_autoscale_and_factor(self)
+
+    def per_coefficient(self) -> dict:
+        return {"factor": self.factor}
 
     def no_map_reason(self) -> str:
         return (
@@ -279,12 +296,25 @@ class RegularizedHorseshoe(Prior):
     fit time: ``0 < p_0 < D``), ``s = slab_scale`` and ``nu = slab_df``. For logistic
     regression ``sigma`` is their pseudo-sigma ``1 / sqrt(mu (1 - mu))``.
 
+    ``autoscale=True`` (the default, as for :class:`Normal`) states ``slab_scale`` in standardized
+    units: coefficient ``j``'s slab is ``slab_scale * sd(y) / sd(x_j)`` (logistic:
+    ``slab_scale / sd(x_j)``), population sds of the training data, so the default
+    ``slab_scale=2`` allows large effects of about two sds of ``y`` per sd of ``x_j`` in any units.
+    At fit time this becomes ``w_j = factor_j z_j tau lambda~_j`` with ``factor_j = 1 / sd(x_j)``
+    and ``slab_scale`` multiplied by ``sd(y)`` (logistic: unchanged; the resolved prior is the
+    estimator's ``prior_``): ``tau_0`` above is then in the units of ``y``, as written, and the
+    posterior's ``global_scale`` and ``slab_scale`` are in units of ``y`` per sd of each column.
+    ``autoscale=False`` puts the prior on the coefficients of the columns as given (``slab_scale``
+    in the coefficients' own units); ``factor`` (default 1) multiplies coefficient ``j``'s scale.
+
     Like the horseshoe, it has no finite MAP.
     """
 
     expected_nonzero: float = 1.0
     slab_scale: float = 2.0
     slab_df: float = 4.0
+    autoscale: bool = True
+    factor: object = 1.0
 
     has_map = False
 
@@ -292,6 +322,10 @@ class RegularizedHorseshoe(Prior):
         for name in ("expected_nonzero", "slab_scale", "slab_df"):
             value = positive_number(f"RegularizedHorseshoe {name}", getattr(self, name))
             object.__setattr__(self, name, value)
+        _init_autoscale_and_factor(self)
+
+    def per_coefficient(self) -> dict:
+        return {"factor": self.factor}
 
     def no_map_reason(self) -> str:
         return (

@@ -130,7 +130,7 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
         vectors.update({ld.PTR_VEC1: "mixture_projection", ld.PTR_VEC2: "mixture_factor"})
     elif spec.prior_type is ElasticNet:
         vectors.update({ld.PTR_VEC1: "prior_l1", ld.PTR_VEC2: "prior_l2", ld.PTR_VEC3: "prior_log_normalizer"})
-    elif spec.scale_learned:
+    elif spec.scale_learned or spec.prior_type in (Horseshoe, RegularizedHorseshoe):
         vectors[ld.PTR_VEC1] = "prior_factor"
     elif spec.prior_type in (Normal, Laplace):
         vectors[ld.PTR_VEC1] = "prior_scale"

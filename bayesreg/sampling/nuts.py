@@ -26,13 +26,11 @@ import numpy as np
 from ..model.spec import ModelSpec
 from ..priors import BayesianLasso, Horseshoe, RegularizedHorseshoe
 from .conditional import mixture_coefficients, normal_scale_coefficients
+from .progress import PACKAGE_FILES, Progress
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
 EBFMI_MIN = 0.3
-# bayesreg's own files: warnings skip their frames and point at the user's line, whatever the depth of
-# the call inside bayesreg (fit -> _posterior -> super()._posterior -> ... varies by estimator and method)
-PACKAGE_FILES = (os.path.dirname(os.path.dirname(__file__)) + os.sep,)
 
 
 class SamplingWarning(UserWarning):
@@ -76,11 +74,14 @@ def sample_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, 
     ``sampler_kwargs`` go to :func:`nutpie.sample` (e.g. ``target_accept``, ``maxdepth``,
     ``adaptation="diag"``) and override :func:`default_settings`. ``random_seed`` must be an
     int or None. A failure inside the sampler (nutpie reports some as a Rust panic, which is not an
-    ``Exception``) becomes a :class:`SamplingError`.
+    ``Exception``) becomes a :class:`SamplingError`. ``progressbar`` shows progress (a line on
+    stderr; nutpie's bar in a notebook), and a fit expected to take minutes warns early
+    (:class:`~bayesreg.sampling.progress.SlowSamplingWarning`) either way.
     """
     if random_seed is not None and not isinstance(random_seed, (int, np.integer)):
         raise TypeError(f"random_seed must be an int or None, got {random_seed!r}")
     import nutpie
+    from nutpie.sample import in_notebook
 
     from .nutpie import compile_model
 
@@ -88,12 +89,17 @@ def sample_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, 
     model = compile_model(spec, data, list(feature_names))
     prepare_seconds = time.perf_counter() - started
     sampler_kwargs = {**default_settings(spec), **sampler_kwargs}
+    notebook = in_notebook()
+    progress = Progress(chains, sampler_kwargs.get("cores") or min(chains, os.process_cpu_count() or 1),
+                        show=progressbar and not notebook, advice=_faster_alternative(spec))
     started = time.perf_counter()
     try:
         with _one_blas_thread(spec):
-            idata = nutpie.sample(model, draws=draws, tune=tune, chains=chains,
-                                  seed=None if random_seed is None else int(random_seed),
-                                  progress_bar=progressbar, save_warmup=False, **sampler_kwargs)
+            sampler = nutpie.sample(model, draws=draws, tune=tune, chains=chains,
+                                    seed=None if random_seed is None else int(random_seed),
+                                    progress_bar=progressbar and notebook, save_warmup=False, blocking=False,
+                                    progress_callback=progress, **sampler_kwargs)
+            idata = progress.wait(sampler)
     except (KeyboardInterrupt, SystemExit, GeneratorExit, TypeError):
         raise
     except BaseException as exc:  # pyo3's PanicException derives from BaseException
@@ -113,6 +119,14 @@ def sample_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, 
                 "precision; standardize X and y. The estimator keeps its previous fit.") from None
     _check_finite(idata)
     return idata
+
+
+def _faster_alternative(spec: ModelSpec) -> str:
+    """The first advice of a slow fit's warning: what is faster for this model."""
+    if spec.family == "bernoulli":
+        return ("method='surrogate' samples a quadratic expansion of the log-likelihood and corrects it by "
+                "importance sampling, usually in seconds (check its Pareto k-hat). ")
+    return ""
 
 
 def _one_blas_thread(spec: ModelSpec):

@@ -22,7 +22,8 @@ import inspect
 # nutpie.sample's parameters that bayesreg sets itself (fit's own argument for it, or why not at all)
 SET_BY_FIT = {"seed": "random_seed", "progress_bar": "progressbar", "num_draws": "draws", "num_tune": "tune",
               "num_chains": "chains", "draws": "draws", "tune": "tune", "chains": "chains"}
-SET_BY_BAYESREG = ("compiled_model", "save_warmup", "return_raw_trace", "blocking", "zarr_store", "kwargs")
+SET_BY_BAYESREG = ("compiled_model", "save_warmup", "return_raw_trace", "blocking", "progress_callback", "zarr_store",
+                   "kwargs")
 ADAPTATIONS = ("diag", "draw_diag", "low_rank", "flow")
 SAMPLERS = ("nuts", "mclmc")
 

@@ -40,7 +40,7 @@ import numpy as np
 import xarray as xr
 from scipy import linalg
 
-from .nuts import PACKAGE_FILES
+from .progress import PACKAGE_FILES
 
 PARETO_K_MAX = 0.7
 EXACT_NUTS_SECONDS = 116.0  # exact NUTS, n = 1e5, p = 20, 4 x (1000 + 1000) (issue 14's measurement)

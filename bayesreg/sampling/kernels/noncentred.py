@@ -77,11 +77,12 @@ def coefficients(theta, start, header, scalars, sigma, coef):
         c2 = 0.0
         if prior == REG_HORSESHOE:
             c2 = math.exp(theta[start + 2 * p + 1]) * scalars[S_SLAB_SCALE] ** 2
+        factor = array_at(header[PTR_VEC1], p)
         for j in range(p):
             lam = math.exp(theta[start + p + j])
             if prior == REG_HORSESHOE:
                 lam = math.sqrt(c2 * lam * lam / (c2 + tau * tau * lam * lam))
-            coef[j] = theta[start + j] * lam * tau
+            coef[j] = theta[start + j] * lam * tau * factor[j]
     elif prior == BAYESIAN_LASSO:
         scale = sigma * math.exp(-0.5 * theta[start])
         for j in range(p):
@@ -130,6 +131,7 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
             c2 = math.exp(theta[start + 2 * p + 1]) * scalars[S_SLAB_SCALE] ** 2
         to_tau = 0.0
         to_slab = 0.0
+        factor = array_at(header[PTR_VEC1], p)
         for j in range(p):
             z = theta[start + j]
             u_l = theta[start + p + j]
@@ -140,7 +142,7 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
                 lam = math.sqrt(c2 * lam * lam / (c2 + tau * tau * lam * lam))
             chained = G[j] * coef[j]
             value += -0.5 * z * z - 0.5 * LOG_2PI
-            grad[start + j] = -z + G[j] * lam * tau
+            grad[start + j] = -z + G[j] * lam * tau * factor[j]
             local, d_local = log_half_cauchy(u_l, 1.0)
             value += local
             grad[start + p + j] = d_local + chained * (1.0 - shrink)
