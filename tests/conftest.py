@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.preprocessing import StandardScaler
+from seeds import shifted
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +20,7 @@ def breast_cancer():
 @pytest.fixture(scope="session")
 def wide_problem():
     """p > n with a sparse truth."""
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(shifted(7))
     n, p = 40, 120
     X = rng.normal(size=(n, p))
     w = np.zeros(p)

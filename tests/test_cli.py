@@ -6,11 +6,12 @@ import pytest
 
 import bayesreg as br
 from bayesreg.cli import main
+from seeds import shifted
 
 
 @pytest.fixture
 def csv(tmp_path):
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(shifted(0))
     frame = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
     frame["y"] = 1 + 2 * frame["a"] - frame["c"] + rng.normal(size=60)
     path = tmp_path / "data.csv"
@@ -49,7 +50,7 @@ def test_default_prior_and_empirical_bayes(csv, tmp_path, capsys):
 def test_fit_nuts_writes_summary_plots_and_posterior(csv, tmp_path):
     path, _ = csv
     out = tmp_path / "out"
-    assert main(["fit", str(path), "--target", "y", "--draws", "300", "--seed", "1", "--out", str(out)]) == 0
+    assert main(["fit", str(path), "--target", "y", "--draws", "300", "--seed", str(shifted(1)), "--out", str(out)]) == 0
     assert {"summary.csv", "posterior.zarr", "fit_coefficients.png", "fit_posterior_predictive.png"} <= {
         p.name for p in out.iterdir()}
     assert list(pd.read_csv(out / "summary.csv", index_col=0).index[:3]) == ["a", "b", "c"]
@@ -89,7 +90,7 @@ def test_demo_runs_and_writes_its_plots(tmp_path, capsys):
 def test_fit_learn_scale_reports_the_scale(csv, tmp_path):
     path, _ = csv
     out = tmp_path / "out"
-    assert main(["fit", str(path), "--target", "y", "--learn-scale", "--draws", "300", "--seed", "1",
+    assert main(["fit", str(path), "--target", "y", "--learn-scale", "--draws", "300", "--seed", str(shifted(1)),
                  "--out", str(out)]) == 0
     summary = pd.read_csv(out / "summary.csv", index_col=0)
     assert "prior_scale" in summary.index and summary.loc["prior_scale", "mean"] > 0

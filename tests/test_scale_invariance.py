@@ -10,12 +10,13 @@ import pytest
 from sklearn.linear_model import Lasso, Ridge
 
 import bayesreg as br
+from seeds import shifted
 
 PRIORS = [br.Normal(1.0), br.Laplace(1.0), br.ElasticNet(1.0, 1.0)]
 
 
 def problem(seed=0, n=400, p=3):
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(shifted(seed))
     X = rng.normal(size=(n, p))
     eta = X @ [1.0, -0.5, 0.25]
     y_linear = eta + rng.normal(size=n)
