@@ -73,14 +73,14 @@ def test_statistics_keep_their_digits_when_means_dwarf_sds(client):
     rng = np.random.default_rng(shifted(3))
     Z = np.round(rng.normal(size=(sum(UNEVEN), 3)) * 2**20) / 2**20
     y = np.round((Z @ [1.0, -1.0, 0.5] + rng.normal(size=len(Z))) * 2**20) / 2**20
-    shifted = Z + 1e6
-    assert np.array_equal(shifted - 1e6, Z)
+    far = Z + 1e6
+    assert np.array_equal(far - 1e6, Z)
     reference = _reference(Z, y)
     reference["x_mean"] = reference["x_mean"] + 1e6
-    stats = dask_statistics(da.from_array(shifted, chunks=(UNEVEN, 3)), da.from_array(y, chunks=(UNEVEN,)))
+    stats = dask_statistics(da.from_array(far, chunks=(UNEVEN, 3)), da.from_array(y, chunks=(UNEVEN,)))
     _assert_statistics(stats, reference, 1e-10)
     # The one-pass textbook formula X'X - n xbar xbar' loses ~12 of 16 digits here: the test can fail.
-    naive = shifted.T @ shifted - len(Z) * np.outer(shifted.mean(axis=0), shifted.mean(axis=0))
+    naive = far.T @ far - len(Z) * np.outer(far.mean(axis=0), far.mean(axis=0))
     assert np.abs(naive - reference["xx"]).max() > 1e-6 * np.abs(reference["xx"]).max()
     # and the answer survives: least squares from the statistics equals least squares on Z
     coef_ls = np.linalg.lstsq(Z - Z.mean(axis=0), y - y.mean(), rcond=None)[0]

@@ -47,10 +47,10 @@ def test_map_is_shift_invariant(prior, kind, offset):
     y = y_binary if kind == "logistic" else y_linear
     shift = OFFSETS[offset]
     ref = estimators(prior)[kind].fit(X, y)
-    shifted = estimators(prior)[kind].fit(X + shift, y)
-    np.testing.assert_allclose(shifted.coef_, ref.coef_, rtol=1e-8, atol=1e-8 * np.abs(ref.coef_).max())
+    moved_fit = estimators(prior)[kind].fit(X + shift, y)
+    np.testing.assert_allclose(moved_fit.coef_, ref.coef_, rtol=1e-8, atol=1e-8 * np.abs(ref.coef_).max())
     moved = ref.intercept_ - shift @ ref.coef_
-    assert shifted.intercept_ == pytest.approx(moved, abs=1e-8 * (1 + np.abs(shift) @ np.abs(ref.coef_)))
+    assert moved_fit.intercept_ == pytest.approx(moved, abs=1e-8 * (1 + np.abs(shift) @ np.abs(ref.coef_)))
 
 
 @pytest.mark.parametrize("kind", ["linear-known-sigma", "linear-joint-sigma", "logistic"])
