@@ -7,11 +7,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from seeds import shifted
 
 
 def uncentred_problem(n, p, seed=0, offset=10.0):
     """Columns of unequal scales with means of order ``offset`` (so centring matters), three signals."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(shifted(seed))
     X = rng.normal(size=(n, p)) * rng.uniform(0.2, 5.0, size=p) + rng.normal(scale=offset, size=p)
     y = 2.0 + X[:, :3] @ [0.5, -0.2, 1.0] + rng.normal(size=n)
     return X, y

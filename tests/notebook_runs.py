@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 import uuid
@@ -23,6 +24,8 @@ from pathlib import Path
 import nbformat
 from filelock import FileLock
 from nbclient import NotebookClient
+
+from seeds import SEED_SHIFT, shifted
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -84,6 +87,7 @@ def _executed_in_this_run(target: Path, source: Path) -> bool:
 
 def _execute(source: Path):
     notebook = nbformat.read(source, as_version=4)
+    _shift_seed(notebook)
     notebook.cells.insert(0, nbformat.v4.new_code_cell(PROBE))
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(source.parent)}})  # the kernel's cwd
@@ -98,8 +102,23 @@ def _execute(source: Path):
         "python3 kernelspec must start the project's venv"
     )
     notebook.metadata["bayesreg"] = {"inputs_sha256": inputs_digest(source), "test_run": RUN_ID,
-                                     "execution_seconds": round(seconds, 1)}
+                                     "execution_seconds": round(seconds, 1), "seed_shift": SEED_SHIFT}
     return notebook
+
+
+SEED_LINE = re.compile(r"^SEED = (\d+)$", re.MULTILINE)
+
+
+def _shift_seed(notebook) -> None:
+    """Each notebook draws every seed from one ``SEED = <int>`` line: move it by
+    ``BAYESREG_TEST_SEED_SHIFT`` (tests/seeds.py), so the claims cells are checked on other draws
+    too. The executed copy shows the seed it ran with."""
+    if SEED_SHIFT == 0:
+        return
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.source = SEED_LINE.sub(
+                lambda m: f"SEED = {shifted(int(m.group(1)))}  # {m.group(1)} + BAYESREG_TEST_SEED_SHIFT", cell.source)
 
 
 def _renumber_without_probe(notebook) -> None:

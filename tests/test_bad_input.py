@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 import bayesreg as br
+from seeds import shifted
 
-rng = np.random.default_rng(0)
+rng = np.random.default_rng(shifted(0))
 X = rng.normal(size=(20, 3))
 y = X @ [1.0, 2.0, 0.0] + rng.normal(size=20)
 labels = (y > 0).astype(int)

@@ -6,11 +6,12 @@ import pytest
 
 import bayesreg as br
 from bayesreg.cli import main
+from seeds import shifted
 
 
 @pytest.fixture
 def csv(tmp_path):
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(shifted(0))
     frame = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
     frame["y"] = 1 + 2 * frame["a"] - frame["c"] + rng.normal(size=60)
     path = tmp_path / "data.csv"
@@ -51,7 +52,7 @@ def test_fit_nuts_writes_summary_plots_and_a_fit_bayesreg_loads(csv, tmp_path, c
     (est.save) and says how to load it."""
     path, frame = csv
     out = tmp_path / "out"
-    assert main(["fit", str(path), "--target", "y", "--draws", "300", "--seed", "1", "--out", str(out)]) == 0
+    assert main(["fit", str(path), "--target", "y", "--draws", "300", "--seed", str(shifted(1)), "--out", str(out)]) == 0
     assert {"summary.csv", "fit.zip", "fit_coefficients.png", "fit_posterior_predictive.png"} <= {
         p.name for p in out.iterdir()}
     summary = pd.read_csv(out / "summary.csv", index_col=0)
@@ -148,7 +149,7 @@ def test_demo_runs_and_writes_its_plots(tmp_path, capsys):
 def test_fit_learn_scale_reports_the_scale(csv, tmp_path):
     path, _ = csv
     out = tmp_path / "out"
-    assert main(["fit", str(path), "--target", "y", "--learn-scale", "--draws", "300", "--seed", "1",
+    assert main(["fit", str(path), "--target", "y", "--learn-scale", "--draws", "300", "--seed", str(shifted(1)),
                  "--out", str(out)]) == 0
     summary = pd.read_csv(out / "summary.csv", index_col=0)
     assert "prior_scale" in summary.index and summary.loc["prior_scale", "mean"] > 0

@@ -21,6 +21,7 @@ from bayesreg.sampling.conditional import normal_scale_coefficients
 from bayesreg.families.gaussian import SIGMA_PRIOR_NU
 from bayesreg.model.spec import linear_inputs
 from gaussian_references import assert_density_matches, dense_log_evidence, exact_conditional, uncentred_problem
+from seeds import shifted
 
 FACTOR = np.array([1.0, 2.0, 0.5, 3.0, 0.7])
 SHAPES = [(37, 5), (12, 5 * 6)]  # n > p (eigendecomposition of X'X) and n < p (thin SVD, rank n - 1)
@@ -62,7 +63,7 @@ def test_collapsed_density_and_gradient_match_the_dense_marginal(n, p, fit_inter
     header, _arrays = adapter.pack(spec, data)
     dim = 1 if sigma_known else 2
     centre = np.array([math.log(np.std(y)), -1.0][2 - dim:])  # (log sigma at sd(y),) log tau at -1
-    points = centre + np.random.default_rng(1).normal(scale=1.0, size=(4, dim))
+    points = centre + np.random.default_rng(shifted(1)).normal(scale=1.0, size=(4, dim))
     assert_density_matches(header, lambda theta: _dense_log_posterior(theta, X, y, d, hyper, sigma_known,
                                                                       fit_intercept), points)
 
@@ -85,7 +86,7 @@ def test_conditional_draws_have_the_exact_gaussian_mean_and_covariance(n, p, fit
     spec, data = linear_inputs(X, y, br.Normal(br.HalfCauchy(1.0), factor=d), sigma=None, fit_intercept=fit_intercept)
     m = 200_000
     coef, intercept = normal_scale_coefficients(data, fit_intercept, np.full(m, sigma), np.full(m, tau),
-                                               np.random.default_rng(3))
+                                               np.random.default_rng(shifted(3)))
     draws = np.column_stack([coef, intercept]) if fit_intercept else coef
     mu, Sigma = exact_conditional(X, y, (tau * d) ** 2, sigma, fit_intercept)
     q = len(mu)
@@ -111,7 +112,7 @@ def test_collapsed_fit_has_the_usual_posterior_and_the_seed_fixes_the_draws():
     """Same variables, dims and order as every other structure; the same seed gives the same coef draws."""
     X, y, _ = _problem(30, 4, seed=4)
     fits = [br.LinearRegression(br.Normal(br.HalfCauchy(1.0), autoscale=True)).fit(
-        X, y, draws=200, tune=200, chains=2, random_seed=5, progressbar=False) for _ in range(2)]
+        X, y, draws=200, tune=200, chains=2, random_seed=shifted(5), progressbar=False) for _ in range(2)]
     posterior = fits[0].idata_["posterior"]
     assert list(posterior.data_vars) == ["coef", "intercept", "sigma", "prior_scale"]
     assert posterior["coef"].dims == ("chain", "draw", "feature") and posterior.sizes["draw"] == 200

@@ -10,6 +10,7 @@ from sklearn.linear_model import ElasticNet as SkElasticNet
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 
 import bayesreg as br
+from seeds import shifted
 
 positive = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False, allow_infinity=False)
 ratio = st.floats(min_value=0.01, max_value=0.99)
@@ -43,7 +44,7 @@ def test_textbook_elasticnet_round_trip(lam1, lam2):
 
 @pytest.fixture(scope="module")
 def small_classification():
-    rng = np.random.default_rng(6)
+    rng = np.random.default_rng(shifted(6))
     X = rng.normal(size=(80, 4))
     y = (rng.random(80) < 1 / (1 + np.exp(-(X @ [1.5, -1.0, 0.0, 0.2])))).astype(int)
     return X, y

@@ -17,6 +17,7 @@ import bayesreg as br
 from bayesreg.data.dask_input import dask_statistics
 from bayesreg.data.statistics import array_statistics
 from bayesreg.model.spec import statistics_data
+from seeds import shifted
 
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
@@ -27,7 +28,7 @@ UNEVEN = (1, 37, 200, 262)  # row chunks of very different sizes, one of a singl
 
 @pytest.fixture(scope="module")
 def regression():
-    rng = np.random.default_rng(14)
+    rng = np.random.default_rng(shifted(14))
     n, p = sum(UNEVEN), 5
     X = rng.normal(size=(n, p)) * [1.0, 2.0, 0.5, 3.0, 1.0] + [0.0, 1.0, -2.0, 5.0, 0.3]
     y = 1.5 + X @ np.array([1.0, -0.5, 0.0, 0.25, 2.0]) + rng.normal(size=n)
@@ -69,17 +70,17 @@ def test_statistics_keep_their_digits_when_means_dwarf_sds(client):
     # Columns with mean 1e6 and sd 1. The data are multiples of 2^-20, so Z + 1e6 is exact in
     # float64 (1e6 < 2^20 leaves 32 bits below the point): the centred statistics of the shifted
     # data must equal those of Z, which the two-pass formula gets to rounding.
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(shifted(3))
     Z = np.round(rng.normal(size=(sum(UNEVEN), 3)) * 2**20) / 2**20
     y = np.round((Z @ [1.0, -1.0, 0.5] + rng.normal(size=len(Z))) * 2**20) / 2**20
-    shifted = Z + 1e6
-    assert np.array_equal(shifted - 1e6, Z)
+    far = Z + 1e6
+    assert np.array_equal(far - 1e6, Z)
     reference = _reference(Z, y)
     reference["x_mean"] = reference["x_mean"] + 1e6
-    stats = dask_statistics(da.from_array(shifted, chunks=(UNEVEN, 3)), da.from_array(y, chunks=(UNEVEN,)))
+    stats = dask_statistics(da.from_array(far, chunks=(UNEVEN, 3)), da.from_array(y, chunks=(UNEVEN,)))
     _assert_statistics(stats, reference, 1e-10)
     # The one-pass textbook formula X'X - n xbar xbar' loses ~12 of 16 digits here: the test can fail.
-    naive = shifted.T @ shifted - len(Z) * np.outer(shifted.mean(axis=0), shifted.mean(axis=0))
+    naive = far.T @ far - len(Z) * np.outer(far.mean(axis=0), far.mean(axis=0))
     assert np.abs(naive - reference["xx"]).max() > 1e-6 * np.abs(reference["xx"]).max()
     # and the answer survives: least squares from the statistics equals least squares on Z
     coef_ls = np.linalg.lstsq(Z - Z.mean(axis=0), y - y.mean(), rcond=None)[0]
@@ -172,7 +173,7 @@ def test_dask_nuts_draws_equal_numpy_nuts_draws(client, regression, prior):
     # with step-size and mass-matrix adaptation amplified that to ~1e-6 in the draws after 400
     # iterations, so draw-for-draw equality is a claim about bit-equal statistics only.
     X, y = regression
-    settings = dict(draws=200, tune=200, chains=2, random_seed=5, progressbar=False)
+    settings = dict(draws=200, tune=200, chains=2, random_seed=shifted(5), progressbar=False)
     expected = br.LinearRegression(prior).fit(X, y, **settings)
     got = br.LinearRegression(prior).fit(da.from_array(X), da.from_array(y), **settings)
     assert list(got.idata_["posterior"].data_vars) == list(expected.idata_["posterior"].data_vars)
@@ -250,7 +251,7 @@ def test_fits_on_a_cluster_of_worker_processes(regression):
         labels = (y > np.median(y)).astype(int)
         Xd, yd = da.from_array(X, chunks=(len(X) // 3, X.shape[1])), da.from_array(labels, chunks=len(X) // 3)
         logistic = br.LogisticRegression(br.Normal(1.0), method="surrogate").fit(
-            Xd, yd, draws=200, tune=200, chains=2, random_seed=0, progressbar=False)
+            Xd, yd, draws=200, tune=200, chains=2, random_seed=shifted(0), progressbar=False)
         assert np.isfinite(logistic.idata_.attrs["pareto_k"])
         np.testing.assert_allclose(logistic.map_.coef, br.LogisticRegression(br.Normal(1.0)).fit(
             X, labels, method="map").coef_, rtol=1e-8)

@@ -6,6 +6,7 @@ import pytest
 
 import bayesreg as br
 from bayesreg.data.logistic_passes import binary_data, dask_draws_log_likelihood, draws_log_likelihood
+from seeds import shifted
 
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
@@ -14,7 +15,7 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def labelled():
-    rng = np.random.default_rng(8)
+    rng = np.random.default_rng(shifted(8))
     n, p = 3000, 4
     X = rng.normal(size=(n, p))
     positive = rng.random(n) < 1 / (1 + np.exp(-(0.5 + X @ [1.0, -1.0, 0.5, 0.0])))
@@ -42,7 +43,7 @@ def test_dask_logistic_map_equals_numpy(client, labelled, prior):
 
 
 def test_exact_log_likelihood_per_draw_equals_numpy(client, labelled):
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(shifted(0))
     coef, intercept = rng.normal(size=(50, 4)), rng.normal(size=50)
     X = labelled[list("abcd")].to_numpy()
     y01 = (labelled["label"] == "yes").to_numpy(dtype=float)
@@ -72,9 +73,9 @@ def test_three_classes_is_a_clear_error(client, labelled):
 
 def test_surrogate_on_dask_input(client, labelled):
     est = br.LogisticRegression(br.Normal(1.0), method="surrogate").fit(*_dask(labelled), draws=500, tune=500,
-                                                                        random_seed=4, progressbar=False)
+                                                                        random_seed=shifted(4), progressbar=False)
     memory = br.LogisticRegression(br.Normal(1.0), method="surrogate").fit(
-        labelled[list("abcd")], labelled["label"], draws=500, tune=500, random_seed=4, progressbar=False)
+        labelled[list("abcd")], labelled["label"], draws=500, tune=500, random_seed=shifted(4), progressbar=False)
     assert est.idata_.attrs["pareto_k"] < 0.5
     np.testing.assert_allclose(est.map_.coef, memory.map_.coef, rtol=1e-10)
     assert est.summary().attrs["pareto_k"] == est.idata_.attrs["pareto_k"]

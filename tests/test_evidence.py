@@ -13,11 +13,12 @@ from scipy import linalg
 from sklearn.linear_model import BayesianRidge
 
 import bayesreg as br
+from seeds import shifted
 
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(21)
+    rng = np.random.default_rng(shifted(21))
     n, p = 40, 6
     X = rng.normal(size=(n, p)) * [1.0, 3.0, 0.5, 1.0, 2.0, 1.0]
     y = 3.0 + X @ rng.normal(size=p) + rng.normal(scale=1.5, size=n)
@@ -111,7 +112,7 @@ def test_wide_problem(wide_problem):
 
 
 def test_no_signal_is_a_clear_error():
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(shifted(0))
     X = rng.normal(size=(30, 3))
     y = rng.normal(size=30)
     X[:, :] = X - X.mean(axis=0)

@@ -14,11 +14,12 @@ from scipy import integrate, special
 
 import bayesreg as br
 from bayesreg.evidence import laplace_log_evidence
+from seeds import shifted
 
 
 @pytest.fixture(scope="module")
 def sample():
-    rng = np.random.default_rng(12)
+    rng = np.random.default_rng(shifted(12))
     X = rng.normal(size=(800, 1))
     y = (rng.uniform(size=800) < special.expit(0.3 + 1.0 * X[:, 0])).astype(float)
     return X, y

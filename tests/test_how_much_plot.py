@@ -4,6 +4,7 @@ import math
 import types
 
 import matplotlib
+from seeds import shifted
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
@@ -17,7 +18,7 @@ from bayesreg import plots  # noqa: E402
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(shifted(2))
     X = rng.normal(size=(50, 4)) * [1.0, 5.0, 0.2, 1.0]
     y = 2.0 + X @ [0.5, 0.1, 3.0, 0.0] + rng.normal(size=50)
     return X, y
@@ -56,7 +57,7 @@ def test_curves_are_the_references(data):
 
 def test_learned_scale_panel(data):
     X, y = data
-    draws = np.random.default_rng(0).lognormal(mean=-1.0, sigma=0.3, size=(2, 100))
+    draws = np.random.default_rng(shifted(0)).lognormal(mean=-1.0, sigma=0.3, size=(2, 100))
     posterior = xr.Dataset({"prior_scale": (("chain", "draw"), draws)})
     learned = types.SimpleNamespace(idata_=xr.DataTree.from_dict({"posterior": posterior}))
     fig = plots.how_much(X, y, learned=learned)
@@ -77,7 +78,7 @@ def test_prior_posterior_of_a_learned_scale(data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
         est = br.LinearRegression(br.Normal(br.HalfCauchy(1.0), autoscale=True), sigma=1.0).fit(
-            X, y, draws=200, tune=300, chains=2, random_seed=1, progressbar=False)
+            X, y, draws=200, tune=300, chains=2, random_seed=shifted(1), progressbar=False)
     fig = plots.prior_posterior(est, ["x0", "x2"])
     tau = np.median(est.idata_["posterior"]["prior_scale"].to_numpy())
     for j, name in ((0, "x0"), (2, "x2")):

@@ -19,6 +19,7 @@ from bayesreg.model import pymc as model
 from bayesreg.sampling import nutpie as adapter
 from bayesreg.model.spec import linear_inputs, logistic_inputs
 from bayesreg.priors import Prior
+from seeds import shifted
 
 N, P = 37, 4
 RTOL = 1e-8
@@ -86,7 +87,7 @@ CASES = [(family, prior, fit_intercept, sigma_known)
 @pytest.mark.parametrize("family,prior,fit_intercept,sigma_known", CASES,
                          ids=lambda v: _prior_id(v) if isinstance(v, Prior) else str(v))
 def test_compiled_density_matches_pymc(family, prior, fit_intercept, sigma_known):
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(shifted(7))
     spec, data = _inputs(family, prior, fit_intercept, sigma_known, rng)
     pymc_model = model.build_model(spec, data, [f"x{j}" for j in range(P)])
     # FAST_COMPILE: PyTensor's Python implementations, exact in float64 and no C/numba compile per case
@@ -110,7 +111,7 @@ def test_compiled_density_matches_pymc(family, prior, fit_intercept, sigma_known
 @pytest.mark.parametrize("prior", [*EXAMPLES.values(), *EXTRA], ids=lambda p: _prior_id(p))
 def test_expanded_quantities_match_pymc_deterministics(prior):
     """What is stored per draw (coef, intercept, sigma, scales) equals the PyMC model's values."""
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(shifted(3))
     spec, data = _inputs("gaussian", prior, True, False, rng)
     pymc_model = model.build_model(spec, data, [f"x{j}" for j in range(P)])
     layout = adapter.unconstrained_layout(spec)
@@ -142,7 +143,7 @@ def test_sufficient_statistics_keep_only_the_rank_many_rows(n, p):
     residual sum of squares computed from the rows, at any (b, w)."""
     from bayesreg.model.spec import gaussian_data
 
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(shifted(11))
     X = rng.normal(size=(n, p)) + 50.0
     y = rng.normal(size=n) * 3 + 7
     data = gaussian_data(X, y, fit_intercept=True, sigma=None)

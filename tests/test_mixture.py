@@ -26,6 +26,7 @@ from bayesreg.families.gaussian import SIGMA_PRIOR_NU
 from bayesreg.model.spec import linear_inputs
 from bayesreg.sampling import sample_posterior
 from gaussian_references import assert_density_matches, dense_log_evidence, exact_conditional, uncentred_problem
+from seeds import shifted
 
 SHAPES = [(12, 30), (37, 5)]  # p > n (rank n - 1 < p) and n > p (r^2 p small)
 PRIORS = [br.Laplace(br.HalfCauchy(0.8)), br.Laplace(br.HalfStudentT(3.0, 1.2)), br.BayesianLasso(2.0, 1.5)]
@@ -34,7 +35,7 @@ PRIOR_IDS = ["Laplace-HalfCauchy", "Laplace-HalfStudentT", "BayesianLasso"]
 
 def _problem(n, p, seed=0, offset=10.0):
     X, y = uncentred_problem(n, p, seed, offset)
-    return X, y, np.random.default_rng(seed + 100).uniform(0.5, 2.0, size=p)
+    return X, y, np.random.default_rng(shifted(seed + 100)).uniform(0.5, 2.0, size=p)
 
 
 def _with_factor(prior, factor):
@@ -96,7 +97,7 @@ def test_mixture_density_and_gradient_match_the_dense_marginal(n, p, fit_interce
     assert spec.collapsed and adapter.unconstrained_layout(spec)[-1] == ("mixture_raw_log__", p)
     header, _arrays = adapter.pack(spec, data)
     centre = np.r_[[math.log(np.std(y))] * (sigma_known is None), -1.0, np.zeros(p)]
-    points = centre + np.random.default_rng(1).normal(scale=0.7, size=(3, centre.size))
+    points = centre + np.random.default_rng(shifted(1)).normal(scale=0.7, size=(3, centre.size))
     assert_density_matches(header, lambda theta: _dense_log_posterior(theta, X, y, factor, prior, sigma_known,
                                                                       fit_intercept), points)
 
@@ -112,13 +113,13 @@ def test_mixture_draws_have_the_exact_gaussian_mean_and_covariance(n, p, fit_int
     simulated noise ``sigma delta`` the covariance check fails; with the prior draw ``u`` scaled by
     d instead of sqrt(d), the n < p cases fail."""
     X, y, _ = _problem(n, p, seed=2, offset=0.1)  # small column means: the intercept's own variance shows
-    variances = np.random.default_rng(4).uniform(0.05, 2.0, size=p)
+    variances = np.random.default_rng(shifted(4)).uniform(0.05, 2.0, size=p)
     sigma = 1.1
     spec, data = linear_inputs(X, y, br.Laplace(br.HalfCauchy(1.0)), sigma=None, fit_intercept=fit_intercept)
     assert spec.collapsed
     m = 40_000
     coef, intercept = mixture_coefficients(data, fit_intercept, np.full(m, sigma), np.tile(variances, (m, 1)),
-                                           np.random.default_rng(3))
+                                           np.random.default_rng(shifted(3)))
     draws = np.column_stack([coef, intercept]) if fit_intercept else coef
     mu, Sigma = exact_conditional(X, y, variances, sigma, fit_intercept)
     error = draws.mean(axis=0) - mu
@@ -152,7 +153,7 @@ def test_mixture_fit_has_the_usual_posterior_and_the_seed_fixes_the_draws(prior,
     """The variables, dims and order of the non-centred structures (the mixture variances are
     the sampler's device and are dropped); the same seed gives the same draws."""
     X, y, _ = _problem(10, 14, seed=4)
-    fits = [br.LinearRegression(prior).fit(X, y, draws=200, tune=200, chains=2, random_seed=5, progressbar=False)
+    fits = [br.LinearRegression(prior).fit(X, y, draws=200, tune=200, chains=2, random_seed=shifted(5), progressbar=False)
             for _ in range(2)]
     posterior = fits[0].idata_["posterior"]
     assert list(posterior.data_vars) == ["coef", "intercept", "sigma", *scales]
@@ -175,7 +176,7 @@ def test_mixture_posterior_matches_the_non_centred_one(prior):
     assert spec.collapsed
     data_noncentred = {key: value for key, value in data.items() if not key.startswith("mixture_")}
     names = [f"x{j}" for j in range(4)]
-    settings = dict(draws=2000, tune=1000, chains=4, random_seed=7, progressbar=False)
+    settings = dict(draws=2000, tune=1000, chains=4, random_seed=shifted(7), progressbar=False)
     mixture = sample_posterior(spec, data, names, **settings)
     noncentred = sample_posterior(dataclasses.replace(spec, collapsed=False), data_noncentred, names,
                                   **{**settings, "target_accept": 0.99})

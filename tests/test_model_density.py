@@ -8,6 +8,7 @@ import bayesreg as br
 from bayesreg.families.bernoulli import logistic_neg_log_posterior
 from bayesreg.families.gaussian import linear_neg_log_posterior, sigma_prior_scale
 from bayesreg.model.pymc import build_linear_model, build_logistic_model
+from seeds import shifted
 
 PRIORS = [br.Normal(0.7), br.Laplace(0.4), br.ElasticNet(0.5, 1.3)]
 # one scale per feature of small_data (4 columns): prior_data passes them as vectors
@@ -17,7 +18,7 @@ PER_COEFFICIENT = [br.Normal([0.7, 0.05, 3.0, 1.0]), br.Laplace([0.4, 0.02, 2.0,
 
 @pytest.fixture(scope="module")
 def small_data():
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(shifted(3))
     X = rng.normal(size=(30, 4)) * [1.0, 10.0, 0.1, 3.0]
     y = 2.0 + X @ [0.5, -0.1, 4.0, 0.0] + rng.normal(size=30)
     return X, y
@@ -46,7 +47,7 @@ def test_linear_objective_is_model_logp(small_data, prior, sigma):
     X, y = small_data
     model = build_linear_model(X, y, prior, sigma=sigma, fit_intercept=True, feature_names=list("abcd"))
     logp = model.compile_logp(jacobian=False)
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(shifted(1))
     pairs = []
     for point in random_points(model, rng):
         s = np.exp(point["sigma_log__"]) if sigma is None else sigma
@@ -64,7 +65,7 @@ def test_logistic_objective_is_model_logp(breast_cancer, prior):
     y = y[:80]
     model = build_logistic_model(X, y.astype(float), prior, fit_intercept=True, feature_names=list("abcde"))
     logp = model.compile_logp(jacobian=False)
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(shifted(2))
     pairs = [(-logistic_neg_log_posterior(X, y, prior, p["coef"], original_intercept(p, X)), logp(p))
              for p in random_points(model, rng)]
     assert abs(constant_offset(pairs)) <= 1e-9 * abs(pairs[0][0])
@@ -85,7 +86,7 @@ def test_sufficient_statistics_equal_the_naive_likelihood(small_data, fit_interc
         pm.Normal("y", intercept + pm.math.dot(X, coef), sigma, observed=y)
     fast_logp, naive_logp = fast.compile_logp(), naive.compile_logp()
     eps = np.finfo(float).eps
-    for point in random_points(fast, np.random.default_rng(5)):
+    for point in random_points(fast, np.random.default_rng(shifted(5))):
         naive_point = {name: value for name, value in point.items() if name != "intercept_c"}
         if fit_intercept:
             naive_point["intercept"] = original_intercept(point, X)
@@ -105,7 +106,7 @@ def test_map_is_the_model_mode(small_data, prior):
     logp = model.compile_logp(jacobian=False)
     centred = fit.intercept_ + X.mean(axis=0) @ fit.coef_
     best = logp({"coef": fit.coef_, "intercept_c": centred})
-    rng = np.random.default_rng(4)
+    rng = np.random.default_rng(shifted(4))
     for _ in range(40):
         step = 1e-5 * rng.normal(size=5)
         assert logp({"coef": fit.coef_ + step[1:], "intercept_c": centred + step[0]}) <= best + 1e-10

@@ -4,6 +4,7 @@ import math
 import warnings
 
 import matplotlib
+from seeds import shifted
 
 matplotlib.use("Agg")
 
@@ -18,12 +19,12 @@ import bayesreg as br  # noqa: E402
 from bayesreg import plots  # noqa: E402
 from bayesreg.sampling import SamplingWarning  # noqa: E402
 
-SAMPLER = dict(draws=300, tune=300, chains=2, random_seed=1, progressbar=False)
+SAMPLER = dict(draws=300, tune=300, chains=2, random_seed=shifted(1), progressbar=False)
 
 
 @pytest.fixture(scope="module")
 def fitted():
-    rng = np.random.default_rng(4)
+    rng = np.random.default_rng(shifted(4))
     X = rng.normal(size=(80, 3))
     y = 1 + X @ [2.0, 0.0, -1.0] + rng.normal(size=80)
     with warnings.catch_warnings():
@@ -250,7 +251,7 @@ def test_horseshoe_prior_curve_says_it_is_given_the_posterior_median_tau():
     """Issue 13 item 8: the figure, not only the docstring, says the curve is p(w | tau = median)."""
     import xarray as xr
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(shifted(0))
     X = rng.normal(size=(50, 2))
     est = br.LinearRegression(br.Normal(1.0), sigma=1.0).fit(X, X[:, 0] + rng.normal(size=50), method="map")
     tau = np.exp(rng.normal(size=(2, 100)) - 1.0)

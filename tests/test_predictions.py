@@ -14,6 +14,7 @@ from scipy import special, stats
 
 import bayesreg as br
 from bayesreg import results
+from seeds import shifted
 
 
 def with_posterior(est, coef, intercept, sigma=None):
@@ -30,7 +31,7 @@ def with_posterior(est, coef, intercept, sigma=None):
 
 
 def classifier(seed=0, n=200, p=3, chains=2, draws=100, spread=1.5):
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(shifted(seed))
     X = rng.normal(size=(n, p))
     y = X @ np.arange(1.0, p + 1) + rng.normal(size=n) > 0
     est = br.LogisticRegression(method="map").fit(X, y)
@@ -86,7 +87,7 @@ def test_map_decision_function_is_the_linear_predictor():
 
 
 def regressor(n=200, p=3, chains=2, draws=100, spread=0.3, seed=1):
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(shifted(seed))
     X = rng.normal(size=(n, p))
     y = X @ [1.0, -1.0, 0.5] + rng.normal(size=n)
     est = br.LinearRegression(method="map").fit(X, y)
@@ -119,11 +120,11 @@ def test_predict_interval_covers_the_known_predictive_quantiles():
     eta -+ 1.8808 sigma. With S = 20000 simulated draws a sample quantile at q = 0.03 has sd
     sqrt(q (1 - q) / S) / phi(1.8808) = 0.0177 sigma; 5 sd = 0.09 (rows are independent, so with 50
     rows a 5-sd miss has chance ~3e-5)."""
-    rng = np.random.default_rng(4)
+    rng = np.random.default_rng(shifted(4))
     X = rng.normal(size=(50, 2))
     est = br.LinearRegression(sigma=2.0, method="map").fit(X, X @ [1.0, 1.0] + rng.normal(size=50))
     with_posterior(est, np.broadcast_to(est.coef_, (4, 5000, 2)).copy(), np.full((4, 5000), est.intercept_))
-    interval = est.predict_interval(X, prob=0.94, random_seed=0)
+    interval = est.predict_interval(X, prob=0.94, random_seed=shifted(0))
     z = stats.norm.ppf(0.97)
     centre = est.intercept_ + X @ est.coef_
     np.testing.assert_allclose(interval, np.column_stack([centre - z * 2.0, centre + z * 2.0]), atol=0.09 * 2.0)
@@ -134,7 +135,7 @@ def test_peak_memory_is_bounded_at_large_n(monkeypatch):
     budget every prediction must stay within it, plus its O(n) inputs and outputs (X is 6 MB): < 40 MB."""
     monkeypatch.setattr(results, "MEMORY_BUDGET_BYTES", 16 * 2**20)
     n, p, chains, draws = 200_000, 4, 2, 200
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(shifted(0))
     X = rng.normal(size=(n, p))
     y_linear = X @ np.ones(p) + rng.normal(size=n)
     small = slice(0, 500)
@@ -170,7 +171,7 @@ def test_calibration_plot_memory_is_bounded_at_large_n(monkeypatch):
 
     monkeypatch.setattr(results, "MEMORY_BUDGET_BYTES", 16 * 2**20)
     n, p, chains, draws = 200_000, 4, 2, 200
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(shifted(0))
     X = rng.normal(size=(n, p))
     y = X @ np.ones(p) + rng.normal(size=n) > 0
     clf = br.LogisticRegression(method="map").fit(X[:500], y[:500])

@@ -13,13 +13,14 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 
 import bayesreg as br
+from seeds import shifted
 
 SIGMA = 1.3
 
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(11)
+    rng = np.random.default_rng(shifted(11))
     X = rng.normal(size=(60, 5)) * [1.0, 20.0, 0.05, 3.0, 1.0]
     y = 1.0 + X @ [0.5, -0.05, 10.0, 0.3, 0.0] + rng.normal(scale=SIGMA, size=60)
     return X, y

@@ -17,6 +17,7 @@ from scipy import integrate, special, stats
 import bayesreg as br
 from bayesreg.model.pymc import build_logistic_model
 from bayesreg.sampling import SamplingWarning
+from seeds import shifted
 
 
 @pytest.mark.parametrize("laplace_scale,normal_scale", [(0.5, 1.3), (1.0, 1.0), (0.01, 50.0), (100.0, 0.02)])
@@ -58,13 +59,13 @@ def test_regularized_horseshoe_hierarchy_matches_its_marginal_given_tau_and_c():
     """The PyMC model's coefficients, with the global scale and slab fixed (pm.do), against the
     marginal CDF by quadrature of the hierarchy as the docs write it. 5 x 4000 independent draws;
     Kolmogorov-Smirnov rejects a correct model with probability 1e-3, and detects a 10% error in c."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(shifted(0))
     X = rng.normal(size=(40, 5))
     prior = br.RegularizedHorseshoe(expected_nonzero=2, slab_scale=1.5, slab_df=4, autoscale=False)
     model = build_logistic_model(X, (X[:, 0] > 0).astype(float), prior, fit_intercept=False,
                                  feature_names=list("abcde"))
     fixed = pm.do(model, {"global_scale_raw": 10.0, "slab_sq_raw": 0.7})  # tau ~ 2 c: slab and spike both matter
-    coef, tau, c = pm.draw([fixed["coef"], fixed["global_scale"], fixed["slab_scale"]], draws=4000, random_seed=1)
+    coef, tau, c = pm.draw([fixed["coef"], fixed["global_scale"], fixed["slab_scale"]], draws=4000, random_seed=shifted(1))
     tau, c = float(tau[0]), float(c[0])
     assert c == pytest.approx(1.5 * math.sqrt(0.7), rel=1e-12)  # c^2 = s^2 x the Inv-Gamma(nu/2, nu/2) draw
     probe = np.array([-3.0, -0.4, -0.01, -1e-4, 0.05, 1.0])
@@ -97,11 +98,11 @@ def within_mcse(table, names, mean, sd):
 def test_logistic_one_coefficient_against_quadrature(prior):
     """p = 1, no intercept: the posterior of w is likelihood x prior on a line; its mean and sd by
     quadrature (relative error ~1e-10) are exact references for NUTS."""
-    rng = np.random.default_rng(8)
+    rng = np.random.default_rng(shifted(8))
     x = rng.normal(size=(60, 1))
     y = (rng.random(60) < special.expit(0.8 * x[:, 0])).astype(int)
     fit = nuts(br.LogisticRegression(prior, fit_intercept=False), x, y, draws=2000, tune=1000, chains=4,
-               random_seed=2)
+               random_seed=shifted(2))
     mode = fit.map_.coef[0]
 
     def log_post(w):
@@ -129,13 +130,13 @@ def test_logistic_large_n_is_the_gaussian_at_the_map_plus_its_bias():
 
     which is computed here and added, so the remaining error is O(n^-2) (~1e-8 sd) plus MCSE.
     """
-    rng = np.random.default_rng(21)
+    rng = np.random.default_rng(shifted(21))
     n, p = 20_000, 3
     X = rng.normal(size=(n, p))
     y = (rng.random(n) < special.expit(X @ [1.0, -0.5, 0.25])).astype(int)
     prior = br.Normal(1.0)
     fit = nuts(br.LogisticRegression(prior, fit_intercept=False), X, y, draws=1000, tune=1000, chains=4,
-               random_seed=4)
+               random_seed=shifted(4))
     mode = fit.map_.coef
     mu = special.expit(X @ mode)
     weight = mu * (1 - mu)
@@ -157,11 +158,11 @@ def test_sbc_generator_and_pymc_model_draw_the_same_prior(prior):
     from bayesreg.calibration import draw_coefficients
     from bayesreg.model.pymc import build_linear_model
 
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng(shifted(5))
     n, p, sigma = 40, 5, 1.7
     X = rng.normal(size=(n, p))
     model = build_linear_model(X, rng.normal(size=n), prior, sigma=sigma, fit_intercept=False,
                                feature_names=list("abcde"))
-    from_model = pm.draw(model["coef"], draws=4000, random_seed=3)[:, 0]
+    from_model = pm.draw(model["coef"], draws=4000, random_seed=shifted(3))[:, 0]
     from_docs = np.array([draw_coefficients(prior, p, sigma, rng, n=n)[0] for _ in range(4000)])
     assert stats.ks_2samp(from_model, from_docs).pvalue > 1e-3

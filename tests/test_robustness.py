@@ -15,13 +15,14 @@ import bayesreg as br
 from bayesreg.families.bernoulli import logistic_neg_log_posterior
 from bayesreg.families.gaussian import linear_neg_log_posterior
 from bayesreg.sampling import SamplingWarning
+from seeds import shifted
 
 MAP_PRIORS = [br.Normal(1.0), br.Laplace(0.5), br.ElasticNet(0.5, 1.0)]
 ALL_PRIORS = MAP_PRIORS + [br.Horseshoe(), br.RegularizedHorseshoe(2)]
 
 
 def wide(seed=0, n=15, p=40):
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(shifted(seed))
     X = rng.normal(size=(n, p))
     return X, X[:, 0] * 2 - X[:, 1] + rng.normal(scale=0.3, size=n)
 
@@ -41,7 +42,7 @@ def test_p_greater_than_n_nuts(prior):
     X, y = wide()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
-        fit = br.LinearRegression(prior).fit(X, y, draws=200, tune=300, chains=2, random_seed=0,
+        fit = br.LinearRegression(prior).fit(X, y, draws=200, tune=300, chains=2, random_seed=shifted(0),
                                              progressbar=False)
     assert fit.idata_["posterior"]["coef"].shape == (2, 200, 40)
     assert np.all(np.isfinite(fit.coef_))
@@ -87,7 +88,7 @@ def test_constant_column_gets_no_weight():
 
 @pytest.mark.parametrize("prior", [br.Normal(1.0), br.Laplace(1.0)])
 def test_separable_logistic_map_is_finite(prior):
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(shifted(1))
     X = rng.normal(size=(40, 3))
     y = X[:, 0] > 0  # perfectly separable
     fit = br.LogisticRegression(prior).fit(X, y, method="map")
@@ -98,7 +99,7 @@ def test_separable_logistic_map_is_finite(prior):
 
 
 def test_wildly_different_column_scales():
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(shifted(2))
     Z = rng.normal(size=(80, 3))
     X = Z * [1e-6, 1.0, 1e6]
     y = Z @ [1.0, -1.0, 0.5] + rng.normal(scale=0.1, size=80)
