@@ -10,9 +10,10 @@ import xarray as xr
 import bayesreg as br
 from bayesreg import sampling
 from bayesreg.sampling import surrogate
+from seeds import shifted
 
-QUICK = dict(draws=100, tune=100, chains=2, random_seed=1, progressbar=False)
-rng = np.random.default_rng(0)
+QUICK = dict(draws=100, tune=100, chains=2, random_seed=shifted(1), progressbar=False)
+rng = np.random.default_rng(shifted(0))
 X = rng.normal(size=(60, 2))
 y = X @ [1.0, -0.5] + rng.normal(size=60)
 labels = (X[:, 0] + rng.normal(size=60) > 0).astype(int)
@@ -75,7 +76,7 @@ def _idata_saturated(count: int, chains: int = 4, draws: int = 1000) -> xr.DataT
     coords = {"chain": np.arange(chains), "draw": np.arange(draws)}
     hit = np.zeros(chains * draws, dtype=bool)
     hit[:count] = True
-    draws_rng = np.random.default_rng(5)
+    draws_rng = np.random.default_rng(shifted(5))
     stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((chains, draws), dtype=bool)),
                         "reached_max_treedepth": (("chain", "draw"), hit.reshape(chains, draws))}, coords=coords)
     posterior = xr.Dataset({"coef": (("chain", "draw"), draws_rng.normal(size=(chains, draws)))}, coords=coords)

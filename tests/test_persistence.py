@@ -95,7 +95,7 @@ def logistic_fit(breast_cancer):
     labels = np.where(y == 1, "benign", "malignant")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SamplingWarning)
-        fit = br.LogisticRegression().fit(X, labels, draws=100, tune=100, chains=2, random_seed=1,
+        fit = br.LogisticRegression().fit(X, labels, draws=100, tune=100, chains=2, random_seed=shifted(1),
                                           progressbar=False, log_likelihood=True)
     return X, labels, fit
 

@@ -16,6 +16,7 @@ import pytest
 
 import bayesreg as br
 from bayesreg.sampling import progress as pg
+from seeds import shifted
 
 
 def _chain(finished, total=2000, steps=None, seconds=None, tuning=True, started=True, divergences=0):
@@ -81,13 +82,13 @@ def test_a_log_gets_a_line_per_tenth_and_a_terminal_one_line_rewritten():
 
 @pytest.fixture
 def data():
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(shifted(0))
     X = rng.normal(size=(200, 3))
     return X, X @ [1.0, 0.0, -0.5] + rng.normal(size=200)
 
 
 def test_progress_reaches_stderr_unless_switched_off(data, capfd):
-    settings = dict(draws=300, tune=300, chains=2, random_seed=1)
+    settings = dict(draws=300, tune=300, chains=2, random_seed=shifted(1))
     br.LinearRegression(br.Normal(1.0)).fit(*data, **settings)
     shown = capfd.readouterr().err
     assert "NUTS: 2 chains, 1200 iterations in" in shown
@@ -108,7 +109,7 @@ def test_a_slow_fit_warns_early_at_the_callers_line(data, monkeypatch, family):
     target = y if family == "linear" else (y > 0).astype(int)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        estimator.fit(X, target, draws=500, tune=500, chains=2, random_seed=1, progressbar=False)
+        estimator.fit(X, target, draws=500, tune=500, chains=2, random_seed=shifted(1), progressbar=False)
     slow = [w for w in caught if issubclass(w.category, pg.SlowSamplingWarning)]
     assert len(slow) == 1 and slow[0].filename == __file__
     assert "will take about" in str(slow[0].message) and "gradient evaluations a draw" in str(slow[0].message)

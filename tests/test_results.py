@@ -12,10 +12,11 @@ from scipy import stats
 import bayesreg as br
 from bayesreg import results
 from gaussian_references import exact_conditional
+from seeds import shifted
 
 pytestmark = pytest.mark.filterwarnings("ignore::bayesreg.sampling.SamplingWarning")  # short runs
-QUICK = dict(draws=300, tune=300, chains=2, random_seed=1, progressbar=False)
-rng = np.random.default_rng(3)
+QUICK = dict(draws=300, tune=300, chains=2, random_seed=shifted(1), progressbar=False)
+rng = np.random.default_rng(shifted(3))
 X = rng.normal(size=(80, 3)) * [1.0, 50.0, 0.02]  # mixed units: estimates of very different sizes
 y = 2.0 + X @ [1.0, 0.01, 20.0] + rng.normal(size=80)
 labels = np.where(X[:, 0] + rng.normal(size=80) > 0, "yes", "no")
@@ -64,8 +65,8 @@ def test_one_default_interval_level(linear, monkeypatch):
     assert results.CI_PROB == 0.94
     monkeypatch.setattr(results, "CI_PROB", 0.5)
     assert {"eti50_lb", "eti50_ub"} <= set(linear.summary().columns)
-    np.testing.assert_array_equal(linear.predict_interval(X[:5], random_seed=4),
-                                  linear.predict_interval(X[:5], prob=0.5, random_seed=4))
+    np.testing.assert_array_equal(linear.predict_interval(X[:5], random_seed=shifted(4)),
+                                  linear.predict_interval(X[:5], prob=0.5, random_seed=shifted(4)))
     np.testing.assert_array_equal(linear.predict_interval(X[:5], kind="mean"),
                                   linear.predict_interval(X[:5], prob=0.5, kind="mean"))
     with pytest.raises(ValueError, match=r"in \(0, 1\)"):
@@ -90,7 +91,7 @@ def test_posterior_predictive_needs_a_posterior():
 def test_sample_posterior_predictive_with_y_describes_those_rows():
     fit = br.LogisticRegression().fit(X[:, :1], labels, **QUICK)
     rows = slice(10, 40)
-    fit.sample_posterior_predictive(X[rows, :1], labels[rows], random_seed=2)
+    fit.sample_posterior_predictive(X[rows, :1], labels[rows], random_seed=shifted(2))
     idata = fit.idata_
     np.testing.assert_array_equal(idata["observed_data"]["y"], (labels[rows] == "yes").astype(float))
     assert idata["log_likelihood"]["y"].shape == (2, 300, 30)
@@ -124,14 +125,14 @@ def test_mean_interval_of_exact_draws_matches_the_closed_form():
     < 1e-4 over the 60 endpoints. The observation interval is wider: by the noise, sqrt(sd^2 + sigma^2)."""
     X_fit, y_fit, tau, sigma = _conjugate()
     mean, cov = exact_conditional(X_fit, y_fit, np.full(3, tau**2), sigma, True)
-    draws = np.random.default_rng(9).multivariate_normal(mean, cov, size=(4, 10000))
+    draws = np.random.default_rng(shifted(9)).multivariate_normal(mean, cov, size=(4, 10000))
     est = br.LinearRegression(br.Normal(tau), sigma=sigma, method="map").fit(X_fit, y_fit)
     _with_posterior(est, draws[..., :3], draws[..., 3])
-    X_new = np.random.default_rng(10).normal(size=(30, 3)) * 2
+    X_new = np.random.default_rng(shifted(10)).normal(size=(30, 3)) * 2
     expected, sd = _closed_form_interval(X_fit, y_fit, X_new, tau, sigma, 0.94)
     got = est.predict_interval(X_new, prob=0.94, kind="mean")
     np.testing.assert_array_less(np.abs(got - expected), np.broadcast_to(5 * 0.0125 * sd[:, None], got.shape))
-    wide = est.predict_interval(X_new, prob=0.94, random_seed=1)
+    wide = est.predict_interval(X_new, prob=0.94, random_seed=shifted(1))
     assert np.all(wide[:, 1] - wide[:, 0] > got[:, 1] - got[:, 0])
 
 
@@ -142,7 +143,7 @@ def test_mean_interval_after_nuts_matches_the_closed_form():
     leaves the union bound below 1e-3."""
     X_fit, y_fit, tau, sigma = _conjugate(seed=1)
     fit = br.LinearRegression(br.Normal(tau), sigma=sigma).fit(X_fit, y_fit, draws=1000, tune=500, chains=4,
-                                                              random_seed=5, progressbar=False)
+                                                              random_seed=shifted(5), progressbar=False)
     X_new = X_fit[:20]
     expected, _ = _closed_form_interval(X_fit, y_fit, X_new, tau, sigma, 0.94)
     got = fit.predict_interval(X_new, prob=0.94, kind="mean")
