@@ -251,12 +251,12 @@ class _BayesianRegression(BaseEstimator):
         return list(names) if names is not None else _default_names(self.n_features_in_)
 
 
+def _default_names(p: int) -> list[str]:
+    return [f"x{j}" for j in range(p)]
+
+
 def _training_sds(data, family: str) -> dict:
     """``x_sd_``: population sds of the training columns; ``y_sd_`` (linear): of y. Autoscale's sds."""
     scales = dask_fit.autoscale_data(data)
     x_sd, y_sd = scales["sds"][:2] if "sds" in scales else (scales["X"].std(axis=0), scales["y"].std())
     return {"x_sd_": np.asarray(x_sd, dtype=float), **({"y_sd_": float(y_sd)} if family == "gaussian" else {})}
-
-
-def _default_names(p: int) -> list[str]:
-    return [f"x{j}" for j in range(p)]
