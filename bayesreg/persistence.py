@@ -41,7 +41,7 @@ _PRIORS = {cls.__name__: cls for cls in (Normal, Laplace, ElasticNet, Horseshoe,
                                           HalfStudentT, BayesianLasso)}
 ESTIMATORS: dict[str, type] = {}  # class name -> class, filled by register()
 _POINT_ATTRIBUTES = ("coef_", "intercept_", "sigma_", "n_features_in_", "feature_names_in_", "classes_",
-                     "method_", "log_evidence_")
+                     "method_", "log_evidence_", "x_sd_", "y_sd_")
 
 
 def register(cls: type) -> type:

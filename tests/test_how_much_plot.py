@@ -86,3 +86,42 @@ def test_prior_posterior_of_a_learned_scale(data):
         grid, density = next(line for line in ax.lines if line.get_label().startswith("prior")).get_data()
         np.testing.assert_allclose(density, stats.norm(0, tau * est.prior_.factor[j]).pdf(grid), rtol=1e-12)
     assert len(plots.how_much(X, y, learned=est, sigma=1.0).axes) == 3  # the real posterior of prior_scale
+
+
+def test_cv_optimum_is_the_one_standard_error_range(data):
+    """The CV panel shades the scales whose LOO MSE is within one standard error of the least
+    (glmnet's lambda.1se rule) instead of printing the argmin of a flat curve.
+
+    Reference: each row's squared LOO error by brute-force refits; SE of the least mean error
+    = sd over rows (ddof=1) / sqrt(n); the range is the contiguous run of grid scales around
+    the least error whose mean is within it.
+    """
+    X, y = data
+    sigma = 1.1
+    scales = np.geomspace(0.01, 10.0, 10)
+    factors = y.std() / X.std(axis=0)
+    errors = np.empty((len(y), len(scales)))
+    for k, s in enumerate(scales):
+        for i in range(len(y)):
+            keep = np.arange(len(y)) != i
+            fit = br.LinearRegression(br.Normal(s * factors), sigma=sigma).fit(X[keep], y[keep], method="map")
+            errors[i, k] = (fit.predict(X[i:i + 1])[0] - y[i]) ** 2
+    mean = errors.mean(axis=0)
+    best = int(np.argmin(mean))
+    threshold = mean[best] + errors[:, best].std(ddof=1) / math.sqrt(len(y))
+    low, high = best, best
+    while low > 0 and mean[low - 1] <= threshold:
+        low -= 1
+    while high < len(scales) - 1 and mean[high + 1] <= threshold:
+        high += 1
+    assert high > low  # the test data have a plateau: several grid scales are within one SE
+
+    fig = plots.how_much(X, y, sigma=sigma, scales=scales)
+    cv_ax = fig.axes[0]
+    span = next(p for p in cv_ax.patches if p.get_label().startswith("within 1 SE"))
+    xs = span.get_path().vertices[:, 0] if not hasattr(span, "get_x") else [span.get_x(), span.get_x() + span.get_width()]
+    np.testing.assert_allclose([min(xs), max(xs)], [scales[low], scales[high]], rtol=1e-12)
+    labels = [t.get_text() for t in cv_ax.get_legend().get_texts()]
+    assert f"1-SE rule (strongest penalty): s = {scales[low]:.2g}" in labels
+    assert not any(f"{scales[best]:.3g}" in label for label in labels)  # no argmin to three digits
+    assert any(line.get_ydata()[0] == pytest.approx(threshold, rel=1e-9) for line in cv_ax.lines[1:])

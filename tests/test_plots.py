@@ -16,7 +16,7 @@ from matplotlib.colors import to_rgba  # noqa: E402
 from scipy import integrate, stats  # noqa: E402
 
 import bayesreg as br  # noqa: E402
-from bayesreg import plots  # noqa: E402
+from bayesreg import plots, results  # noqa: E402
 from bayesreg.sampling import SamplingWarning  # noqa: E402
 
 SAMPLER = dict(draws=300, tune=300, chains=2, random_seed=shifted(1), progressbar=False)
@@ -80,6 +80,83 @@ def test_forest_plot_compares_fits_and_skips_the_missing_map(fitted):
     assert len(_mean_markers(ax)) == 2 * X.shape[1]
     labels = [text.get_text() for legend in fig.legends for text in legend.get_texts()]
     assert {"lasso", "horseshoe", "MAP (penalized fit)"} <= set(labels)
+
+
+def test_forest_plot_has_no_line_under_the_labels(fitted):
+    """The labels column is text only: no spine (the stray line under the last label), no lines."""
+    X, y, est = fitted
+    fig = plots.coefficients(est)
+    labels_ax = next(a for a in fig.axes if a.get_xlabel() != "coefficient")
+    assert [name for name, spine in labels_ax.spines.items() if spine.get_visible()] == []
+    assert len(labels_ax.lines) == 0
+    assert {text.get_text() for text in labels_ax.texts} == set(est.feature_names_)
+
+
+def _drawn_box(fig, artist):
+    fig.canvas.draw()
+    return artist.get_window_extent(fig.canvas.get_renderer())
+
+
+@pytest.fixture(scope="module")
+def mixed_units():
+    """Columns in units a thousand times apart, so that raw coefficients differ by 1e6."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(80, 3)) * [1.0, 1000.0, 0.001]
+    y = 3 + X @ [1.0, 0.002, 800.0] + rng.normal(size=80)
+    above = (y > np.median(y)).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        linear = br.LinearRegression(br.Normal(1e4)).fit(X, y, **SAMPLER)
+        logistic = br.LogisticRegression().fit(X, above, **SAMPLER)  # autoscaled: MAP per sd of order 1
+    return {"linear": (X, y, linear), "logistic": (X, above, logistic)}
+
+
+@pytest.mark.parametrize("family", ["linear", "logistic"])
+def test_standardized_forest_plot_shows_effects_per_sd(family, mixed_units):
+    """``standardize=True``: coefficient times sd(x_j) (over sd(y) for linear), sds of the training
+    data with ddof=0 (as autoscale), computed here from the data the fit saw."""
+    X, y, est = mixed_units[family]
+    factor = X.std(axis=0) / (y.std() if family == "linear" else 1.0)
+    fig = plots.coefficients(est, standardize=True)
+    ax = next(a for a in fig.axes if "per sd" in a.get_xlabel())
+    assert ("sd(y)" in ax.get_xlabel()) == (family == "linear")
+    np.testing.assert_allclose(np.sort(_map_markers(ax)[:, 0]), np.sort(est.map_.coef * factor), rtol=1e-10)
+    table = est.summary()
+    means = np.sort(_mean_markers(ax)[:, 0])
+    np.testing.assert_allclose(means, np.sort(table.loc[est.feature_names_, "mean"] * factor), rtol=1e-10)
+    segments = {tuple(np.round(line.get_xdata(), 6)) for line in ax.lines if len(line.get_xdata()) == 2}
+    for (low, high), f in zip(table.loc[est.feature_names_, ["eti94_lb", "eti94_ub"]].to_numpy(), factor):
+        assert (round(low * f, 6), round(high * f, 6)) in segments
+    assert "per standard deviation" in fig.texts[0].get_text()
+
+
+def test_standardize_needs_the_training_sds(fitted, tmp_path):
+    """The sds travel with the estimator (a saved file too); without them, a clear error."""
+    X, y, est = fitted
+    est.save(tmp_path / "fit.zip")
+    loaded = br.load(tmp_path / "fit.zip")
+    np.testing.assert_array_equal(loaded.x_sd_, X.std(axis=0))
+    assert loaded.y_sd_ == y.std()
+    stripped = br.LinearRegression(br.Laplace(1.0))
+    stripped.__dict__.update({k: v for k, v in est.__dict__.items() if k not in ("x_sd_", "y_sd_")})
+    with pytest.raises(ValueError, match="refit"):
+        plots.coefficients(stripped, standardize=True)
+
+
+def test_every_plot_defaults_to_the_package_interval_level(fitted, classifier, monkeypatch):
+    """No plot hard-codes a level: each default follows ``results.CI_PROB`` at call time."""
+    X, y, est = fitted
+    Xc, labels, clf = classifier
+    monkeypatch.setattr(results, "CI_PROB", 0.8)
+
+    def legend_texts(fig):
+        return [t.get_text() for legend in fig.legends + [a.get_legend() for a in fig.axes if a.get_legend()]
+                for t in legend.get_texts()]
+    assert "80% interval" in legend_texts(plots.coefficients(est))
+    assert "posterior mean, 80% interval" in legend_texts(plots.prior_posterior(est, ["x0"]))
+    assert "80% interval" in legend_texts(plots.predicted_probabilities(clf, Xc, labels))
+    assert any("80%" in text for text in legend_texts(plots.posterior_predictive(clf, Xc, labels)))
+    plt.close("all")
 
 
 def test_prior_posterior_draws_the_exact_prior(fitted):
@@ -175,6 +252,8 @@ def test_linear_posterior_predictive_check_leaves_the_fit_alone(fitted):
     fig = plots.posterior_predictive(est, X, y, n_replicates=40)
     ax = fig.axes[0]
     assert "posterior predictive check" in ax.get_title()
+    assert fig.get_size_inches()[1] * fig.dpi >= 400  # was 257 px high
+    assert _drawn_box(fig, ax.xaxis.label).y0 >= 0 and ax.get_xlabel() == "y"
     assert len([line for line in ax.lines if len(line.get_xdata()) > 2]) >= 40  # replicated densities
     assert set(est.idata_.children) == groups
     with pytest.raises(ValueError, match="different numbers of rows"):
@@ -208,6 +287,14 @@ def test_logistic_calibration_is_arviz_pav_plot(classifier):
     ax = fig.axes[0]
     assert ax.get_title() == "calibration"
     assert "predicted probability of y = malignant" in ax.get_xlabel()
+    assert "observed frequency of y = malignant" in ax.get_ylabel()
+    assert _drawn_box(fig, ax.xaxis.label).y0 >= 0  # inside the figure, not cut off below it
+    assert fig.get_size_inches()[1] * fig.dpi >= 400  # was 257 px high
+    # the legend names the three things drawn: the observed curve, the band and the diagonal
+    legend = fig.legends[0] if fig.legends else ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert len(texts) == 3 and any("PAV" in t for t in texts) and any("perfect" in t for t in texts)
+    assert any(f"{results.CI_PROB:.0%}" in t and "replicated" in t for t in texts)
     with pytest.raises(ValueError, match="not fitted on"):
         plots.posterior_predictive(clf, X, np.where(labels == "benign", "benign", "other"))
 
@@ -226,6 +313,11 @@ def test_shrinkage_left_panel_is_the_exact_lasso_path_right_panel_the_posterior(
         fig = plots.shrinkage(X, y, kind="lasso", scales=scales, sigma=1.0, draws=40, chains=2, path_points=30)
     assert len([w for w in caught if issubclass(w.category, SamplingWarning)]) == 1  # one report for all scales
     left, right = fig.axes
+    legend = next(iter(fig.legends), None) or left.get_legend()
+    box = _drawn_box(fig, legend)
+    for ax in (left, right):  # the legend covers no curve: it is outside both axes
+        assert not box.overlaps(ax.get_window_extent(fig.canvas.get_renderer()))
+    assert f"{results.CI_PROB:.0%} interval" in right.get_title()
     for j, name in enumerate(["x0", "x1", "x2"]):
         path = next(line for line in left.lines if line.get_label() == name)
         grid, values = path.get_data()

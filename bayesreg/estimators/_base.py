@@ -112,6 +112,7 @@ class _BayesianRegression(BaseEstimator):
             data, n_features = (X_arr, y_arr), X_arr.shape[1]
         prior = resolve_prior(stated, family=self._family, feature_names=names, **dask_fit.autoscale_data(data))
         fitted.update(n_features_in_=n_features, method_=method, idata_=None, prior_=prior)
+        fitted.update(_training_sds(data, self._family))  # for effects per sd: plots.coefficients(standardize=True)
         if names is not None:
             fitted["feature_names_in_"] = np.asarray(names, dtype=object)
         if method == "empirical_bayes":
@@ -325,3 +326,10 @@ def _check_interval(prob: float | None, kind: str, kinds: tuple[str, ...]) -> fl
 
 def _default_names(p: int) -> list[str]:
     return [f"x{j}" for j in range(p)]
+
+
+def _training_sds(data, family: str) -> dict:
+    """``x_sd_``: population sds of the training columns; ``y_sd_`` (linear): of y. Autoscale's sds."""
+    scales = dask_fit.autoscale_data(data)
+    x_sd, y_sd = scales["sds"][:2] if "sds" in scales else (scales["X"].std(axis=0), scales["y"].std())
+    return {"x_sd_": np.asarray(x_sd, dtype=float), **({"y_sd_": float(y_sd)} if family == "gaussian" else {})}

@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 from arviz_plots.visuals import scatter_x
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from scipy import special, stats
 
 from .. import results
@@ -32,15 +33,25 @@ MAP_STYLE = dict(marker="D", size=60, facecolor="none", edgecolor="crimson", wid
 MAP_LABEL = "MAP (penalized fit)"
 
 
-def coefficients(fits, ci_prob: float = 0.94):
+def coefficients(fits, ci_prob: float | None = None, standardize: bool = False):
     """Forest plot: posterior mean, 50% and ``ci_prob`` intervals per coefficient, MAP marked.
 
     ``fits`` is a fitted estimator or a mapping ``{label: estimator}`` to compare several fits
     (say, priors) on one axis. The MAP is a hollow red diamond; horseshoe fits have none.
+    ``ci_prob`` defaults to :data:`bayesreg.results.CI_PROB`.
+
+    ``standardize=True`` shows effects per standard deviation, for columns in mixed units (where
+    raw coefficients differ by orders of magnitude and most collapse onto 0): every draw, interval
+    and MAP of coefficient ``j`` is multiplied by ``sd(x_j)`` (logistic: the change in log-odds per
+    sd of ``x_j``) or ``sd(x_j) / sd(y)`` (linear: the change in y, in sds of y, per sd of ``x_j``),
+    population sds of the training data (``x_sd_``, ``y_sd_``, as autoscale uses). It is a change
+    of units: the same posterior, not a refit on standardized columns.
     """
+    ci_prob = _level(ci_prob)
     fits = _as_mapping(fits)
     features = _shared_features(fits)
-    data = {label: est.idata_ for label, est in fits.items()}
+    factors = {label: _per_sd_factors(est) if standardize else None for label, est in fits.items()}
+    data = {label: _scaled_posterior(est, factors[label]) for label, est in fits.items()}
     several = len(fits) > 1
     n_rows = len(features) * len(fits)
     pc = azp.plot_forest(data if several else next(iter(data.values())), var_names=["coef"], combined=True,
@@ -48,13 +59,13 @@ def coefficients(fits, ci_prob: float = 0.94):
                          visuals={"ticklabels": False}, backend="matplotlib",
                          figure_kwargs={"figsize": (8.0, 1.6 + 0.3 * n_rows), "figsize_units": "inches",
                                         "width_ratios": [1, 6], "layout": "constrained"})
-    maps = _map_dataset(fits, features)
+    maps = _map_dataset(fits, features, factors)
     if maps is not None:
         pc.map(scatter_x, "map", data=maps if several else maps.squeeze("model", drop=True),
                coords={"column": "forest"}, **MAP_STYLE)
     ax = pc.get_target("coef", {"column": "forest"})
     ax.axvline(0.0, color="grey", lw=0.8, zorder=0)
-    ax.set_xlabel("coefficient")
+    ax.set_xlabel(_per_sd_label(fits.values()) if standardize else "coefficient")
     handles = [Line2D([], [], color="grey", lw=2, label="50% interval"),
                Line2D([], [], color="grey", lw=0.7, label=f"{ci_prob:.0%} interval"),
                Line2D([], [], ls="none", marker="o", mfc="white", mec="grey", label="posterior mean")]
@@ -63,13 +74,49 @@ def coefficients(fits, ci_prob: float = 0.94):
     if several:
         colors = pc.get_aes_as_dataset("color")["mapping"].to_series()
         handles += [Line2D([], [], color=colors[label], lw=2, label=label) for label in fits]
-    pc.get_target("coef", {"column": "labels"}).set_xticks([])
+    _text_only(pc.get_target("coef", {"column": "labels"}))
     figure = _figure(pc)
     figure.legend(handles=handles, fontsize="small", loc="outside lower center", ncol=min(len(handles), 4),
                   frameon=False)
-    figure.suptitle("posterior of each coefficient" if several else
-                    f"{type(next(iter(fits.values()))).__name__}, prior {_prior_label(next(iter(fits.values())))}")
+    first = next(iter(fits.values()))
+    title = "posterior of each coefficient" if several else f"{type(first).__name__}, prior {_prior_label(first)}"
+    figure.suptitle(f"{title}, per standard deviation" if standardize else title)
     return figure
+
+
+def _text_only(ax) -> None:
+    """The labels column of a forest plot: names only. arviz-plots leaves its bottom spine, a
+    stray line under the last label."""
+    ax.set_xticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _per_sd_factors(est) -> np.ndarray:
+    """``sd(x_j)`` (logistic) or ``sd(x_j) / sd(y)`` (linear) of the training data."""
+    if not hasattr(est, "x_sd_"):
+        raise ValueError("standardize=True needs the training data's sds (x_sd_), which this estimator does not "
+                         "have (it was fitted or saved by an older bayesreg): refit it")
+    x_sd = np.asarray(est.x_sd_, dtype=float)
+    return x_sd / est.y_sd_ if isinstance(est, LinearRegression) else x_sd
+
+
+def _per_sd_label(fits) -> str:
+    kinds = {isinstance(est, LinearRegression) for est in fits}
+    if kinds == {True}:
+        return "coefficient × sd(x_j) / sd(y): change in y, in sd(y), per sd of x_j"
+    if kinds == {False}:
+        return "coefficient × sd(x_j): change in log-odds per sd of x_j"
+    return "effect per sd of x_j (linear: in sd(y); logistic: in log-odds)"
+
+
+def _scaled_posterior(est, factor):
+    """The fit's coefficient draws times ``factor`` (per feature); the posterior itself if none."""
+    if factor is None:
+        return est.idata_
+    coef = est.idata_["posterior"]["coef"]
+    scaled = coef * xr.DataArray(factor, coords={"feature": coef["feature"]}, dims="feature")
+    return xr.DataTree.from_dict({"posterior": xr.Dataset({"coef": scaled})})
 
 
 def _shared_features(fits) -> list[str]:
@@ -85,16 +132,18 @@ def _shared_features(fits) -> list[str]:
     return features
 
 
-def _map_dataset(fits, features):
-    """MAP coefficients as a (model, feature) Dataset shaped like the posterior; NaN where none."""
+def _map_dataset(fits, features, factors):
+    """MAP coefficients (times ``factors[label]`` if any) as a (model, feature) Dataset shaped like
+    the posterior; NaN where none."""
     if all(est.map_ is None for est in fits.values()):
         return None
-    values = [est.map_.coef if est.map_ is not None else np.full(len(features), np.nan) for est in fits.values()]
+    values = [np.full(len(features), np.nan) if est.map_ is None
+              else est.map_.coef * (1.0 if factors[label] is None else factors[label]) for label, est in fits.items()]
     return xr.Dataset({"coef": (("model", "feature"), np.asarray(values))},
                       coords={"model": list(fits), "feature": features})
 
 
-def prior_posterior(est, features=None, ci_prob: float = 0.94):
+def prior_posterior(est, features=None, ci_prob: float | None = None):
     """Posterior histogram (arviz-plots) of each chosen coefficient under its prior's density,
     with the posterior mean and equal-tailed ``ci_prob`` interval beneath it and the MAP marked.
 
@@ -102,8 +151,9 @@ def prior_posterior(est, features=None, ci_prob: float = 0.94):
     density has no closed form; it is computed by quadrature (:func:`horseshoe_density`) at the
     posterior median of the global scale. A learned scale (hyperprior, Bayesian lasso) is drawn
     the same way: the Normal or Laplace density at the posterior median of ``prior_scale``. Its spike at zero is unbounded, so the axis is cut at
-    1.15 times the posterior's height.
+    1.15 times the posterior's height. ``ci_prob`` defaults to :data:`bayesreg.results.CI_PROB`.
     """
+    ci_prob = _level(ci_prob)
     est._require_posterior("plots.prior_posterior")
     names = est.feature_names_ if features is None else list(features)
     unknown = sorted(set(names) - set(est.feature_names_))
@@ -139,35 +189,54 @@ def prior_posterior(est, features=None, ci_prob: float = 0.94):
     return figure
 
 
-def posterior_predictive(est, X, y, random_seed=0, n_replicates: int = 100):
+def posterior_predictive(est, X, y, random_seed=0, n_replicates: int = 100, ci_prob: float | None = None):
     """Does the model reproduce the data?
 
     Linear: the density of observed ``y`` against ``n_replicates`` replicated data sets
-    (arviz-plots ``plot_ppc_dist``). Logistic: the PAV-adjusted calibration curve, with the band
-    a calibrated model's curve falls in (arviz-plots ``plot_ppc_pava``; Dimitriadis, Gneiting &
-    Jordan 2021). ``X, y`` may be the training data or new data.
+    (arviz-plots ``plot_ppc_dist``). Logistic: the calibration curve (arviz-plots ``plot_ppc_pava``;
+    Dimitriadis, Gneiting & Jordan 2021): x is each row's predicted probability (posterior
+    predictive mean), y the observed frequency of the event among rows predicted alike (the PAV,
+    i.e. isotonic, fit of the observed outcomes on x). The band holds ``ci_prob`` (default
+    :data:`bayesreg.results.CI_PROB`) of the same curves fitted to replicated outcomes: where the
+    curve of a calibrated model falls. ``X, y`` may be the training data or new data.
     """
     tree = _predictive_tree(est, X, y, random_seed)
     if isinstance(est, LogisticRegression):
-        pc = azp.plot_ppc_pava(tree, backend="matplotlib")
-        ax = pc.get_target("y", {})
-        ax.set_xlabel(f"predicted probability of y = {est.classes_[1]}")
-        ax.set_ylabel("observed event probability (PAV)")
-        ax.set_title("calibration")
-    else:
-        pc = azp.plot_ppc_dist(tree, num_samples=n_replicates, backend="matplotlib")
-        ax = pc.get_target("y", {})
-        ax.set_xlabel("y")
-        ax.set_title(f"posterior predictive check: observed y (black), {n_replicates} replicated data sets")
+        return _calibration_figure(tree, est.classes_[1], _level(ci_prob))
+    pc = azp.plot_ppc_dist(tree, num_samples=n_replicates, backend="matplotlib",
+                           figure_kwargs={"figsize": (7.0, 4.5), "figsize_units": "inches", "layout": "constrained"})
+    ax = pc.get_target("y", {})
+    ax.set_xlabel("y")
+    ax.set_title(f"posterior predictive check: observed y (black), {n_replicates} replicated data sets")
     return _figure(pc)
 
 
-def predicted_probabilities(est, X, y, ci_prob: float = 0.9):
-    """Logistic: each row's posterior mean probability and ``ci_prob`` interval, sorted, with the
-    observed outcomes."""
+def _calibration_figure(tree, positive, ci_prob: float):
+    """arviz-plots' PAV calibration plot, square, with its axes and its three elements named."""
+    pc = azp.plot_ppc_pava(tree, ci_prob=ci_prob, backend="matplotlib",
+                           figure_kwargs={"figsize": (5.6, 6.0), "figsize_units": "inches", "layout": "constrained"})
+    ax = pc.get_target("y", {})
+    ax.set_xlabel(f"predicted probability of y = {positive} (posterior predictive mean)")
+    ax.set_ylabel(f"observed frequency of y = {positive} (PAV fit)")
+    ax.set_title("calibration")
+    ax.set_aspect("equal")
+    band = next(c for c in ax.collections if c.get_alpha() is not None)  # the only filled artist
+    handles = [Line2D([], [], color="C0", label="observed outcomes: PAV calibration curve"),
+               Patch(facecolor=band.get_facecolor()[0], label=f"{ci_prob:.0%} of curves on replicated outcomes "
+                                                                "(a calibrated model's range)"),
+               Line2D([], [], color="dimgrey", ls="--", label="perfect calibration")]
+    figure = _figure(pc)
+    figure.legend(handles=handles, fontsize="small", loc="outside lower center", ncol=1, frameon=False)
+    return figure
+
+
+def predicted_probabilities(est, X, y, ci_prob: float | None = None):
+    """Logistic: each row's posterior mean probability and ``ci_prob`` interval (default
+    :data:`bayesreg.results.CI_PROB`), sorted, with the observed outcomes."""
     if not isinstance(est, LogisticRegression):
         raise TypeError("predicted_probabilities is for LogisticRegression fits")
     est._require_posterior("plots.predicted_probabilities")
+    ci_prob = _level(ci_prob)
     positive = _observed(est, X, y)
     mean, low, high = results.probability_summary(est.idata_, est._validated_X(X), est.fit_intercept,
                                                   [(1 - ci_prob) / 2, (1 + ci_prob) / 2])
@@ -215,6 +284,11 @@ def _as_mapping(fits) -> dict:
             raise ValueError("no fits to plot")
         return dict(fits)
     return {type(fits).__name__: fits}
+
+
+def _level(ci_prob):
+    """The interval level: the package's one default (read at call time) unless given."""
+    return results.CI_PROB if ci_prob is None else ci_prob
 
 
 def _figure(pc):

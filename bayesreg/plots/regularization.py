@@ -34,6 +34,11 @@ from ..sampling import SamplingWarning, collected_problems
 def how_much(X, y, *, learned=None, sigma=None, scales=None, fit_intercept: bool = True):
     """Figure with three panels sharing the x axis (prior scale ``s`` in standardized units, log).
 
+    The CV panel does not print the grid point of least error, which on a flat plateau is decided
+    by noise: it shades the scales within one standard error of the best error (glmnet's
+    ``lambda.1se`` rule, Hastie, Tibshirani & Friedman 2009, 7.10) and marks the strongest penalty
+    among them, the one-standard-error choice, both printed to two significant digits.
+
     ``learned``: an optional LinearRegression fitted by NUTS with a learned, autoscaled Normal scale;
     its posterior draws of ``prior_scale`` fill the third panel. ``scales``: the grid of ``s``
     (default 60 values from 1e-3 to 1e2).
@@ -47,15 +52,12 @@ def how_much(X, y, *, learned=None, sigma=None, scales=None, fit_intercept: bool
         X, y, method="empirical_bayes")
     noise = eb.sigma_
     best_evidence = float(eb.prior_.scale[0] / factors[0])  # the learned multiplier, in standardized units
-    cv_error = _loo_error(X, y, scales, noise, fit_intercept)
+    cv_errors = _loo_errors(X, y, scales, noise, fit_intercept)
     evidence = log_evidence_curve(X, y, factors, scales, noise, fit_intercept)
 
     n_panels = 3 if learned is not None else 2
     figure, axes = plt.subplots(n_panels, 1, sharex=True, figsize=(6.4, 2.3 * n_panels + 0.6), layout="constrained")
-    best_cv = scales[np.argmin(cv_error)]
-    axes[0].plot(scales, cv_error, color="C0")
-    axes[0].axvline(best_cv, color="C0", ls="--", lw=1, label=f"CV best s = {best_cv:.3g}")
-    axes[0].set_ylabel("leave-one-out MSE")
+    _draw_cv_panel(axes[0], scales, cv_errors)
     axes[1].plot(scales, evidence, color="C1")
     axes[1].axvline(best_evidence, color="C1", ls="--", lw=1, label=f"max evidence s = {best_evidence:.3g}")
     axes[1].set_ylabel("log evidence")
@@ -73,29 +75,71 @@ def how_much(X, y, *, learned=None, sigma=None, scales=None, fit_intercept: bool
     return figure
 
 
-def _loo_error(X, y, scales, sigma, fit_intercept) -> np.ndarray:
-    """Exact leave-one-out MSE of the MAP at each scale (the MAP is Ridge on standardized columns)."""
+def _draw_cv_panel(ax, scales, errors) -> None:
+    """Mean LOO error over ``scales``, the scales within one standard error of the best shaded."""
+    within = _within_one_se(errors)
+    low, high = scales[within].min(), scales[within].max()
+    mean = errors.mean(axis=0)
+    ax.plot(scales, mean, color="C0")
+    to = f"{high:.2g}" if high < scales[-1] else "the grid's end"
+    ax.axvspan(low, high, color="C0", alpha=0.12, lw=0, label=f"within 1 SE of the best: s from {low:.2g} to {to}")
+    ax.axvline(low, color="C0", ls="--", lw=1, label=f"1-SE rule (strongest penalty): s = {low:.2g}")
+    ax.axhline(mean.min() + _standard_error(errors[:, np.argmin(mean)]), color="C0", ls=":", lw=0.8,
+               label="least error + 1 SE")
+    ax.set_ylabel("leave-one-out MSE")
+
+
+def _within_one_se(errors) -> np.ndarray:
+    r"""The scales whose mean LOO error is within one standard error of the least one.
+
+    ``errors[i, k]`` is row ``i``'s squared LOO error at scale ``k``. With ``\bar e_k`` its mean
+    over the ``n`` rows and ``k*`` the least, the standard error of ``\bar e_{k*}`` is
+    ``sd_i(errors[i, k*]) / sqrt(n)`` (rows as independent draws, as glmnet's ``cvsd`` treats its
+    folds); the result is the contiguous run of scales around ``k*`` with
+    ``\bar e_k <= \bar e_{k*} + SE``, a mask over the scales.
+    """
+    mean = errors.mean(axis=0)
+    best = int(np.argmin(mean))
+    inside = mean <= mean[best] + _standard_error(errors[:, best])
+    low, high = best, best
+    while low > 0 and inside[low - 1]:
+        low -= 1
+    while high < len(mean) - 1 and inside[high + 1]:
+        high += 1
+    index = np.arange(len(mean))
+    return (index >= low) & (index <= high)
+
+
+def _standard_error(values) -> float:
+    return float(values.std(ddof=1) / np.sqrt(len(values)))
+
+
+def _loo_errors(X, y, scales, sigma, fit_intercept) -> np.ndarray:
+    """Exact leave-one-out squared error of the MAP, ``[row, scale]`` (the MAP is Ridge on
+    standardized columns, so scikit-learn's efficient LOO gives it)."""
     from sklearn.linear_model import RidgeCV
 
     Z = (X - X.mean(axis=0)) / X.std(axis=0)
     alphas = sigma**2 / (scales * y.std()) ** 2
     ridge = RidgeCV(alphas=alphas, fit_intercept=fit_intercept, store_cv_results=True).fit(Z, y)
-    return ridge.cv_results_.mean(axis=0)
+    return ridge.cv_results_
 
 
 def shrinkage(X, y, kind: str = "ridge", scales=None, sigma=None, draws: int = 1000, chains: int = 4, random_seed=0,
-              ci_prob=0.9, path_points: int = 200):
+              ci_prob: float | None = None, path_points: int = 200):
     """"Penalty = prior" in one picture.
 
     Left: the penalized solution path (the MAP) over the prior scale, exact on ``path_points``
     scales (it costs milliseconds a point), so the lasso's kinks are where a coefficient really
-    leaves zero. Right: the posterior mean and ``ci_prob`` interval, sampled by NUTS at
+    leaves zero. Right: the posterior mean and ``ci_prob`` interval (default
+    :data:`bayesreg.results.CI_PROB`), sampled by NUTS at
     ``scales`` (marked on both panels). ``kind`` is ``"ridge"`` (Normal prior) or ``"lasso"``
     (Laplace prior); ``sigma`` is the known noise sd (default: the residual sd of least squares).
     One compiled model serves every scale; ``draws`` (after as many tuning steps) and ``chains``
     go to each fit, and the sampling problems of all of them are reported in one
     :class:`~bayesreg.sampling.SamplingWarning`.
     """
+    ci_prob = results.CI_PROB if ci_prob is None else ci_prob
     priors = {"ridge": Normal, "lasso": Laplace}
     if kind not in priors:
         raise ValueError(f"kind must be 'ridge' or 'lasso', got {kind!r}")
@@ -111,7 +155,7 @@ def shrinkage(X, y, kind: str = "ridge", scales=None, sigma=None, draws: int = 1
     sampled = np.isin(path_scales, scales)
     mean, low, high = _posterior_path(X, y, priors[kind], scales, sigma, ci_prob, draws=draws, tune=draws,
                                       chains=chains, random_seed=random_seed)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True, layout="constrained")
     colors = plt.cm.tab10(np.arange(len(names)) % 10)
     for j, name in enumerate(names):
         left.plot(path_scales, path[:, j], color=colors[j], lw=1.5, label=name)
@@ -125,8 +169,9 @@ def shrinkage(X, y, kind: str = "ridge", scales=None, sigma=None, draws: int = 1
         ax.set_xlabel(f"{prior_name} prior scale (small = strong penalty)")
         ax.set_title(title)
     left.set_ylabel("coefficient")
-    left.legend(fontsize="x-small", ncol=2)
-    fig.tight_layout()
+    # outside both axes, right of the posterior panel: inside, the legend covered the curves
+    fig.legend(*left.get_legend_handles_labels(), loc="outside right upper", fontsize="small", frameon=False,
+               ncol=-(-len(names) // 20), title="feature")
     return fig
 
 
