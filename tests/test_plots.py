@@ -100,7 +100,7 @@ def _drawn_box(fig, artist):
 @pytest.fixture(scope="module")
 def mixed_units():
     """Columns in units a thousand times apart, so that raw coefficients differ by 1e6."""
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng(shifted(5))
     X = rng.normal(size=(80, 3)) * [1.0, 1000.0, 0.001]
     y = 3 + X @ [1.0, 0.002, 800.0] + rng.normal(size=80)
     above = (y > np.median(y)).astype(int)
