@@ -28,11 +28,11 @@ SITE = ROOT / "site"
 pytest.importorskip("mkdocs", reason="the docs tools are in the dev extras: pip install -e '.[dev]'")
 
 
-def build(project: Path, site: Path) -> subprocess.CompletedProcess:
+def build(project: Path, site: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
         cwd=project, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
     )
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
     return result
@@ -144,3 +144,19 @@ def test_executed_copy_is_shown_only_while_notebook_and_package_are_unchanged(tm
     module.write_text("x = 1\n")
     source.write_text(json.dumps(_notebook("Changed")))
     assert hooks._fresh_executed_copy(source, tmp_path) is None
+
+
+def test_docs_build_never_converts_through_pandoc(tmp_path):
+    """jupytext converts Markdown through pandoc when one is on PATH, and Debian's pandoc 2.17 never
+    finishes on api.md's ``:::`` blocks: the build must not read the Markdown pages with jupytext.
+    A fake ``pandoc`` first on PATH answers ``--version`` as 2.17 does (jupytext asks once, when it is
+    imported), and records and fails any other call, so a conversion can neither hang nor pass."""
+    fake = tmp_path / "bin" / "pandoc"
+    calls = tmp_path / "pandoc-calls.txt"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\n'
+                    'if [ "$1" = --version ]; then echo "pandoc 2.17.1.1"; exit 0; fi\n'
+                    f'echo "$@" >> "{calls}"\nexit 1\n')
+    fake.chmod(0o755)
+    build(ROOT, tmp_path / "site", env={"PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"})
+    assert not calls.exists(), f"the docs build converted through pandoc: {calls.read_text()}"
