@@ -229,3 +229,22 @@ def test_formulas_render_offline(quick_site, page):
     assert not raw, f"{len(raw)} of {len(formulas)} formulas left as TeX, e.g. {raw[0][:80]}"
     nested = [tex for tex in formulas if tex.count("<mjx-container") != 1]
     assert not nested, f"{len(nested)} formulas typeset twice, one inside the other"
+
+
+def test_long_code_lines_wrap(quick_site):
+    """Code blocks were cut off sideways in the narrow column between the sidebars. The wrapping is
+    a stylesheet (docs/stylesheets/code.css): every page must load it, it must wrap both Markdown
+    code blocks and notebook input cells, and Markdown code must come one span per line, which its
+    hanging indent needs. (How it looks was checked by eye in screenshots; a pixel test would be
+    brittle across fonts.)"""
+    css = quick_site / "stylesheets" / "code.css"
+    rules = re.findall(r"([^{}]+)\{([^}]*)\}", re.sub(r"/\*.*?\*/", "", css.read_text(), flags=re.DOTALL))
+    wrapping = {" ".join(selector.split()) for selectors, body in rules if "white-space: pre-wrap" in body
+                for selector in selectors.split(",")}
+    assert {".md-typeset pre > code", ".jupyter-wrapper .jp-InputArea .highlight-ipynb pre"} <= wrapping
+    for page in (path for path in quick_site.rglob("*.html") if path.name != "404.html"):
+        html = page.read_text(encoding="utf-8")
+        sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+        assert any((page.parent / href).resolve() == css for href in sheets), f"{page.name}: {sheets}"
+    index = (quick_site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<code><span id="__span-0-1">', index)  # pymdownx.highlight's line_spans
