@@ -28,11 +28,11 @@ SITE = ROOT / "site"
 pytest.importorskip("mkdocs", reason="the docs tools are in the dev extras: pip install -e '.[dev]'")
 
 
-def build(project: Path, site: Path) -> subprocess.CompletedProcess:
+def build(project: Path, site: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
         cwd=project, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
     )
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
     return result
@@ -68,6 +68,7 @@ def test_docs_build_strict_with_executed_notebooks():
         assert f'id="{anchor}"' in api, anchor
     assert '<div class="arithmatex">' in api  # the docstrings' .. math:: blocks became math
     assert ".. math::" not in api and ":class:`" not in api
+    assert_math_served_by_the_site(site)
 
 
 def _relative_links(html: str) -> list[str]:
@@ -144,3 +145,106 @@ def test_executed_copy_is_shown_only_while_notebook_and_package_are_unchanged(tm
     module.write_text("x = 1\n")
     source.write_text(json.dumps(_notebook("Changed")))
     assert hooks._fresh_executed_copy(source, tmp_path) is None
+
+
+@pytest.fixture(scope="module")
+def quick_site(tmp_path_factory) -> Path:
+    """The site built from this checkout as it is (notebooks as stored, not executed), with a fake
+    ``pandoc`` first on PATH. The fake answers ``--version`` as Debian's 2.17 does (jupytext asks
+    once, when it is imported) and records and fails any other call, so a conversion through pandoc
+    can neither hang the build nor go unnoticed: its calls are in ``site.parent / PANDOC_CALLS``."""
+    root = tmp_path_factory.mktemp("quick-docs")
+    fake = root / "bin" / "pandoc"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\n'
+                    'if [ "$1" = --version ]; then echo "pandoc 2.17.1.1"; exit 0; fi\n'
+                    f'echo "$@" >> "{root / PANDOC_CALLS}"\nexit 1\n')
+    fake.chmod(0o755)
+    build(ROOT, root / "site", env={"PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"})
+    return root / "site"
+
+
+PANDOC_CALLS = "pandoc-calls.txt"
+
+
+def test_docs_build_never_converts_through_pandoc(quick_site):
+    """jupytext converts Markdown through pandoc when one is on PATH, and Debian's pandoc 2.17 never
+    finishes on api.md's ``:::`` blocks: the build must not read the Markdown pages with jupytext."""
+    calls = quick_site.parent / PANDOC_CALLS
+    assert not calls.exists(), f"the docs build converted through pandoc: {calls.read_text()}"
+
+
+def assert_math_served_by_the_site(site: Path) -> None:
+    """Every page loads MathJax from a file of the site, and no page loads a script from elsewhere
+    (but Material's offline search shim, which is not about math): opened from the file system
+    without a network, formulas would otherwise stay raw TeX. mkdocs-jupyter's fallback address on
+    the notebook pages must be the site's file as well."""
+    pages = [path for path in site.rglob("*.html") if path.name != "404.html"]  # 404 uses absolute URLs
+    assert len(pages) >= 8
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        sources = re.findall(r'<script[^>]*\ssrc="([^"]+)"', html)
+        external = [src for src in sources if re.match(r"^([a-z][a-z0-9+.-]*:|//)", src)]
+        assert all("iframe-worker" in src for src in external), f"{page.name} loads {external}"
+        mathjax = [src for src in sources if src.endswith(MATHJAX_COMPONENT)]
+        assert len(mathjax) == 1, f"{page.name}: {sources}"
+        assert (page.parent / mathjax[0]).resolve() == site / MATHJAX_COMPONENT, page.name
+        for config in re.findall(r'data-mkdocs-jupyter-mathjax="([^"]+)"', html):
+            url = json.loads(config.replace("&quot;", '"'))["url"]
+            if page.parent.name == "notebooks":  # the only pages the fallback serves
+                assert (page.parent / url).resolve() == site / MATHJAX_COMPONENT, url
+            assert not re.match(r"^([a-z][a-z0-9+.-]*:|//)", url), f"{page.name}: {url}"
+    component = (site / MATHJAX_COMPONENT).read_text(encoding="utf-8")
+    assert "MathJax" in component and len(component) > 1_000_000  # the real thing, not a stub
+    autoloaded = site / MATHJAX_COMPONENT.replace("tex-svg.js", "input/tex/extensions/boldsymbol.js")
+    assert autoloaded.is_file()  # rarer macros are fetched from the site when first used
+
+
+MATHJAX_COMPONENT = "javascripts/mathjax/tex-svg.js"
+
+
+def test_math_is_served_by_the_site(quick_site):
+    assert_math_served_by_the_site(quick_site)
+
+
+CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs headless Chromium (Debian: apt-get install chromium)")
+@pytest.mark.parametrize("page", ["concepts.html", "notebooks/01_map_is_penalized_regression.html"])
+def test_formulas_render_offline(quick_site, page):
+    """Headless Chromium opens the page from the file system with every host name unresolvable:
+    MathJax must still replace every formula by its typeset ``mjx-container``."""
+    if not (quick_site / page).is_file():
+        pytest.skip(f"{page} is not in this checkout")
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND",
+         "--virtual-time-budget=20000", "--dump-dom", (quick_site / page).as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    formulas = [tex.strip() for _, tex in re.findall(r'<(span|div) class="arithmatex">(.*?)</\1>',
+                                                     result.stdout, flags=re.DOTALL)]
+    assert formulas, f"no formula found in {page}: {result.stderr[-2000:]}"
+    raw = [tex for tex in formulas if not tex.startswith("<mjx-container")]
+    assert not raw, f"{len(raw)} of {len(formulas)} formulas left as TeX, e.g. {raw[0][:80]}"
+    nested = [tex for tex in formulas if tex.count("<mjx-container") != 1]
+    assert not nested, f"{len(nested)} formulas typeset twice, one inside the other"
+
+
+def test_long_code_lines_wrap(quick_site):
+    """Code blocks were cut off sideways in the narrow column between the sidebars. The wrapping is
+    a stylesheet (docs/stylesheets/code.css): every page must load it, it must wrap both Markdown
+    code blocks and notebook input cells, and Markdown code must come one span per line, which its
+    hanging indent needs. (How it looks was checked by eye in screenshots; a pixel test would be
+    brittle across fonts.)"""
+    css = quick_site / "stylesheets" / "code.css"
+    rules = re.findall(r"([^{}]+)\{([^}]*)\}", re.sub(r"/\*.*?\*/", "", css.read_text(), flags=re.DOTALL))
+    wrapping = {" ".join(selector.split()) for selectors, body in rules if "white-space: pre-wrap" in body
+                for selector in selectors.split(",")}
+    assert {".md-typeset pre > code", ".jupyter-wrapper .jp-InputArea .highlight-ipynb pre"} <= wrapping
+    for page in (path for path in quick_site.rglob("*.html") if path.name != "404.html"):
+        html = page.read_text(encoding="utf-8")
+        sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+        assert any((page.parent / href).resolve() == css for href in sheets), f"{page.name}: {sheets}"
+    index = (quick_site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<code><span id="__span-0-1">', index)  # pymdownx.highlight's line_spans
