@@ -50,6 +50,8 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
     log_evidence_ : float           ``log p(y | prior_, sigma_)`` (empirical Bayes only).
     map_ : MAPEstimate or None      the posterior mode (None for horseshoe priors).
     idata_ : xarray.DataTree        the posterior (NUTS only).
+    x_sd_, y_sd_ : ndarray, float   population sds of the training columns and of y (what
+                                    autoscale and ``plots.coefficients(standardize=True)`` use).
     """
 
     def __init__(self, prior: Prior | None = None, sigma: float | None = None, fit_intercept: bool = True,

@@ -39,7 +39,7 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
     Attributes
     ----------
     classes_ : ndarray (2,)
-    coef_, intercept_, map_, idata_, prior_ : as in :class:`LinearRegression`.
+    coef_, intercept_, map_, idata_, prior_, x_sd_ : as in :class:`LinearRegression`.
     log_evidence_ : float  the Laplace-approximate log evidence (empirical Bayes only).
     """
 
