@@ -224,10 +224,8 @@ class SummaryTable(pd.DataFrame):
 
     def rounded(self) -> pd.DataFrame:
         """The table as shown: strings, rounded by the rules above."""
-        shown = pd.DataFrame(index=self.index)
-        for column in self.columns:
-            shown[column] = [_shown(self, row, column) for row in self.index]
-        return shown
+        cells = [[_shown(self, row, column) for column in self.columns] for row in self.index]
+        return pd.DataFrame(cells, index=self.index, columns=self.columns)
 
     def __repr__(self) -> str:
         return self.rounded().to_string()
@@ -237,18 +235,22 @@ class SummaryTable(pd.DataFrame):
 
 
 def _shown(table, row, column) -> str:
+    """One cell as shown. A column may be a tuple (summaries side by side, ``pd.concat({...},
+    axis=1)``): its last level names it, and its MCSE is the one under the same outer levels."""
     value = table.at[row, column]
     if not isinstance(value, (float, int, np.number)):
         return str(value)
     if not np.isfinite(value):
         return "—" if np.isnan(value) else str(value)
-    if column.startswith("ess_"):
+    name = str(column[-1] if isinstance(column, tuple) else column)
+    if name.startswith("ess_"):
         return str(int(np.floor(value)))
-    if column == "r_hat":
+    if name == "r_hat":
         return f"{value:.3f}"
-    if column.startswith("mcse_"):
+    if name.startswith("mcse_"):
         return f"{value:.2g}"
-    error_column = "mcse_sd" if column == "sd" else "mcse_mean"
+    error_name = "mcse_sd" if name == "sd" else "mcse_mean"
+    error_column = (*column[:-1], error_name) if isinstance(column, tuple) else error_name
     error = table.at[row, error_column] if error_column in table.columns else np.nan
     if not (np.isfinite(error) and error > 0):
         return f"{value:.3g}"

@@ -60,6 +60,20 @@ def test_summary_is_shown_rounded_but_keeps_full_precision(linear):
         linear.summary(round_to=2)
 
 
+def test_summaries_side_by_side_are_shown_too(linear):
+    """Notebook 03 compares fits with ``pd.concat({name: fit.summary()...}, axis=1)``: the columns
+    become (fit, statistic) pairs. Each cell is rounded by its own fit's MCSE and the two-level
+    header survives (the first version of the table failed on tuple columns)."""
+    table = linear.summary()
+    both = pd.concat({"a": table.loc[:, ["mean", "sd", "mcse_mean"]], "b": table.loc[:, ["mean", "r_hat"]]}, axis=1)
+    shown = both.rounded()
+    assert list(shown.columns) == [("a", "mean"), ("a", "sd"), ("a", "mcse_mean"), ("b", "mean"), ("b", "r_hat")]
+    assert shown.loc["x0", ("a", "mean")] == table.rounded().loc["x0", "mean"]
+    assert shown.loc["x0", ("b", "mean")] == f"{table.at['x0', 'mean']:.3g}"  # no MCSE beside it: 3 digits
+    assert re.fullmatch(r"\d\.\d{3}", shown.loc["x0", ("b", "r_hat")])
+    assert "a" in both._repr_html_() and str(both) == shown.to_string()
+
+
 def test_one_default_interval_level(linear, monkeypatch):
     """summary and predict_interval read bayesreg.results.CI_PROB when the user sets no level."""
     assert results.CI_PROB == 0.94

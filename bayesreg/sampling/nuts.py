@@ -17,6 +17,7 @@ compiled density to it.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 import warnings
@@ -215,7 +216,7 @@ def convergence_problems(idata, var_names, standardized: bool | None = None) -> 
         worst_ess = float(column.min())
         if worst_ess < ESS_MIN:
             problems.append(
-                f"{kind} ESS is {worst_ess:.0f} (< {ESS_MIN}) for {column.idxmin()}: too few effective draws "
+                f"{kind} ESS is {math.floor(worst_ess)} (< {ESS_MIN}) for {column.idxmin()}: too few effective draws "
                 f"for reliable {use}. Increase draws (and chains).")
     return problems
 
