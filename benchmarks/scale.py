@@ -63,8 +63,10 @@ def write_in_child(folder: pathlib.Path, n: int, family: str) -> None:
         raise RuntimeError(f"writing {folder} failed")
 
 
-def write_partitioned(folder: pathlib.Path, n: int, rows_per_file: int, seed: int = 0) -> None:
-    """Linear data in files of ``rows_per_file`` rows, each one row group (Dask cannot split it).
+def write_partitioned(folder: pathlib.Path, n: int, rows_per_file: int, rows_per_group: int | None = None,
+                      seed: int = 0) -> None:
+    """Linear data in files of ``rows_per_file`` rows, in row groups of ``rows_per_group`` (default:
+    one per file, which Dask cannot split).
 
     Column by column into an Arrow table: the writer holds one file's data once, not three times.
     """
@@ -81,7 +83,7 @@ def write_partitioned(folder: pathlib.Path, n: int, rows_per_file: int, seed: in
             y += coef[j] * columns[f"x{j}"]
         columns["y"] = y
         pq.write_table(pa.table(columns), folder / f"part{start // rows_per_file:05d}.parquet",
-                       row_group_size=rows)
+                       row_group_size=min(rows, rows_per_group or rows))
         del columns, y
 
 
@@ -98,7 +100,7 @@ def reset_peak() -> None:
     pathlib.Path("/proc/self/clear_refs").write_text("5")
 
 
-def measure_partitioned_fit(folder: str, warmup_folder: str, connection) -> None:
+def measure_partitioned_fit(folder: str, warmup_folder: str, reader: str, split: bool, connection) -> None:
     """In a fresh process: cluster up, one small fit (imports, compiled sampler), then the fit of
     ``folder`` with its peak RSS above the RSS just before it (both count the in-process workers)."""
     import dask.dataframe as dd
@@ -107,7 +109,7 @@ def measure_partitioned_fit(folder: str, warmup_folder: str, connection) -> None
     with distributed.LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster):
         for path in (warmup_folder, folder):
-            frame = dd.read_parquet(path)
+            frame = dd.read_parquet(path, filesystem=reader, split_row_groups=split)
             baseline = status_kib("VmRSS")
             reset_peak()
             started = time.perf_counter()
@@ -116,6 +118,19 @@ def measure_partitioned_fit(folder: str, warmup_folder: str, connection) -> None
             seconds = time.perf_counter() - started
         connection.send(dict(partitions=frame.npartitions, baseline_mib=baseline / 1024,
                              peak_mib=status_kib("VmHWM") / 1024, seconds=seconds))
+
+
+def run_in_child(context, target, *args, reply: bool = False):
+    """``target(*args)`` in a fresh spawned process; with ``reply``, ``target(*args, connection)``
+    and what it sent back."""
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=target, args=(*args, sending) if reply else args)
+    child.start()
+    result = receiving.recv() if reply else None
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"{target.__name__}{args} failed")
+    return result
 
 
 def partition_rows(args) -> list[dict]:
@@ -129,22 +144,21 @@ def partition_rows(args) -> list[dict]:
         write_partitioned(warmup, 20_000, 10_000)
         for megabytes in args.partition_mb:
             rows_per_file = int(megabytes * 1e6) // (P * 8)
+            rows_per_group = int(args.row_group_mb * 1e6) // (P * 8) if args.row_group_mb else rows_per_file
+            split = rows_per_group < rows_per_file  # then one partition per row group
             folder = pathlib.Path(tmp) / f"files{megabytes}MB"
             folder.mkdir()
-            child = context.Process(target=write_partitioned, args=(folder, args.partition_n, rows_per_file))
-            child.start()
-            child.join()
-            receiving, sending = context.Pipe(duplex=False)
-            child = context.Process(target=measure_partitioned_fit, args=(str(folder), str(warmup), sending))
-            child.start()
-            result = receiving.recv()
-            child.join()
-            partition_mib = rows_per_file * (P + 1) * 8 / 2**20  # X and y as float64
-            above = result["peak_mib"] - result["baseline_mib"]
-            rows.append(dict(case=f"linear NUTS, n={args.partition_n:.0e}, files of {megabytes} MB",
-                             rows_per_file=rows_per_file, partition_mib=partition_mib, **result,
-                             above_baseline_mib=above, rule_mib=WORKERS * partition_mib * 2))
-            print(rows[-1], flush=True)
+            run_in_child(context, write_partitioned, folder, args.partition_n, rows_per_file, rows_per_group)
+            for reader in args.reader:
+                result = run_in_child(context, measure_partitioned_fit, str(folder), str(warmup), reader, split,
+                                      reply=True)
+                partition_mib = rows_per_group * (P + 1) * 8 / 2**20  # X and y as float64
+                groups = f", row groups of {args.row_group_mb} MB, split_row_groups=True" if split else ""
+                rows.append(dict(case=f"files of {megabytes} MB{groups}, filesystem={reader!r}",
+                                 partition_mib=partition_mib, **result,
+                                 above_baseline_mib=result["peak_mib"] - result["baseline_mib"],
+                                 rule_mib=WORKERS * partition_mib * 2))
+                print(rows[-1], flush=True)
             shutil.rmtree(folder)
     return rows
 
@@ -231,6 +245,10 @@ def main() -> None:
     parser.add_argument("--exact-n", type=sizes, default=None, help="default 1e5 (none with --partition-mb)")
     parser.add_argument("--partition-mb", type=sizes, default=[],
                         help="file sizes in MB (e.g. 20,200,1000): peak memory against partition size")
+    parser.add_argument("--reader", type=lambda text: text.split(","), default=["fsspec"],
+                        help="dd.read_parquet's filesystem= for --partition-mb: Dask's default fsspec, pyarrow's")
+    parser.add_argument("--row-group-mb", type=float, default=None,
+                        help="row groups of this many MB inside the --partition-mb files, read one per partition")
     parser.add_argument("--partition-n", type=lambda text: int(float(text)), default=5_000_000)
     parser.add_argument("--tmp", default=None, help="folder for the Parquet files (default: the system's)")
     args = parser.parse_args()
