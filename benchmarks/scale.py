@@ -10,6 +10,13 @@ The cluster runs in this process (``processes=False``), so the process's peak re
 
     .venv/bin/python benchmarks/scale.py --linear-n 100000,1000000,5000000,10000000 \
         --logistic-n 1000000 --exact-n 100000
+
+Partition size (issue 20): ``--partition-mb 20,200,1000`` writes the same 5e6 x 50 data
+(``--partition-n``) as Parquet files of that many MB of float64 features, one row group each, and
+fits each set in a fresh process that reports peak RSS above its baseline against the rule of
+``docs/beyond-one-machine.md``: at most 0.35 GB + workers x partition size x 3.5 (x 2 is what
+reading a row group into pandas needs at least). ``--row-group-mb 20`` writes those files in 20 MB
+row groups and reads one per partition (``split_row_groups=True``).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import argparse
 import os
 import pathlib
 import resource
+import shutil
 import tempfile
 import time
 import warnings
@@ -28,6 +36,8 @@ import pandas as pd
 import bayesreg as br
 
 P = 50
+WORKERS = 2
+FIXED_MIB, COPIES_PER_WORKER = 350, 3.5  # the rule of docs/beyond-one-machine.md, "Memory and partition size"
 ROWS_PER_FILE = 50_000  # 20 MB files: peak memory grows with workers x partition size (docs page)
 
 
@@ -56,6 +66,107 @@ def write_in_child(folder: pathlib.Path, n: int, family: str) -> None:
         raise RuntimeError(f"writing {folder} failed")
 
 
+def write_partitioned(folder: pathlib.Path, n: int, rows_per_file: int, rows_per_group: int | None = None,
+                      seed: int = 0) -> None:
+    """Linear data in files of ``rows_per_file`` rows, in row groups of ``rows_per_group`` (default:
+    one per file, which Dask cannot split).
+
+    Column by column into an Arrow table: the writer holds one file's data once, not three times.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    coef = rng.normal(size=P) * (rng.random(P) < 0.2)
+    for start in range(0, n, rows_per_file):
+        rows = min(rows_per_file, n - start)
+        columns, y = {}, 0.5 + rng.normal(size=rows)
+        for j in range(P):
+            columns[f"x{j}"] = rng.normal(size=rows)
+            y += coef[j] * columns[f"x{j}"]
+        columns["y"] = y
+        pq.write_table(pa.table(columns), folder / f"part{start // rows_per_file:05d}.parquet",
+                       row_group_size=min(rows, rows_per_group or rows))
+        del columns, y
+
+
+def status_kib(field: str) -> int:
+    """A ``VmRSS``/``VmHWM`` line of /proc/self/status, in KiB (Linux)."""
+    for line in pathlib.Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def reset_peak() -> None:
+    """Reset this process's peak RSS (VmHWM) to its current RSS (Linux: ``clear_refs`` 5)."""
+    pathlib.Path("/proc/self/clear_refs").write_text("5")
+
+
+def measure_partitioned_fit(folder: str, warmup_folder: str, reader: str, split: bool, connection) -> None:
+    """In a fresh process: cluster up, one small fit (imports, compiled sampler), then the fit of
+    ``folder`` with its peak RSS above the RSS just before it (both count the in-process workers)."""
+    import dask.dataframe as dd
+    import distributed
+
+    with distributed.LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        for path in (warmup_folder, folder):
+            frame = dd.read_parquet(path, filesystem=reader, split_row_groups=split)
+            baseline = status_kib("VmRSS")
+            reset_peak()
+            started = time.perf_counter()
+            br.LinearRegression(br.Normal(1.0)).fit(frame.drop(columns="y"), frame["y"], random_seed=1,
+                                                    progressbar=False)
+            seconds = time.perf_counter() - started
+        connection.send(dict(partitions=frame.npartitions, baseline_mib=baseline / 1024,
+                             peak_mib=status_kib("VmHWM") / 1024, seconds=seconds))
+
+
+def run_in_child(context, target, *args, reply: bool = False):
+    """``target(*args)`` in a fresh spawned process; with ``reply``, ``target(*args, connection)``
+    and what it sent back."""
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=target, args=(*args, sending) if reply else args)
+    child.start()
+    result = receiving.recv() if reply else None
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"{target.__name__}{args} failed")
+    return result
+
+
+def partition_rows(args) -> list[dict]:
+    """Peak memory of the same linear fit with partitions of each size in ``args.partition_mb``."""
+    import multiprocessing
+
+    context, rows = multiprocessing.get_context("spawn"), []
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        warmup = pathlib.Path(tmp) / "warmup"
+        warmup.mkdir()
+        write_partitioned(warmup, 20_000, 10_000)
+        for megabytes in args.partition_mb:
+            rows_per_file = int(megabytes * 1e6) // (P * 8)
+            rows_per_group = int(args.row_group_mb * 1e6) // (P * 8) if args.row_group_mb else rows_per_file
+            split = rows_per_group < rows_per_file  # then one partition per row group
+            folder = pathlib.Path(tmp) / f"files{megabytes}MB"
+            folder.mkdir()
+            run_in_child(context, write_partitioned, folder, args.partition_n, rows_per_file, rows_per_group)
+            for reader in args.reader:
+                result = run_in_child(context, measure_partitioned_fit, str(folder), str(warmup), reader, split,
+                                      reply=True)
+                partition_mib = rows_per_group * (P + 1) * 8 / 2**20  # X and y as float64
+                groups = f", row groups of {args.row_group_mb} MB, split_row_groups=True" if split else ""
+                above = result["peak_mib"] - result["baseline_mib"]
+                rows.append(dict(case=f"files of {megabytes} MB{groups}, filesystem={reader!r}",
+                                 partition_mib=partition_mib, **result, above_baseline_mib=above,
+                                 per_worker_partition=above / (WORKERS * partition_mib),
+                                 rule_mib=FIXED_MIB + WORKERS * partition_mib * COPIES_PER_WORKER))
+                print(rows[-1], flush=True)
+            shutil.rmtree(folder)
+    return rows
+
+
 def markdown_table(rows: list[dict]) -> str:
     columns = list(dict.fromkeys(key for row in rows for key in row))
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -81,7 +192,7 @@ def run(args) -> None:
     import dask.dataframe as dd
     import distributed
 
-    rows = []
+    rows = partition_rows(args) if args.partition_mb else []
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster):
         with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
@@ -133,11 +244,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     def sizes(text):
         return [int(float(v)) for v in text.split(",") if v]
-    parser.add_argument("--linear-n", type=sizes, default=sizes("1e5,1e6,5e6"))
-    parser.add_argument("--logistic-n", type=sizes, default=sizes("1e6"))
-    parser.add_argument("--exact-n", type=sizes, default=sizes("1e5"))
+    parser.add_argument("--linear-n", type=sizes, default=None, help="default 1e5,1e6,5e6 (none with --partition-mb)")
+    parser.add_argument("--logistic-n", type=sizes, default=None, help="default 1e6 (none with --partition-mb)")
+    parser.add_argument("--exact-n", type=sizes, default=None, help="default 1e5 (none with --partition-mb)")
+    parser.add_argument("--partition-mb", type=sizes, default=[],
+                        help="file sizes in MB (e.g. 20,200,1000): peak memory against partition size")
+    parser.add_argument("--reader", type=lambda text: text.split(","), default=["fsspec"],
+                        help="dd.read_parquet's filesystem= for --partition-mb: Dask's default fsspec, pyarrow's")
+    parser.add_argument("--row-group-mb", type=float, default=None,
+                        help="row groups of this many MB inside the --partition-mb files, read one per partition")
+    parser.add_argument("--partition-n", type=lambda text: int(float(text)), default=5_000_000)
     parser.add_argument("--tmp", default=None, help="folder for the Parquet files (default: the system's)")
     args = parser.parse_args()
+    for name, default in (("linear_n", "1e5,1e6,5e6"), ("logistic_n", "1e6"), ("exact_n", "1e5")):
+        if getattr(args, name) is None:
+            setattr(args, name, [] if args.partition_mb else sizes(default))
     print(f"load average before: {os.getloadavg()}")
     run(args)
 

@@ -256,3 +256,52 @@ def test_fits_on_a_cluster_of_worker_processes(regression):
         np.testing.assert_allclose(logistic.map_.coef, br.LogisticRegression(br.Normal(1.0)).fit(
             X, labels, method="map").coef_, rtol=1e-8)
         assert os.getpid() not in client.run(os.getpid).values()  # the workers are other processes
+
+
+def test_every_pass_converts_a_block_in_pieces_of_at_most_rows_per_piece(client, regression, monkeypatch):
+    """Structural memory bound (the bound itself is measured in benchmarks/scale.py): no pass
+    converts more than ROWS_PER_PIECE rows of a block to float64 at once, so a worker holds the
+    block it read plus one small piece, never a second whole copy (float64, centred)."""
+    import bayesreg.data.dask_input as dask_input
+    import bayesreg.data.logistic_passes as logistic_passes
+
+    seen, as_float = [], dask_input.as_float
+
+    def recording(block, *args):
+        seen.append(len(block))
+        return as_float(block, *args)
+
+    monkeypatch.setattr(dask_input, "ROWS_PER_PIECE", 7)
+    monkeypatch.setattr(dask_input, "as_float", recording)
+    monkeypatch.setattr(logistic_passes, "as_float", recording)
+    X, y = regression
+    dask_statistics(*_frame(X, y, npartitions=3))
+    data = logistic_passes.binary_data(*_frame(X, (y > np.median(y)).astype(int), npartitions=3))
+    logistic_passes.dask_likelihood(data, True)(np.zeros(X.shape[1] + 1))
+    logistic_passes.dask_draws_log_likelihood(data, np.zeros((3, X.shape[1])), np.zeros(3))
+    assert max(seen) == 7
+    assert len(seen) >= 5 * len(y) / 7  # every row went through it: X and y in the first pass, X in three more
+
+
+def test_a_block_is_reduced_in_the_task_that_reads_it(client, regression, tmp_path, monkeypatch):
+    """One task per Parquet partition does the read and the reduction: a separate reducing task
+    would leave each read partition in worker memory until it ran, while the worker read the next
+    (issue 20: about two more partitions per worker at 200 MB files). The graph of the pass is
+    therefore one task per partition plus the npartitions - 1 pairwise merges."""
+    import dask
+
+    X, y = regression
+    frame = pd.DataFrame(X, columns=list("abcde")).assign(y=y)
+    for i, part in enumerate(np.array_split(np.arange(len(y)), 3)):
+        frame.iloc[part].to_parquet(tmp_path / f"part{i}.parquet")
+    data = dd.read_parquet(tmp_path)
+    task_counts, compute = [], dask.compute
+
+    def counting(*collections, **kwargs):
+        task_counts.append(sum(len(dict(c.__dask_graph__())) for c in collections))
+        return compute(*collections, **kwargs)
+
+    monkeypatch.setattr(dask, "compute", counting)
+    stats = dask_statistics(data[list("abcde")], data["y"])
+    assert task_counts == [3 + 2]
+    _assert_statistics(stats, _reference(X, y), 1e-10)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..families.bernoulli import array_likelihood, bernoulli_derivatives
-from .dask_input import ROWS_PER_PIECE, as_float, check_dask_X, require_dask, row_blocks, split_block, tree_reduce
+from .dask_input import RowBlocks, as_float, check_dask_X, pieces, require_dask, row_blocks, split_block, tree_reduce
 from .scaling import Scaling, binary_exponent
 from .statistics import Moments
 
@@ -32,9 +32,9 @@ class DaskBinaryData:
     x_moments: Moments  # of the columns of X: their means and sds (scaling_of, autoscale)
     x_min: np.ndarray  # per column (scaling_of: the largest |x - mean|)
     x_max: np.ndarray
-    # the lazy (X block, y block) pairs every pass maps over, aligned once: aligning a NumPy y with
-    # a Dask X counts each partition's rows, a read of the data
-    blocks: tuple
+    # the row blocks every pass maps over, aligned once: aligning a NumPy y with a Dask X counts
+    # each partition's rows, a read of the data
+    blocks: RowBlocks
 
     @property
     def x_sd(self) -> np.ndarray:
@@ -46,9 +46,10 @@ def _block_labels(X_block, y_block, names, index: int):
     """Label counts of one row block, and its column sums and largest |x| (for the scaling)."""
     X_block, y_block = split_block(X_block, y_block)
     moments, x_min, x_max = Moments(0, np.zeros(0), np.zeros((0, 0))), np.inf, -np.inf
-    for start in range(0, len(y_block), ROWS_PER_PIECE):  # bounded worker memory, as the other passes
-        rows = slice(start, start + ROWS_PER_PIECE)
-        X = as_float(X_block.iloc[rows] if hasattr(X_block, "iloc") else X_block[rows], "X", names, index)
+    for X_piece, _ in pieces(X_block, y_block, index):  # bounded worker memory, as every pass
+        X = as_float(X_piece, "X", names, index)
+        if not X.shape[0]:
+            continue
         moments = moments.merge(Moments.of_chunk(X))
         x_min = np.minimum(x_min, np.min(X, axis=0, initial=np.inf))
         x_max = np.maximum(x_max, np.max(X, axis=0, initial=-np.inf))
@@ -75,17 +76,15 @@ def binary_data(X, y) -> DaskBinaryData:
     dask = require_dask()
     names = check_dask_X(X)
     p = len(names) if names is not None else X.shape[1]
-    pairs = tuple(row_blocks(X, y))
-    parts = [dask.delayed(_block_labels)(xb, yb, names, i)
-             for i, (xb, yb) in enumerate(pairs)]
-    ((counts, x_moments, x_min, x_max),) = dask.compute(tree_reduce(parts, _merge_counts))
+    blocks = row_blocks(X, y)
+    ((counts, x_moments, x_min, x_max),) = dask.compute(tree_reduce(blocks.map(_block_labels, names), _merge_counts))
     classes = np.array(sorted(counts))
     if len(classes) != 2:
         raise ValueError(f"logistic regression needs exactly two classes in y, got {len(classes)}: "
                          f"{classes[:5].tolist()}")
     n = sum(counts.values())
     return DaskBinaryData(X, y, classes, n, counts[classes[1].item()] / n, names, p, x_moments, x_min, x_max,
-                          pairs)
+                          blocks)
 
 
 def _arrays(X_block, y_block, classes, names, index):
@@ -98,13 +97,10 @@ def _arrays(X_block, y_block, classes, names, index):
 
 
 def _block_derivatives(X_block, y_block, theta, classes, names, fit_intercept, scaling, index):
-    """Sum of the derivatives over pieces of ``ROWS_PER_PIECE`` rows (bounded worker memory)."""
-    X_block, y_block = split_block(X_block, y_block)
+    """Sum of the derivatives over the block's pieces (bounded worker memory; an empty block gives zeros)."""
     total = None
-    for start in range(0, max(len(y_block), 1), ROWS_PER_PIECE):  # an empty block gives zeros
-        rows = slice(start, start + ROWS_PER_PIECE)
-        X, y01 = _arrays(X_block.iloc[rows] if hasattr(X_block, "iloc") else X_block[rows],
-                         y_block.iloc[rows] if hasattr(y_block, "iloc") else y_block[rows], classes, names, index)
+    for X_piece, y_piece in pieces(*split_block(X_block, y_block), index):
+        X, y01 = _arrays(X_piece, y_piece, classes, names, index)
         Z = X if scaling is None else scaling.design(X)
         eta = Z @ theta[1:] + theta[0] if fit_intercept else Z @ theta
         piece = bernoulli_derivatives(Z, y01, eta, fit_intercept)
@@ -119,12 +115,9 @@ def _add(a, b):
 def dask_likelihood(data: DaskBinaryData, fit_intercept: bool, scaling: Scaling | None = None):
     """``theta -> (NLL, gradient, Hessian)`` of the design ``scaling.design(X)``: one distributed pass per call."""
     dask = require_dask()
-    pairs = data.blocks
 
     def evaluate(theta):
-        parts = [dask.delayed(_block_derivatives)(xb, yb, theta, data.classes, data.feature_names, fit_intercept,
-                                                   scaling, i)
-                 for i, (xb, yb) in enumerate(pairs)]
+        parts = data.blocks.map(_block_derivatives, theta, data.classes, data.feature_names, fit_intercept, scaling)
         (total,) = dask.compute(tree_reduce(parts, _add))
         return total
 
@@ -163,17 +156,18 @@ def _log1p_exp_minus_abs_sum(eta: np.ndarray) -> np.ndarray:
 
 
 def _block_draws_log_likelihood(X_block, y_block, coef, intercept, classes, names, index):
-    X, y01 = _arrays(X_block, y_block, classes, names, index)
-    return draws_log_likelihood(X, y01, coef, intercept)
+    """:func:`draws_log_likelihood` of one row block, summed over its pieces (bounded worker memory)."""
+    total = np.zeros(len(intercept))
+    for X_piece, y_piece in pieces(*split_block(X_block, y_block), index):
+        total += draws_log_likelihood(*_arrays(X_piece, y_piece, classes, names, index), coef, intercept)
+    return total
 
 
 def dask_draws_log_likelihood(data: DaskBinaryData, coef, intercept) -> np.ndarray:
     """:func:`draws_log_likelihood` over Dask data: one pass; the draws go to every block."""
     dask = require_dask()
     coef_d, intercept_d = dask.delayed(coef), dask.delayed(intercept)  # shipped once, not per task
-    parts = [dask.delayed(_block_draws_log_likelihood)(xb, yb, coef_d, intercept_d, data.classes,
-                                                       data.feature_names, i)
-             for i, (xb, yb) in enumerate(data.blocks)]
+    parts = data.blocks.map(_block_draws_log_likelihood, coef_d, intercept_d, data.classes, data.feature_names)
     (total,) = dask.compute(tree_reduce(parts, np.add))
     return total
 
