@@ -55,8 +55,14 @@ def test_textbook_penalty_is_what_the_map_minimises(small_classification, kind, 
     """Independent of the conversion formulas: the MAP under prior_from_penalty(kind, lam) meets the
     optimality conditions of the textbook objective NLL(w) + lam1 ||w||_1 + lam2 ||w||^2, written
     out here (NLL = summed log-loss, its gradient X'(mu - y)): g_j + lam1 sign(w_j) + 2 lam2 w_j = 0
-    where w_j != 0, |g_j| <= lam1 where w_j = 0."""
+    where w_j != 0, |g_j| <= lam1 where w_j = 0.
+
+    The zero branch must be exercised whatever the seed: a fifth column of sd 0.01 has, at any w,
+    |g_5| <= ||x_5|| ||mu - y|| <= ||x_5|| sqrt(n) (Cauchy-Schwarz), about 0.09 x 8.9 = 0.8, below
+    lam1 = 2 or 3, so its coefficient is exactly 0 under the L1 penalties. To fail, ||x_5||^2 would
+    need 0.01^2 chi-square(80) > (2 / sqrt(80))^2, i.e. chi-square(80) > 500: below 1e-50 (Chernoff)."""
     X, y = small_classification
+    X = np.column_stack([X, 0.01 * np.random.default_rng(shifted(11)).normal(size=len(y))])
     lam1, lam2 = {"l2": (0.0, lam), "l1": (lam, 0.0)}.get(kind, lam)
     fit = br.LogisticRegression(br.prior_from_penalty(kind, lam), fit_intercept=False).fit(X, y, method="map")
     w = fit.coef_
@@ -65,7 +71,7 @@ def test_textbook_penalty_is_what_the_map_minimises(small_classification, kind, 
     np.testing.assert_allclose(g[active] + lam1 * np.sign(w[active]) + 2 * lam2 * w[active], 0.0, atol=1e-9)
     assert np.all(np.abs(g[~active]) <= lam1 + 1e-9)
     if kind != "l2":
-        assert not active.all()  # the L1 part is strong enough here to zero a coefficient
+        assert not active[-1]  # the L1 part zeroes the small column (docstring), so both branches run
 
 
 @given(alpha=positive, sigma=positive)
