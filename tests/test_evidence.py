@@ -105,9 +105,14 @@ def test_posterior_mean_is_the_map_at_the_chosen_scale(data):
 
 
 def test_wide_problem(wide_problem):
+    """p > n with the noise sd known (0.5, the truth's): the evidence falls to -inf as the scale grows
+    (sum log v_i, v_i = sigma^2 + t^2 s_i^2), so its maximum is finite for any data with signal.
+    (With sigma estimated and p >= n there are no residual degrees of freedom and the profile
+    evidence tends to a constant, so whether a finite maximum exists depends on the draw: a seed
+    shift found data where it does not, and the estimator then raises its documented error.)"""
     X, y = wide_problem
-    fit = br.LinearRegression(br.Normal(1.0)).fit(X, y, method="empirical_bayes")
-    best = direct_log_evidence(X, y, fit.prior_.scale, fit.sigma_, True)
+    fit = br.LinearRegression(br.Normal(1.0), sigma=0.5).fit(X, y, method="empirical_bayes")
+    best = direct_log_evidence(X, y, fit.prior_.scale, 0.5, True)
     assert fit.log_evidence_ == pytest.approx(best, rel=1e-10)
 
 

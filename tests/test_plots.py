@@ -307,9 +307,12 @@ def test_predicted_probabilities_are_the_posterior_means(classifier):
 
 
 def test_shrinkage_left_panel_is_the_exact_lasso_path_right_panel_the_posterior(fitted):
+    """The lasso path has its kink inside the grid for any seed: x2 (true coefficient -1, n = 80,
+    sigma = 1) is zero while |x2'r| <= sigma^2 / b, and |x2'r| is about 80 +- 15 at the MAP, far
+    below 1 / 0.003 = 333 at the smallest scale and far above 1 at the largest."""
     X, y, _ = fitted
-    scales = [0.01, 0.1, 1.0]
-    with pytest.warns(SamplingWarning, match=r"^shrinkage: .*scale 0\.01: ") as caught:  # 40 draws: too few
+    scales = [0.003, 0.1, 1.0]
+    with pytest.warns(SamplingWarning, match=r"^shrinkage: .*scale 0\.003: ") as caught:  # 40 draws: too few
         fig = plots.shrinkage(X, y, kind="lasso", scales=scales, sigma=1.0, draws=40, chains=2, path_points=30)
     assert len([w for w in caught if issubclass(w.category, SamplingWarning)]) == 1  # one report for all scales
     left, right = fig.axes
