@@ -91,7 +91,10 @@ def sample_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, 
     prepare_seconds = time.perf_counter() - started
     sampler_kwargs = {**default_settings(spec), **sampler_kwargs}
     notebook = in_notebook()
-    progress = Progress(chains, sampler_kwargs.get("cores") or min(chains, os.process_cpu_count() or 1),
+    # nutpie's own default: as many chains at once as the process may use cores (Python 3.13's
+    # process_cpu_count; os.cpu_count before it)
+    cores = getattr(os, "process_cpu_count", os.cpu_count)() or 1
+    progress = Progress(chains, sampler_kwargs.get("cores") or min(chains, cores),
                         show=progressbar and not notebook, advice=_faster_alternative(spec))
     started = time.perf_counter()
     try:
