@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import persistence, results
 from ..data import dask_fit, is_dask_input
 from ..data import validation as v
-from ..priors import Normal, Prior, resolve_prior
+from ..priors import Normal, Prior, population_sd, resolve_prior
 from ..results import MAPEstimate
 from ..sampling import PACKAGE_FILES
 from ..solvers import NoMAPError
@@ -329,7 +329,9 @@ def _default_names(p: int) -> list[str]:
 
 
 def _training_sds(data, family: str) -> dict:
-    """``x_sd_``: population sds of the training columns; ``y_sd_`` (linear): of y. Autoscale's sds."""
+    """``x_sd_``: population sds of the training columns; ``y_sd_`` (linear): of y. Autoscale's sds,
+    computed as autoscale computes them (overflow-safe in memory; from one pass's moments for Dask)."""
     scales = dask_fit.autoscale_data(data)
-    x_sd, y_sd = scales["sds"][:2] if "sds" in scales else (scales["X"].std(axis=0), scales["y"].std())
+    x_sd, y_sd = (scales["sds"][:2] if "sds" in scales
+                  else (population_sd(scales["X"]), population_sd(scales["y"])))
     return {"x_sd_": np.asarray(x_sd, dtype=float), **({"y_sd_": float(y_sd)} if family == "gaussian" else {})}

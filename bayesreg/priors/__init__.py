@@ -7,7 +7,7 @@
 ``conventions``   penalties, priors and scikit-learn's parameters converted into each other.
 """
 
-from .autoscale import autoscale_factors, resolve_prior
+from .autoscale import autoscale_factors, population_sd, resolve_prior
 from .base import Hyperprior, Params, Prior
 from .coefficients import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
 from .conventions import Penalty, penalty_from_prior, prior_from_penalty, prior_from_sklearn
@@ -15,4 +15,4 @@ from .hyperpriors import BayesianLasso, HalfCauchy, HalfStudentT
 
 __all__ = ["BayesianLasso", "ElasticNet", "HalfCauchy", "HalfStudentT", "Horseshoe", "Hyperprior", "Laplace",
            "Normal", "Params", "Penalty", "Prior", "RegularizedHorseshoe", "autoscale_factors",
-           "penalty_from_prior", "prior_from_penalty", "prior_from_sklearn", "resolve_prior"]
+           "penalty_from_prior", "population_sd", "prior_from_penalty", "prior_from_sklearn", "resolve_prior"]

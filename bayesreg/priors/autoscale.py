@@ -25,7 +25,7 @@ from .base import Prior
 from .coefficients import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
 from .hyperpriors import BayesianLasso
 
-__all__ = ["autoscale_factors", "resolve_prior"]
+__all__ = ["autoscale_factors", "population_sd", "resolve_prior"]
 
 _FAMILIES = ("gaussian", "bernoulli")
 
@@ -35,7 +35,7 @@ def autoscale_factors(X, y, family: str, feature_names=None) -> np.ndarray:
     if family not in _FAMILIES:
         raise ValueError(f"unknown family {family!r}; expected one of {_FAMILIES}")
     constant = np.ptp(X, axis=0) == 0  # exactly constant: np.std may leave rounding
-    return factors_from_sds(_population_sd(X), None if family == "bernoulli" else float(_population_sd(y)),
+    return factors_from_sds(population_sd(X), None if family == "bernoulli" else float(population_sd(y)),
                             family, feature_names, constant)
 
 
@@ -75,7 +75,7 @@ def resolve_prior(prior: Prior, X, y, family: str, feature_names=None, *, sds=No
     if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):
         # y's unit goes into the global and slab scales, so that tau_0 (sigma, or the regularized
         # horseshoe's p0 / (D - p0) sigma / sqrt(n)) keeps its formula; 1 / sd(x_j) is the factor
-        y_unit = 1.0 if family == "bernoulli" else float(_population_sd(y) if sds is None else sds[1])
+        y_unit = 1.0 if family == "bernoulli" else float(population_sd(y) if sds is None else sds[1])
         resolved = {"autoscale": False, "factor": prior.factor * c / y_unit}
         if isinstance(prior, RegularizedHorseshoe):
             resolved["slab_scale"] = prior.slab_scale * y_unit
@@ -92,7 +92,7 @@ def resolve_prior(prior: Prior, X, y, family: str, feature_names=None, *, sds=No
     raise TypeError(f"{type(prior).__name__} does not take autoscale")  # pragma: no cover - no other has the field
 
 
-def _population_sd(values) -> np.ndarray:
+def population_sd(values) -> np.ndarray:
     """``np.std`` (ddof=0) along axis 0, computed on the values divided by a power of two near
     their largest magnitude: exact scaling, so data in units of 1e160 do not overflow the squares."""
     exponent = np.frexp(np.max(np.abs(values), axis=0, initial=0.0))[1]
