@@ -29,7 +29,6 @@ import numpy as np
 import xarray as xr
 
 from . import results
-from .data import validation
 from .priors import (BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Params,
                      RegularizedHorseshoe)
 from .results import MAPEstimate
@@ -123,9 +122,7 @@ def add_log_likelihood(estimator, X, y):
     """
     estimator._require_posterior("the pointwise log-likelihood")
     X_arr = estimator._validated_X(X)
-    classes = getattr(estimator, "classes_", None)
-    y_arr = (validation.check_y_continuous(y, len(X_arr)) if classes is None
-             else validation.check_y_fitted_labels(y, len(X_arr), classes).astype(float))
+    y_arr = estimator._observed(y, len(X_arr))  # the estimator's own check of y (labels for logistic)
     if "observed_data" in estimator.idata_.children:
         observed = estimator.idata_["observed_data"]["y"].to_numpy()
         if observed.shape != y_arr.shape or not np.array_equal(observed, y_arr):
