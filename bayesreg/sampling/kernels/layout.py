@@ -21,17 +21,23 @@ from numba.extending import intrinsic
 (FAMILY, PRIOR, FIT_INTERCEPT, SIGMA_KNOWN, N_ROWS, N_FEATURES, RANK, N_DIM, INTERCEPT_PRIOR,
  TAU0_FROM_NOISE, PTR_SCALARS, PTR_X, PTR_Y, PTR_FACTOR, PTR_COEF_LS, PTR_X_MEAN,
  PTR_VEC1, PTR_VEC2, PTR_VEC3) = range(19)
-HEADER_LEN = 19
+# Entries 19-34 are reserved, one range per feature in flight, so that parallel branches append
+# without renumbering each other: 19-22 families (offset, weights, ...), 23-26 groups of
+# coefficients, 27-30 global-local priors, 31-34 unassigned. An unused entry stays 0.
+HEADER_LEN = 35
 # -- scalar slots (float64) -----------------------------------------------------------------------
 (S_N, S_Y_MEAN, S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_SCALE, S_SIGMA_PRIOR_NU, S_PSEUDO_SIGMA,
  S_INTERCEPT_SCALE, S_TAU0, S_EXPECTED_NONZERO, S_SLAB_SCALE, S_SLAB_DF, S_HYPER_NU,
  S_HYPER_SCALE, S_LASSO_R, S_LASSO_DELTA, S_WEIGHT_SUM) = range(17)
-N_SCALARS = 17
+# Slots 17-47 are reserved as the header's are: 17-24 families (auxiliary priors), 25-29 groups,
+# 30-39 global-local priors, 40-47 unassigned.
+N_SCALARS = 48
 
 GAUSSIAN, BERNOULLI, QUADRATIC = 0, 1, 2
 (NORMAL, LAPLACE, ELASTICNET, HORSESHOE, REG_HORSESHOE, NORMAL_LEARNED, LAPLACE_LEARNED,
  BAYESIAN_LASSO, NORMAL_COLLAPSED, LAPLACE_MIXTURE, BAYESIAN_LASSO_MIXTURE) = range(11)
 # NORMAL_COLLAPSED: bayesreg.sampling.kernels.spectral; the two *_MIXTURE: bayesreg.sampling.kernels.mixture
+# Reserved codes: families 3-9; priors 11-19 global-local, 20-29 groups of coefficients.
 
 LOG_2PI = math.log(2 * math.pi)
 LOG_2_OVER_PI = math.log(2 / math.pi)
