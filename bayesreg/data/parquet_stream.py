@@ -53,10 +53,10 @@ class ParquetPartition:
             row_groups = list(self.row_groups) if self.row_groups is not None else None
             for batch in parquet.iter_batches(batch_size=self.rows, row_groups=row_groups, columns=columns,
                                               use_threads=False):  # the workers are the parallelism
-                X = np.empty((batch.num_rows, len(where)))
+                X = np.empty((len(where), batch.num_rows))  # filled column by column: contiguous writes
                 for j, k in enumerate(where):
-                    X[:, j] = _as_float64(batch.column(k))
-                yield X, _values(batch.column(columns.index(self.y_column)))
+                    X[j] = _as_float64(batch.column(k))
+                yield X.T, _values(batch.column(columns.index(self.y_column)))
                 yielded = True
         if not yielded:
             yield np.empty((0, len(where))), np.empty(0)
