@@ -73,7 +73,7 @@ def _as_float64(column) -> np.ndarray:
 def _values(column) -> np.ndarray:
     import pyarrow as pa
 
-    if column.null_count and not pa.types.is_floating(column.type) and not pa.types.is_string(column.type):
+    if column.null_count and (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
         column = column.cast(pa.float64(), safe=False)  # missing labels as NaN, as pandas shows them
     return column.to_numpy(zero_copy_only=False)
 
