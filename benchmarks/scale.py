@@ -13,10 +13,12 @@ The cluster runs in this process (``processes=False``), so the process's peak re
 
 Partition size (issue 20): ``--partition-mb 20,200,1000`` writes the same 5e6 x 50 data
 (``--partition-n``) as Parquet files of that many MB of float64 features, one row group each, and
-fits each set in a fresh process that reports peak RSS above its baseline against the rule of
-``docs/beyond-one-machine.md``: at most 0.35 GB + workers x partition size x 3.5 (x 2 is what
-reading a row group into pandas needs at least). ``--row-group-mb 20`` writes those files in 20 MB
-row groups and reads one per partition (``split_row_groups=True``).
+fits each set in a fresh process (``--workers 1,2``: once per cluster size) that reports peak RSS
+above its baseline against the rule of ``docs/beyond-one-machine.md``: since each task streams
+its Parquet partition in batches, about 50 MiB + workers x (columns x 3 MiB + 8 batches of 16,384
+rows), whatever the partition size (issue 20; before, 0.35 GB + workers x partition size x 3.5).
+``--row-group-mb 20`` writes those files in 20 MB row groups and reads one per partition
+(``split_row_groups=True``).
 """
 
 from __future__ import annotations
@@ -37,8 +39,16 @@ import bayesreg as br
 
 P = 50
 WORKERS = 2
-FIXED_MIB, COPIES_PER_WORKER = 350, 3.5  # the rule of docs/beyond-one-machine.md, "Memory and partition size"
-ROWS_PER_FILE = 50_000  # 20 MB files: peak memory grows with workers x partition size (docs page)
+
+
+def rule_mib(workers: int, columns: int = P + 1) -> float:
+    """The rule of docs/beyond-one-machine.md, "Memory and partition size": 50 MiB, and per worker
+    3 MiB per column (the reader's 1 MiB buffer, the page being decoded and its dictionary page, as
+    pyarrow writes them) and 8 float64 batches of ROWS_PER_PIECE rows (Arrow's batch, X, [X y], its
+    centred copy, and what the allocators keep of the previous ones)."""
+    from bayesreg.data.dask_input import ROWS_PER_PIECE
+
+    return 50 + workers * (columns * 3 + 8 * ROWS_PER_PIECE * columns * 8 / 2**20)
 
 
 def write_parquet(folder: pathlib.Path, n: int, family: str, seed: int = 0) -> None:
@@ -103,13 +113,14 @@ def reset_peak() -> None:
     pathlib.Path("/proc/self/clear_refs").write_text("5")
 
 
-def measure_partitioned_fit(folder: str, warmup_folder: str, reader: str, split: bool, connection) -> None:
+def measure_partitioned_fit(folder: str, warmup_folder: str, reader: str, split: bool, workers: int,
+                            connection) -> None:
     """In a fresh process: cluster up, one small fit (imports, compiled sampler), then the fit of
     ``folder`` with its peak RSS above the RSS just before it (both count the in-process workers)."""
     import dask.dataframe as dd
     import distributed
 
-    with distributed.LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=False,
+    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster):
         for path in (warmup_folder, folder):
             frame = dd.read_parquet(path, filesystem=reader, split_row_groups=split)
@@ -153,16 +164,17 @@ def partition_rows(args) -> list[dict]:
             folder.mkdir()
             run_in_child(context, write_partitioned, folder, args.partition_n, rows_per_file, rows_per_group)
             for reader in args.reader:
-                result = run_in_child(context, measure_partitioned_fit, str(folder), str(warmup), reader, split,
-                                      reply=True)
-                partition_mib = rows_per_group * (P + 1) * 8 / 2**20  # X and y as float64
-                groups = f", row groups of {args.row_group_mb} MB, split_row_groups=True" if split else ""
-                above = result["peak_mib"] - result["baseline_mib"]
-                rows.append(dict(case=f"files of {megabytes} MB{groups}, filesystem={reader!r}",
-                                 partition_mib=partition_mib, **result, above_baseline_mib=above,
-                                 per_worker_partition=above / (WORKERS * partition_mib),
-                                 rule_mib=FIXED_MIB + WORKERS * partition_mib * COPIES_PER_WORKER))
-                print(rows[-1], flush=True)
+                for workers in args.workers:
+                    result = run_in_child(context, measure_partitioned_fit, str(folder), str(warmup), reader, split,
+                                          workers, reply=True)
+                    partition_mib = rows_per_group * (P + 1) * 8 / 2**20  # X and y as float64
+                    groups = f", row groups of {args.row_group_mb} MB, split_row_groups=True" if split else ""
+                    above = result["peak_mib"] - result["baseline_mib"]
+                    rows.append(dict(case=f"files of {megabytes} MB{groups}, filesystem={reader!r}", workers=workers,
+                                     partition_mib=partition_mib, **result, above_baseline_mib=above,
+                                     per_worker_partition=above / (workers * partition_mib),
+                                     rule_mib=rule_mib(workers)))
+                    print(rows[-1], flush=True)
             shutil.rmtree(folder)
     return rows
 
@@ -251,6 +263,8 @@ def main() -> None:
                         help="file sizes in MB (e.g. 20,200,1000): peak memory against partition size")
     parser.add_argument("--reader", type=lambda text: text.split(","), default=["fsspec"],
                         help="dd.read_parquet's filesystem= for --partition-mb: Dask's default fsspec, pyarrow's")
+    parser.add_argument("--workers", type=sizes, default=[WORKERS],
+                        help="cluster sizes for --partition-mb (e.g. 1,2): one fresh process each")
     parser.add_argument("--row-group-mb", type=float, default=None,
                         help="row groups of this many MB inside the --partition-mb files, read one per partition")
     parser.add_argument("--partition-n", type=lambda text: int(float(text)), default=5_000_000)

@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 
+from .parquet_stream import ParquetPartition, parquet_partitions
 from .statistics import GaussianStatistics, Moments
 
 INSTALL_HINT = "pip install 'bayesreg[dask]'"
@@ -86,11 +87,11 @@ class RowBlocks:
     holds ``(X block, y block)`` delayed objects.
     """
 
-    def __init__(self, joined=None, pairs: tuple = ()):
-        self.joined, self.pairs = joined, pairs
+    def __init__(self, joined=None, pairs: tuple = (), parquet: tuple = ()):
+        self.joined, self.pairs, self.parquet = joined, pairs, parquet
 
     def __len__(self) -> int:
-        return self.joined.npartitions if self.joined is not None else len(self.pairs)
+        return self.joined.npartitions if self.joined is not None else len(self.pairs or self.parquet)
 
     def map(self, function, *args) -> list:
         """Delayed ``function(X block, y block, *args, index)`` of every row block.
@@ -103,6 +104,8 @@ class RowBlocks:
         """
         import dask
 
+        if self.parquet:  # each task streams its partition's file (parquet_stream)
+            return [dask.delayed(function)(part, None, *args, i) for i, part in enumerate(self.parquet)]
         if self.joined is None:
             return [dask.delayed(function)(xb, yb, *args, i) for i, (xb, yb) in enumerate(self.pairs)]
         mapped = self.joined.map_partitions(_on_partition, function, *args, meta=("result", object),
@@ -124,6 +127,9 @@ def row_blocks(X, y) -> RowBlocks:
             if len(y.columns) != 1:
                 raise ValueError(f"y must be 1-d, got a DataFrame with {len(y.columns)} columns")
             y = y[y.columns[0]]
+        parquet = parquet_partitions(X, y, ROWS_PER_PIECE)
+        if parquet:
+            return RowBlocks(parquet=tuple(parquet))
         return RowBlocks(joined=X.assign(**{_TARGET_COLUMN: y}))
     X_blocks = _blocks(X, columns=True)
     if is_dask_collection(y):
@@ -176,7 +182,10 @@ def as_float(block, what: str, names, index: int) -> np.ndarray:
 
 
 def split_block(X_block, y_block):
-    """``(X block, y block)``; a joined frame (``y_block`` None) carries y as its last column."""
+    """``(X block, y block)``; a joined frame (``y_block`` None) carries y as its last column; a
+    Parquet partition (streamed by :func:`pieces`) stays whole."""
+    if isinstance(X_block, ParquetPartition):
+        return X_block, None
     if y_block is None:
         return X_block.iloc[:, :-1], X_block.iloc[:, -1]
     return X_block, y_block
@@ -189,8 +198,12 @@ def pieces(X_block, y_block, index: int):
     """``(X piece, y piece)`` views of at most ``ROWS_PER_PIECE`` rows each (one, empty, for an empty block).
 
     Every pass converts and reduces a row block piece by piece: converting a whole block to
-    float64 (and centring it) would add one or two copies of it to the copy being read.
+    float64 (and centring it) would add one or two copies of it to the copy being read. A Parquet
+    partition is not read whole at all: its batches are read and converted one at a time.
     """
+    if isinstance(X_block, ParquetPartition):
+        yield from X_block.batches()
+        return
     if len(X_block) != len(y_block):
         raise ValueError(f"X and y have different numbers of rows in row block {index}: {len(X_block)} and "
                          f"{len(y_block)}; take both from one DataFrame, or rechunk y like X")

@@ -44,31 +44,39 @@ class DaskBinaryData:
 
 def _block_labels(X_block, y_block, names, index: int):
     """Label counts of one row block, and its column sums and largest |x| (for the scaling)."""
-    X_block, y_block = split_block(X_block, y_block)
-    moments, x_min, x_max = Moments(0, np.zeros(0), np.zeros((0, 0))), np.inf, -np.inf
-    for X_piece, _ in pieces(X_block, y_block, index):  # bounded worker memory, as every pass
+    moments, x_min, x_max, counts = Moments(0, np.zeros(0), np.zeros((0, 0))), np.inf, -np.inf, {}
+    for X_piece, y_piece in pieces(*split_block(X_block, y_block), index):  # bounded worker memory
+        counts = _add_counts(counts, _label_counts(y_piece, index))
         X = as_float(X_piece, "X", names, index)
         if not X.shape[0]:
             continue
         moments = moments.merge(Moments.of_chunk(X))
         x_min = np.minimum(x_min, np.min(X, axis=0, initial=np.inf))
         x_max = np.maximum(x_max, np.max(X, axis=0, initial=-np.inf))
+    return counts, moments, x_min, x_max
+
+
+def _label_counts(y_piece, index: int) -> dict:
     import pandas as pd
 
-    values = np.ravel(y_block.to_numpy() if hasattr(y_block, "to_numpy") else np.asarray(y_block))
+    values = np.ravel(y_piece.to_numpy() if hasattr(y_piece, "to_numpy") else np.asarray(y_piece))
     if pd.isna(values).any():
         raise ValueError(f"y contains missing values (None/NaN/NA) (row block {index}). Nothing was fitted.")
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         raise ValueError(f"y contains infinity (row block {index}). Nothing was fitted.")
     labels, counts = np.unique(values, return_counts=True)
-    return dict(zip(labels.tolist(), counts.tolist())), moments, x_min, x_max
+    return dict(zip(labels.tolist(), counts.tolist()))
+
+
+def _add_counts(a: dict, b: dict) -> dict:
+    merged = dict(a)
+    for label, count in b.items():
+        merged[label] = merged.get(label, 0) + count
+    return merged
 
 
 def _merge_counts(a: tuple, b: tuple) -> tuple:
-    merged = dict(a[0])
-    for label, count in b[0].items():
-        merged[label] = merged.get(label, 0) + count
-    return merged, a[1].merge(b[1]), np.minimum(a[2], b[2]), np.maximum(a[3], b[3])
+    return _add_counts(a[0], b[0]), a[1].merge(b[1]), np.minimum(a[2], b[2]), np.maximum(a[3], b[3])
 
 
 def binary_data(X, y) -> DaskBinaryData:
