@@ -32,7 +32,15 @@ from .kernels import noncentred
 _PRIOR_CODES = {Normal: ld.NORMAL, Laplace: ld.LAPLACE, ElasticNet: ld.ELASTICNET, Horseshoe: ld.HORSESHOE,
                 RegularizedHorseshoe: ld.REG_HORSESHOE, BayesianLasso: ld.BAYESIAN_LASSO}
 _LEARNED_CODES = {Normal: ld.NORMAL_LEARNED, Laplace: ld.LAPLACE_LEARNED}
-_COLLAPSED_CODES = {Normal: ld.NORMAL_COLLAPSED, Laplace: ld.LAPLACE_MIXTURE, BayesianLasso: ld.BAYESIAN_LASSO_MIXTURE}
+_COLLAPSED_CODES = {Normal: ld.NORMAL_COLLAPSED, Laplace: ld.LAPLACE_MIXTURE, BayesianLasso: ld.BAYESIAN_LASSO_MIXTURE,
+                    Horseshoe: ld.HORSESHOE_INTEGRATED, RegularizedHorseshoe: ld.REG_HORSESHOE_INTEGRATED}
+_INTEGRATED_LAYOUTS = {  # the global-local kernel's scale blocks, after log sigma (kernels/global_local.py)
+    Horseshoe: [("global_scale_raw_log__", 1), ("local_scale_log__", None)],
+    RegularizedHorseshoe: [("global_scale_raw_log__", 1), ("local_scale_log__", None), ("slab_sq_raw_log__", 1)]}
+_INTEGRATED_EXPANDED = {Horseshoe: [("global_scale", ()), ("local_scale", None)],
+                        RegularizedHorseshoe: [("global_scale", ()), ("local_scale", None), ("slab_scale", ())]}
+_INTEGRATED_CODES = (ld.HORSESHOE_INTEGRATED, ld.REG_HORSESHOE_INTEGRATED, ld.HORSESHOE_PLUS_INTEGRATED,
+                     ld.R2D2_INTEGRATED)
 _INITIAL_TRIES = 20
 
 
@@ -45,6 +53,8 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
         blocks = [("sigma_log__", 1)] * (not spec.sigma_known)
         if spec.spectral:
             return blocks + [("prior_scale_log__", 1)]
+        if spec.prior_type in _INTEGRATED_LAYOUTS:
+            return blocks + [(name, p if size is None else size) for name, size in _INTEGRATED_LAYOUTS[spec.prior_type]]
         return blocks + [("prior_scale_log__", 1), ("mixture_raw_log__", p)]
     if spec.fit_intercept:
         blocks.append(("intercept_c", 1))
@@ -74,6 +84,10 @@ def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
         layout = [("sigma", ())] * (not spec.sigma_known) + [("prior_scale", ())]
         if spec.spectral:
             return layout
+        if spec.prior_type in _INTEGRATED_EXPANDED:
+            return (layout[:-1] + [(name, (p,) if shape is None else shape)
+                                   for name, shape in _INTEGRATED_EXPANDED[spec.prior_type]]
+                    + [("mixture_variance", (p,))])
         return layout + [("prior_lambda", ())] * (spec.prior_type is BayesianLasso) + [("mixture_variance", (p,))]
     layout = [("coef", (p,))]
     if spec.fit_intercept:
@@ -177,6 +191,8 @@ def _callbacks(header: np.ndarray):
         from .kernels import spectral as module
     elif header[ld.PRIOR] in (ld.LAPLACE_MIXTURE, ld.BAYESIAN_LASSO_MIXTURE):
         from .kernels import mixture as module
+    elif header[ld.PRIOR] in _INTEGRATED_CODES:
+        from .kernels import global_local as module
     else:
         module = noncentred
     return module.logp_callback, module.expand_callback
