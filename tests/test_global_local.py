@@ -94,3 +94,80 @@ def test_integrated_density_and_gradient_match_the_dense_marginal(n, p, fit_inte
     points = centre + np.random.default_rng(shifted(1)).normal(scale=1.0, size=(3, centre.size))
     assert_density_matches(header, lambda theta: dense_log_posterior(theta, X, y, factor, prior, sigma_known,
                                                                      fit_intercept), points)
+
+
+def test_which_horseshoe_fits_are_integrated():
+    """As the mixture's rule (bayesreg.model.spec.mixture_pays): no residual degrees of freedom always,
+    otherwise while r^2 p stays small; never logistic. The integrated fits carry the prior's scales
+    and no coefficient block in their unconstrained vector."""
+    for prior in (br.Horseshoe(), br.RegularizedHorseshoe(2)):
+        for n, p, expected in ((12, 30, True), (40, 8, True), (121, 120, True), (400, 120, False)):
+            X, y, _ = _problem(n, p)
+            spec = linear_inputs(X, y, prior, sigma=None, fit_intercept=True)[0]
+            assert spec.collapsed is expected, (n, p)
+        X, y, _ = _problem(12, 30)
+        spec = linear_inputs(X, y, prior, sigma=None, fit_intercept=True)[0]
+        names = [name for name, _ in adapter.unconstrained_layout(spec)]
+        assert names[:3] == ["sigma_log__", "global_scale_raw_log__", "local_scale_log__"]
+        y01 = (y > y.mean()).astype(float)
+        from bayesreg.model.spec import logistic_inputs
+        assert not logistic_inputs(X, y01, prior, fit_intercept=True)[0].collapsed
+
+
+@pytest.mark.parametrize("prior", [br.Horseshoe(), br.RegularizedHorseshoe(2, 1.0)],
+                         ids=["Horseshoe", "RegularizedHorseshoe"])
+def test_integrated_posterior_matches_the_non_centred_one(prior):
+    """Both samplers on one data set (n = 30, p = 4, three clear signals, where the non-centred one
+    mixes): every posterior mean and sd of coef, intercept, sigma, global_scale (and slab_scale)
+    agrees within 4.5 combined Monte Carlo standard errors sqrt(mcse_1^2 + mcse_2^2) (ArviZ's
+    mcse_mean and mcse_sd, from each run's ESS). The estimates are asymptotically normal, so each
+    comparison fails with probability 6.8e-6; over at most 2 x 9 comparisons, below 1.3e-4. The
+    local scales are left out: a noise coefficient's lambda_j keeps a half-Cauchy tail, no finite mean.
+    Broken once: the regularized horseshoe's lambda~ without the slab (d_j = c_j^2 tau^2 lambda_j^2)
+    fails it."""
+    import arviz as az
+
+    X, y, _ = _problem(30, 4, seed=6, offset=1.0)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    spec, data = linear_inputs(X, y, prior, sigma=None, fit_intercept=True)
+    assert spec.collapsed
+    data_noncentred = {key: value for key, value in data.items() if not key.startswith("mixture_")}
+    names = [f"x{j}" for j in range(4)]
+    settings = dict(draws=2000, tune=1000, chains=4, random_seed=shifted(7), progressbar=False)
+    integrated = sample_posterior(spec, data, names, **settings)
+    noncentred = sample_posterior(dataclasses.replace(spec, collapsed=False), data_noncentred, names, **settings)
+    # a guard against a broken reference (as in tests/test_mixture.py), not a test of it
+    assert int(noncentred["sample_stats"]["diverging"].sum()) <= 0.01 * noncentred["sample_stats"]["diverging"].size
+    quantities = ["coef", "intercept", "sigma", "global_scale"] + ["slab_scale"] * isinstance(
+        prior, br.RegularizedHorseshoe)
+    first, second = (az.summary(fit, var_names=quantities) for fit in (integrated, noncentred))
+    for statistic, error in (("mean", "mcse_mean"), ("sd", "mcse_sd")):
+        gap = (first[statistic] - second[statistic]).abs()
+        allowed = 4.5 * np.sqrt(first[error] ** 2 + second[error] ** 2)
+        assert (gap <= allowed).all(), (statistic, (gap / allowed).to_dict())
+
+
+@pytest.mark.parametrize("prior", PRIORS[::2], ids=PRIOR_IDS[::2])
+def test_integrated_expand_matches_the_non_centred_scales(prior):
+    """The stored scales (sigma, global_scale, local_scale, slab_scale) equal the non-centred kernel's
+    (held to the PyMC model's deterministics by tests/test_logdensity.py) at the same scales, and each
+    stored variance d_j is (coef_j / z_j)^2 of the non-centred coefficient at any z."""
+    from bayesreg.sampling.kernels import global_local, noncentred
+
+    X, y, factor = _problem(12, 6)
+    spec, data = linear_inputs(X, y, _with_factor(prior, factor), sigma=None, fit_intercept=True)
+    header, _arrays = adapter.pack(spec, data)
+    plain = dataclasses.replace(spec, collapsed=False)
+    plain_header, _plain_arrays = adapter.pack(plain, data)
+    rng = np.random.default_rng(shifted(9))
+    p, regularized = 6, isinstance(prior, br.RegularizedHorseshoe)
+    log_sigma, u_g, u_l, u_c, z = rng.normal(size=1), rng.normal(size=1), rng.normal(size=p), rng.normal(size=1), \
+        rng.normal(size=p)
+    theta = np.r_[log_sigma, u_g, u_l, u_c[:regularized]]
+    out = np.empty(sum(int(np.prod(shape)) for _, shape in adapter.expanded_layout(spec)))
+    global_local.global_local_expand(theta, out, header)
+    reference = np.empty(sum(int(np.prod(shape)) for _, shape in adapter.expanded_layout(plain)))
+    noncentred.expand(np.r_[0.0, log_sigma, z, u_l, u_g, u_c[:regularized]], reference, plain_header)
+    coef = reference[:p]
+    np.testing.assert_allclose(out[:-p], reference[p + 1:], rtol=1e-12)  # past coef and intercept
+    np.testing.assert_allclose(out[-p:], (coef / z) ** 2, rtol=1e-12)
