@@ -36,7 +36,7 @@ import numpy as np
 
 from ..data import GaussianStatistics, array_statistics
 from ..families.gaussian import check_sigma_prior_scale, sigma_prior_scale
-from ..priors import (BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, Laplace, Normal, Prior,
+from ..priors import (R2D2, BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, HorseshoePlus, Laplace, Normal, Prior,
                       RegularizedHorseshoe)
 
 LOGISTIC_INTERCEPT_PRIOR_SCALE = 2.5
@@ -114,6 +114,9 @@ def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
                        slab_df=prior.slab_df)
     elif isinstance(prior, BayesianLasso):
         scalars.update(r=prior.r, delta=prior.delta)
+    elif isinstance(prior, R2D2):
+        vectors.update(factor=prior.factor, concentration=prior.concentrations(n_features))
+        scalars.update(r2_a=prior.r2_shape[0], r2_b=prior.r2_shape[1])
     else:
         raise TypeError(f"no model for prior {type(prior).__name__}")
     prior.check_n_features(n_features)
@@ -268,7 +271,7 @@ def mixture_pays(rank: int, n_features: int, residual_dof: int) -> bool:
 
 MIXTURE_MAX_WORK = 1_000_000
 # sampled on their scales alone (bayesreg.sampling.kernels.global_local) where mixture_pays
-GLOBAL_LOCAL = (Horseshoe, RegularizedHorseshoe)
+GLOBAL_LOCAL = (Horseshoe, RegularizedHorseshoe, HorseshoePlus, R2D2)
 
 
 def _integrated(spec: ModelSpec, data: dict, prior: Prior) -> tuple[ModelSpec, dict]:

@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from ..model.spec import ModelSpec
-from ..priors import BayesianLasso, Horseshoe, RegularizedHorseshoe
+from ..priors import R2D2, BayesianLasso, Horseshoe, RegularizedHorseshoe
 from .conditional import mixture_coefficients, normal_scale_coefficients
 from .progress import PACKAGE_FILES, Progress
 
@@ -61,7 +61,7 @@ def default_settings(spec: ModelSpec) -> dict:
         return {"adaptation": "low_rank", "target_accept": 0.99}
     if spec.mixture:
         return {"adaptation": "diag", "target_accept": 0.9}
-    if issubclass(spec.prior_type, (Horseshoe, RegularizedHorseshoe)):
+    if issubclass(spec.prior_type, (Horseshoe, RegularizedHorseshoe, R2D2)):  # HorseshoePlus is a Horseshoe
         return {"adaptation": "diag", "target_accept": 0.99}
     if spec.scale_learned or spec.prior_type is BayesianLasso:
         return {"adaptation": "low_rank", "target_accept": 0.95}

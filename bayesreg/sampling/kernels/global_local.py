@@ -44,8 +44,10 @@ import math
 import numba
 import numpy as np
 
-from .layout import (EXPAND_SIGNATURE, FIT_INTERCEPT, HEADER_LEN, LOGP_SIGNATURE, LOG_2PI, N_DIM, N_FEATURES,
-                    N_SCALARS, PRIOR, PTR_FACTOR, PTR_SCALARS, PTR_VEC1, PTR_VEC2, RANK, REG_HORSESHOE_INTEGRATED,
+from .global_local_noncentred import horseshoe_plus_tau0, log_beta_on_logit, split
+from .layout import (EXPAND_SIGNATURE, FIT_INTERCEPT, HEADER_LEN, HORSESHOE_PLUS_INTEGRATED, LOGP_SIGNATURE, LOG_2PI,
+                    N_DIM, N_FEATURES, N_SCALARS, PRIOR, PTR_FACTOR, PTR_SCALARS, PTR_VEC1, PTR_VEC2, PTR_VEC3,
+                    R2D2_INTEGRATED, RANK, REG_HORSESHOE_INTEGRATED, S_R2_A, S_R2_B,
                     SIGMA_KNOWN, S_EXPECTED_NONZERO, S_N, S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_NU,
                     S_SIGMA_PRIOR_SCALE, S_SLAB_DF, S_SLAB_SCALE, S_TAU0, TAU0_FROM_NOISE, array_at, jit,
                     log_half_cauchy, log_half_t, report)
@@ -149,10 +151,43 @@ def _horseshoe_variances(theta, start, header, scalars, sigma, d, keep):
 
 
 @jit
+def _scale_rule(theta, i, header, scalars, sigma, d, keep):
+    """The variances ``d`` at ``theta`` (scale block from ``i``) and the scales' log prior;
+    ``keep`` as :func:`_horseshoe_variances` (the horseshoe+ and R2D2 fill ``phi`` there)."""
+    p = header[N_FEATURES]
+    prior = header[PRIOR]
+    factor = array_at(header[PTR_VEC2], p)
+    if prior == HORSESHOE_PLUS_INTEGRATED:
+        tau0, _ = horseshoe_plus_tau0(header, scalars, sigma)
+        value, _ = log_half_cauchy(theta[i], 1.0)
+        for j in range(p):
+            local, _ = log_half_cauchy(theta[i + 1 + j], 1.0)
+            hyper, _ = log_half_cauchy(theta[i + 1 + p + j], 1.0)
+            value += local + hyper
+            scale = math.exp(theta[i] + theta[i + 1 + j] + theta[i + 1 + p + j]) * tau0 * factor[j]
+            d[j] = scale * scale
+        return value
+    if prior == R2D2_INTEGRATED:
+        u = theta[i]
+        log_gamma = theta[i + 1:i + 1 + p]
+        split(log_gamma, keep)
+        concentration = array_at(header[PTR_VEC3], p)
+        value, _ = log_beta_on_logit(u, scalars[S_R2_A], scalars[S_R2_B])
+        for j in range(p):
+            alpha = concentration[j]
+            value += alpha * log_gamma[j] - math.exp(log_gamma[j]) - math.lgamma(alpha)
+            d[j] = sigma * sigma * math.exp(u) * keep[j] * factor[j] * factor[j]
+        return value
+    value, _, _ = _horseshoe_variances(theta, i, header, scalars, sigma, d, keep)
+    return value
+
+
+@jit
 def global_local_log_density(theta, grad, header):
     """``log p(sigma, scales | y)`` with the coefficients and intercept integrated out; gradient into ``grad``."""
     scalars = array_at(header[PTR_SCALARS], N_SCALARS)
     p = header[N_FEATURES]
+    prior = header[PRIOR]
     i = 0
     sigma = scalars[S_SIGMA]
     if not header[SIGMA_KNOWN]:
@@ -160,42 +195,64 @@ def global_local_log_density(theta, grad, header):
         i = 1
     d = np.empty(p)
     keep = np.empty(p)
-    value, _, _ = _horseshoe_variances(theta, i, header, scalars, sigma, d, keep)
+    value = _scale_rule(theta, i, header, scalars, sigma, d, keep)
     gamma = np.empty(p)
     marginal, d_sigma = gaussian_marginal(d, sigma, header, scalars, gamma)
     if not math.isfinite(marginal):
         return -math.inf
     value += marginal
-    to_tau = 0.0
-    to_slab = 0.0
-    for j in range(p):
-        u_l = theta[i + 1 + j]
-        _, d_local = log_half_cauchy(u_l, 1.0)
-        chained = 2.0 * keep[j] * gamma[j]
-        grad[i + 1 + j] = d_local + chained
-        to_tau += chained
-        to_slab += (1.0 - keep[j]) * gamma[j]
-    _, d_global = log_half_cauchy(theta[i], 1.0)
-    grad[i] = d_global + to_tau
-    if header[PRIOR] == REG_HORSESHOE_INTEGRATED:
-        u_c = theta[i + 1 + p]
-        alpha = scalars[S_SLAB_DF] / 2
-        grad[i + 1 + p] = -alpha + alpha * math.exp(-u_c) + to_slab
+    total = gamma.sum()
+    to_sigma = 0.0  # d log d_j / d log sigma is 0 or 2 for every j
+    if prior == HORSESHOE_PLUS_INTEGRATED:
+        for j in range(p):
+            _, d_local = log_half_cauchy(theta[i + 1 + j], 1.0)
+            _, d_hyper = log_half_cauchy(theta[i + 1 + p + j], 1.0)
+            grad[i + 1 + j] = d_local + 2.0 * gamma[j]
+            grad[i + 1 + p + j] = d_hyper + 2.0 * gamma[j]
+        _, d_global = log_half_cauchy(theta[i], 1.0)
+        grad[i] = d_global + 2.0 * total
+        if horseshoe_plus_tau0(header, scalars, sigma)[1]:
+            to_sigma = 2.0 * total
+    elif prior == R2D2_INTEGRATED:
+        concentration = array_at(header[PTR_VEC3], p)
+        for j in range(p):
+            grad[i + 1 + j] = concentration[j] - math.exp(theta[i + 1 + j]) + gamma[j] - keep[j] * total
+        _, d_r2 = log_beta_on_logit(theta[i], scalars[S_R2_A], scalars[S_R2_B])
+        grad[i] = d_r2 + total
+        to_sigma = 2.0 * total
+    else:
+        to_tau = 0.0
+        to_slab = 0.0
+        for j in range(p):
+            _, d_local = log_half_cauchy(theta[i + 1 + j], 1.0)
+            chained = 2.0 * keep[j] * gamma[j]
+            grad[i + 1 + j] = d_local + chained
+            to_tau += chained
+            to_slab += (1.0 - keep[j]) * gamma[j]
+        _, d_global = log_half_cauchy(theta[i], 1.0)
+        grad[i] = d_global + to_tau
+        if prior == REG_HORSESHOE_INTEGRATED:
+            u_c = theta[i + 1 + p]
+            alpha = scalars[S_SLAB_DF] / 2
+            grad[i + 1 + p] = -alpha + alpha * math.exp(-u_c) + to_slab
+        if _tau0(header, scalars, sigma)[1]:
+            to_sigma = to_tau
     if i == 1:
-        _, proportional = _tau0(header, scalars, sigma)
         noise, d_noise = log_half_t(theta[0], scalars[S_SIGMA_PRIOR_NU], scalars[S_SIGMA_PRIOR_SCALE])
         value += noise
-        grad[0] = d_sigma + d_noise + (to_tau if proportional else 0.0)
+        grad[0] = d_sigma + d_noise + to_sigma
     return value
 
 
 @jit
 def global_local_expand(theta, out, header):
     """The stored quantities, in :func:`bayesreg.sampling.nutpie.expanded_layout`'s order: ``sigma``
-    (when estimated), ``global_scale`` (tau), ``local_scale`` (p), the regularized horseshoe's
-    ``slab_scale``, then the variances ``d`` (``mixture_variance``) the coefficients are drawn from."""
+    (when estimated); the horseshoes' ``global_scale`` (tau), ``local_scale`` (p), the regularized
+    horseshoe's ``slab_scale``, the horseshoe+'s ``local_scale_hyper`` (p); R2D2's ``r2`` and
+    ``phi`` (p); then the variances ``d`` (``mixture_variance``) the coefficients are drawn from."""
     scalars = array_at(header[PTR_SCALARS], N_SCALARS)
     p = header[N_FEATURES]
+    prior = header[PRIOR]
     i = 0
     k = 0
     sigma = scalars[S_SIGMA]
@@ -205,14 +262,25 @@ def global_local_expand(theta, out, header):
         i = k = 1
     d = np.empty(p)
     keep = np.empty(p)
-    _, tau, kappa_sq = _horseshoe_variances(theta, i, header, scalars, sigma, d, keep)
-    out[k] = tau
-    for j in range(p):
-        out[k + 1 + j] = math.exp(theta[i + 1 + j])
-    k += 1 + p
-    if header[PRIOR] == REG_HORSESHOE_INTEGRATED:
-        out[k] = math.sqrt(kappa_sq)
-        k += 1
+    _scale_rule(theta, i, header, scalars, sigma, d, keep)
+    if prior == R2D2_INTEGRATED:
+        out[k] = 1.0 / (1.0 + math.exp(-theta[i]))
+        out[k + 1:k + 1 + p] = keep
+        k += 1 + p
+    else:
+        tau0, _ = horseshoe_plus_tau0(header, scalars, sigma) if prior == HORSESHOE_PLUS_INTEGRATED else \
+            _tau0(header, scalars, sigma)
+        out[k] = math.exp(theta[i]) * tau0
+        for j in range(p):
+            out[k + 1 + j] = math.exp(theta[i + 1 + j])
+        k += 1 + p
+        if prior == REG_HORSESHOE_INTEGRATED:
+            out[k] = math.sqrt(math.exp(theta[i + 1 + p])) * scalars[S_SLAB_SCALE]
+            k += 1
+        elif prior == HORSESHOE_PLUS_INTEGRATED:
+            for j in range(p):
+                out[k + j] = math.exp(theta[i + 1 + p + j])
+            k += p
     out[k:k + p] = d
 
 

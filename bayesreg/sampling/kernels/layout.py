@@ -42,6 +42,7 @@ GAUSSIAN, BERNOULLI, QUADRATIC = 0, 1, 2
 # out (bayesreg.sampling.kernels.global_local), and the horseshoe+ and R2D2 priors.
 HORSESHOE_INTEGRATED, REG_HORSESHOE_INTEGRATED, HORSESHOE_PLUS, HORSESHOE_PLUS_INTEGRATED, R2D2, R2D2_INTEGRATED = \
     range(11, 17)
+S_R2_A, S_R2_B = 30, 31  # the R2D2 prior's Beta(a, b) on R^2
 
 LOG_2PI = math.log(2 * math.pi)
 LOG_2_OVER_PI = math.log(2 / math.pi)
