@@ -27,8 +27,10 @@ from seeds import shifted
 
 SHAPES = [(12, 30), (37, 5)]  # p > n (rank n - 1 < p) and n > p with r^2 p small
 PRIORS = [br.Horseshoe(autoscale=False), br.Horseshoe(0.3, autoscale=False),
-          br.RegularizedHorseshoe(2, 1.5, 3, autoscale=False)]
-PRIOR_IDS = ["Horseshoe-tau0-sigma", "Horseshoe-tau0-given", "RegularizedHorseshoe"]
+          br.RegularizedHorseshoe(2, 1.5, 3, autoscale=False), br.HorseshoePlus(autoscale=False),
+          br.HorseshoePlus(0.3, autoscale=False), br.R2D2(0.3, 3.0, autoscale=False)]
+PRIOR_IDS = ["Horseshoe-tau0-sigma", "Horseshoe-tau0-given", "RegularizedHorseshoe", "HorseshoePlus-tau0-sigma",
+             "HorseshoePlus-tau0-given", "R2D2"]
 
 
 def _with_factor(prior, factor):
@@ -52,6 +54,14 @@ def dense_log_posterior(theta, X, y, factor, prior, sigma_known, fit_intercept):
         noise = stats.t.logpdf(sigma, SIGMA_PRIOR_NU, scale=np.std(y)) + math.log(2) + theta[0]
     else:
         sigma, noise = sigma_known, 0.0
+    if isinstance(prior, br.R2D2):  # u = logit R^2, log gamma (p); W = R^2 / (1 - R^2), phi = gamma / sum
+        u, gamma = theta[i], np.exp(theta[i + 1:i + 1 + p])
+        r2 = 1 / (1 + math.exp(-u))
+        a, b = prior.mean_r2 * prior.precision, (1 - prior.mean_r2) * prior.precision
+        value = noise + stats.beta.logpdf(r2, a, b) + math.log(r2 * (1 - r2))
+        value += float(np.sum(stats.gamma.logpdf(gamma, prior.concentrations(p)) + np.log(gamma)))
+        variances = factor**2 * sigma**2 * r2 / (1 - r2) * gamma / gamma.sum()
+        return value + dense_log_evidence(X, y, variances, sigma, fit_intercept)
     u_g, u_l = theta[i], np.asarray(theta[i + 1:i + 1 + p])
     value = noise + _half_cauchy_log(u_g) + _half_cauchy_log(u_l)
     if isinstance(prior, br.RegularizedHorseshoe):
@@ -60,6 +70,10 @@ def dense_log_posterior(theta, X, y, factor, prior, sigma_known, fit_intercept):
         tau0 = sigma if prior.scale is None else prior.scale
     tau, lam = math.exp(u_g) * tau0, np.exp(u_l)
     local_sq = lam**2
+    if isinstance(prior, br.HorseshoePlus):  # lambda_j = nu_j eta_j
+        u_eta = np.asarray(theta[i + 1 + p:i + 1 + 2 * p])
+        value += _half_cauchy_log(u_eta)
+        local_sq = (lam * np.exp(u_eta)) ** 2
     if isinstance(prior, br.RegularizedHorseshoe):
         u_c = theta[i + 1 + p]
         nu = prior.slab_df
@@ -84,13 +98,13 @@ def test_integrated_density_and_gradient_match_the_dense_marginal(n, p, fit_inte
     (~1e-14 |f|, |f| <= 300; slogdet and solve of an n x n matrix, n <= 37) ~3e-9 after dividing by h,
     while a wrong term moves a gradient entry by O(1) (the derivation of tests/test_mixture.py).
     Broken once: dropping tau0's dependence on sigma from d/d log sigma, or s_j from the slab's
-    derivative, fails here."""
+    derivative, or R2D2's -phi_k Gamma from d/d log gamma_k, fails here."""
     X, y, factor = _problem(n, p)
     spec, data = linear_inputs(X, y, _with_factor(prior, factor), sigma=sigma_known, fit_intercept=fit_intercept)
     assert spec.collapsed
     header, _arrays = adapter.pack(spec, data)
-    regularized = isinstance(prior, br.RegularizedHorseshoe)
-    centre = np.r_[[math.log(np.std(y))] * (sigma_known is None), 0.0, np.zeros(p), [0.0] * regularized]
+    extra = 1 if isinstance(prior, br.RegularizedHorseshoe) else p if isinstance(prior, br.HorseshoePlus) else 0
+    centre = np.r_[[math.log(np.std(y))] * (sigma_known is None), 0.0, np.zeros(p + extra)]
     points = centre + np.random.default_rng(shifted(1)).normal(scale=1.0, size=(3, centre.size))
     assert_density_matches(header, lambda theta: dense_log_posterior(theta, X, y, factor, prior, sigma_known,
                                                                      fit_intercept), points)
@@ -114,14 +128,15 @@ def test_which_horseshoe_fits_are_integrated():
         assert not logistic_inputs(X, y01, prior, fit_intercept=True)[0].collapsed
 
 
-@pytest.mark.parametrize("prior", [br.Horseshoe(), br.RegularizedHorseshoe(2, 1.0)],
-                         ids=["Horseshoe", "RegularizedHorseshoe"])
+@pytest.mark.parametrize("prior", [br.Horseshoe(), br.RegularizedHorseshoe(2, 1.0), br.HorseshoePlus(),
+                                   br.R2D2(0.5, 2.0, autoscale=False)],
+                         ids=["Horseshoe", "RegularizedHorseshoe", "HorseshoePlus", "R2D2"])
 def test_integrated_posterior_matches_the_non_centred_one(prior):
     """Both samplers on one data set (n = 30, p = 4, three clear signals, where the non-centred one
-    mixes): every posterior mean and sd of coef, intercept, sigma, global_scale (and slab_scale)
-    agrees within 4.5 combined Monte Carlo standard errors sqrt(mcse_1^2 + mcse_2^2) (ArviZ's
+    mixes): every posterior mean and sd of coef, intercept, sigma, global_scale (and slab_scale; R2D2:
+    r2 and phi) agrees within 4.5 combined Monte Carlo standard errors sqrt(mcse_1^2 + mcse_2^2) (ArviZ's
     mcse_mean and mcse_sd, from each run's ESS). The estimates are asymptotically normal, so each
-    comparison fails with probability 6.8e-6; over at most 2 x 9 comparisons, below 1.3e-4. The
+    comparison fails with probability 6.8e-6; over at most 2 x 11 comparisons, below 1.5e-4. The
     local scales are left out: a noise coefficient's lambda_j keeps a half-Cauchy tail, no finite mean.
     Broken once: the regularized horseshoe's lambda~ without the slab (d_j = c_j^2 tau^2 lambda_j^2)
     fails it."""
@@ -138,8 +153,8 @@ def test_integrated_posterior_matches_the_non_centred_one(prior):
     noncentred = sample_posterior(dataclasses.replace(spec, collapsed=False), data_noncentred, names, **settings)
     # a guard against a broken reference (as in tests/test_mixture.py), not a test of it
     assert int(noncentred["sample_stats"]["diverging"].sum()) <= 0.01 * noncentred["sample_stats"]["diverging"].size
-    quantities = ["coef", "intercept", "sigma", "global_scale"] + ["slab_scale"] * isinstance(
-        prior, br.RegularizedHorseshoe)
+    quantities = ["coef", "intercept", "sigma", *(["r2", "phi"] if isinstance(prior, br.R2D2) else ["global_scale"])]
+    quantities += ["slab_scale"] * isinstance(prior, br.RegularizedHorseshoe)
     first, second = (az.summary(fit, var_names=quantities) for fit in (integrated, noncentred))
     for statistic, error in (("mean", "mcse_mean"), ("sd", "mcse_sd")):
         gap = (first[statistic] - second[statistic]).abs()

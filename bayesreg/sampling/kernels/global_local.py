@@ -8,6 +8,9 @@ Horseshoe                  :math:`d_j = c_j^2\tau^2\lambda_j^2`
 RegularizedHorseshoe       :math:`d_j = c_j^2\tau^2\tilde\lambda_j^2`,
                            :math:`\tilde\lambda_j^2 = \kappa^2\lambda_j^2 / (\kappa^2 + \tau^2\lambda_j^2)`
                            (``kappa^2`` the slab's ``c^2`` of Piironen & Vehtari)
+HorseshoePlus              :math:`d_j = c_j^2\tau^2\nu_j^2\eta_j^2`
+R2D2                       :math:`d_j = c_j^2\sigma^2 W\phi_j`, :math:`W = e^u = R^2/(1 - R^2)`,
+                           :math:`\phi = \gamma/\sum_k\gamma_k`
 =========================  ====================================================================
 
 (``c_j`` the prior's per-coefficient factor, ``tau = g tau_0`` with ``g`` the sampled global
@@ -31,8 +34,14 @@ and ``tau_0`` proportional to ``sigma`` (the horseshoe's default ``tau_0 = sigma
 horseshoe's ``p_0/(D - p_0) sigma / sqrt(n)``) adds :math:`\sum_j 2(1 - s_j)\gamma_j` to
 ``d/d log sigma``.
 
+The horseshoe+ has :math:`\partial/\partial\log\nu_j = \partial/\partial\log\eta_j = 2\gamma_j`;
+R2D2 has :math:`\partial/\partial u = \Gamma`, :math:`\partial/\partial\log\gamma_k = \gamma_k - \phi_k\Gamma`
+and :math:`2\Gamma` more in ``d/d log sigma`` (:math:`\Gamma = \sum_j\gamma_j`).
+
 Unconstrained vector: ``log sigma`` (when estimated), ``log g``, ``log lambda`` (p), then the
-regularized horseshoe's ``log c^2_raw`` (``c^2 = c^2_raw s^2``, ``c^2_raw ~ Inv-Gamma(nu/2, nu/2)``).
+regularized horseshoe's ``log c^2_raw`` (``c^2 = c^2_raw s^2``, ``c^2_raw ~ Inv-Gamma(nu/2, nu/2)``)
+or the horseshoe+'s ``log eta`` (p). R2D2: ``log sigma``, ``u = logit R^2``, ``log gamma`` (p),
+with the priors of :mod:`bayesreg.sampling.kernels.global_local_noncentred`.
 Priors on it: half-Cauchy(1) on ``g`` and each ``lambda_j`` with their log-Jacobians, as the
 PyMC model (:mod:`bayesreg.model.pymc`) writes them.
 """
