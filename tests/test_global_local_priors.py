@@ -42,8 +42,7 @@ def test_r2d2_rejects_impossible_values():
 def test_r2d2_rescaling_a_column_rescales_its_coefficients_prior_exactly(family):
     """autoscale: factor_j = 1 / sd(x_j) in either family (sigma, or the pseudo-sigma, carries y's
     unit), so columns times d give factors divided by d: coefficient j's prior sd scales by exactly
-    1 / d_j. Broken once: the Horseshoe's rule (sd(y) / sd(x_j) over sd(y)) kept as written but
-    without dividing by y's unit fails the linear case."""
+    1 / d_j. Broken once: the factor sd(y) / sd(x_j) (not divided by y's unit) fails the linear case."""
     rng = np.random.default_rng(shifted(1))
     X = rng.normal(size=(50, 4)) * [1.0, 5.0, 0.1, 2.0]
     y = X @ [1.0, 0.2, 3.0, 0.0] + rng.normal(size=50)
@@ -61,7 +60,7 @@ def test_r2d2_prior_implied_r2_follows_its_beta():
     the coefficient's prior variance, R^2 = S / (S + sigma^2), S = sum_j v_j d_j (Zhang et al.'s
     R^2: the prior variance of the linear predictor over the outcome's). 4,000 draws against
     Beta(mean_r2 * precision, (1 - mean_r2) * precision) by a KS test at p > 1e-3 (the false-alarm
-    rate). Broken once: d_j without the 1 / var(x_j) factor (autoscale=False) gives p ~ 0."""
+    rate). Broken once: the factor sd(y) / sd(x_j) (not divided by y's unit) fails it."""
     import pymc as pm
 
     from bayesreg.model.pymc import build_model
