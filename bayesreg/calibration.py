@@ -70,7 +70,8 @@ from scipy import special, stats
 
 from .estimators import LinearRegression, LogisticRegression
 from .model import linear_inputs, logistic_inputs
-from .priors import R2D2, HorseshoePlus, BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
+from .priors import (R2D2, BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, HorseshoePlus, Laplace, Normal, Prior,
+                     RegularizedHorseshoe)
 from .sampling import SamplingWarning, sample_posterior
 
 __all__ = ["sbc_ranks", "rank_names", "simulate", "uniformity_pvalues", "draw_coefficients"]

@@ -4,14 +4,15 @@ For each data set, prior and seed, one fit at the defaults (4 chains x 1,000 dra
 through ``LinearRegression.fit``, once as shipped (the integrated kernel of
 ``bayesreg/sampling/kernels/global_local.py`` wherever ``mixture_pays``) and once with the non-centred
 kernel forced (``mixture_pays`` patched to False), in the same process. Prints divergent transitions
-per seed, min bulk ESS over coef, sigma and global_scale, wall time and ESS/s, and the ratio of the
+per seed, min bulk ESS over coef, sigma and global_scale (R2D2: r2), wall time and ESS/s, and the ratio of the
 median ESS/s (integrated / non-centred).
 
 Data: scikit-learn's diabetes (n = 442, p = 10); its p > n version (40 rows drawn with seed 0, the 10
 columns and their 45 pairwise products); the n = 100, p = 200 sparse problem of
 ``benchmarks/nuts_speed.py`` (5 signals; the regularized horseshoe there with expected_nonzero = 5).
 
-    .venv/bin/python benchmarks/global_local.py [--seeds 10] [--baseline-seeds 3] [--cases diabetes,pairwise,sparse]
+    .venv/bin/python benchmarks/global_local.py [--seeds 10] [--baseline-seeds 3]
+        [--cases diabetes,pairwise,sparse,new_diabetes,new_pairwise]
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ CASES = {
     "diabetes": (lambda: load_diabetes(return_X_y=True), [br.Horseshoe(), br.RegularizedHorseshoe()]),
     "pairwise": (pairwise_problem, [br.Horseshoe(), br.RegularizedHorseshoe()]),
     "sparse": (sparse_problem, [br.Horseshoe(), br.RegularizedHorseshoe(expected_nonzero=5)]),
+    "new_diabetes": (lambda: load_diabetes(return_X_y=True), [br.HorseshoePlus(), br.R2D2()]),
+    "new_pairwise": (pairwise_problem, [br.HorseshoePlus(), br.R2D2()]),
 }
 
 
@@ -70,7 +73,8 @@ def fit_once(prior, X, y, seed):
         fit = br.LinearRegression(prior).fit(X, y, progressbar=False, random_seed=seed, log_likelihood=False, **DRAWS)
     wall = time.perf_counter() - started
     idata = fit.idata_
-    ess = float(az.summary(idata, var_names=["coef", "sigma", "global_scale"], kind="diagnostics")["ess_bulk"].min())
+    scales = ["r2"] if isinstance(prior, br.R2D2) else ["global_scale"]
+    ess = float(az.summary(idata, var_names=["coef", "sigma", *scales], kind="diagnostics")["ess_bulk"].min())
     return {"divergent": int(idata["sample_stats"]["diverging"].sum()), "ess": ess, "wall": wall,
             "ess_per_s": ess / wall}
 
