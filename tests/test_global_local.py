@@ -162,27 +162,30 @@ def test_integrated_posterior_matches_the_non_centred_one(prior):
         assert (gap <= allowed).all(), (statistic, (gap / allowed).to_dict())
 
 
-@pytest.mark.parametrize("prior", PRIORS[::2], ids=PRIOR_IDS[::2])
+@pytest.mark.parametrize("prior", PRIORS, ids=PRIOR_IDS)
 def test_integrated_expand_matches_the_non_centred_scales(prior):
-    """The stored scales (sigma, global_scale, local_scale, slab_scale) equal the non-centred kernel's
-    (held to the PyMC model's deterministics by tests/test_logdensity.py) at the same scales, and each
-    stored variance d_j is (coef_j / z_j)^2 of the non-centred coefficient at any z."""
+    """The stored scales (sigma, global_scale, local_scale, slab_scale, local_scale_hyper; R2D2's r2
+    and phi) equal the non-centred kernel's (held to the PyMC model's deterministics by
+    tests/test_logdensity.py) at the same point, every block placed by its name in each layout; and
+    each stored variance d_j is (coef_j / z_j)^2 of the non-centred coefficient at any z."""
     from bayesreg.sampling.kernels import global_local, noncentred
 
-    X, y, factor = _problem(12, 6)
+    p = 6
+    X, y, factor = _problem(12, p)
     spec, data = linear_inputs(X, y, _with_factor(prior, factor), sigma=None, fit_intercept=True)
     header, _arrays = adapter.pack(spec, data)
     plain = dataclasses.replace(spec, collapsed=False)
     plain_header, _plain_arrays = adapter.pack(plain, data)
     rng = np.random.default_rng(shifted(9))
-    p, regularized = 6, isinstance(prior, br.RegularizedHorseshoe)
-    log_sigma, u_g, u_l, u_c, z = rng.normal(size=1), rng.normal(size=1), rng.normal(size=p), rng.normal(size=1), \
-        rng.normal(size=p)
-    theta = np.r_[log_sigma, u_g, u_l, u_c[:regularized]]
+    blocks = {name: rng.normal(size=size) for name, size in adapter.unconstrained_layout(plain)}
+    blocks["intercept_c"] = np.zeros(1)
+    theta = np.concatenate([blocks[name] for name, _ in adapter.unconstrained_layout(spec)])
     out = np.empty(sum(int(np.prod(shape)) for _, shape in adapter.expanded_layout(spec)))
     global_local.global_local_expand(theta, out, header)
     reference = np.empty(sum(int(np.prod(shape)) for _, shape in adapter.expanded_layout(plain)))
-    noncentred.expand(np.r_[0.0, log_sigma, z, u_l, u_g, u_c[:regularized]], reference, plain_header)
+    noncentred.expand(np.concatenate([blocks[name] for name, _ in adapter.unconstrained_layout(plain)]), reference,
+                      plain_header)
     coef = reference[:p]
+    assert out.size == reference.size - 1  # mixture_variance (p) for coef and intercept (p + 1)
     np.testing.assert_allclose(out[:-p], reference[p + 1:], rtol=1e-12)  # past coef and intercept
-    np.testing.assert_allclose(out[-p:], (coef / z) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(out[-p:], (coef / blocks["coef_raw"]) ** 2, rtol=1e-12)
