@@ -129,3 +129,16 @@ def test_horseshoe_plus_prior_curve_is_its_marginal_density(w):
     reference = integrate.quad(integrand, -60, 60, limit=400, points=[0.0, np.log(w / tau)], epsabs=1e-13)[0]
     curve = horseshoe_density(br.HorseshoePlus(autoscale=False), tau, np.array([w]))[0]
     assert curve == pytest.approx(reference, rel=1e-5)
+
+
+@pytest.mark.parametrize("prior", [br.HorseshoePlus(0.3, factor=np.array([1.0, 2.0])),
+                                   br.R2D2(0.2, 5.0, concentration=np.array([0.3, 1.0]), autoscale=False)],
+                         ids=["HorseshoePlus", "R2D2"])
+def test_the_new_priors_survive_the_save_format(prior):
+    """A saved fit stores its prior as JSON (bayesreg.persistence); the new priors come back equal."""
+    import json
+
+    from bayesreg import persistence
+
+    decoded = persistence._decode_prior(json.loads(json.dumps(persistence._encode_prior(prior))))
+    assert type(decoded) is type(prior) and decoded == prior
