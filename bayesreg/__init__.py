@@ -19,8 +19,8 @@ Dask. ``tests/test_layout.py`` holds the package to these rules.
 
 from .estimators import LinearRegression, LogisticRegression, MAPEstimate, MAPFailureWarning
 from .persistence import load
-from .priors import (BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Penalty, Prior,
-                     RegularizedHorseshoe, penalty_from_prior, prior_from_penalty, prior_from_sklearn, resolve_prior)
+from .priors import (R2D2, BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, HorseshoePlus, Laplace,
+                     Normal, Penalty, Prior, RegularizedHorseshoe, penalty_from_prior, prior_from_penalty, prior_from_sklearn, resolve_prior)
 from .solvers import NoMAPError
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "HalfCauchy",
     "HalfStudentT",
     "Horseshoe",
+    "HorseshoePlus",
     "Laplace",
     "LinearRegression",
     "LogisticRegression",
@@ -38,6 +39,7 @@ __all__ = [
     "Normal",
     "Penalty",
     "Prior",
+    "R2D2",
     "RegularizedHorseshoe",
     "load",
     "penalty_from_prior",

@@ -70,7 +70,8 @@ from scipy import special, stats
 
 from .estimators import LinearRegression, LogisticRegression
 from .model import linear_inputs, logistic_inputs
-from .priors import BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
+from .priors import (R2D2, BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, HorseshoePlus, Laplace, Normal, Prior,
+                     RegularizedHorseshoe)
 from .sampling import SamplingWarning, sample_posterior
 
 __all__ = ["sbc_ranks", "rank_names", "simulate", "uniformity_pvalues", "draw_coefficients"]
@@ -104,7 +105,7 @@ def simulate(prior: Prior, rng, *, n: int, p: int, family: str = "gaussian", sig
             intercept = FLAT_INTERCEPT_TRUTH if fit_intercept else 0.0
             y = intercept + X @ coef + noise_sd * rng.normal(size=n)
             return X, y, np.r_[coef, [intercept] * fit_intercept, [noise_sd] * (sigma is None)]
-        scale = LOGISTIC_PSEUDO_SIGMA if isinstance(prior, RegularizedHorseshoe) else 1.0
+        scale = LOGISTIC_PSEUDO_SIGMA if isinstance(prior, (RegularizedHorseshoe, R2D2)) else 1.0
         coef = draw_coefficients(prior, p, scale, rng, n=n)
         intercept = draw_logistic_intercept(X, coef, rng) if fit_intercept else 0.0
         y = (rng.random(n) < special.expit(intercept + X @ coef)).astype(float)
@@ -157,7 +158,7 @@ def _fixed_model_data(prior: Prior, family: str, sigma, sigma_prior_scale: float
     """Model data that the estimator derives from ``y`` and SBC must fix (module docstring)."""
     if family == "gaussian" and sigma is None:
         return {"sigma_prior_scale": np.array(float(sigma_prior_scale))}
-    if family == "bernoulli" and isinstance(prior, RegularizedHorseshoe):
+    if family == "bernoulli" and isinstance(prior, (RegularizedHorseshoe, R2D2)):
         return {"pseudo_sigma": np.array(LOGISTIC_PSEUDO_SIGMA)}
     return {}
 
@@ -203,7 +204,9 @@ def draw_coefficients(prior: Prior, p: int, sigma: float, rng, n: int | None = N
     c^2 ~ Inv-Gamma(nu/2, nu s^2/2), w_j = f_j v_j with v_j ~ N(0, tau^2 c^2 lambda_j^2 / (c^2 +
     tau^2 lambda_j^2)). A learned scale (Normal or Laplace with a hyperprior H): tau ~ H, then
     w_j ~ N(0, (tau c_j)^2) or Laplace(0, tau c_j). BayesianLasso(r, delta): lambda^2 ~ Gamma(shape r,
-    rate delta), w_j ~ Laplace(0, sigma / lambda).
+    rate delta), w_j ~ Laplace(0, sigma / lambda). HorseshoePlus(tau0): as the horseshoe with
+    lambda_j = eta_j nu_j, both C+(0, 1). R2D2: R^2 ~ Beta(a, b), phi ~ Dirichlet(alpha),
+    w_j = f_j v_j with v_j ~ N(0, sigma^2 phi_j R^2 / (1 - R^2)).
     """
     if isinstance(prior, (Normal, Laplace)) and prior.learned:
         hyper = prior.scale
@@ -222,6 +225,16 @@ def draw_coefficients(prior: Prior, p: int, sigma: float, rng, n: int | None = N
         b, s = np.broadcast_to(prior.laplace_scale, (p,)), np.broadcast_to(prior.normal_scale, (p,))
         size = stats.truncnorm(a=s / b, b=np.inf, loc=-s**2 / b, scale=s).rvs(p, random_state=rng)
         return np.where(rng.random(p) < 0.5, -size, size)
+    if isinstance(prior, HorseshoePlus):
+        tau = stats.halfcauchy(scale=sigma if prior.scale is None else prior.scale).rvs(random_state=rng)
+        local = stats.halfcauchy().rvs(p, random_state=rng) * stats.halfcauchy().rvs(p, random_state=rng)
+        return np.broadcast_to(prior.factor, (p,)) * stats.norm(0.0, tau * local).rvs(p, random_state=rng)
+    if isinstance(prior, R2D2):
+        a, b = prior.r2_shape
+        r2 = stats.beta(a, b).rvs(random_state=rng)
+        phi = stats.dirichlet(prior.concentrations(p)).rvs(random_state=rng)[0]
+        return np.broadcast_to(prior.factor, (p,)) * stats.norm(0.0, sigma * np.sqrt(r2 / (1 - r2) * phi)).rvs(
+            p, random_state=rng)
     if isinstance(prior, Horseshoe):
         tau = stats.halfcauchy(scale=sigma if prior.scale is None else prior.scale).rvs(random_state=rng)
         local = stats.halfcauchy().rvs(p, random_state=rng)

@@ -29,7 +29,7 @@ import numpy as np
 import xarray as xr
 
 from . import results
-from .priors import (BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Params,
+from .priors import (R2D2, HorseshoePlus, BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Params,
                      RegularizedHorseshoe)
 from .results import MAPEstimate
 
@@ -37,7 +37,7 @@ SUFFIX = ".zip"
 FORMAT = "bayesreg-estimator"
 VERSION = 1
 _PRIORS = {cls.__name__: cls for cls in (Normal, Laplace, ElasticNet, Horseshoe, RegularizedHorseshoe, HalfCauchy,
-                                          HalfStudentT, BayesianLasso)}
+                                          HalfStudentT, BayesianLasso, HorseshoePlus, R2D2)}
 ESTIMATORS: dict[str, type] = {}  # class name -> class, filled by register()
 _POINT_ATTRIBUTES = ("coef_", "intercept_", "sigma_", "n_features_in_", "feature_names_in_", "classes_",
                      "method_", "log_evidence_", "x_sd_", "y_sd_")

@@ -5,7 +5,7 @@
 Prints, per case and parameter, the chi-square p-value that SBC ranks are uniform (10 bins), plus
 the binned counts so a skew (over- or under-dispersion) is visible. Groups (``--priors``): fixed
 (Normal, Laplace, horseshoes), learned (hyperpriors, Bayesian lasso), mixture (learned Laplace
-scales with p > n), elasticnet, intercept (flat
+scales with p > n), global_local (issue 24), elasticnet, intercept (flat
 linear intercept), sigma (estimated noise sd), logistic; ``all`` runs every group. Logistic cases
 also print how many simulated data sets were completely separable, and the p-values on the
 separable and the other data sets apart.
@@ -49,6 +49,14 @@ GROUPS = {
                  case(br.Normal(br.HalfCauchy(1.0)), 50, family="bernoulli", fit_intercept=True),
                  case(br.Horseshoe(autoscale=False), 50, family="bernoulli", fit_intercept=True),
                  case(br.RegularizedHorseshoe(1.0, 2.0, 4.0, autoscale=False), 50, family="bernoulli", fit_intercept=True)],
+    # issue 24: the integrated global-local kernel (linear: n = 2 < p, and n = 30 with sigma estimated)
+    # and the horseshoe+ and R2D2 on the non-centred kernel (logistic)
+    "global_local": [case(br.Horseshoe(autoscale=False), 2), case(br.RegularizedHorseshoe(1.0, 2.0, 4.0, autoscale=False), 2),
+                     case(br.HorseshoePlus(autoscale=False), 2), case(br.R2D2(0.5, 2.0, autoscale=False), 2),
+                     case(br.HorseshoePlus(autoscale=False), 30, sigma=None),
+                     case(br.R2D2(0.5, 2.0, autoscale=False), 30, sigma=None, fit_intercept=True),
+                     case(br.HorseshoePlus(autoscale=False), 50, family="bernoulli", fit_intercept=True),
+                     case(br.R2D2(0.5, 2.0, autoscale=False), 50, family="bernoulli", fit_intercept=True)],
 }
 
 

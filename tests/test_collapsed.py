@@ -97,10 +97,11 @@ def test_conditional_draws_have_the_exact_gaussian_mean_and_covariance(n, p, fit
 
 
 def test_only_the_linear_learned_normal_case_is_collapsed():
-    """(Learned Laplace scales have a collapsed sampler of their own: tests/test_mixture.py.)"""
+    """(Learned Laplace scales have a collapsed sampler of their own: tests/test_mixture.py; so have
+    the global-local priors: tests/test_global_local.py.)"""
     X, y, _ = _problem(20, 3)
     assert linear_inputs(X, y, br.Normal(br.HalfCauchy(1.0)), sigma=None, fit_intercept=True)[0].collapsed
-    for prior in (br.Normal(1.0), br.Laplace(1.0), br.Horseshoe()):
+    for prior in (br.Normal(1.0), br.Laplace(1.0)):
         assert not linear_inputs(X, y, prior, sigma=None, fit_intercept=True)[0].collapsed
     logistic = br.model.logistic_inputs(X, (y > y.mean()).astype(float), br.Normal(br.HalfCauchy(1.0)),
                                                fit_intercept=True)[0]

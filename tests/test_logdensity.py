@@ -32,13 +32,17 @@ EXAMPLES = {
     br.Horseshoe: br.Horseshoe(),
     br.RegularizedHorseshoe: br.RegularizedHorseshoe(expected_nonzero=2, slab_scale=1.5, slab_df=3),
     br.BayesianLasso: br.BayesianLasso(r=1.5, delta=0.7),
+    br.HorseshoePlus: br.HorseshoePlus(),
+    br.R2D2: br.R2D2(0.3, 3.0, concentration=np.array([0.3, 1.0, 0.5, 2.0])),
 }
 # learned scales: the same classes with a hyperprior, per-coefficient factors and a half-t
 EXTRA = [br.Horseshoe(0.3), br.Normal(br.HalfCauchy(0.8), factor=np.array([1.0, 2.0, 0.5, 3.0])),
          br.Laplace(br.HalfStudentT(3.0, 1.2)),
          # the horseshoes' per-coefficient factor (what autoscale resolves into)
          br.Horseshoe(factor=np.array([0.5, 2.0, 1.0, 0.1])),
-         br.RegularizedHorseshoe(2, 1.5, 3, factor=np.array([3.0, 0.2, 1.0, 0.01]))]
+         br.RegularizedHorseshoe(2, 1.5, 3, factor=np.array([3.0, 0.2, 1.0, 0.01])),
+         br.HorseshoePlus(0.4, factor=np.array([0.5, 2.0, 1.0, 0.1])),
+         br.R2D2(factor=np.array([3.0, 0.2, 1.0, 0.5]))]
 LINEAR_ONLY = (br.BayesianLasso,)
 
 

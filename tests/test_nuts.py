@@ -199,7 +199,8 @@ def test_regularized_horseshoe_finds_sparse_signals():
     # the <= 0.1% divergence target is measured at p = 200 in benchmarks/nuts_speed.py; here a
     # much looser bound only guards against losing the defaults (0.95 gave 2.3% at this size)
     assert int(fit.idata_["sample_stats"]["diverging"].sum()) <= 40
-    assert fit.idata_.attrs["target_accept"] == 0.99
+    # sampled on its scales with the coefficients integrated out (kernels/global_local.py), as mixtures are
+    assert fit.idata_.attrs["target_accept"] == 0.9
     assert {"global_scale", "slab_scale"} <= set(table.index)
 
 

@@ -21,7 +21,8 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from ..families.gaussian import SIGMA_PRIOR_NU
-from ..priors import BayesianLasso, ElasticNet, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
+from ..priors import (R2D2, BayesianLasso, ElasticNet, Horseshoe, HorseshoePlus, Laplace, Normal, Prior,
+                      RegularizedHorseshoe)
 from .spec import ModelSpec, linear_inputs, logistic_inputs
 
 
@@ -112,6 +113,30 @@ def _(d, *, noise_scale, logistic=False, **_):
     global_scale = pm.HalfCauchy("global_scale_raw", 1.0) * global_prior_scale
     pm.Deterministic("global_scale", global_scale)
     return pm.Deterministic("coef", coef_raw * local_scale * global_scale * d["prior_factor"], dims="feature")
+
+
+@coefficient_prior.register(HorseshoePlus)
+def _(d, *, noise_scale, logistic=False, **_):
+    """``coef_j = z_j tau nu_j eta_j c_j``, ``nu_j, eta_j ~ C+(0, 1)`` (lambda_j = eta_j nu_j ~ C+(0, eta_j))."""
+    global_prior_scale = d["prior_scale"] if "prior_scale" in d else (1.0 if logistic else noise_scale)
+    coef_raw = pm.Normal("coef_raw", 0.0, 1.0, dims="feature")
+    local_scale = pm.HalfCauchy("local_scale", 1.0, dims="feature")
+    global_scale = pm.Deterministic("global_scale", pm.HalfCauchy("global_scale_raw", 1.0) * global_prior_scale)
+    local_hyper = pm.HalfCauchy("local_scale_hyper", 1.0, dims="feature")
+    return pm.Deterministic("coef", coef_raw * global_scale * local_scale * local_hyper * d["prior_factor"],
+                            dims="feature")
+
+
+@coefficient_prior.register(R2D2)
+def _(d, *, noise_scale, **_):
+    """``coef_j = z_j s sqrt(W phi_j) c_j``, ``W = R^2 / (1 - R^2)``, ``R^2 ~ Beta(a, b)``,
+    ``phi = gamma / sum(gamma)`` with ``gamma_j ~ Gamma(alpha_j, 1)`` (so phi ~ Dirichlet(alpha))."""
+    coef_raw = pm.Normal("coef_raw", 0.0, 1.0, dims="feature")
+    r2 = pm.Beta("r2", d["prior_r2_a"], d["prior_r2_b"])
+    raw = pm.Gamma("phi_raw", alpha=d["prior_concentration"], beta=1.0, dims="feature")
+    phi = pm.Deterministic("phi", raw / pt.sum(raw), dims="feature")
+    scale = noise_scale * pt.sqrt(r2 / (1 - r2) * phi)
+    return pm.Deterministic("coef", coef_raw * scale * d["prior_factor"], dims="feature")
 
 
 @coefficient_prior.register(RegularizedHorseshoe)

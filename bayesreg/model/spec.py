@@ -36,7 +36,7 @@ import numpy as np
 
 from ..data import GaussianStatistics, array_statistics
 from ..families.gaussian import check_sigma_prior_scale, sigma_prior_scale
-from ..priors import (BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, Laplace, Normal, Prior,
+from ..priors import (R2D2, BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, HorseshoePlus, Laplace, Normal, Prior,
                       RegularizedHorseshoe)
 
 LOGISTIC_INTERCEPT_PRIOR_SCALE = 2.5
@@ -114,6 +114,9 @@ def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
                        slab_df=prior.slab_df)
     elif isinstance(prior, BayesianLasso):
         scalars.update(r=prior.r, delta=prior.delta)
+    elif isinstance(prior, R2D2):
+        vectors.update(factor=prior.factor, concentration=prior.concentrations(n_features))
+        scalars.update(r2_a=prior.r2_shape[0], r2_b=prior.r2_shape[1])
     else:
         raise TypeError(f"no model for prior {type(prior).__name__}")
     prior.check_n_features(n_features)
@@ -243,9 +246,10 @@ def linear_inputs_from_statistics(statistics: GaussianStatistics, prior: Prior, 
 
 
 def mixture_data(data: dict, prior: Prior) -> dict[str, np.ndarray]:
-    r"""The data of the scale-mixture sampler (:mod:`bayesreg.sampling.kernels.mixture`): ``a = F w_hat``
-    (the centred data in the likelihood's rank-r factor) and the Laplace's per-coefficient factors
-    ``c`` (ones for the Bayesian lasso, whose scale is ``sigma / lambda`` for every coefficient)."""
+    r"""The data of the scale-mixture samplers (:mod:`bayesreg.sampling.kernels.mixture` and
+    :mod:`~bayesreg.sampling.kernels.global_local`): ``a = F w_hat`` (the centred data in the
+    likelihood's rank-r factor) and the prior's per-coefficient factors ``c`` (ones for the Bayesian
+    lasso, whose scale is ``sigma / lambda`` for every coefficient)."""
     factor = data["prior_factor"] if "prior_factor" in data else np.ones(data["factor"].shape[1])
     return {"mixture_projection": data["factor"] @ data["coef_ls"], "mixture_factor": factor}
 
@@ -266,13 +270,15 @@ def mixture_pays(rank: int, n_features: int, residual_dof: int) -> bool:
 
 
 MIXTURE_MAX_WORK = 1_000_000
+# sampled on their scales alone (bayesreg.sampling.kernels.global_local) where mixture_pays
+GLOBAL_LOCAL = (Horseshoe, RegularizedHorseshoe, HorseshoePlus, R2D2)
 
 
 def _integrated(spec: ModelSpec, data: dict, prior: Prior) -> tuple[ModelSpec, dict]:
     """The spec and data of the sampler that integrates the coefficients out, where there is one."""
     if spec.collapsed:
         return spec, {**data, **collapsed_data(data)}
-    mixture = spec.family == "gaussian" and (spec.scale_learned or isinstance(prior, BayesianLasso))
+    mixture = spec.family == "gaussian" and (spec.scale_learned or isinstance(prior, (BayesianLasso, *GLOBAL_LOCAL)))
     rank = data["factor"].shape[0]
     if mixture and mixture_pays(rank, spec.n_features, int(data["n"]) - spec.fit_intercept - rank):
         return replace(spec, collapsed=True), {**data, **mixture_data(data, prior)}

@@ -27,7 +27,7 @@ from scipy import special, stats
 from .. import results
 from ..data import validation as v
 from ..estimators import LinearRegression, LogisticRegression
-from ..priors import BayesianLasso, ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
+from ..priors import BayesianLasso, ElasticNet, Horseshoe, HorseshoePlus, Laplace, Normal, RegularizedHorseshoe
 
 MAP_STYLE = dict(marker="D", size=60, facecolor="none", edgecolor="crimson", width=1.5, zorder=3)
 MAP_LABEL = "MAP (penalized fit)"
@@ -340,13 +340,18 @@ def horseshoe_density(prior, tau: float, grid, n_local: int = 400, n_slab: int =
 
     No closed form: ``p(w | tau) = E_lambda[N(w | 0, (tau * lambda)^2)]`` with ``lambda ~ C+(0, 1)``;
     for the regularized horseshoe ``lambda`` becomes ``c lambda / sqrt(c^2 + tau^2 lambda^2)`` and
-    the expectation also runs over ``c^2 ~ s^2 Inv-Gamma(nu/2, nu/2)``. Each expectation is a
+    the expectation also runs over ``c^2 ~ s^2 Inv-Gamma(nu/2, nu/2)``; for the horseshoe+
+    ``lambda = eta nu``, both C+(0, 1) (the weights of ``log lambda`` convolved). Each expectation is a
     trapezoid rule in ``log lambda`` (``log c^2``), where the integrand is smooth: agreement with
     ``scipy.integrate.quad`` is about 1e-8 (tests/test_plots.py). ``prior_posterior`` takes
     ``tau`` at its posterior median, so the curve has the shape (spike at 0, heavy tails) at the
     data's scale. The density is unbounded at 0; the rule gives a large finite value there.
     """
     local, local_weight = _log_nodes(stats.halfcauchy(), n_local)
+    if isinstance(prior, HorseshoePlus):  # log lambda = log eta + log nu: the weights convolved on the log grid
+        step = np.log(local[1] / local[0])
+        local_weight = np.convolve(local_weight, local_weight)
+        local = np.exp(2 * np.log(local[0]) + step * np.arange(local_weight.size))
     if isinstance(prior, RegularizedHorseshoe):
         nu = prior.slab_df
         slab_sq, slab_weight = _log_nodes(stats.invgamma(nu / 2, scale=nu / 2), n_slab)

@@ -23,6 +23,7 @@ import numpy as np
 
 from .base import Prior
 from .coefficients import ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
+from .global_local import R2D2
 from .hyperpriors import BayesianLasso
 
 __all__ = ["autoscale_factors", "population_sd", "resolve_prior"]
@@ -82,6 +83,9 @@ def resolve_prior(prior: Prior, X, y, family: str, feature_names=None, *, sds=No
         elif prior.scale is not None:
             resolved["scale"] = prior.scale * y_unit
         return dataclasses.replace(prior, **resolved)
+    if isinstance(prior, R2D2):  # coefficient j's variance divided by var(x_j); sigma carries y's unit
+        y_unit = 1.0 if family == "bernoulli" else float(population_sd(y) if sds is None else sds[1])
+        return dataclasses.replace(prior, autoscale=False, factor=prior.factor * c / y_unit)
     if isinstance(prior, (Normal, Laplace)):
         if prior.learned:
             return dataclasses.replace(prior, autoscale=False, factor=prior.factor * c)

@@ -25,14 +25,28 @@ from nutpie.sample import CompiledModel
 
 from ..families.gaussian import SIGMA_PRIOR_NU
 from ..model.spec import ModelSpec
-from ..priors import BayesianLasso, ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
+from ..priors import R2D2, BayesianLasso, ElasticNet, Horseshoe, HorseshoePlus, Laplace, Normal, RegularizedHorseshoe
 from .kernels import layout as ld
 from .kernels import noncentred
 
 _PRIOR_CODES = {Normal: ld.NORMAL, Laplace: ld.LAPLACE, ElasticNet: ld.ELASTICNET, Horseshoe: ld.HORSESHOE,
-                RegularizedHorseshoe: ld.REG_HORSESHOE, BayesianLasso: ld.BAYESIAN_LASSO}
+                RegularizedHorseshoe: ld.REG_HORSESHOE, BayesianLasso: ld.BAYESIAN_LASSO,
+                HorseshoePlus: ld.HORSESHOE_PLUS, R2D2: ld.R2D2}
 _LEARNED_CODES = {Normal: ld.NORMAL_LEARNED, Laplace: ld.LAPLACE_LEARNED}
-_COLLAPSED_CODES = {Normal: ld.NORMAL_COLLAPSED, Laplace: ld.LAPLACE_MIXTURE, BayesianLasso: ld.BAYESIAN_LASSO_MIXTURE}
+_COLLAPSED_CODES = {Normal: ld.NORMAL_COLLAPSED, Laplace: ld.LAPLACE_MIXTURE, BayesianLasso: ld.BAYESIAN_LASSO_MIXTURE,
+                    Horseshoe: ld.HORSESHOE_INTEGRATED, RegularizedHorseshoe: ld.REG_HORSESHOE_INTEGRATED,
+                    HorseshoePlus: ld.HORSESHOE_PLUS_INTEGRATED, R2D2: ld.R2D2_INTEGRATED}
+_INTEGRATED_LAYOUTS = {  # the global-local kernel's scale blocks, after log sigma (kernels/global_local.py)
+    Horseshoe: [("global_scale_raw_log__", 1), ("local_scale_log__", None)],
+    RegularizedHorseshoe: [("global_scale_raw_log__", 1), ("local_scale_log__", None), ("slab_sq_raw_log__", 1)],
+    HorseshoePlus: [("global_scale_raw_log__", 1), ("local_scale_log__", None), ("local_scale_hyper_log__", None)],
+    R2D2: [("r2_logodds__", 1), ("phi_raw_log__", None)]}
+_INTEGRATED_EXPANDED = {Horseshoe: [("global_scale", ()), ("local_scale", None)],
+                        RegularizedHorseshoe: [("global_scale", ()), ("local_scale", None), ("slab_scale", ())],
+                        HorseshoePlus: [("global_scale", ()), ("local_scale", None), ("local_scale_hyper", None)],
+                        R2D2: [("r2", ()), ("phi", None)]}
+_INTEGRATED_CODES = (ld.HORSESHOE_INTEGRATED, ld.REG_HORSESHOE_INTEGRATED, ld.HORSESHOE_PLUS_INTEGRATED,
+                     ld.R2D2_INTEGRATED)
 _INITIAL_TRIES = 20
 
 
@@ -45,6 +59,8 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
         blocks = [("sigma_log__", 1)] * (not spec.sigma_known)
         if spec.spectral:
             return blocks + [("prior_scale_log__", 1)]
+        if spec.prior_type in _INTEGRATED_LAYOUTS:
+            return blocks + [(name, p if size is None else size) for name, size in _INTEGRATED_LAYOUTS[spec.prior_type]]
         return blocks + [("prior_scale_log__", 1), ("mixture_raw_log__", p)]
     if spec.fit_intercept:
         blocks.append(("intercept_c", 1))
@@ -54,6 +70,11 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
         blocks += [("coef_raw", p), ("local_scale_log__", p), ("global_scale_raw_log__", 1)]
         if spec.prior_type is RegularizedHorseshoe:
             blocks.append(("slab_sq_raw_log__", 1))
+    elif spec.prior_type is HorseshoePlus:
+        blocks += [("coef_raw", p), ("local_scale_log__", p), ("global_scale_raw_log__", 1),
+                   ("local_scale_hyper_log__", p)]
+    elif spec.prior_type is R2D2:
+        blocks += [("coef_raw", p), ("r2_logodds__", 1), ("phi_raw_log__", p)]
     elif spec.scale_learned:
         blocks += [("prior_scale_log__", 1), ("coef_raw", p)]
     elif spec.prior_type is BayesianLasso:
@@ -74,6 +95,10 @@ def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
         layout = [("sigma", ())] * (not spec.sigma_known) + [("prior_scale", ())]
         if spec.spectral:
             return layout
+        if spec.prior_type in _INTEGRATED_EXPANDED:
+            return (layout[:-1] + [(name, (p,) if shape is None else shape)
+                                   for name, shape in _INTEGRATED_EXPANDED[spec.prior_type]]
+                    + [("mixture_variance", (p,))])
         return layout + [("prior_lambda", ())] * (spec.prior_type is BayesianLasso) + [("mixture_variance", (p,))]
     layout = [("coef", (p,))]
     if spec.fit_intercept:
@@ -84,6 +109,10 @@ def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
         layout += [("global_scale", ()), ("local_scale", (p,))]
         if spec.prior_type is RegularizedHorseshoe:
             layout.append(("slab_scale", ()))
+    elif spec.prior_type is HorseshoePlus:
+        layout += [("global_scale", ()), ("local_scale", (p,)), ("local_scale_hyper", (p,))]
+    elif spec.prior_type is R2D2:
+        layout += [("r2", ()), ("phi", (p,))]
     elif spec.scale_learned:
         layout.append(("prior_scale", ()))
     elif spec.prior_type is BayesianLasso:
@@ -99,6 +128,7 @@ _SCALAR_KEYS = {
     ld.S_EXPECTED_NONZERO: ("prior_expected_nonzero", 0.0), ld.S_SLAB_SCALE: ("prior_slab_scale", 0.0),
     ld.S_SLAB_DF: ("prior_slab_df", 0.0), ld.S_HYPER_NU: ("prior_hyper_nu", 1.0),
     ld.S_HYPER_SCALE: ("prior_hyper_scale", 1.0), ld.S_LASSO_R: ("prior_r", 1.0), ld.S_LASSO_DELTA: ("prior_delta", 1.0),
+    ld.S_R2_A: ("prior_r2_a", 1.0), ld.S_R2_B: ("prior_r2_b", 1.0),
 }
 
 
@@ -112,7 +142,7 @@ def _scalars(spec: ModelSpec, data: dict) -> np.ndarray:
     scalars[ld.S_SIGMA_PRIOR_NU] = SIGMA_PRIOR_NU
     if spec.spectral:  # the residual off the rescaled design's numerical span
         scalars[ld.S_RSS_MIN] = float(data["spectrum_rss"])
-    if spec.prior_type is Horseshoe:
+    if spec.prior_type in (Horseshoe, HorseshoePlus):
         # Carvalho et al.: tau0 = sigma in linear regression (set in the density), 1 in logistic
         scalars[ld.S_TAU0] = float(data["prior_scale"]) if "prior_scale" in data else 1.0
     return scalars
@@ -130,10 +160,12 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
         vectors.update({ld.PTR_VEC1: "mixture_projection", ld.PTR_VEC2: "mixture_factor"})
     elif spec.prior_type is ElasticNet:
         vectors.update({ld.PTR_VEC1: "prior_l1", ld.PTR_VEC2: "prior_l2", ld.PTR_VEC3: "prior_log_normalizer"})
-    elif spec.scale_learned or spec.prior_type in (Horseshoe, RegularizedHorseshoe):
+    elif spec.scale_learned or spec.prior_type in (Horseshoe, RegularizedHorseshoe, HorseshoePlus, R2D2):
         vectors[ld.PTR_VEC1] = "prior_factor"
     elif spec.prior_type in (Normal, Laplace):
         vectors[ld.PTR_VEC1] = "prior_scale"
+    if spec.prior_type is R2D2:
+        vectors[ld.PTR_VEC3] = "prior_concentration"
     header = np.zeros(ld.HEADER_LEN, dtype=np.int64)
     header[ld.PTR_SCALARS] = arrays["scalars"].ctypes.data
     for slot, name in vectors.items():
@@ -151,7 +183,7 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
     header[ld.RANK] = arrays[rank_of].shape[0] if rank_of in arrays else 0
     header[ld.N_DIM] = n_dim
     header[ld.INTERCEPT_PRIOR] = spec.intercept_prior
-    header[ld.TAU0_FROM_NOISE] = spec.prior_type is Horseshoe and not spec.global_scale_given and spec.family == "gaussian"
+    header[ld.TAU0_FROM_NOISE] = spec.prior_type in (Horseshoe, HorseshoePlus) and not spec.global_scale_given and spec.family == "gaussian"
     return header, tuple(arrays.values())
 
 
@@ -177,6 +209,8 @@ def _callbacks(header: np.ndarray):
         from .kernels import spectral as module
     elif header[ld.PRIOR] in (ld.LAPLACE_MIXTURE, ld.BAYESIAN_LASSO_MIXTURE):
         from .kernels import mixture as module
+    elif header[ld.PRIOR] in _INTEGRATED_CODES:
+        from .kernels import global_local as module
     else:
         module = noncentred
     return module.logp_callback, module.expand_callback

@@ -38,6 +38,11 @@ GAUSSIAN, BERNOULLI, QUADRATIC = 0, 1, 2
  BAYESIAN_LASSO, NORMAL_COLLAPSED, LAPLACE_MIXTURE, BAYESIAN_LASSO_MIXTURE) = range(11)
 # NORMAL_COLLAPSED: bayesreg.sampling.kernels.spectral; the two *_MIXTURE: bayesreg.sampling.kernels.mixture
 # Reserved codes: families 3-9; priors 11-19 global-local, 20-29 groups of coefficients.
+# Global-local priors (issue 24): the horseshoes in linear regression with the coefficients integrated
+# out (bayesreg.sampling.kernels.global_local), and the horseshoe+ and R2D2 priors.
+HORSESHOE_INTEGRATED, REG_HORSESHOE_INTEGRATED, HORSESHOE_PLUS, HORSESHOE_PLUS_INTEGRATED, R2D2, R2D2_INTEGRATED = \
+    range(11, 17)
+S_R2_A, S_R2_B = 30, 31  # the R2D2 prior's Beta(a, b) on R^2
 
 LOG_2PI = math.log(2 * math.pi)
 LOG_2_OVER_PI = math.log(2 / math.pi)

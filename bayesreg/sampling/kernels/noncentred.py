@@ -36,8 +36,9 @@ import math
 import numba
 import numpy as np
 
+from . import global_local_noncentred as global_local
 from .layout import (BAYESIAN_LASSO, ELASTICNET, EXPAND_SIGNATURE, FAMILY, FIT_INTERCEPT, GAUSSIAN,
-                    HEADER_LEN, HORSESHOE, INTERCEPT_PRIOR, LAPLACE, LOGP_SIGNATURE, LOG_2PI, NORMAL,
+                    HEADER_LEN, HORSESHOE, HORSESHOE_PLUS, INTERCEPT_PRIOR, LAPLACE, LOGP_SIGNATURE, LOG_2PI, NORMAL,
                     NORMAL_LEARNED, N_DIM, N_FEATURES, N_ROWS, N_SCALARS, PRIOR, PTR_COEF_LS, PTR_FACTOR,
                     PTR_SCALARS, PTR_VEC1, PTR_VEC2, PTR_VEC3, PTR_X, PTR_X_MEAN, PTR_Y, QUADRATIC, RANK,
                     REG_HORSESHOE, SIGMA_KNOWN, S_EXPECTED_NONZERO, S_HYPER_NU, S_HYPER_SCALE,
@@ -83,6 +84,8 @@ def coefficients(theta, start, header, scalars, sigma, coef):
             if prior == REG_HORSESHOE:
                 lam = math.sqrt(c2 * lam * lam / (c2 + tau * tau * lam * lam))
             coef[j] = theta[start + j] * lam * tau * factor[j]
+    elif prior >= HORSESHOE_PLUS:  # the horseshoe+ and R2D2 (kernels/global_local_noncentred.py)
+        global_local.coefficients(theta, start, header, scalars, sigma, coef)
     elif prior == BAYESIAN_LASSO:
         scale = sigma * math.exp(-0.5 * theta[start])
         for j in range(p):
@@ -158,6 +161,8 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
             grad[start + 2 * p + 1] = -alpha + alpha * math.exp(-u_c) + 0.5 * to_slab
         if _tau_depends_on_sigma(header):
             to_log_sigma = to_tau
+    elif prior >= HORSESHOE_PLUS:
+        value, to_log_sigma = global_local.prior_log_density(theta, start, header, scalars, sigma, coef, G, grad)
     elif prior == BAYESIAN_LASSO:
         # lambda^2 ~ Gamma(r, delta) on u = log lambda^2; z ~ Laplace(0, 1); w = z sigma / lambda
         u = theta[start]
@@ -346,6 +351,8 @@ def expand(theta, out, header):
         k += 1 + p
         if prior == REG_HORSESHOE:
             out[k] = math.sqrt(math.exp(theta[i + 2 * p + 1])) * scalars[S_SLAB_SCALE]
+    elif prior >= HORSESHOE_PLUS:
+        global_local.expand_scales(theta, i, header, scalars, sigma, out[k:])
     elif prior == BAYESIAN_LASSO:
         out[k] = sigma * math.exp(-0.5 * theta[i])
         out[k + 1] = math.exp(0.5 * theta[i])
