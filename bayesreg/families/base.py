@@ -46,9 +46,9 @@ class Family:
         """``y`` as float64 after the family's checks (a clear ``ValueError`` otherwise)."""
         return np.asarray(y, dtype=float)
 
-    def default_aux_priors(self, y: np.ndarray, weights: np.ndarray) -> dict[str, AuxPrior]:
-        """The default prior of each auxiliary parameter on these data."""
-        return {}
+    def default_aux_prior(self, name: str, y: np.ndarray, weights: np.ndarray) -> AuxPrior:
+        """The default prior of the auxiliary parameter ``name`` on these data."""
+        raise KeyError(name)
 
     def nll_rows(self, eta, y, aux: tuple) -> np.ndarray:
         """``l_i(eta_i, a)`` per row."""

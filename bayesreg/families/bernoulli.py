@@ -78,8 +78,8 @@ class BernoulliFamily:
     def check_y(self, y):
         return np.asarray(y, dtype=float)
 
-    def default_aux_priors(self, y, weights):
-        return {}
+    def default_aux_prior(self, name, y, weights):
+        raise KeyError(name)
 
     def nll_rows(self, eta, y, aux=()):
         return np.logaddexp(0.0, eta) - y * eta

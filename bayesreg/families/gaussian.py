@@ -25,6 +25,13 @@ def sigma_prior_scale(y: np.ndarray) -> float:
     return check_sigma_prior_scale(float(np.std(y)))
 
 
+def weighted_sigma_prior_scale(y: np.ndarray, weights: np.ndarray) -> float:
+    """The weighted population sd of ``y`` (unit weights: :func:`sigma_prior_scale`), so that integer
+    weights and repeated rows get the same default prior."""
+    mean = weights @ y / weights.sum()
+    return check_sigma_prior_scale(float(np.sqrt(weights @ (y - mean) ** 2 / weights.sum())))
+
+
 def check_sigma_prior_scale(scale: float) -> float:
     """``scale`` (the sd of ``y``) if it is positive; a constant ``y`` leaves sigma unidentified."""
     if not scale > 0:
@@ -69,10 +76,10 @@ class GaussianFamily:
     def check_y(self, y):
         return np.asarray(y, dtype=float)
 
-    def default_aux_priors(self, y, weights):
+    def default_aux_prior(self, name, y, weights):
         from .auxiliary import HalfT
 
-        return {"sigma": HalfT(SIGMA_PRIOR_NU, sigma_prior_scale(y))}
+        return HalfT(SIGMA_PRIOR_NU, weighted_sigma_prior_scale(y, weights))
 
     def nll_rows(self, eta, y, aux):
         (sigma,) = aux

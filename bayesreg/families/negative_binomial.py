@@ -39,8 +39,8 @@ class NegativeBinomial(Family):
     def check_y(self, y):
         return check_counts(y, "negative binomial")
 
-    def default_aux_priors(self, y, weights):
-        return {"phi": Exponential(1.0)}
+    def default_aux_prior(self, name, y, weights):
+        return Exponential(1.0)
 
     def nll_rows(self, eta, y, aux):
         (phi,) = aux

@@ -27,7 +27,7 @@ from scipy import special
 
 from .auxiliary import Gamma, HalfT
 from .base import Family, RowDerivatives
-from .gaussian import SIGMA_PRIOR_NU, sigma_prior_scale
+from .gaussian import SIGMA_PRIOR_NU, weighted_sigma_prior_scale
 
 
 class StudentT(Family):
@@ -36,8 +36,8 @@ class StudentT(Family):
     link = "identity"
     aux_names = ("sigma", "nu")
 
-    def default_aux_priors(self, y, weights):
-        return {"sigma": HalfT(SIGMA_PRIOR_NU, sigma_prior_scale(y)), "nu": Gamma(2.0, 0.1)}
+    def default_aux_prior(self, name, y, weights):
+        return HalfT(SIGMA_PRIOR_NU, weighted_sigma_prior_scale(y, weights)) if name == "sigma" else Gamma(2.0, 0.1)
 
     def check_y(self, y):
         y = np.asarray(y, dtype=float)

@@ -51,8 +51,8 @@ def fit_glm_map(X, y, family, prior: Prior, fit_intercept: bool, *, offset=None,
     offset = np.zeros(n) if offset is None else np.asarray(offset, dtype=float)
     weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     aux_fixed = dict(aux_fixed or {})
-    priors = {**family.default_aux_priors(y, weights), **(aux_priors or {})}
     free = [name for name in family.aux_names if name not in aux_fixed]
+    priors = {name: (aux_priors or {}).get(name) or family.default_aux_prior(name, y, weights) for name in free}
     _require_finite_mode(family, y, weights, fit_intercept, free)
     scaling = Scaling.of_array(X, fit_intercept)
     Z = scaling.design(X)
