@@ -53,13 +53,14 @@ def test_poisson_regression_equals_sklearn():
     X, eta, rng = _data(2)
     y = rng.poisson(np.exp(eta)).astype(float)
     sk = PoissonRegressor(alpha=0.05, tol=1e-14, max_iter=10_000, solver="newton-cholesky").fit(X, y)
-    ours = br.PoissonRegression(br.prior_from_sklearn(PoissonRegressor(alpha=0.05), n_samples=len(y))).fit(X, y)
+    ours = br.PoissonRegression(br.prior_from_sklearn(PoissonRegressor(alpha=0.05), n_samples=len(y)),
+                                 method="map").fit(X, y)
     np.testing.assert_allclose(ours.coef_, sk.coef_, rtol=1e-6)
     np.testing.assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-6)
     weights = rng.integers(1, 3, len(y)).astype(float)
     sk_weighted = clone(sk).fit(X, y, sample_weight=weights)
     prior = br.prior_from_sklearn(PoissonRegressor(alpha=0.05), sample_weight=weights)  # n = sum of weights
-    ours = br.PoissonRegression(prior).fit(X, y, sample_weight=weights)
+    ours = br.PoissonRegression(prior, method="map").fit(X, y, sample_weight=weights)
     np.testing.assert_allclose(ours.coef_, sk_weighted.coef_, rtol=1e-6)
 
 
@@ -68,7 +69,8 @@ def test_exposure_offset_and_predict():
     X, eta, rng = _data(3)
     exposure = rng.uniform(0.5, 2.0, len(eta))
     y = rng.poisson(exposure * np.exp(eta)).astype(float)
-    for est in (br.PoissonRegression(br.Normal(1.0)), br.NegativeBinomialRegression(br.Laplace(0.5))):
+    for est in (br.PoissonRegression(br.Normal(1.0), method="map"),
+                br.NegativeBinomialRegression(br.Laplace(0.5), method="map")):
         a = clone(est).fit(X, y, offset=np.log(exposure))
         b = clone(est).fit(X, y, offset=np.log(2 * exposure))
         np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10, atol=1e-13)
@@ -79,22 +81,22 @@ def test_exposure_offset_and_predict():
 def test_aux_parameters_fixed_or_learned():
     X, eta, rng = _data(4)
     y = rng.poisson(np.exp(eta) * rng.gamma(2.0, 0.5, len(eta))).astype(float)
-    learned = br.NegativeBinomialRegression(br.Normal(1.0)).fit(X, y)
-    fixed = br.NegativeBinomialRegression(br.Normal(1.0), phi=learned.phi_).fit(X, y)
+    learned = br.NegativeBinomialRegression(br.Normal(1.0), method="map").fit(X, y)
+    fixed = br.NegativeBinomialRegression(br.Normal(1.0), phi=learned.phi_, method="map").fit(X, y)
     np.testing.assert_allclose(fixed.coef_, learned.coef_, rtol=1e-8)  # at the learned phi the mode is the same
-    t = br.StudentTRegression(nu=3.0, nu_prior=Gamma(2.0, 0.1)).fit(X, eta + rng.standard_t(3, len(eta)))
+    t = br.StudentTRegression(nu=3.0, nu_prior=Gamma(2.0, 0.1), method="map").fit(X, eta + rng.standard_t(3, len(eta)))
     assert t.nu_ == 3.0 and t.sigma_ > 0
 
 
 @pytest.mark.parametrize("est, y, offset, weights, match", [
-    (br.PoissonRegression(), [0, 1, -1.0] * 40, None, None, "counts"),
-    (br.NegativeBinomialRegression(), [0, 1, 2.5] * 40, None, None, "counts"),
-    (br.PoissonRegression(), [0, 1, 2.0] * 40, [np.nan] + [0.0] * 119, None, "offset contains NaN"),
-    (br.PoissonRegression(), [0, 1, 2.0] * 40, None, [-1.0] + [1.0] * 119, "sample_weight must be >= 0"),
-    (br.PoissonRegression(), [0, 1, 2.0] * 40, None, [1.0] * 5, "one number per row"),
-    (br.PoissonRegression(), [0.0] * 120, None, None, "every count in y is 0"),
-    (br.NegativeBinomialRegression(), [0, 1, 2.0] * 40, None, None, "phi must be"),
-    (br.StudentTRegression(), [0, 1, 2.0] * 40, None, None, "nu_prior must be"),
+    (br.PoissonRegression(method="map"), [0, 1, -1.0] * 40, None, None, "counts"),
+    (br.NegativeBinomialRegression(method="map"), [0, 1, 2.5] * 40, None, None, "counts"),
+    (br.PoissonRegression(method="map"), [0, 1, 2.0] * 40, [np.nan] + [0.0] * 119, None, "offset contains NaN"),
+    (br.PoissonRegression(method="map"), [0, 1, 2.0] * 40, None, [-1.0] + [1.0] * 119, "sample_weight must be >= 0"),
+    (br.PoissonRegression(method="map"), [0, 1, 2.0] * 40, None, [1.0] * 5, "one number per row"),
+    (br.PoissonRegression(method="map"), [0.0] * 120, None, None, "every count in y is 0"),
+    (br.NegativeBinomialRegression(method="map"), [0, 1, 2.0] * 40, None, None, "phi must be"),
+    (br.StudentTRegression(method="map"), [0, 1, 2.0] * 40, None, None, "nu_prior must be"),
     (br.LinearRegression(method="nuts"), [0, 1, 2.0] * 40, [0.0] * 120, None, "not yet with method='nuts'"),
 ])
 def test_bad_input_keeps_previous_fit(est, y, offset, weights, match):

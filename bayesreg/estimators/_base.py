@@ -150,7 +150,7 @@ class _BayesianRegression(BaseEstimator):
             settings = dict(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
                             progressbar=progressbar, **sampler_kwargs)
             idata = self._posterior(data, prior, method, names or _default_names(n_features), settings,
-                                    log_likelihood, fitted["map_"])
+                                    log_likelihood, fitted["map_"], **rows)
             if posterior_predictive:
                 X_arr, y_arr = data  # in memory: checked above
                 idata["posterior_predictive"] = results.posterior_predictive(

@@ -3,8 +3,10 @@ family (:mod:`bayesreg.families`) and the general MAP solver (:mod:`bayesreg.sol
 
 Each MAP is exactly a penalized GLM: with ``prior=Normal(s)`` the Poisson MAP is scikit-learn's
 ``PoissonRegressor(alpha = 1 / (n s^2))``; with Laplace / ElasticNet priors the Poisson and
-negative-binomial MAPs are glum's L1 / elastic-net GLMs (tests/test_map_glm.py). This version fits
-the MAP (``method="map"``); NUTS for these families is not there yet.
+negative-binomial MAPs are glum's L1 / elastic-net GLMs (tests/test_map_glm.py). ``method="nuts"``
+samples the posterior with the compiled kernel (:mod:`bayesreg.sampling.kernels.likelihoods`), offsets
+and weights included; not yet: empirical Bayes, the surrogate, Dask input, pointwise
+log-likelihoods and posterior predictive draws.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..data import validation as v
+from .. import results
 from ..families import NEGATIVE_BINOMIAL, POISSON, STUDENT_T, AuxPrior
+from ..model import glm_inputs
 from ..priors import Prior
 from ..results import MAPEstimate
-from ..solvers import fit_glm_map
-from ._base import _BayesianRegression
+from ..solvers import NoMAPError, fit_glm_map
+from ._base import _FIT_PARAMETERS, _BayesianRegression
 
 
 @dataclass(frozen=True)
@@ -34,12 +38,17 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
     """What the three share: y checked by the family, MAP by the general solver, ``predict`` the mean."""
 
     _family_object = None
-    _methods = ("map",)
+    _methods = ("map", "nuts")
+    _row_methods = ("map", "nuts")
     _aux_parameters: tuple[str, ...] = ()  # (fixed value name, prior name) pairs are "<aux>" and "<aux>_prior"
 
     def _check_y(self, y, n_rows):
         self._aux_settings()  # bad settings fail before any work
-        return self._family_object.check_y(v.check_y_continuous(y, n_rows)), {}
+        y = self._family_object.check_y(v.check_y_continuous(y, n_rows))
+        if self._family_object.link == "log" and self.fit_intercept and not np.any(y > 0):
+            raise NoMAPError(f"every count in y is 0: with a flat intercept the {self._family} posterior is improper "
+                             "(the intercept runs off to -infinity) and has no MAP. Check y, or fit_intercept=False")
+        return y, {}
 
     def _observed(self, y, n_rows):
         return self._family_object.check_y(v.check_y_continuous(y, n_rows))
@@ -71,6 +80,39 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
                           sample_weight=sample_weight, aux_fixed=fixed, aux_priors=priors)
         return FamilyMAPEstimate(fit.coef, fit.intercept, fit.aux.get("sigma"), dict(fit.aux))
 
+    def fit(self, X, y=None, method: str | None = None, *, offset=None, sample_weight=None, **kwargs):
+        if kwargs.get("posterior_predictive"):
+            raise ValueError(f"posterior_predictive=True is not available for {type(self).__name__} yet; "
+                             "draw from idata_ with the family's sampler")
+        if kwargs.get("log_likelihood"):
+            raise ValueError(f"log_likelihood=True is not available for {type(self).__name__} yet")
+        kwargs["log_likelihood"] = False
+        return super().fit(X, y, method, offset=offset, sample_weight=sample_weight, **kwargs)
+
+    fit.__doc__ = _BayesianRegression.fit.__doc__
+
+    def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate, offset=None,
+                   sample_weight=None):
+        """NUTS on the compiled kernel (:mod:`bayesreg.sampling.kernels.likelihoods`)."""
+        from ..sampling import check_sampler_options, columns_standardized, default_settings, sample_posterior, \
+            warn_on_problems
+
+        fixed, priors = self._aux_settings()
+        spec, model_data = glm_inputs(*data, prior, self._family, fit_intercept=self.fit_intercept, offset=offset,
+                                      sample_weight=sample_weight, aux_fixed=fixed, aux_priors=priors)
+        options = {k: value for k, value in settings.items() if k not in _FIT_PARAMETERS}
+        check_sampler_options(options, _FIT_PARAMETERS, default_settings(spec)["adaptation"])
+        idata = sample_posterior(spec, model_data, names, **settings)
+        free = [name for name in self._family_object.aux_names if name not in fixed]
+        warn_on_problems(idata, [*results.summary_var_names(idata), *free], columns_standardized(data[0]))
+        return idata
+
+    def _posterior_attributes(self, idata):
+        attributes = super()._posterior_attributes(idata)
+        posterior = idata["posterior"]
+        attributes.update({f"{name}_": float(posterior[name].mean()) for name in self._family_object.aux_names})
+        return attributes
+
     def _point_attributes(self, estimate):
         attributes = super()._point_attributes(estimate)
         attributes.update({f"{name}_": value for name, value in getattr(estimate, "aux", {}).items()})
@@ -97,7 +139,7 @@ class PoissonRegression(_FamilyRegression):
         ``None`` means ``Normal(2.5, autoscale=True)``: coefficient j gets scale ``2.5 / sd(x_j)``
         on the log scale (rstanarm's default). ``Normal(s)`` is ``PoissonRegressor(alpha=1/(n s^2))``.
     fit_intercept : bool, default True
-    method : {"map"}, default "map"
+    method : {"nuts", "map"}, default "nuts"
 
     Attributes: ``coef_``, ``intercept_``, ``map_``, ``prior_``, ``x_sd_`` as in ``LinearRegression``.
     """
@@ -105,7 +147,7 @@ class PoissonRegression(_FamilyRegression):
     _family = "poisson"
     _family_object = POISSON
 
-    def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "map"):
+    def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts"):
         self.prior = prior
         self.fit_intercept = fit_intercept
         self.method = method
@@ -123,7 +165,7 @@ class NegativeBinomialRegression(_FamilyRegression):
     phi_prior : bayesreg.families prior or None
         ``None``: ``Exponential(1)`` (rstanarm's ``prior_aux`` for ``neg_binomial_2``).
     fit_intercept : bool, default True
-    method : {"map"}, default "map"
+    method : {"nuts", "map"}, default "nuts"
 
     Attributes: as :class:`PoissonRegression`, and ``phi_``.
     """
@@ -133,7 +175,7 @@ class NegativeBinomialRegression(_FamilyRegression):
     _aux_parameters = ("phi",)
 
     def __init__(self, prior: Prior | None = None, phi: float | None = None, phi_prior: AuxPrior | None = None,
-                 fit_intercept: bool = True, method: str = "map"):
+                 fit_intercept: bool = True, method: str = "nuts"):
         self.prior = prior
         self.phi = phi
         self.phi_prior = phi_prior
@@ -154,7 +196,7 @@ class StudentTRegression(_FamilyRegression):
         ``None``: ``sigma ~ HalfT(4, sd(y))`` (as ``LinearRegression``), ``nu ~ Gamma(2, 0.1)``
         (Juarez & Steel; brms's default).
     fit_intercept : bool, default True
-    method : {"map"}, default "map"
+    method : {"nuts", "map"}, default "nuts"
 
     Attributes: ``coef_``, ``intercept_``, ``sigma_``, ``nu_``, ``map_``, ``prior_``.
     """
@@ -165,7 +207,7 @@ class StudentTRegression(_FamilyRegression):
 
     def __init__(self, prior: Prior | None = None, sigma: float | None = None, nu: float | None = None,
                  sigma_prior: AuxPrior | None = None, nu_prior: AuxPrior | None = None, fit_intercept: bool = True,
-                 method: str = "map"):
+                 method: str = "nuts"):
         self.prior = prior
         self.sigma = sigma
         self.nu = nu
