@@ -108,3 +108,24 @@ def test_bad_input_keeps_previous_fit(est, y, offset, weights, match):
     with pytest.raises((ValueError, TypeError), match=match):
         est.fit(X, np.array(y, dtype=float), offset=offset, sample_weight=weights)
     np.testing.assert_array_equal(est.coef_, before)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    """Parameters (auxiliary priors included), point estimates, the auxiliary parameters and the draws."""
+    from bayesreg.families import Exponential
+
+    X, eta, rng = _data(6, n=60)
+    y = rng.poisson(np.exp(eta)).astype(float)
+    fitted = [br.NegativeBinomialRegression(br.Normal(1.0), phi_prior=Exponential(2.0), method="map").fit(X, y),
+              br.StudentTRegression(nu_prior=Gamma(3.0, 0.2)).fit(
+                  X, eta + rng.standard_t(3, 60), draws=50, tune=50, chains=1, random_seed=shifted(1),
+                  progressbar=False)]
+    for est in fitted:
+        est.save(tmp_path / "fit.zip")
+        back = br.load(tmp_path / "fit.zip")
+        assert repr(back.get_params()) == repr(est.get_params())
+        np.testing.assert_array_equal(back.coef_, est.coef_)
+        for name in ("phi_", "sigma_", "nu_"):
+            assert getattr(back, name, None) == getattr(est, name, None)
+        if est.idata_ is not None:
+            np.testing.assert_array_equal(back.idata_["posterior"]["nu"], est.idata_["posterior"]["nu"])
