@@ -148,3 +148,21 @@ def test_integer_weights_equal_repeated_rows_in_the_posterior():
     np.testing.assert_allclose(weighted["map"], repeated["map"], rtol=1e-8)  # the MAP of both: one model
     error = np.sqrt(weighted["mcse_mean"] ** 2 + repeated["mcse_mean"] ** 2)
     assert np.all(np.abs(weighted["mean"] - repeated["mean"]) < 5 * error), (weighted, repeated)
+
+
+def test_posterior_predictive_draws_with_exposure():
+    """The replicated counts average the posterior mean response: summed over rows, the draws' mean
+    and E[exp(offset + eta)] differ by less than 5 sd of the Poisson noise's mean (sqrt(sum mu / S))
+    but for a ~6e-7 event. The PyMC model of the estimator names the same variables."""
+    X, eta, rng = _data(8, n=50)
+    exposure = rng.uniform(0.5, 2.0, 50)
+    y = rng.poisson(exposure * np.exp(eta)).astype(float)
+    est = br.PoissonRegression(br.Normal(1.0)).fit(X, y, offset=np.log(exposure), draws=300, tune=300, chains=2,
+                                                    random_seed=shifted(4), progressbar=False)
+    draws = est.sample_posterior_predictive(X, offset=np.log(exposure), random_seed=shifted(5))["y"].to_numpy()
+    assert draws.shape == (2, 300, 50)
+    coef = est.idata_["posterior"]["coef"].to_numpy().reshape(-1, 4)
+    intercept = est.idata_["posterior"]["intercept"].to_numpy().reshape(-1)
+    mu = np.exp(np.log(exposure) + intercept[:, None] + coef @ X.T)
+    assert abs(draws.reshape(600, 50).mean(0).sum() - mu.mean(0).sum()) < 5 * np.sqrt(mu.mean(0).sum() / 600)
+    assert {v.name for v in est.pymc_model(X, y).free_RVs} == {"intercept_c", "coef"}

@@ -113,6 +113,25 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
         attributes.update({f"{name}_": float(posterior[name].mean()) for name in self._family_object.aux_names})
         return attributes
 
+    def _model_inputs(self, data, prior):  # est.pymc_model(X, y): the model NUTS samples (without offset, weights)
+        fixed, priors = self._aux_settings()
+        return glm_inputs(*data, prior, self._family, fit_intercept=self.fit_intercept, aux_fixed=fixed,
+                          aux_priors=priors)
+
+    def sample_posterior_predictive(self, X, y=None, random_seed=None, *, offset=None):
+        """Draws of replicated ``y`` for rows ``X`` (with their ``offset``, e.g. log exposure) from the
+        posterior, shape (chain, draw, obs); stored in ``idata_["posterior_predictive"]`` and returned.
+        ``y`` (to replace ``observed_data``) is not taken yet for these families."""
+        if y is not None:
+            raise ValueError(f"{type(self).__name__}.sample_posterior_predictive does not take y yet; pass X (and offset)")
+        self._require_posterior("sample_posterior_predictive")
+        X_arr = self._validated_X(X)
+        offset = None if offset is None else v.check_offset(offset, X_arr.shape[0])
+        group = results.family_posterior_predictive(self.idata_, X_arr, self._family_object, self.fit_intercept,
+                                                    np.random.default_rng(random_seed), offset)
+        self.idata_["posterior_predictive"] = group
+        return group
+
     def _point_attributes(self, estimate):
         attributes = super()._point_attributes(estimate)
         attributes.update({f"{name}_": value for name, value in getattr(estimate, "aux", {}).items()})
