@@ -17,7 +17,8 @@ Priors, families, data, solvers and the model's spec never import PyMC; only ``d
 Dask. ``tests/test_layout.py`` holds the package to these rules.
 """
 
-from .estimators import LinearRegression, LogisticRegression, MAPEstimate, MAPFailureWarning
+from .estimators import (LinearRegression, LogisticRegression, MAPEstimate, MAPFailureWarning, NegativeBinomialRegression,
+                         PoissonRegression, StudentTRegression)
 from .persistence import load
 from .priors import (R2D2, BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, HorseshoePlus, Laplace,
                      Normal, Penalty, Prior, RegularizedHorseshoe, penalty_from_prior, prior_from_penalty, prior_from_sklearn, resolve_prior)
@@ -35,12 +36,15 @@ __all__ = [
     "LogisticRegression",
     "MAPEstimate",
     "MAPFailureWarning",
+    "NegativeBinomialRegression",
     "NoMAPError",
     "Normal",
     "Penalty",
+    "PoissonRegression",
     "Prior",
     "R2D2",
     "RegularizedHorseshoe",
+    "StudentTRegression",
     "load",
     "penalty_from_prior",
     "prior_from_penalty",

@@ -13,8 +13,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import (ElasticNet, HalfCauchy, Horseshoe, Laplace, LinearRegression, LogisticRegression, Normal,
-               RegularizedHorseshoe, prior_from_sklearn)
+from . import (ElasticNet, HalfCauchy, Horseshoe, Laplace, LinearRegression, LogisticRegression,
+               NegativeBinomialRegression, Normal, PoissonRegression, RegularizedHorseshoe, StudentTRegression,
+               prior_from_sklearn)
 from .sampling import collected_problems
 
 DEMO_SIGMA = 50.0  # noise sd assumed by the demo's conversions (the diabetes residual sd is ~54)
@@ -74,7 +75,7 @@ def check_options(args) -> None:
     if args.scale is not None and args.prior in ("elasticnet", "regularized-horseshoe"):
         own = [_option(name) for name, prior in PRIOR_OPTIONS.items() if prior == args.prior]
         raise ValueError(f"--prior {args.prior} has no single scale: use {', '.join(own)} instead of --scale")
-    if args.sigma is not None and args.family == "logistic":
+    if args.sigma is not None and args.family not in ("linear", "student_t"):
         raise ValueError("--sigma is the noise sd of a linear model; logistic regression has no noise sd: drop --sigma")
     if args.columns is not None and args.drop is not None:
         raise ValueError("--columns and --drop together: list the features to keep (--columns) or the ones to "
@@ -169,14 +170,21 @@ def fit(args) -> int:
     if args.target not in frame.columns:
         raise ValueError(f"column {args.target!r} is not in {path.name}; its columns are {list(frame.columns)}")
     X, y = _features(frame, args, path.name), frame[args.target]
+    offset = None
+    if args.offset is not None:
+        if args.offset not in X.columns:
+            raise ValueError(f"--offset: no column {args.offset!r} among the feature columns of {path.name}")
+        offset, X = X[args.offset], X.drop(columns=[args.offset])
     if args.method == "surrogate" and args.family != "logistic":
         raise ValueError("--method surrogate is for --family logistic (linear fits are exact at any n)")
     if not lazy and args.family == "logistic" and (n_values := y.nunique()) != 2:
         raise ValueError(f"--family logistic needs a target with two values; {args.target!r} has {n_values} "
                          "(use --family linear for a continuous target)")
     prior = _prior(args)
-    est = (LinearRegression(prior, sigma=args.sigma) if args.family == "linear"
-           else LogisticRegression(prior))
+    if args.family in FAMILY_ESTIMATORS:
+        est = FAMILY_ESTIMATORS[args.family](prior, **({"sigma": args.sigma} if args.family == "student_t" else {}))
+    else:
+        est = LinearRegression(prior, sigma=args.sigma) if args.family == "linear" else LogisticRegression(prior)
     counts = {name: _or(getattr(args, name), default) for name, default in SAMPLER_COUNTS.items()}
     point = args.method in ("map", "empirical_bayes")
     kwargs = {} if point else dict(**counts, random_seed=args.seed, progressbar=True)
@@ -189,7 +197,7 @@ def fit(args) -> int:
     print(f"{type(est).__name__}, prior {prior}, {rows} x {X.shape[1]} features: {what[args.method]}", flush=True)
     if args.family == "linear" and not lazy:  # (Parquet: finding out would cost a pass over the data)
         _warn_if_binary(y, args.target)
-    _fit_reporting_warnings(est, X, y, method=args.method, **kwargs)
+    _fit_reporting_warnings(est, X, y, method=args.method, **kwargs, **({} if offset is None else {"offset": offset}))
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.method == "empirical_bayes":
@@ -203,7 +211,7 @@ def fit(args) -> int:
         table.to_csv(out / "summary.csv")
     else:
         est.summary().to_csv(out / "summary.csv")
-        if lazy:  # the data stay on disk: only the figures that need no rows
+        if lazy or args.family in FAMILY_ESTIMATORS:  # data on disk, or no predictive plots yet: no rows needed
             from . import plots
 
             written += _save_figures(out, "fit", {"coefficients": plots.coefficients(est)})
@@ -219,6 +227,8 @@ def fit(args) -> int:
 
 
 SAVED = "fit.zip"
+FAMILY_ESTIMATORS = {"poisson": PoissonRegression, "negative_binomial": NegativeBinomialRegression,
+                     "student_t": StudentTRegression}
 
 
 def _features(frame, args, source: str):
@@ -311,8 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_fit = commands.add_parser("fit", help="fit a CSV or Parquet file; the fit is saved for bayesreg.load")
     run_fit.add_argument("data", help="CSV file with a header row, or Parquet (a .parquet file or a directory)")
     run_fit.add_argument("--target", required=True, help="name of the response column")
-    run_fit.add_argument("--family", choices=["linear", "logistic"], default="linear",
-                         help="default: linear (a 0/1 target is then a linear probability model, with a warning)")
+    run_fit.add_argument("--family", choices=["linear", "logistic", *FAMILY_ESTIMATORS], default="linear",
+                         help="default: linear (a 0/1 target is then a linear probability model, with a warning); "
+                              "poisson and negative_binomial for counts, student_t for continuous data with outliers")
+    run_fit.add_argument("--offset", default=None, metavar="COLUMN",
+                         help="a column added to the linear predictor (not a feature), e.g. log(exposure) for counts")
     run_fit.add_argument("--columns", default=None, metavar="A,B,...",
                          help="the feature columns to use, comma-separated (default: every column but the target)")
     run_fit.add_argument("--drop", default=None, metavar="A,B,...",

@@ -31,6 +31,7 @@ import xarray as xr
 from . import results
 from .priors import (R2D2, HorseshoePlus, BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Params,
                      RegularizedHorseshoe)
+from .families import AuxPrior, Exponential, Gamma, HalfT
 from .results import MAPEstimate
 
 SUFFIX = ".zip"
@@ -40,7 +41,8 @@ _PRIORS = {cls.__name__: cls for cls in (Normal, Laplace, ElasticNet, Horseshoe,
                                           HalfStudentT, BayesianLasso, HorseshoePlus, R2D2)}
 ESTIMATORS: dict[str, type] = {}  # class name -> class, filled by register()
 _POINT_ATTRIBUTES = ("coef_", "intercept_", "sigma_", "n_features_in_", "feature_names_in_", "classes_",
-                     "method_", "log_evidence_", "x_sd_", "y_sd_")
+                     "method_", "log_evidence_", "x_sd_", "y_sd_", "phi_", "nu_")
+_AUX_PRIORS = {cls.__name__: cls for cls in (Exponential, Gamma, HalfT)}  # families' auxiliary priors (issue 21)
 
 
 def register(cls: type) -> type:
@@ -61,7 +63,8 @@ def save(estimator, path, log_likelihood: bool = False) -> None:
     tree.attrs[FORMAT] = json.dumps({
         "version": VERSION,
         "class": type(estimator).__name__,
-        "params": {k: _encode_prior(v) if k == "prior" else v for k, v in estimator.get_params(deep=False).items()},
+        "params": {k: _encode_prior(v) if k == "prior" or isinstance(v, AuxPrior) else v
+                   for k, v in estimator.get_params(deep=False).items()},
         "fitted": {k: _to_json(getattr(estimator, k)) for k in _POINT_ATTRIBUTES if hasattr(estimator, k)},
         "prior_": _encode_prior(getattr(estimator, "prior_", None)),
         "map": None if estimator.map_ is None else {
@@ -103,6 +106,7 @@ def load(path):
         raise ValueError(f"{path!s} holds an unknown estimator class {meta['class']!r}")
     params = dict(meta["params"])
     params["prior"] = _decode_prior(params["prior"])
+    params.update({k: _decode_prior(v) for k, v in params.items() if k.endswith("_prior") and isinstance(v, dict)})
     estimator = klass(**params)
     for name, value in meta["fitted"].items():
         setattr(estimator, name, _from_json(name, value))
@@ -163,9 +167,9 @@ def _decode_prior(spec):
         return None
     fields = dict(spec)
     kind = fields.pop("type")
-    if kind not in _PRIORS:
+    if kind not in _PRIORS and kind not in _AUX_PRIORS:
         raise ValueError(f"unknown prior type {kind!r} in the saved file")
-    return _PRIORS[kind](**{k: _decode_prior(v) if isinstance(v, dict) else v for k, v in fields.items()})
+    return {**_PRIORS, **_AUX_PRIORS}[kind](**{k: _decode_prior(v) if isinstance(v, dict) else v for k, v in fields.items()})
 
 
 def _to_json(value):

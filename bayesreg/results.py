@@ -28,6 +28,7 @@ LOG_LIKELIHOOD_MAX_BYTES = 200 * 2**20  # computed automatically below this size
 MEMORY_BUDGET_BYTES = 256 * 2**20  # working memory of one prediction over draws, whatever n is
 LIVE_BLOCKS = 8  # draws x rows temporaries alive at once in the reductions below (measured: <= 7)
 SCALE_NAMES = ("sigma", "global_scale", "slab_scale", "prior_scale")  # prior_scale: a learned tau
+AUX_NAMES = ("phi", "nu")  # the negative binomial's and Student-t's auxiliary parameters (sigma is above)
 
 
 def stacked_draws(idata, name) -> np.ndarray:
@@ -162,6 +163,16 @@ def add_observation_groups(idata, X, y, family, fit_intercept, sigma=None, log_l
     return idata
 
 
+def family_posterior_predictive(idata, X, family, fit_intercept: bool, rng, offset=None) -> xr.Dataset:
+    """Replicated ``y`` of a :mod:`bayesreg.families` family (its ``sample``) at every draw: ``eta``
+    from the draws (plus ``offset``), the auxiliary parameters from theirs."""
+    eta = linear_predictor_draws(idata, X, fit_intercept)
+    if offset is not None:
+        eta += offset
+    aux = tuple(stacked_draws(idata, name)[:, None] for name in family.aux_names)
+    return _per_draw(idata, family.sample(eta, aux, rng))
+
+
 def posterior_predictive(idata, X, family: str, fit_intercept: bool, rng, sigma=None) -> xr.Dataset:
     eta = linear_predictor_draws(idata, X, fit_intercept)
     if family == "gaussian":
@@ -194,6 +205,7 @@ def summary_table(idata, ci_prob: float, map_estimate=None, round_to: str = "aut
         map_values["intercept"] = map_estimate.intercept
         if map_estimate.sigma is not None:
             map_values["sigma"] = map_estimate.sigma
+        map_values.update(getattr(map_estimate, "aux", {}))  # phi; sigma and nu (bayesreg.estimators.glm)
         table["map"] = [map_values.get(name, np.nan) for name in table.index]
     first = [c for c in table.columns if c in ("mean", "sd") or c.startswith(INTERVAL_KIND)] + ["map", "r_hat"]
     table = table[[c for c in first if c in table.columns] + [c for c in table.columns if c not in first]]
@@ -260,7 +272,7 @@ def _shown(table, row, column) -> str:
 
 def summary_var_names(idata) -> list[str]:
     present = idata["posterior"].data_vars
-    return [name for name in ("coef", "intercept", *SCALE_NAMES) if name in present]
+    return [name for name in ("coef", "intercept", *SCALE_NAMES, *AUX_NAMES) if name in present]
 
 
 def _plain_name(label: str) -> str:

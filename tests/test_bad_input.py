@@ -154,5 +154,5 @@ def test_dataframe_columns_name_the_coefficients():
 
 
 def test_unknown_fit_keywords_are_an_error_not_ignored():
-    with pytest.raises(TypeError, match="sample_weight"):
-        linear().fit(X, y, method="map", sample_weight=np.ones(20))
+    with pytest.raises(TypeError, match="sample_weights"):  # a typo of sample_weight (taken since issue 21)
+        linear().fit(X, y, method="map", sample_weights=np.ones(20))

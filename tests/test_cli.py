@@ -219,3 +219,24 @@ def test_regularized_horseshoe_options_and_sampler_counts_reach_the_fit(csv, mon
     assert main(argv) == 2  # Reached is reported as an error by main
     assert seen["prior"] == br.RegularizedHorseshoe(expected_nonzero=2, slab_scale=1.5, slab_df=6)
     assert (seen["draws"], seen["tune"], seen["chains"]) == (200, 300, 2)
+
+
+@pytest.mark.parametrize("family", ["poisson", "negative_binomial", "student_t"])
+def test_family_and_offset_options(tmp_path, capsys, family):
+    """``--family`` reaches the family's estimator and ``--offset`` its offset: the saved MAP is the
+    estimator's own fit on the same columns."""
+    rng = np.random.default_rng(shifted(5))
+    frame = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80),
+                          "log_exposure": np.log(rng.uniform(0.5, 2.0, 80))})
+    eta = frame["log_exposure"] + 0.3 * frame["a"]
+    frame["y"] = rng.poisson(np.exp(eta)) if family != "student_t" else eta + rng.standard_t(3, 80)
+    path = tmp_path / "counts.csv"
+    frame.to_csv(path, index=False)
+    assert main(["fit", str(path), "--target", "y", "--family", family, "--offset", "log_exposure", "--method", "map",
+                 "--out", str(tmp_path / "out")]) == 0
+    saved = br.load(tmp_path / "out" / "fit.zip")
+    estimator = {"poisson": br.PoissonRegression, "negative_binomial": br.NegativeBinomialRegression,
+                 "student_t": br.StudentTRegression}[family]
+    direct = estimator(method="map").fit(frame[["a", "b"]], frame["y"], offset=frame["log_exposure"])
+    assert type(saved) is estimator
+    np.testing.assert_allclose(saved.coef_, direct.coef_, rtol=1e-12)

@@ -160,3 +160,82 @@ def test_sufficient_statistics_keep_only_the_rank_many_rows(n, p):
         expanded = data["rss_min"] + misfit @ misfit + n * (data["y_mean"] - b_c) ** 2
         # both sides sum terms of size ~ |X w|^2 ~ n p 50^2 |w|^2 / p; rounding ~ eps times that
         assert expanded == pytest.approx(direct, rel=1e-9)
+
+
+# -- the count and robust families (issue 21): family x prior x (intercept, offset, weights) -------------
+# every prior class (a learned scale and per-coefficient factors among them), within ~30 s of PyMC compiles
+FAMILY_PRIORS = [p for p in EXAMPLES.values() if not isinstance(p, LINEAR_ONLY)] + [EXTRA[1], EXTRA[4]]
+STRUCTURES = list(itertools.product((True, False), repeat=3))  # (fit_intercept, offset, weights)
+FAMILY_CASES = (
+    # every prior, the structure rotating through the eight (intercept, offset, weights) combinations
+    # (each family meets seven of them, the three together all eight)
+    [(family, prior, STRUCTURES[(k + 3 * f) % 8], {})
+     for f, family in enumerate(("poisson", "negative_binomial", "student_t"))
+     for k, prior in enumerate(FAMILY_PRIORS)]
+    # auxiliary parameters fixed or under other priors
+    + [("negative_binomial", br.Laplace(0.7), (True, True, True), {"aux_fixed": {"phi": 2.5}}),
+       ("negative_binomial", br.Normal(1.0), (True, False, True), {"aux_priors": {"phi": "gamma"}}),
+       ("student_t", br.Laplace(0.7), (True, True, False), {"aux_fixed": {"nu": 3.0}}),
+       ("student_t", br.Normal(1.0), (False, False, True), {"aux_fixed": {"sigma": 0.8, "nu": 5.0}}),
+       ("student_t", br.Normal(1.0), (True, False, False), {"aux_priors": {"sigma": "exponential"}})]
+)
+
+
+def _family_inputs(family, prior, structure, aux, rng):
+    from bayesreg.families import Exponential, Gamma
+    from bayesreg.model.glm_spec import glm_inputs
+
+    fit_intercept, with_offset, with_weights = structure
+    # uncentred columns, but spreads that keep |eta| < ~10 at the test points: PyMC's (and scipy's)
+    # negative binomial computes log(1 - p) from p = phi / (phi + mu), whose rounding is eps * phi / mu
+    # relative, 1e-5 absolute at mu = 1e-11 (eta = -25), where the kernel's log(mu / (phi + mu)) is exact
+    X = rng.normal(size=(N, P)) * [1.0, 3.0, 0.2, 2.0] + [5.0, -2.0, 0.0, 10.0]
+    eta = 0.5 + (X - X.mean(0)) @ [0.2, -0.1, 0.5, 0.01]
+    y = rng.poisson(np.exp(eta)).astype(float) if family != "student_t" else eta + rng.standard_t(3, N)
+    offset = rng.normal(0, 0.3, N) if with_offset else None
+    weights = rng.uniform(0.2, 3.0, N) if with_weights else None
+    priors = {name: {"gamma": Gamma(3.0, 1.5), "exponential": Exponential(0.7)}[kind]
+              for name, kind in aux.get("aux_priors", {}).items()}
+    return glm_inputs(X, y, prior, family, fit_intercept=fit_intercept, offset=offset, sample_weight=weights,
+                      aux_fixed=aux.get("aux_fixed"), aux_priors=priors)
+
+
+@pytest.mark.parametrize("family,prior,structure,aux", FAMILY_CASES,
+                         ids=lambda v: _prior_id(v) if isinstance(v, Prior) else str(v))
+def test_compiled_family_density_matches_pymc(family, prior, structure, aux):
+    """PyMC's own Poisson / NegativeBinomial / StudentT log densities (weighted, offset) against
+    the compiled kernel (bayesreg/sampling/kernels/likelihoods.py), value and gradient, rtol 1e-8;
+    and the stored quantities (coef, intercept, the auxiliary parameters, the prior's scales)."""
+    rng = np.random.default_rng(shifted(13))
+    spec, data = _family_inputs(family, prior, structure, aux, rng)
+    pymc_model = model.build_model(spec, data, [f"x{j}" for j in range(P)])
+    logp = pymc_model.compile_logp(mode="FAST_COMPILE")
+    dlogp = pymc_model.compile_dlogp(mode="FAST_COMPILE")
+    layout = adapter.unconstrained_layout(spec)
+    assert [v.name for v in pymc_model.value_vars] == [name for name, _ in layout]
+    header, _arrays = adapter.pack(spec, data)
+    for _ in range(2):
+        theta = rng.normal(scale=0.5, size=sum(size for _, size in layout))
+        point, start = {}, 0
+        for name, size in layout:
+            point[name] = theta[start:start + size].reshape(pymc_model.initial_point()[name].shape)
+            start += size
+        value, grad = adapter.log_density(header, theta)
+        np.testing.assert_allclose(value, logp(point), rtol=RTOL)
+        np.testing.assert_allclose(grad, dlogp(point), rtol=RTOL, atol=RTOL * np.abs(dlogp(point)).max())
+    expanded_layout = adapter.expanded_layout(spec)
+    out = np.empty(sum(int(np.prod(shape)) for _, shape in expanded_layout))
+    from bayesreg.sampling.kernels import noncentred
+
+    noncentred.expand(theta, out, header)
+    names = [name for name, _ in expanded_layout]
+    fixed = aux.get("aux_fixed", {})
+    outputs = pymc_model.replace_rvs_by_values([pymc_model[name] for name in names if name not in fixed])
+    reference = iter(pymc_model.compile_fn(outputs, inputs=pymc_model.value_vars, on_unused_input="ignore",
+                                           mode="FAST_COMPILE")(point))
+    start = 0
+    for name, shape in expanded_layout:
+        size = int(np.prod(shape))
+        expected = fixed[name] if name in fixed else np.ravel(next(reference))
+        np.testing.assert_allclose(out[start:start + size], expected, rtol=RTOL, err_msg=name)
+        start += size

@@ -15,7 +15,8 @@ import bayesreg as br
 @parametrize_with_checks(
     [br.LinearRegression(br.Normal(1.0), sigma=1.0, method="map"),
      br.LinearRegression(br.Laplace(1.0), sigma=1.0, method="map"),
-     br.LogisticRegression(br.Normal(1.0), method="map")],
+     br.LogisticRegression(br.Normal(1.0), method="map"),
+     br.StudentTRegression(br.Normal(1.0), sigma=1.0, nu=4.0, method="map")],
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)

@@ -144,3 +144,40 @@ def check_sigma(sigma) -> float | None:
     if not (np.isfinite(sigma) and sigma > 0):
         raise ValueError(f"sigma (the noise sd) must be finite and > 0, got {sigma!r}")
     return float(sigma)
+
+
+def check_offset(offset, n_rows: int) -> np.ndarray | None:
+    """``offset`` as a finite float64 vector of length ``n_rows`` (None stays None)."""
+    if offset is None:
+        return None
+    offset = _row_vector(offset, n_rows, "offset")
+    _check_finite(offset, "offset")
+    return offset
+
+
+def check_sample_weight(sample_weight, n_rows: int) -> np.ndarray | None:
+    """``sample_weight`` as a finite, non-negative float64 vector with a positive sum (None stays None)."""
+    if sample_weight is None:
+        return None
+    weights = _row_vector(sample_weight, n_rows, "sample_weight")
+    _check_finite(weights, "sample_weight")
+    if np.any(weights < 0):
+        raise ValueError(f"sample_weight must be >= 0; it is negative {_where(weights < 0)}. A weight counts "
+                         "a row that many times: use 0 to leave a row out")
+    if not weights.sum() > 0:
+        raise ValueError("sample_weight is zero in every row, so there are no data to fit; give some rows a weight > 0")
+    return weights
+
+
+def _row_vector(values, n_rows: int, name: str) -> np.ndarray:
+    if isinstance(values, (pd.Series, pd.DataFrame)):
+        values = values.to_numpy()
+    try:
+        values = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must hold one number per row of X") from exc
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1 or values.shape[0] != n_rows:
+        raise ValueError(f"{name} must hold one number per row of X ({n_rows} rows), got shape {values.shape}")
+    return np.ascontiguousarray(values)

@@ -1,4 +1,5 @@
-"""The public estimators: ``LinearRegression`` and ``LogisticRegression``.
+"""The public estimators: ``LinearRegression``, ``LogisticRegression``, and (``glm``) ``PoissonRegression``,
+``NegativeBinomialRegression``, ``StudentTRegression``.
 
 Each follows the scikit-learn protocol (``fit``/``predict``, trailing-underscore fitted
 attributes) and fits either the MAP (``method="map"``: the exact penalized solution) or the
@@ -7,8 +8,9 @@ full posterior by NUTS (``method="nuts"``, the default). ``_base`` holds what th
 
 from ..results import MAPEstimate
 from ._base import DEFAULT_PRIOR, MAPFailureWarning, _BayesianRegression
+from .glm import NegativeBinomialRegression, PoissonRegression, StudentTRegression
 from .linear import LinearRegression
 from .logistic import LogisticRegression
 
 __all__ = ["DEFAULT_PRIOR", "LinearRegression", "LogisticRegression", "MAPEstimate", "MAPFailureWarning",
-           "_BayesianRegression"]
+           "NegativeBinomialRegression", "PoissonRegression", "StudentTRegression", "_BayesianRegression"]

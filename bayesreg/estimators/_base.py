@@ -41,7 +41,7 @@ class _BayesianRegression(BaseEstimator):
         super().__init_subclass__(**kwargs)
         persistence.register(cls)  # so that bayesreg.load can rebuild it from a file
 
-    def fit(self, X, y, method: str | None = None, *, draws: int = 1000, tune: int = 1000, chains: int = 4,
+    def fit(self, X, y=None, method: str | None = None, *, offset=None, sample_weight=None, draws: int = 1000, tune: int = 1000, chains: int = 4,
             random_seed=None, progressbar: bool = True, log_likelihood: bool | None = None,
             posterior_predictive: bool = False, **sampler_kwargs):
         """Fit the MAP (``method="map"``), sample the posterior with NUTS (``method="nuts"``), or for
@@ -59,6 +59,12 @@ class _BayesianRegression(BaseEstimator):
             Column names of a DataFrame become coefficient names. Dask arrays and DataFrames are
             reduced where they live, in passes over their partitions (docs/beyond-one-machine.md).
         y : array-like, shape (n_samples,)
+        offset : array-like, shape (n_samples,), optional
+            Added to the linear predictor with coefficient 1: ``eta = offset + intercept + X coef``.
+            For the log-link families (Poisson, negative binomial) ``offset = log(exposure)``.
+        sample_weight : array-like, shape (n_samples,), optional
+            Multiplies each row's log-likelihood; an integer weight is that many copies of the row.
+            ``offset`` and ``sample_weight`` need ``method="map"`` for now (NUTS: not yet).
         method : {"nuts", "map", "empirical_bayes", "surrogate"} or None
             Overrides the estimator's ``method`` parameter for this fit. ``"empirical_bayes"``
             (Normal prior) maximises the evidence: exactly for LinearRegression
@@ -96,7 +102,7 @@ class _BayesianRegression(BaseEstimator):
             check_sampler_options(sampler_kwargs, _FIT_PARAMETERS)
         if method not in ("nuts", "surrogate") and sampler_kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(sampler_kwargs)}: sampler "
-                            "options apply to method='nuts' only, and bayesreg does not take sample_weight")
+                            "options apply to method='nuts' only")
         if posterior_predictive and method not in ("nuts", "surrogate"):
             raise ValueError(f"posterior_predictive=True needs a posterior: method={method!r} gives point estimates")
         stated = self._checked_prior()
@@ -110,6 +116,7 @@ class _BayesianRegression(BaseEstimator):
             X_arr, names = v.check_X(X)
             y_arr, fitted = self._check_y(y, X_arr.shape[0])
             data, n_features = (X_arr, y_arr), X_arr.shape[1]
+        rows = _row_arguments(offset, sample_weight, data, method, self._row_methods)
         prior = resolve_prior(stated, family=self._family, feature_names=names, **dask_fit.autoscale_data(data))
         fitted.update(n_features_in_=n_features, method_=method, idata_=None, prior_=prior)
         fitted.update(_training_sds(data, self._family))  # for effects per sd: plots.coefficients(standardize=True)
@@ -124,7 +131,7 @@ class _BayesianRegression(BaseEstimator):
         try:
             if not prior.has_map:
                 raise NoMAPError(f"method='map' is not available: {prior.no_map_reason()}")
-            fitted["map_"] = self._fit_map(data, prior)
+            fitted["map_"] = self._fit_map(data, prior, **rows)
         except NoMAPError:
             if method == "map":
                 raise
@@ -143,7 +150,7 @@ class _BayesianRegression(BaseEstimator):
             settings = dict(draws=draws, tune=tune, chains=chains, random_seed=random_seed,
                             progressbar=progressbar, **sampler_kwargs)
             idata = self._posterior(data, prior, method, names or _default_names(n_features), settings,
-                                    log_likelihood, fitted["map_"])
+                                    log_likelihood, fitted["map_"], **rows)
             if posterior_predictive:
                 X_arr, y_arr = data  # in memory: checked above
                 idata["posterior_predictive"] = results.posterior_predictive(
@@ -261,6 +268,8 @@ class _BayesianRegression(BaseEstimator):
     def _known_sigma(self):
         return None
 
+    _row_methods = ("map",)  # the methods that take offset and sample_weight
+
     # -- pieces the subclasses share -------------------------------------------------------
     def _checked_prior(self) -> Prior:
         prior = DEFAULT_PRIOR if self.prior is None else self.prior
@@ -303,6 +312,22 @@ class _BayesianRegression(BaseEstimator):
         check_is_fitted(self, "coef_")
         names = getattr(self, "feature_names_in_", None)
         return list(names) if names is not None else _default_names(self.n_features_in_)
+
+
+def _row_arguments(offset, sample_weight, data, method: str, row_methods: tuple) -> dict:
+    """``offset`` and ``sample_weight`` checked against the rows of ``X`` (keyword arguments of
+    ``_fit_map``; empty when neither is given, so every estimator's plain path stays as it was)."""
+    if offset is None and sample_weight is None:
+        return {}
+    given = " and ".join(name for name, value in (("offset", offset), ("sample_weight", sample_weight))
+                         if value is not None)
+    if not isinstance(data, tuple):
+        raise ValueError(f"{given} with Dask input is not available yet; call fit on X.compute(), y.compute()")
+    if method not in row_methods:
+        raise ValueError(f"{given} is available with method in {row_methods} (not yet with method={method!r}); "
+                         f"fit with method='map', or leave out {given}")
+    n = data[0].shape[0]
+    return {"offset": v.check_offset(offset, n), "sample_weight": v.check_sample_weight(sample_weight, n)}
 
 
 def _replicate_rng(random_seed) -> np.random.Generator:

@@ -11,7 +11,8 @@ from ..data import validation as v
 from ..model import linear_inputs, linear_inputs_from_statistics
 from ..priors import Normal, Prior
 from ..results import MAPEstimate
-from ..solvers import fit_linear_map, fit_linear_map_from_statistics
+from ..families import GAUSSIAN
+from ..solvers import fit_glm_map, fit_linear_map, fit_linear_map_from_statistics
 from ._base import _BayesianRegression, _check_interval
 
 
@@ -73,8 +74,12 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         statistics = dask_statistics(X, y)
         return statistics, statistics.feature_names, statistics.n_features, {}
 
-    def _fit_map(self, data, prior) -> MAPEstimate:
+    def _fit_map(self, data, prior, offset=None, sample_weight=None) -> MAPEstimate:
         sigma = v.check_sigma(self.sigma)
+        if offset is not None or sample_weight is not None:  # the general solver (bayesreg.solvers.glm)
+            fit = fit_glm_map(*data, GAUSSIAN, prior, self.fit_intercept, offset=offset, sample_weight=sample_weight,
+                              aux_fixed=None if sigma is None else {"sigma": sigma})
+            return MAPEstimate(fit.coef, fit.intercept, fit.aux["sigma"])
         if isinstance(data, GaussianStatistics):
             fit = fit_linear_map_from_statistics(data, prior, sigma, self.fit_intercept)
         else:

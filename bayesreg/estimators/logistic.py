@@ -13,7 +13,8 @@ from ..model import logistic_inputs
 from ..priors import Normal, Prior
 from ..results import MAPEstimate
 from ..sampling import surrogate_posterior, warn_on_exact_nuts_time
-from ..solvers import logistic_map
+from ..families import BERNOULLI
+from ..solvers import fit_glm_map, logistic_map
 from ._base import _BayesianRegression, _check_interval
 
 
@@ -59,7 +60,10 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         data = binary_data(X, y)  # one pass: the classes, and the columns' moments and ranges
         return data, data.feature_names, data.n_features, {"classes_": data.classes}
 
-    def _fit_map(self, data, prior) -> MAPEstimate:
+    def _fit_map(self, data, prior, offset=None, sample_weight=None) -> MAPEstimate:
+        if offset is not None or sample_weight is not None:  # the general solver (bayesreg.solvers.glm)
+            fit = fit_glm_map(*data, BERNOULLI, prior, self.fit_intercept, offset=offset, sample_weight=sample_weight)
+            return MAPEstimate(fit.coef, fit.intercept)
         return MAPEstimate(*logistic_map(data, prior, self.fit_intercept))
 
     def _evidence_fit(self, X, y01, base) -> dict:

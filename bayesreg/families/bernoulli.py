@@ -66,3 +66,40 @@ def bernoulli_hessian(X, weights, fit_intercept: bool) -> np.ndarray:
         return weighted
     cross = X.T @ weights
     return np.block([[np.array([[weights.sum()]]), cross[None, :]], [cross[:, None], weighted]])
+
+
+class BernoulliFamily:
+    r"""The Bernoulli on the :class:`~bayesreg.families.base.Family` interface (weighted or offset
+    fits): :math:`l = \log(1 + e^\eta) - y\eta`, :math:`\partial_\eta l = \mu - y`,
+    :math:`\partial^2_\eta l = \mu(1 - \mu)`; no auxiliary parameter."""
+
+    name, code, link, aux_names = "bernoulli", 1, "logit", ()
+
+    def check_y(self, y):
+        return np.asarray(y, dtype=float)
+
+    def default_aux_prior(self, name, y, weights):
+        raise KeyError(name)
+
+    def nll_rows(self, eta, y, aux=()):
+        return np.logaddexp(0.0, eta) - y * eta
+
+    def derivatives(self, eta, y, aux=()):
+        from .base import RowDerivatives
+
+        mu = special.expit(eta)
+        empty = np.zeros((0, eta.size))
+        return RowDerivatives(self.nll_rows(eta, y), mu - y, mu * (1 - mu), empty, np.zeros((0, 0, eta.size)), empty)
+
+    def inverse_link(self, eta):
+        return special.expit(eta)
+
+    def start(self, y, weights, offset):
+        share = float(np.clip(weights @ y / weights.sum(), 1e-6, 1 - 1e-6))
+        return float(np.log(share / (1 - share)) - weights @ offset / weights.sum()), ()
+
+    def sample(self, eta, aux, rng):
+        return (rng.random(np.shape(eta)) < special.expit(eta)).astype(float)
+
+
+BERNOULLI = BernoulliFamily()

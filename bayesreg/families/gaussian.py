@@ -25,6 +25,13 @@ def sigma_prior_scale(y: np.ndarray) -> float:
     return check_sigma_prior_scale(float(np.std(y)))
 
 
+def weighted_sigma_prior_scale(y: np.ndarray, weights: np.ndarray) -> float:
+    """The weighted population sd of ``y`` (unit weights: :func:`sigma_prior_scale`), so that integer
+    weights and repeated rows get the same default prior."""
+    mean = weights @ y / weights.sum()
+    return check_sigma_prior_scale(float(np.sqrt(weights @ (y - mean) ** 2 / weights.sum())))
+
+
 def check_sigma_prior_scale(scale: float) -> float:
     """``scale`` (the sd of ``y``) if it is positive; a constant ``y`` leaves sigma unidentified."""
     if not scale > 0:
@@ -55,3 +62,45 @@ def linear_neg_log_posterior(X, y, prior, coef, intercept, sigma, sigma_prior=No
     if sigma_prior is not None:
         value += half_student_t_neg_log_density(sigma, SIGMA_PRIOR_NU, sigma_prior)
     return value
+
+
+class GaussianFamily:
+    r"""The Gaussian on the :class:`~bayesreg.families.base.Family` interface (weighted or offset fits):
+    :math:`l = \log\sigma + \tfrac12\log 2\pi + r^2/(2\sigma^2)`, ``r = y - eta``, ``u = log sigma``:
+    :math:`\partial_\eta l = -r/\sigma^2`, :math:`\partial^2_\eta l = 1/\sigma^2`,
+    :math:`\partial_u l = 1 - r^2/\sigma^2`, :math:`\partial^2_u l = 2r^2/\sigma^2`,
+    :math:`\partial_\eta\partial_u l = 2r/\sigma^2`."""
+
+    name, code, link, aux_names = "gaussian", 0, "identity", ("sigma",)
+
+    def check_y(self, y):
+        return np.asarray(y, dtype=float)
+
+    def default_aux_prior(self, name, y, weights):
+        from .auxiliary import HalfT
+
+        return HalfT(SIGMA_PRIOR_NU, weighted_sigma_prior_scale(y, weights))
+
+    def nll_rows(self, eta, y, aux):
+        (sigma,) = aux
+        return math.log(sigma) + 0.5 * math.log(2 * math.pi) + (y - eta) ** 2 / (2 * sigma**2)
+
+    def derivatives(self, eta, y, aux):
+        from .base import RowDerivatives
+
+        (sigma,) = aux
+        r, s2 = y - eta, sigma**2
+        return RowDerivatives(self.nll_rows(eta, y, aux), -r / s2, np.full(r.shape, 1 / s2), (1 - r**2 / s2)[None],
+                              (2 * r**2 / s2)[None, None], (2 * r / s2)[None])
+
+    def inverse_link(self, eta):
+        return eta
+
+    def start(self, y, weights, offset):
+        return float(weights @ (y - offset) / weights.sum()), (float(np.std(y)) or 1.0,)
+
+    def sample(self, eta, aux, rng):
+        return eta + aux[0] * rng.standard_normal(np.shape(eta))
+
+
+GAUSSIAN = GaussianFamily()

@@ -5,10 +5,11 @@
           (with PyMC) only when asked for: ``bayesreg.model.build_model`` or ``est.pymc_model()``.
 """
 
+from .glm_spec import glm_inputs
 from .spec import (ModelSpec, collapsed_data, gaussian_data, linear_inputs, linear_inputs_from_statistics,
                    logistic_inputs, mixture_pays, quadratic_inputs)
 
-__all__ = ["ModelSpec", "build_model", "collapsed_data", "gaussian_data", "linear_inputs",
+__all__ = ["ModelSpec", "build_model", "collapsed_data", "gaussian_data", "glm_inputs", "linear_inputs",
            "linear_inputs_from_statistics", "logistic_inputs", "mixture_pays", "quadratic_inputs"]
 
 

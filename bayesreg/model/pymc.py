@@ -23,6 +23,8 @@ import pytensor.tensor as pt
 from ..families.gaussian import SIGMA_PRIOR_NU
 from ..priors import (R2D2, BayesianLasso, ElasticNet, Horseshoe, HorseshoePlus, Laplace, Normal, Prior,
                       RegularizedHorseshoe)
+from .glm_spec import GLM_FAMILIES
+from .pymc_families import family_log_likelihood
 from .spec import ModelSpec, linear_inputs, logistic_inputs
 
 
@@ -44,6 +46,8 @@ def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> 
             # x_mean is the weighted mean of the expansion, so b_c = b + x_mean'w as in the other families
             offset = intercept_c - shared["intercept_hat"]
             loglik = -0.5 * pt.sum(misfit**2) - 0.5 * shared["weight_sum"] * offset**2
+        elif spec.family in GLM_FAMILIES:  # count and robust families: bayesreg.model.pymc_families
+            coef, loglik = family_log_likelihood(spec, shared, data, make_coef, intercept_c)
         else:
             coef = make_coef(shared, noise_scale=shared["pseudo_sigma"], n=shared["n"], p=spec.n_features,
                              logistic=True)

@@ -46,7 +46,7 @@ LOGISTIC_INTERCEPT_PRIOR_SCALE = 2.5
 class ModelSpec:
     """Everything that fixes the model's structure; the rest is data."""
 
-    family: str  # "gaussian", "bernoulli" or "quadratic" (the logistic surrogate)
+    family: str  # "gaussian", "bernoulli", "quadratic" (the logistic surrogate), or a family of model/glm_spec.py
     prior_type: type
     n_features: int
     fit_intercept: bool
@@ -59,6 +59,7 @@ class ModelSpec:
     # (scale mixture, see mixture_data) where linear_inputs finds it pays; False keeps the
     # non-centred density
     collapsed: bool = False
+    aux_fixed: tuple[str, ...] = ()  # count and robust families: the auxiliary parameters held fixed (model/glm_spec.py)
 
     @property
     def spectral(self) -> bool:

@@ -6,7 +6,7 @@ coefficient ``j`` in the data's units,
 
 .. math::
     c_j = \frac{\mathrm{sd}(y)}{\mathrm{sd}(x_j)}\ \text{(linear)},\qquad
-    c_j = \frac{1}{\mathrm{sd}(x_j)}\ \text{(logistic)},
+    c_j = \frac{1}{\mathrm{sd}(x_j)}\ \text{(logistic, Poisson, negative binomial: the link's scale)},
 
 with population sds (``ddof=0``) of the training data: a prior on the coefficient of the
 standardized column ``x_j / sd(x_j)`` (and ``y / sd(y)``) with scale ``s`` is a prior with scale
@@ -28,7 +28,8 @@ from .hyperpriors import BayesianLasso
 
 __all__ = ["autoscale_factors", "population_sd", "resolve_prior"]
 
-_FAMILIES = ("gaussian", "bernoulli")
+_FAMILIES = ("gaussian", "bernoulli", "poisson", "negative_binomial", "student_t")
+_UNIT_SCALE = ("bernoulli", "poisson", "negative_binomial")  # the linear predictor is on the link's scale, not y's
 
 
 def autoscale_factors(X, y, family: str, feature_names=None) -> np.ndarray:
@@ -36,7 +37,7 @@ def autoscale_factors(X, y, family: str, feature_names=None) -> np.ndarray:
     if family not in _FAMILIES:
         raise ValueError(f"unknown family {family!r}; expected one of {_FAMILIES}")
     constant = np.ptp(X, axis=0) == 0  # exactly constant: np.std may leave rounding
-    return factors_from_sds(population_sd(X), None if family == "bernoulli" else float(population_sd(y)),
+    return factors_from_sds(population_sd(X), None if family in _UNIT_SCALE else float(population_sd(y)),
                             family, feature_names, constant)
 
 
@@ -50,7 +51,7 @@ def factors_from_sds(sd_x, sd_y, family: str, feature_names=None, constant=None)
             f"autoscale=True divides by each column's sd, but columns {names[:10]} of X are constant "
             "(sd 0). Drop them (the intercept already models a constant), or use autoscale=False."
         )
-    if family == "bernoulli":
+    if family in _UNIT_SCALE:
         return 1.0 / sd_x
     if not sd_y > 0:
         raise ValueError("autoscale=True scales by sd(y), but y is constant; use autoscale=False")
@@ -67,7 +68,7 @@ def resolve_prior(prior: Prior, X, y, family: str, feature_names=None, *, sds=No
         raise ValueError(f"unknown family {family!r}; expected one of {_FAMILIES}")
     prior.check_n_features(X.shape[1] if sds is None else len(sds[0]))
     if isinstance(prior, BayesianLasso) and family != "gaussian":
-        raise ValueError("BayesianLasso is conditioned on the noise sd sigma, which logistic regression does not "
+        raise ValueError(f"BayesianLasso is conditioned on the Gaussian noise sd sigma, which {family} regression does not "
                          "have; use Laplace(scale=HalfCauchy(...)) to learn a lasso scale there")
     if not prior.autoscale:
         return prior
@@ -76,7 +77,7 @@ def resolve_prior(prior: Prior, X, y, family: str, feature_names=None, *, sds=No
     if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):
         # y's unit goes into the global and slab scales, so that tau_0 (sigma, or the regularized
         # horseshoe's p0 / (D - p0) sigma / sqrt(n)) keeps its formula; 1 / sd(x_j) is the factor
-        y_unit = 1.0 if family == "bernoulli" else float(population_sd(y) if sds is None else sds[1])
+        y_unit = 1.0 if family in _UNIT_SCALE else float(population_sd(y) if sds is None else sds[1])
         resolved = {"autoscale": False, "factor": prior.factor * c / y_unit}
         if isinstance(prior, RegularizedHorseshoe):
             resolved["slab_scale"] = prior.slab_scale * y_unit

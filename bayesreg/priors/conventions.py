@@ -22,6 +22,10 @@ scikit-learn, ``LogisticRegression`` (its NLL is the summed log-loss; no sigma, 
     ``r = 0``: ``Normal(scale = sqrt(C))``;  ``r = 1``: ``Laplace(scale = C)``;
     otherwise ``ElasticNet(laplace_scale = C / r, normal_scale = sqrt(C / (1 - r)))``.
 
+scikit-learn, ``PoissonRegressor`` (the mean deviance is ``2 NLL / n`` up to a constant)
+    ``1/(2n) sum(deviance) + alpha / 2 ||w||^2``; times ``n``: ``NLL + n alpha / 2 ||w||^2``, so
+    ``Normal(scale = 1 / sqrt(n alpha))`` (weighted: ``n`` is the sum of the weights).
+
 A conversion that needs ``sigma`` or ``n_samples`` and is not given it raises; it never guesses.
 """
 
@@ -38,7 +42,7 @@ from .coefficients import ElasticNet, Laplace, Normal
 
 __all__ = ["Penalty", "prior_from_penalty", "prior_from_sklearn", "penalty_from_prior"]
 
-SKLEARN_ESTIMATORS = ("Ridge", "Lasso", "ElasticNet", "LogisticRegression")
+SKLEARN_ESTIMATORS = ("Ridge", "Lasso", "ElasticNet", "LogisticRegression", "PoissonRegressor")
 # fitted cross-validated variants convert through the penalty they selected
 _CV_ESTIMATORS = {"RidgeCV": "Ridge", "LassoCV": "Lasso", "ElasticNetCV": "ElasticNet",
                   "LogisticRegressionCV": "LogisticRegression"}
@@ -179,6 +183,10 @@ def prior_from_sklearn(estimator, *, n_samples=None, sigma=None, fit_intercept: 
     """
     name = _sklearn_name(estimator)
     params = _selected_params(estimator) if type(estimator).__name__ in _CV_ESTIMATORS else estimator.get_params()
+    if name == "PoissonRegressor":  # bayesreg takes the same sample_weight: n is their sum
+        _refuse_other_objectives(name, params, fit_intercept, None)
+        n = _require("n_samples", n_samples if sample_weight is None else float(np.sum(sample_weight)), name)
+        return Normal(1.0 / math.sqrt(n * _number(f"{name} alpha", params["alpha"])))
     _refuse_other_objectives(type(estimator).__name__, params, fit_intercept, sample_weight)
     if name == "LogisticRegression":
         return _from_logistic(params)

@@ -26,6 +26,7 @@ from nutpie.sample import CompiledModel
 from ..families.gaussian import SIGMA_PRIOR_NU
 from ..model.spec import ModelSpec
 from ..priors import R2D2, BayesianLasso, ElasticNet, Horseshoe, HorseshoePlus, Laplace, Normal, RegularizedHorseshoe
+from . import family_packing
 from .kernels import layout as ld
 from .kernels import noncentred
 
@@ -66,6 +67,7 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
         blocks.append(("intercept_c", 1))
     if spec.family == "gaussian" and not spec.sigma_known:
         blocks.append(("sigma_log__", 1))
+    blocks += family_packing.aux_blocks(spec)  # count and robust families: log phi; log sigma, log nu
     if spec.prior_type in (Horseshoe, RegularizedHorseshoe):
         blocks += [("coef_raw", p), ("local_scale_log__", p), ("global_scale_raw_log__", 1)]
         if spec.prior_type is RegularizedHorseshoe:
@@ -105,6 +107,7 @@ def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
         layout.append(("intercept", ()))
     if spec.family == "gaussian" and not spec.sigma_known:
         layout.append(("sigma", ()))
+    layout += family_packing.aux_stored(spec)
     if spec.prior_type in (Horseshoe, RegularizedHorseshoe):
         layout += [("global_scale", ()), ("local_scale", (p,))]
         if spec.prior_type is RegularizedHorseshoe:
@@ -172,7 +175,8 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
         if name in data:
             arrays[name] = np.ascontiguousarray(data[name], dtype=np.float64)
             header[slot] = arrays[name].ctypes.data
-    header[ld.FAMILY] = {"gaussian": ld.GAUSSIAN, "bernoulli": ld.BERNOULLI, "quadratic": ld.QUADRATIC}[spec.family]
+    header[ld.FAMILY] = {"gaussian": ld.GAUSSIAN, "bernoulli": ld.BERNOULLI, "quadratic": ld.QUADRATIC}.get(spec.family, -1)
+    family_packing.pack_family(spec, data, header, arrays["scalars"], arrays)
     header[ld.PRIOR] = (_COLLAPSED_CODES if spec.collapsed else
                         _LEARNED_CODES if spec.scale_learned else _PRIOR_CODES)[spec.prior_type]
     header[ld.FIT_INTERCEPT] = spec.fit_intercept
@@ -226,7 +230,10 @@ def _base_point(spec: ModelSpec, data: dict) -> tuple[np.ndarray, np.ndarray]:
     point, width = [], []
     for name, size in unconstrained_layout(spec):
         centre, half = np.zeros(size), np.ones(size)
-        if name == "intercept_c":
+        family_centre = family_packing.base_point(spec, data, name)
+        if family_centre is not None:
+            centre[:] = family_centre
+        elif name == "intercept_c":
             if spec.family == "gaussian":
                 centre[:] = float(data["y_mean"])
             elif spec.family == "quadratic":

@@ -3,11 +3,13 @@
 ``linear``        Gaussian likelihood: closed-form ridge, exact lasso / elastic net, joint sigma.
 ``logistic``      Bernoulli likelihood: Newton (L2) and proximal Newton (L1).
 ``quadratic_l1``  the exact quadratic + L1 minimiser both rely on.
+``glm``           every family, with offsets, row weights and auxiliary parameters: proximal Newton.
 """
 
+from .glm import GLMMAP, fit_glm_map
 from .linear import LinearMAP, NoMAPError, fit_linear_map, fit_linear_map_from_statistics
 from .logistic import fit_logistic_map, logistic_map, newton_map
 from .quadratic_l1 import minimize_quadratic_l1
 
-__all__ = ["LinearMAP", "NoMAPError", "fit_linear_map", "fit_linear_map_from_statistics", "fit_logistic_map",
+__all__ = ["GLMMAP", "LinearMAP", "NoMAPError", "fit_linear_map", "fit_linear_map_from_statistics", "fit_glm_map", "fit_logistic_map",
            "logistic_map", "minimize_quadratic_l1", "newton_map"]

@@ -45,6 +45,7 @@ from .layout import (BAYESIAN_LASSO, ELASTICNET, EXPAND_SIGNATURE, FAMILY, FIT_I
                     S_INTERCEPT_SCALE, S_LASSO_DELTA, S_LASSO_R, S_N, S_PSEUDO_SIGMA, S_RSS_MIN, S_SIGMA,
                     S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, S_SLAB_DF, S_SLAB_SCALE, S_TAU0, S_WEIGHT_SUM,
                     S_Y_MEAN, TAU0_FROM_NOISE, array_at, jit, log_half_cauchy, log_half_t, report, sign)
+from .likelihoods import POISSON, expand_aux, glm_log_likelihood, n_free_aux
 
 
 @jit
@@ -290,6 +291,9 @@ def log_density(theta, grad, header):
         log_sigma_at = i
         sigma = math.exp(theta[i])
         i += 1
+    aux_at = i  # the count and robust families' log auxiliary parameters (kernels.likelihoods)
+    if header[FAMILY] >= POISSON:
+        i += n_free_aux(header)
     coef = np.empty(p)
     coefficients(theta, i, header, scalars, sigma, coef)
     G = np.empty(p)
@@ -299,6 +303,8 @@ def log_density(theta, grad, header):
         value, d_b, d_log_sigma = _gaussian(coef, b_c, sigma, header, scalars, G)
     elif header[FAMILY] == QUADRATIC:
         value, d_b = _quadratic(coef, b_c, header, scalars, G)
+    elif header[FAMILY] >= POISSON:
+        value, d_b = glm_log_likelihood(theta, aux_at, coef, b_c, header, scalars, G, grad)
     else:
         value, d_b = _bernoulli(coef, b_c, header, G)
     prior_value, to_log_sigma = _prior_log_density(theta, i, header, scalars, sigma, coef, G, grad)
@@ -334,6 +340,9 @@ def expand(theta, out, header):
     if sampled_sigma:
         sigma = math.exp(theta[i])
         i += 1
+    aux_at = i
+    if header[FAMILY] >= POISSON:
+        i += n_free_aux(header)
     coef = out[:p]
     coefficients(theta, i, header, scalars, sigma, coef)
     k = p
@@ -344,6 +353,8 @@ def expand(theta, out, header):
     if sampled_sigma:
         out[k] = sigma
         k += 1
+    if header[FAMILY] >= POISSON:
+        k = expand_aux(theta, aux_at, header, scalars, out, k)
     if prior == HORSESHOE or prior == REG_HORSESHOE:
         out[k] = math.exp(theta[i + 2 * p]) * _global_prior_scale(header, scalars, sigma)
         for j in range(p):

@@ -1,0 +1,236 @@
+r"""``PoissonRegression``, ``NegativeBinomialRegression``, ``StudentTRegression``: thin shells over a
+family (:mod:`bayesreg.families`) and the general MAP solver (:mod:`bayesreg.solvers.glm`).
+
+Each MAP is exactly a penalized GLM: with ``prior=Normal(s)`` the Poisson MAP is scikit-learn's
+``PoissonRegressor(alpha = 1 / (n s^2))``; with Laplace / ElasticNet priors the Poisson and
+negative-binomial MAPs are glum's L1 / elastic-net GLMs (tests/test_map_glm.py). ``method="nuts"``
+samples the posterior with the compiled kernel (:mod:`bayesreg.sampling.kernels.likelihoods`), offsets
+and weights included; not yet: empirical Bayes, the surrogate, Dask input, pointwise
+log-likelihoods and posterior predictive draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..data import validation as v
+from .. import results
+from ..families import NEGATIVE_BINOMIAL, POISSON, STUDENT_T, AuxPrior
+from ..model import glm_inputs
+from ..priors import Prior
+from ..results import MAPEstimate
+from ..solvers import NoMAPError, fit_glm_map
+from ._base import _FIT_PARAMETERS, _BayesianRegression
+
+
+@dataclass(frozen=True)
+class FamilyMAPEstimate(MAPEstimate):
+    """The mode, with the family's auxiliary parameters there (``phi``; ``sigma`` and ``nu``)."""
+
+    aux: dict = field(default_factory=dict)
+
+
+class _FamilyRegression(RegressorMixin, _BayesianRegression):
+    """What the three share: y checked by the family, MAP by the general solver, ``predict`` the mean."""
+
+    _family_object = None
+    _methods = ("map", "nuts")
+    _row_methods = ("map", "nuts")
+    _aux_parameters: tuple[str, ...] = ()  # (fixed value name, prior name) pairs are "<aux>" and "<aux>_prior"
+
+    def _check_y(self, y, n_rows):
+        self._aux_settings()  # bad settings fail before any work
+        y = self._family_object.check_y(v.check_y_continuous(y, n_rows))
+        if self._family_object.link == "log" and self.fit_intercept and not np.any(y > 0):
+            raise NoMAPError(f"every count in y is 0: with a flat intercept the {self._family} posterior is improper "
+                             "(the intercept runs off to -infinity) and has no MAP. Check y, or fit_intercept=False")
+        return y, {}
+
+    def _observed(self, y, n_rows):
+        return self._family_object.check_y(v.check_y_continuous(y, n_rows))
+
+    def _dask_data(self, X, y):
+        raise ValueError(f"Dask input is not available for {type(self).__name__} yet; call fit on X.compute(), "
+                         "y.compute()")
+
+    def _aux_settings(self) -> tuple[dict, dict]:
+        """``(fixed values, user priors)`` of the auxiliary parameters, checked."""
+        fixed, priors = {}, {}
+        for name in self._aux_parameters:
+            value, prior = getattr(self, name), getattr(self, f"{name}_prior")
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
+                        np.isfinite(value) and value > 0):
+                    raise ValueError(f"{name} must be a finite number > 0 (fixed), or None (learned), got {value!r}")
+                fixed[name] = float(value)
+            if prior is not None:
+                if not isinstance(prior, AuxPrior):
+                    raise TypeError(f"{name}_prior must be a prior from bayesreg.families (Exponential, Gamma, HalfT), "
+                                    f"got {prior!r}")
+                priors[name] = prior
+        return fixed, priors
+
+    def _fit_map(self, data, prior, offset=None, sample_weight=None) -> MAPEstimate:
+        fixed, priors = self._aux_settings()
+        fit = fit_glm_map(*data, self._family_object, prior, self.fit_intercept, offset=offset,
+                          sample_weight=sample_weight, aux_fixed=fixed, aux_priors=priors)
+        return FamilyMAPEstimate(fit.coef, fit.intercept, fit.aux.get("sigma"), dict(fit.aux))
+
+    def fit(self, X, y=None, method: str | None = None, *, offset=None, sample_weight=None, **kwargs):
+        if kwargs.get("posterior_predictive"):
+            raise ValueError(f"posterior_predictive=True is not available for {type(self).__name__} yet; "
+                             "draw from idata_ with the family's sampler")
+        if kwargs.get("log_likelihood"):
+            raise ValueError(f"log_likelihood=True is not available for {type(self).__name__} yet")
+        kwargs["log_likelihood"] = False
+        return super().fit(X, y, method, offset=offset, sample_weight=sample_weight, **kwargs)
+
+    fit.__doc__ = _BayesianRegression.fit.__doc__
+
+    def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate, offset=None,
+                   sample_weight=None):
+        """NUTS on the compiled kernel (:mod:`bayesreg.sampling.kernels.likelihoods`)."""
+        from ..sampling import check_sampler_options, columns_standardized, default_settings, sample_posterior, \
+            warn_on_problems
+
+        fixed, priors = self._aux_settings()
+        spec, model_data = glm_inputs(*data, prior, self._family, fit_intercept=self.fit_intercept, offset=offset,
+                                      sample_weight=sample_weight, aux_fixed=fixed, aux_priors=priors)
+        options = {k: value for k, value in settings.items() if k not in _FIT_PARAMETERS}
+        check_sampler_options(options, _FIT_PARAMETERS, default_settings(spec)["adaptation"])
+        idata = sample_posterior(spec, model_data, names, **settings)
+        free = [name for name in self._family_object.aux_names if name not in fixed]
+        warn_on_problems(idata, [*results.summary_var_names(idata), *free], columns_standardized(data[0]))
+        return idata
+
+    def _posterior_attributes(self, idata):
+        attributes = super()._posterior_attributes(idata)
+        posterior = idata["posterior"]
+        attributes.update({f"{name}_": float(posterior[name].mean()) for name in self._family_object.aux_names})
+        return attributes
+
+    def _model_inputs(self, data, prior):  # est.pymc_model(X, y): the model NUTS samples (without offset, weights)
+        fixed, priors = self._aux_settings()
+        return glm_inputs(*data, prior, self._family, fit_intercept=self.fit_intercept, aux_fixed=fixed,
+                          aux_priors=priors)
+
+    def sample_posterior_predictive(self, X, y=None, random_seed=None, *, offset=None):
+        """Draws of replicated ``y`` for rows ``X`` (with their ``offset``, e.g. log exposure) from the
+        posterior, shape (chain, draw, obs); stored in ``idata_["posterior_predictive"]`` and returned.
+        ``y`` (to replace ``observed_data``) is not taken yet for these families."""
+        if y is not None:
+            raise ValueError(f"{type(self).__name__}.sample_posterior_predictive does not take y yet; pass X (and offset)")
+        self._require_posterior("sample_posterior_predictive")
+        X_arr = self._validated_X(X)
+        offset = None if offset is None else v.check_offset(offset, X_arr.shape[0])
+        group = results.family_posterior_predictive(self.idata_, X_arr, self._family_object, self.fit_intercept,
+                                                    np.random.default_rng(random_seed), offset)
+        self.idata_["posterior_predictive"] = group
+        return group
+
+    def _point_attributes(self, estimate):
+        attributes = super()._point_attributes(estimate)
+        attributes.update({f"{name}_": value for name, value in getattr(estimate, "aux", {}).items()})
+        return attributes
+
+    def predict(self, X, offset=None) -> np.ndarray:
+        """The mean response at the MAP: ``exp(offset + intercept_ + X @ coef_)`` for the count
+        families (``offset = log(exposure)`` of the new rows), ``offset + intercept_ + X @ coef_`` for
+        Student-t."""
+        check_is_fitted(self, "coef_")
+        X_arr = self._validated_X(X)
+        eta = self.intercept_ + X_arr @ self.coef_
+        if offset is not None:
+            eta = eta + v.check_offset(offset, X_arr.shape[0])
+        return self._family_object.inverse_link(eta)
+
+
+class PoissonRegression(_FamilyRegression):
+    r"""Bayesian Poisson regression: ``y ~ Poisson(exp(offset + intercept + X coef))``, ``coef ~ prior``.
+
+    Parameters
+    ----------
+    prior : Prior, default None
+        ``None`` means ``Normal(2.5, autoscale=True)``: coefficient j gets scale ``2.5 / sd(x_j)``
+        on the log scale (rstanarm's default). ``Normal(s)`` is ``PoissonRegressor(alpha=1/(n s^2))``.
+    fit_intercept : bool, default True
+    method : {"nuts", "map"}, default "nuts"
+
+    Attributes: ``coef_``, ``intercept_``, ``map_``, ``prior_``, ``x_sd_`` as in ``LinearRegression``.
+    """
+
+    _family = "poisson"
+    _family_object = POISSON
+
+    def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts"):
+        self.prior = prior
+        self.fit_intercept = fit_intercept
+        self.method = method
+
+
+class NegativeBinomialRegression(_FamilyRegression):
+    r"""Bayesian negative binomial (NB2) regression: mean ``mu = exp(offset + intercept + X coef)``,
+    variance ``mu + mu^2 / phi``.
+
+    Parameters
+    ----------
+    prior : Prior, default None  (as :class:`PoissonRegression`)
+    phi : float or None, default None
+        The reciprocal dispersion; ``None`` learns it (jointly with the coefficients at the MAP).
+    phi_prior : bayesreg.families prior or None
+        ``None``: ``Exponential(1)`` (rstanarm's ``prior_aux`` for ``neg_binomial_2``).
+    fit_intercept : bool, default True
+    method : {"nuts", "map"}, default "nuts"
+
+    Attributes: as :class:`PoissonRegression`, and ``phi_``.
+    """
+
+    _family = "negative_binomial"
+    _family_object = NEGATIVE_BINOMIAL
+    _aux_parameters = ("phi",)
+
+    def __init__(self, prior: Prior | None = None, phi: float | None = None, phi_prior: AuxPrior | None = None,
+                 fit_intercept: bool = True, method: str = "nuts"):
+        self.prior = prior
+        self.phi = phi
+        self.phi_prior = phi_prior
+        self.fit_intercept = fit_intercept
+        self.method = method
+
+
+class StudentTRegression(_FamilyRegression):
+    r"""Robust linear regression: ``y = offset + intercept + X coef + sigma * t_nu`` noise.
+
+    Parameters
+    ----------
+    prior : Prior, default None
+        ``None`` means ``Normal(2.5, autoscale=True)``: scale ``2.5 sd(y) / sd(x_j)`` (as ``LinearRegression``).
+    sigma, nu : float or None, default None
+        Fixed values, or ``None`` to learn them.
+    sigma_prior, nu_prior : bayesreg.families prior or None
+        ``None``: ``sigma ~ HalfT(4, sd(y))`` (as ``LinearRegression``), ``nu ~ Gamma(2, 0.1)``
+        (Juarez & Steel; brms's default).
+    fit_intercept : bool, default True
+    method : {"nuts", "map"}, default "nuts"
+
+    Attributes: ``coef_``, ``intercept_``, ``sigma_``, ``nu_``, ``map_``, ``prior_``.
+    """
+
+    _family = "student_t"
+    _family_object = STUDENT_T
+    _aux_parameters = ("sigma", "nu")
+
+    def __init__(self, prior: Prior | None = None, sigma: float | None = None, nu: float | None = None,
+                 sigma_prior: AuxPrior | None = None, nu_prior: AuxPrior | None = None, fit_intercept: bool = True,
+                 method: str = "nuts"):
+        self.prior = prior
+        self.sigma = sigma
+        self.nu = nu
+        self.sigma_prior = sigma_prior
+        self.nu_prior = nu_prior
+        self.fit_intercept = fit_intercept
+        self.method = method
