@@ -29,6 +29,7 @@ import numpy as np
 import xarray as xr
 
 from . import results
+from .data import formula_state
 from .priors import (BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Params,
                      RegularizedHorseshoe)
 from .results import MAPEstimate
@@ -67,6 +68,9 @@ def save(estimator, path, log_likelihood: bool = False) -> None:
         "map": None if estimator.map_ is None else {
             k: _to_json(v) for k, v in dataclasses.asdict(estimator.map_).items()},
         "has_posterior": estimator.idata_ is not None,
+        # a formula fit: formulaic's model spec as JSON data (no pickle; data/formula_state.py) and its terms
+        "formula": None if getattr(estimator, "model_spec_", None) is None else {
+            "model_spec": formula_state.spec_to_json(estimator.model_spec_), "terms": estimator.terms_},
     })
     store = _zip_store(path, "w")
     try:
@@ -111,6 +115,9 @@ def load(path):
     if meta.get("prior_") is not None:
         estimator.prior_ = _decode_prior(meta["prior_"])
     estimator.idata_ = tree if meta["has_posterior"] else None
+    if meta.get("formula") is not None:
+        estimator.model_spec_ = formula_state.spec_from_json(meta["formula"]["model_spec"])
+        estimator.terms_ = {term: list(columns) for term, columns in meta["formula"]["terms"].items()}
     return estimator
 
 

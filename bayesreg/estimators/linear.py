@@ -40,8 +40,16 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         ``"empirical_bayes"`` (Normal prior) chooses the prior scale, and sigma when ``sigma=None``,
         by maximising the exact marginal likelihood (:mod:`bayesreg.evidence`).
 
+    formula : str or None, default None
+        A Wilkinson formula such as ``"y ~ x1 + C(region) + x2:x3"``, encoded by formulaic: then
+        ``fit(df)`` takes a data frame (y named by the formula, or ``fit(df, y)`` for ``"~ x1 + ..."``)
+        and every prediction encodes new rows the same way (docs/formulas.md). Its intercept must
+        agree with ``fit_intercept`` (``"y ~ 0 + x"`` with ``fit_intercept=False``).
+
     Attributes
     ----------
+    model_spec_, terms_             after a formula fit: formulaic's model spec, and each term's
+                                    columns (``{"C(region)": ["C(region)[T.b]", ...]}``).
     prior_ : Prior                  the prior as used: autoscale resolved into numbers, the
                                     empirical-Bayes scale filled in; a hyperprior stays one.
     coef_ : ndarray (n_features,)   MAP, or posterior mean after NUTS or empirical Bayes.
@@ -55,11 +63,12 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
     """
 
     def __init__(self, prior: Prior | None = None, sigma: float | None = None, fit_intercept: bool = True,
-                 method: str = "nuts"):
+                 method: str = "nuts", formula: str | None = None):
         self.prior = prior
         self.sigma = sigma
         self.fit_intercept = fit_intercept
         self.method = method
+        self.formula = formula
 
     def _check_y(self, y, n_rows):
         v.check_sigma(self.sigma)

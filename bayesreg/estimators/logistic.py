@@ -36,17 +36,26 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         ``"surrogate"`` for large n: the PSIS-corrected quadratic surrogate, its Pareto k-hat in
         ``idata_.attrs["pareto_k"]`` (see :mod:`bayesreg.sampling.surrogate`).
 
+    formula : str or None, default None
+        A Wilkinson formula such as ``"y ~ x1 + C(region) + x2:x3"``, encoded by formulaic: then
+        ``fit(df)`` takes a data frame (y named by the formula, or ``fit(df, y)`` for ``"~ x1 + ..."``)
+        and every prediction encodes new rows the same way (docs/formulas.md). Its intercept must
+        agree with ``fit_intercept`` (``"y ~ 0 + x"`` with ``fit_intercept=False``).
+
     Attributes
     ----------
     classes_ : ndarray (2,)
     coef_, intercept_, map_, idata_, prior_, x_sd_ : as in :class:`LinearRegression`.
     log_evidence_ : float  the Laplace-approximate log evidence (empirical Bayes only).
+    model_spec_, terms_ : as in :class:`LinearRegression` (formula fits).
     """
 
-    def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts"):
+    def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts",
+                 formula: str | None = None):
         self.prior = prior
         self.fit_intercept = fit_intercept
         self.method = method
+        self.formula = formula
 
     def _check_y(self, y, n_rows):
         y01, classes = v.check_y_binary(y, n_rows)

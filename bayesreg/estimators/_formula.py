@@ -1,0 +1,33 @@
+"""``formula=`` on every estimator: a data frame encoded by formulaic into the design (see
+:mod:`bayesreg.data.formula`), on fit and again, through the stored model spec, on every prediction.
+
+:class:`_BayesianRegression` inherits this, so an estimator class gets formulas by listing
+``formula`` among its constructor parameters (``tests/test_formula.py`` checks that every registered
+estimator does).
+"""
+
+from __future__ import annotations
+
+from ..data import formula as fm
+
+
+class FormulaMixin:
+    """``_formula_input`` for fit, ``_design_of`` for the predictions; ``terms_`` and ``model_spec_`` after a formula fit."""
+
+    def _formula_input(self, X, y):
+        """``(X, y, fitted attributes)``: the encoded design and the outcome when a formula is set, else as given."""
+        formula = getattr(self, "formula", None)
+        if formula is None:
+            if y is None:
+                raise ValueError("requires y to be passed, but the target y is None: call fit(X, y), or give the "
+                                 "estimator a formula naming y (formula='y ~ x1 + C(region)') and call fit(df)")
+            return X, y, {}
+        fitted = fm.fit_design(formula, X, y, self.fit_intercept)
+        return fitted.X, fitted.y, {"model_spec_": fitted.model_spec, "terms_": fitted.terms}
+
+    def _design_of(self, X):
+        """New rows encoded by the fitted formula (unchanged when the fit had none)."""
+        spec = getattr(self, "model_spec_", None)
+        if spec is None:
+            return X
+        return fm.apply_spec(spec, X, self.feature_names_in_)
