@@ -30,7 +30,8 @@ import xarray as xr
 
 from . import results
 from .data import formula_state
-from .priors import (BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Params,
+from .priors import (BayesianLasso, ElasticNet, GroupLaplace, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal,
+                     Params,
                      RegularizedHorseshoe)
 from .results import MAPEstimate
 
@@ -38,7 +39,7 @@ SUFFIX = ".zip"
 FORMAT = "bayesreg-estimator"
 VERSION = 1
 _PRIORS = {cls.__name__: cls for cls in (Normal, Laplace, ElasticNet, Horseshoe, RegularizedHorseshoe, HalfCauchy,
-                                          HalfStudentT, BayesianLasso)}
+                                          HalfStudentT, BayesianLasso, GroupLaplace)}
 ESTIMATORS: dict[str, type] = {}  # class name -> class, filled by register()
 _POINT_ATTRIBUTES = ("coef_", "intercept_", "sigma_", "n_features_in_", "feature_names_in_", "classes_",
                      "method_", "log_evidence_", "x_sd_", "y_sd_")

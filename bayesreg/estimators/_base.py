@@ -105,6 +105,7 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
             raise ValueError(f"posterior_predictive=True needs a posterior: method={method!r} gives point estimates")
         stated = self._checked_prior()
         X, y, from_formula = self._formula_input(X, y)
+        stated = self._grouped(stated, from_formula)
         if is_dask_input(X, y):  # one distributed pass here; X and y stay on the workers
             dask_fit.check_dask_fit(log_likelihood)
             if posterior_predictive:

@@ -8,7 +8,10 @@ estimator does).
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..data import formula as fm
+from ..priors import GroupLaplace
 
 
 class FormulaMixin:
@@ -24,6 +27,16 @@ class FormulaMixin:
             return X, y, {}
         fitted = fm.fit_design(formula, X, y, self.fit_intercept)
         return fitted.X, fitted.y, {"model_spec_": fitted.model_spec, "terms_": fitted.terms}
+
+    @staticmethod
+    def _grouped(prior, from_formula: dict):
+        """A group prior without groups gets the formula's terms (a factor's columns are one group)."""
+        if not isinstance(prior, GroupLaplace) or prior.groups is not None:
+            return prior
+        if "terms_" not in from_formula:
+            raise ValueError("GroupLaplace needs groups: pass GroupLaplace(scale, groups=[one label per column of X]), "
+                             "or fit with formula= on the estimator (each term of the formula is a group)")
+        return dataclasses.replace(prior, groups=fm.group_labels(from_formula["terms_"]))
 
     def _design_of(self, X):
         """New rows encoded by the fitted formula (unchanged when the fit had none)."""

@@ -9,9 +9,9 @@ from .. import results
 from ..data import GaussianStatistics, dask_statistics, is_dask_input
 from ..data import validation as v
 from ..model import linear_inputs, linear_inputs_from_statistics
-from ..priors import Normal, Prior
+from ..priors import GroupLaplace, Normal, Prior
 from ..results import MAPEstimate
-from ..solvers import fit_linear_map, fit_linear_map_from_statistics
+from ..solvers import fit_linear_group_map, fit_linear_map, fit_linear_map_from_statistics
 from ._base import _BayesianRegression, _check_interval
 
 
@@ -84,7 +84,12 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
 
     def _fit_map(self, data, prior) -> MAPEstimate:
         sigma = v.check_sigma(self.sigma)
-        if isinstance(data, GaussianStatistics):
+        if isinstance(prior, GroupLaplace):
+            if isinstance(data, GaussianStatistics):
+                raise ValueError("the GroupLaplace MAP needs X and y in memory (not Dask input): call fit on "
+                                 "X.compute(), y.compute()")
+            fit = fit_linear_group_map(*data, prior, sigma, self.fit_intercept)
+        elif isinstance(data, GaussianStatistics):
             fit = fit_linear_map_from_statistics(data, prior, sigma, self.fit_intercept)
         else:
             fit = fit_linear_map(*data, prior, sigma, self.fit_intercept)

@@ -10,10 +10,10 @@ from .. import results
 from ..data import binary_data, dask_fit, draws_log_likelihood_of, likelihood_of, size_of
 from ..data import validation as v
 from ..model import logistic_inputs
-from ..priors import Normal, Prior
+from ..priors import GroupLaplace, Normal, Prior
 from ..results import MAPEstimate
 from ..sampling import surrogate_posterior, warn_on_exact_nuts_time
-from ..solvers import logistic_map
+from ..solvers import fit_logistic_group_map, logistic_map
 from ._base import _BayesianRegression, _check_interval
 
 
@@ -69,6 +69,8 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         return data, data.feature_names, data.n_features, {"classes_": data.classes}
 
     def _fit_map(self, data, prior) -> MAPEstimate:
+        if isinstance(prior, GroupLaplace):
+            return MAPEstimate(*fit_logistic_group_map(*dask_fit.in_memory_binary(data), prior, self.fit_intercept))
         return MAPEstimate(*logistic_map(data, prior, self.fit_intercept))
 
     def _evidence_fit(self, X, y01, base) -> dict:
