@@ -32,6 +32,7 @@ EXAMPLES = {
     br.Horseshoe: br.Horseshoe(),
     br.RegularizedHorseshoe: br.RegularizedHorseshoe(expected_nonzero=2, slab_scale=1.5, slab_df=3),
     br.BayesianLasso: br.BayesianLasso(r=1.5, delta=0.7),
+    br.GroupLaplace: br.GroupLaplace(0.7, groups=["a", "b", "a", "c"]),  # groups not contiguous, one of size 1
 }
 # learned scales: the same classes with a hyperprior, per-coefficient factors and a half-t
 EXTRA = [br.Horseshoe(0.3), br.Normal(br.HalfCauchy(0.8), factor=np.array([1.0, 2.0, 0.5, 3.0])),

@@ -25,12 +25,14 @@ from nutpie.sample import CompiledModel
 
 from ..families.gaussian import SIGMA_PRIOR_NU
 from ..model.spec import ModelSpec
-from ..priors import BayesianLasso, ElasticNet, Horseshoe, Laplace, Normal, RegularizedHorseshoe
+from ..priors import BayesianLasso, ElasticNet, GroupLaplace, Horseshoe, Laplace, Normal, RegularizedHorseshoe
+from .kernels import groups as group_kernel
 from .kernels import layout as ld
 from .kernels import noncentred
 
 _PRIOR_CODES = {Normal: ld.NORMAL, Laplace: ld.LAPLACE, ElasticNet: ld.ELASTICNET, Horseshoe: ld.HORSESHOE,
-                RegularizedHorseshoe: ld.REG_HORSESHOE, BayesianLasso: ld.BAYESIAN_LASSO}
+                RegularizedHorseshoe: ld.REG_HORSESHOE, BayesianLasso: ld.BAYESIAN_LASSO,
+                GroupLaplace: group_kernel.GROUP_LAPLACE}
 _LEARNED_CODES = {Normal: ld.NORMAL_LEARNED, Laplace: ld.LAPLACE_LEARNED}
 _COLLAPSED_CODES = {Normal: ld.NORMAL_COLLAPSED, Laplace: ld.LAPLACE_MIXTURE, BayesianLasso: ld.BAYESIAN_LASSO_MIXTURE}
 _INITIAL_TRIES = 20
@@ -134,6 +136,9 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
         vectors[ld.PTR_VEC1] = "prior_factor"
     elif spec.prior_type in (Normal, Laplace):
         vectors[ld.PTR_VEC1] = "prior_scale"
+    elif spec.prior_type is GroupLaplace:
+        vectors.update({group_kernel.PTR_GROUP_OF: "prior_group_of", group_kernel.PTR_GROUP_RATE: "prior_group_rate",
+                        group_kernel.PTR_GROUP_LOG_NORMALIZER: "prior_group_log_normalizer"})
     header = np.zeros(ld.HEADER_LEN, dtype=np.int64)
     header[ld.PTR_SCALARS] = arrays["scalars"].ctypes.data
     for slot, name in vectors.items():
@@ -150,6 +155,8 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
     rank_of = "spectrum_eigval" if spec.spectral else "factor"
     header[ld.RANK] = arrays[rank_of].shape[0] if rank_of in arrays else 0
     header[ld.N_DIM] = n_dim
+    if spec.prior_type is GroupLaplace:
+        header[group_kernel.N_GROUPS] = int(np.max(data["prior_group_of"])) + 1
     header[ld.INTERCEPT_PRIOR] = spec.intercept_prior
     header[ld.TAU0_FROM_NOISE] = spec.prior_type is Horseshoe and not spec.global_scale_given and spec.family == "gaussian"
     return header, tuple(arrays.values())

@@ -14,7 +14,7 @@ unconstrained vector, in order::
 
     intercept_c            if fit_intercept: the intercept at the centred design
     log sigma              if Gaussian with sigma estimated
-    prior block            Normal, Laplace, ElasticNet: coef (p)
+    prior block            Normal, Laplace, ElasticNet, GroupLaplace (kernels/groups.py): coef (p)
                            Horseshoe: z (p), log lambda (p), log g
                            RegularizedHorseshoe: z (p), log lambda (p), log g, log c2_raw
                            learned scale (Normal, Laplace): log tau, z (p)
@@ -44,6 +44,7 @@ from .layout import (BAYESIAN_LASSO, ELASTICNET, EXPAND_SIGNATURE, FAMILY, FIT_I
                     S_INTERCEPT_SCALE, S_LASSO_DELTA, S_LASSO_R, S_N, S_PSEUDO_SIGMA, S_RSS_MIN, S_SIGMA,
                     S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, S_SLAB_DF, S_SLAB_SCALE, S_TAU0, S_WEIGHT_SUM,
                     S_Y_MEAN, TAU0_FROM_NOISE, array_at, jit, log_half_cauchy, log_half_t, report, sign)
+from .groups import GROUP_LAPLACE, group_laplace_log_density
 
 
 @jit
@@ -70,7 +71,7 @@ def coefficients(theta, start, header, scalars, sigma, coef):
     """Fill ``coef`` from the prior block of ``theta`` (which starts at ``start``)."""
     p = header[N_FEATURES]
     prior = header[PRIOR]
-    if prior <= ELASTICNET:
+    if prior <= ELASTICNET or prior == GROUP_LAPLACE:
         coef[:] = theta[start:start + p]
     elif prior == HORSESHOE or prior == REG_HORSESHOE:
         tau = math.exp(theta[start + 2 * p]) * _global_prior_scale(header, scalars, sigma)
@@ -115,6 +116,8 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
             b = scale[j]
             value += -abs(coef[j]) / b - math.log(2 * b)
             grad[start + j] = G[j] - sign(coef[j]) / b
+    elif prior == GROUP_LAPLACE:
+        value = group_laplace_log_density(start, header, coef, G, grad)
     elif prior == ELASTICNET:
         l1 = array_at(header[PTR_VEC1], p)
         l2 = array_at(header[PTR_VEC2], p)
@@ -349,7 +352,7 @@ def expand(theta, out, header):
     elif prior == BAYESIAN_LASSO:
         out[k] = sigma * math.exp(-0.5 * theta[i])
         out[k + 1] = math.exp(0.5 * theta[i])
-    elif prior >= NORMAL_LEARNED:
+    elif prior >= NORMAL_LEARNED and prior != GROUP_LAPLACE:
         out[k] = math.exp(theta[i])
 
 
