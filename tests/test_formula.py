@@ -155,3 +155,25 @@ def test_scikit_learn_protocol_with_a_formula(frame):
 def test_every_estimator_takes_a_formula():
     for cls in persistence.ESTIMATORS.values():
         assert "formula" in cls().get_params(), cls.__name__
+
+
+def test_term_summary_recomputed_from_the_draws(frame):
+    """The term table against numpy on the stored draws: norms of a factor's coefficients, and the
+    share of draws whose contribution sd over the rows exceeds the size."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        fit = br.LinearRegression(br.GroupLaplace(0.5), formula=FORMULA).fit(
+            frame, draws=60, tune=60, chains=2, random_seed=shifted(5), progressbar=False)
+    table = fit.term_summary(frame, size=0.4, ci_prob=0.8)
+    assert list(table.index) == ["x1", "C(region)", "x2:x3"] and table.loc["C(region)", "n_columns"] == 2
+    draws = fit.idata_["posterior"]["coef"].to_numpy().reshape(-1, 4)
+    norms = np.linalg.norm(draws[:, 1:3], axis=1)
+    assert table.loc["C(region)", "norm_mean"] == pytest.approx(norms.mean(), rel=1e-12)
+    assert table.loc["C(region)", "norm_eti80_lb"] == pytest.approx(np.quantile(norms, 0.1), rel=1e-12)
+    assert table.loc["C(region)", "norm_map"] == pytest.approx(np.linalg.norm(fit.map_.coef[1:3]), rel=1e-12)
+    contribution = (by_hand(frame).to_numpy()[:, 1:3] @ draws[:, 1:3].T).std(axis=0)
+    assert table.loc["C(region)", "p_contribution_sd_gt_0.4"] == np.mean(contribution > 0.4)
+    with pytest.raises(ValueError, match="pass X"):
+        fit.term_summary(size=0.4)
+    assert br.LinearRegression(br.GroupLaplace(1.0, groups=[0, 0, 1]), sigma=1.0).fit(
+        by_hand(frame).iloc[:, :3], frame.y, method="map").term_columns_ == {"0": ["x1", "south"], "1": ["west"]}

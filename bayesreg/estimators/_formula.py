@@ -44,3 +44,30 @@ class FormulaMixin:
         if spec is None:
             return X
         return fm.apply_spec(spec, X, self.feature_names_in_)
+
+    @property
+    def term_columns_(self) -> dict:
+        """``{term: [columns]}``: the formula's terms, else the group prior's groups, else one per column."""
+        from ..terms import term_columns
+
+        return term_columns(self)
+
+    def term_summary(self, X=None, size: float | None = None, ci_prob: float | None = None):
+        """One row per term (a factor's dummies together): the posterior of the group norm ``||w_g||``
+        (mean, sd, equal-tailed ``ci_prob`` interval; at the MAP where there is one) and, for rows
+        ``X``, of the term's contribution to the linear predictor, the sd over those rows of
+        ``X_g w_g``: its posterior mean and, with ``size``, ``P(sd > size | y)``. See :mod:`bayesreg.terms`.
+        """
+        from .. import results
+        from ..terms import term_table
+
+        self._require_posterior("term_summary")
+        if size is not None and X is None:
+            raise ValueError("size is a size of the term's contribution on rows X: pass X (e.g. the training data)")
+        prob = results.CI_PROB if ci_prob is None else ci_prob
+        if not 0 < prob < 1:
+            raise ValueError(f"the interval probability must be in (0, 1), got {prob}")
+        draws = self.idata_["posterior"]["coef"].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+        design = None if X is None else self._validated_X(X)
+        map_coef = None if self.map_ is None else self.map_.coef
+        return term_table(draws, self.feature_names_, self.term_columns_, prob, map_coef, design, size)
