@@ -169,3 +169,20 @@ def test_nuts_posterior_mean_equals_quadrature():
     table = est.summary(round_to="none").loc[["x0", "x1"]]
     assert np.all(np.abs(table["mean"].to_numpy() - reference) <= 4.5 * table["mcse_mean"].to_numpy()), (
         table[["mean", "mcse_mean"]], reference)
+
+
+@pytest.mark.parametrize("m", [1, 2, 5])
+def test_marginal_density_of_one_coefficient(m):
+    """The Bessel-K marginal integrates to one, is the Laplace for m = 1, and for m = 2 equals the
+    joint density integrated over the other coefficient by quadrature."""
+    prior = br.GroupLaplace(0.6, groups=["g"] * m)
+    total = 2 * integrate.quad(lambda x: prior.marginal_density(x, 0), 0, np.inf, epsabs=1e-13)[0]
+    assert abs(total - 1) < 1e-9
+    x = np.array([0.0, 0.05, 0.4, 2.0])
+    if m == 1:
+        laplace = [np.exp(-br.Laplace(0.6).neg_log_density([v])) for v in x]
+        np.testing.assert_allclose(prior.marginal_density(x, 0), laplace, rtol=1e-12)
+    if m == 2:
+        by_quadrature = [integrate.quad(lambda u: np.exp(-prior.neg_log_density([v, u])), -np.inf, np.inf,
+                                        epsabs=1e-13)[0] for v in x[1:]]
+        np.testing.assert_allclose(prior.marginal_density(x[1:], 0), by_quadrature, rtol=1e-8)
