@@ -70,7 +70,8 @@ from scipy import special, stats
 
 from .estimators import LinearRegression, LogisticRegression
 from .model import linear_inputs, logistic_inputs
-from .priors import BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, Laplace, Normal, Prior, RegularizedHorseshoe
+from .priors import (BayesianLasso, ElasticNet, GroupLaplace, HalfCauchy, Horseshoe, Laplace, Normal, Prior,
+                     RegularizedHorseshoe)
 from .sampling import SamplingWarning, sample_posterior
 
 __all__ = ["sbc_ranks", "rank_names", "simulate", "uniformity_pvalues", "draw_coefficients"]
@@ -203,8 +204,17 @@ def draw_coefficients(prior: Prior, p: int, sigma: float, rng, n: int | None = N
     c^2 ~ Inv-Gamma(nu/2, nu s^2/2), w_j = f_j v_j with v_j ~ N(0, tau^2 c^2 lambda_j^2 / (c^2 +
     tau^2 lambda_j^2)). A learned scale (Normal or Laplace with a hyperprior H): tau ~ H, then
     w_j ~ N(0, (tau c_j)^2) or Laplace(0, tau c_j). BayesianLasso(r, delta): lambda^2 ~ Gamma(shape r,
-    rate delta), w_j ~ Laplace(0, sigma / lambda).
+    rate delta), w_j ~ Laplace(0, sigma / lambda). GroupLaplace(b): per group of m columns,
+    w_g = r u with u uniform on the unit sphere (a standard Normal vector over its norm) and
+    r ~ Gamma(shape m, rate sqrt(m) / b), the radial law of exp(-sqrt(m) ||w|| / b) in m dimensions.
     """
+    if isinstance(prior, GroupLaplace):
+        coef = np.empty(p)
+        for index, rate in zip(prior.group_indices(), prior.group_rates()):
+            direction = rng.standard_normal(index.size)
+            radius = stats.gamma(a=index.size, scale=1.0 / rate).rvs(random_state=rng)
+            coef[index] = radius * direction / np.linalg.norm(direction)
+        return coef
     if isinstance(prior, (Normal, Laplace)) and prior.learned:
         hyper = prior.scale
         nu = 1.0 if isinstance(hyper, HalfCauchy) else hyper.nu  # a half-t is |t|; nu = 1: half-Cauchy

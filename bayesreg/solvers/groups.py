@@ -26,6 +26,8 @@ zero iff ``||r|| <= lambda``; else ``z = (Q_gg + lambda/t I)^{-1} r`` with ``t =
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg, optimize, special
 
@@ -120,8 +122,10 @@ def _newton_polish(Q, q, groups, lam, z, steps: int = 50):
                 jacobian[offset:offset + k, offset:offset + k] += w / norm * (np.eye(k) - np.outer(zg, zg) / norm**2)
             offset += k
         try:
-            step = linalg.solve(jacobian, residual, assume_a="sym")
-        except (linalg.LinAlgError, ValueError):
+            with warnings.catch_warnings():  # a near-singular system: block coordinate descent carries on instead
+                warnings.simplefilter("error", linalg.LinAlgWarning)
+                step = linalg.solve(jacobian, residual, assume_a="sym")
+        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
             return None
         z[index] -= step
         if np.max(np.abs(step)) <= 1e-15 * max(1.0, np.max(np.abs(z[index]))):
