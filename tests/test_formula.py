@@ -177,3 +177,10 @@ def test_term_summary_recomputed_from_the_draws(frame):
         fit.term_summary(size=0.4)
     assert br.LinearRegression(br.GroupLaplace(1.0, groups=[0, 0, 1]), sigma=1.0).fit(
         by_hand(frame).iloc[:, :3], frame.y, method="map").term_columns_ == {"0": ["x1", "south"], "1": ["west"]}
+
+
+def test_formula_on_dask_is_refused_with_a_message(frame):
+    dd = pytest.importorskip("dask.dataframe")
+    with pytest.raises(TypeError, match="Dask data frame .*not supported yet"):
+        br.LinearRegression(br.Normal(1.0), sigma=1.0, formula=FORMULA).fit(dd.from_pandas(frame, npartitions=2),
+                                                                           method="map")
