@@ -342,8 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "standardized units (rstanarm's default)")
     run_fit.add_argument("--scale", type=float, default=None,
                          help="prior scale of ridge (Normal sd), lasso (Laplace scale), group-lasso (GroupLaplace "
-                              "scale, default 1) and horseshoe (global scale tau0); ridge without it: the default Normal(2.5, autoscale=True); lasso: 1; "
-                              "horseshoe: the noise sd, or 1 for logistic; with --learn-scale: the scale of the "
+                              "scale, default 1) and horseshoe (global scale tau0); ridge without it: the default "
+                              "Normal(2.5, autoscale=True); lasso: 1; horseshoe: the noise sd, or 1 for logistic; "
+                              "with --learn-scale: the scale of the "
                               "half-Cauchy on the learned scale")
     run_fit.add_argument("--autoscale", action="store_true",
                          help="state the scales in standardized units: sd(y)/sd(x_j) (linear), 1/sd(x_j) (logistic)")

@@ -95,7 +95,8 @@ def group_lasso_speed(n: int, p: int, n_groups: int, rng) -> None:
 
 if __name__ == "__main__":
     rng = np.random.default_rng(22)  # seed fixed: a benchmark's data
-    print(f"{datetime.date.today()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, python {sys.version.split()[0]}")
+    print(f"{datetime.date.today()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
+          f"python {sys.version.split()[0]}")
     formula_overhead(100_000, rng)
     group_lasso_speed(100_000, 200, 40, rng)
     print(f"load after: {os.getloadavg()[0]:.1f}")

@@ -22,5 +22,6 @@ from .scaling import Scaling, binary_exponent
 from .statistics import GaussianStatistics, array_statistics
 
 __all__ = ["DaskBinaryData", "GaussianStatistics", "Scaling", "array_statistics", "binary_data", "binary_exponent",
-           "dask_fit", "dask_statistics", "formula", "formula_state", "draws_log_likelihood", "draws_log_likelihood_of", "is_dask_input",
+           "dask_fit", "dask_statistics", "formula", "formula_state", "draws_log_likelihood",
+           "draws_log_likelihood_of", "is_dask_input",
            "likelihood_of", "read_parquet", "require_dask", "scaling_of", "size_of", "validation"]

@@ -54,7 +54,8 @@ def spec_from_json(saved: dict):
     spec = ModelSpec(
         formula=saved["formula"], ensure_full_rank=saved["ensure_full_rank"], na_action="raise", output="pandas",
         transform_state=_untagged(saved["transform_state"]),
-        encoder_state={expr: (Factor.Kind(kind), _untagged(state)) for expr, (kind, state) in saved["encoder_state"].items()},
+        encoder_state={expr: (Factor.Kind(kind), _untagged(state))
+                       for expr, (kind, state) in saved["encoder_state"].items()},
     )
     return spec
 

@@ -15,7 +15,8 @@ from ..priors import GroupLaplace
 
 
 class FormulaMixin:
-    """``_formula_input`` for fit, ``_design_of`` for the predictions; ``terms_`` and ``model_spec_`` after a formula fit."""
+    """``_formula_input`` for fit, ``_design_of`` for the predictions; ``terms_`` and ``model_spec_``
+    after a formula fit; ``term_summary``."""
 
     def _formula_input(self, X, y):
         """``(X, y, fitted attributes)``: the encoded design and the outcome when a formula is set, else as given."""
