@@ -20,8 +20,8 @@ Dask. ``tests/test_layout.py`` holds the package to these rules.
 from .estimators import LinearRegression, LogisticRegression, MAPEstimate, MAPFailureWarning
 from .persistence import load
 from .priors import (BayesianLasso, ElasticNet, GroupLaplace, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal,
-                     Penalty, Prior,
-                     RegularizedHorseshoe, penalty_from_prior, prior_from_penalty, prior_from_sklearn, resolve_prior)
+                     Penalty, Prior, RegularizedHorseshoe, penalty_from_prior, prior_from_penalty, prior_from_sklearn,
+                     resolve_prior)
 from .solvers import NoMAPError
 
 __all__ = [

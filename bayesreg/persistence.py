@@ -31,8 +31,7 @@ import xarray as xr
 from . import results
 from .data import formula_state
 from .priors import (BayesianLasso, ElasticNet, GroupLaplace, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal,
-                     Params,
-                     RegularizedHorseshoe)
+                     Params, RegularizedHorseshoe)
 from .results import MAPEstimate
 
 SUFFIX = ".zip"

@@ -126,6 +126,8 @@ def test_formula_terms_are_the_groups(tmp_path):
     region = [j for j, name in enumerate(est.feature_names_) if name.startswith("C(region)")]
     arm = [j for j, name in enumerate(est.feature_names_) if name.startswith("C(arm)")]
     assert not est.coef_[region].any() and est.coef_[arm].all()  # a factor in or out as one
+    model = est.pymc_model(df)  # the PyMC reference model takes the formula's groups too
+    assert "coef_prior" in model.named_vars and len(model.coords["feature"]) == 7
     est.save(tmp_path / "group.zip")
     back = br.load(tmp_path / "group.zip")
     assert back.prior_ == est.prior_ and back.prior == est.prior

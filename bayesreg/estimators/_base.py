@@ -242,10 +242,10 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
         """
         from ..model import build_model
 
-        X, y, _ = self._formula_input(X, y)
+        X, y, from_formula = self._formula_input(X, y)
         X_arr, names = v.check_X(X)
         y_arr, _ = self._check_y(y, X_arr.shape[0])
-        spec, data = self._model_inputs((X_arr, y_arr), self._checked_prior())
+        spec, data = self._model_inputs((X_arr, y_arr), self._grouped(self._checked_prior(), from_formula))
         return build_model(spec, data, names or _default_names(X_arr.shape[1]))
 
     def save(self, path, log_likelihood: bool = False) -> None:
