@@ -20,13 +20,15 @@ Dask. ``tests/test_layout.py`` holds the package to these rules.
 from .estimators import (LinearRegression, LogisticRegression, MAPEstimate, MAPFailureWarning, NegativeBinomialRegression,
                          PoissonRegression, StudentTRegression)
 from .persistence import load
-from .priors import (R2D2, BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, HorseshoePlus, Laplace,
-                     Normal, Penalty, Prior, RegularizedHorseshoe, penalty_from_prior, prior_from_penalty, prior_from_sklearn, resolve_prior)
+from .priors import (R2D2, BayesianLasso, ElasticNet, GroupLaplace, HalfCauchy, HalfStudentT, Horseshoe, HorseshoePlus,
+                     Laplace, Normal, Penalty, Prior, RegularizedHorseshoe, penalty_from_prior, prior_from_penalty,
+                     prior_from_sklearn, resolve_prior)
 from .solvers import NoMAPError
 
 __all__ = [
     "BayesianLasso",
     "ElasticNet",
+    "GroupLaplace",
     "HalfCauchy",
     "HalfStudentT",
     "Horseshoe",

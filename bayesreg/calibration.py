@@ -70,7 +70,8 @@ from scipy import special, stats
 
 from .estimators import LinearRegression, LogisticRegression
 from .model import linear_inputs, logistic_inputs
-from .priors import (R2D2, BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, HorseshoePlus, Laplace, Normal, Prior,
+from .priors import (R2D2, BayesianLasso, ElasticNet, GroupLaplace, HalfCauchy, Horseshoe, HorseshoePlus, Laplace, Normal,
+                     Prior,
                      RegularizedHorseshoe)
 from .sampling import SamplingWarning, sample_posterior
 
@@ -206,8 +207,17 @@ def draw_coefficients(prior: Prior, p: int, sigma: float, rng, n: int | None = N
     w_j ~ N(0, (tau c_j)^2) or Laplace(0, tau c_j). BayesianLasso(r, delta): lambda^2 ~ Gamma(shape r,
     rate delta), w_j ~ Laplace(0, sigma / lambda). HorseshoePlus(tau0): as the horseshoe with
     lambda_j = eta_j nu_j, both C+(0, 1). R2D2: R^2 ~ Beta(a, b), phi ~ Dirichlet(alpha),
-    w_j = f_j v_j with v_j ~ N(0, sigma^2 phi_j R^2 / (1 - R^2)).
+    w_j = f_j v_j with v_j ~ N(0, sigma^2 phi_j R^2 / (1 - R^2)). GroupLaplace(b): per group of m
+    columns, w_g = r u with u uniform on the unit sphere (a standard Normal vector over its norm) and
+    r ~ Gamma(shape m, rate sqrt(m) / b), the radial law of exp(-sqrt(m) ||w|| / b) in m dimensions.
     """
+    if isinstance(prior, GroupLaplace):
+        coef = np.empty(p)
+        for index, rate in zip(prior.group_indices(), prior.group_rates()):
+            direction = rng.standard_normal(index.size)
+            radius = stats.gamma(a=index.size, scale=1.0 / rate).rvs(random_state=rng)
+            coef[index] = radius * direction / np.linalg.norm(direction)
+        return coef
     if isinstance(prior, (Normal, Laplace)) and prior.learned:
         hyper = prior.scale
         nu = 1.0 if isinstance(hyper, HalfCauchy) else hyper.nu  # a half-t is |t|; nu = 1: half-Cauchy

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import (ElasticNet, HalfCauchy, Horseshoe, Laplace, LinearRegression, LogisticRegression,
+from . import (ElasticNet, GroupLaplace, HalfCauchy, Horseshoe, Laplace, LinearRegression, LogisticRegression,
                NegativeBinomialRegression, Normal, PoissonRegression, RegularizedHorseshoe, StudentTRegression,
                prior_from_sklearn)
 from .sampling import collected_problems
@@ -26,6 +26,7 @@ PRIORS = {
     "lasso": lambda a: Laplace(_or(a.scale, 1.0), autoscale=a.autoscale),
     "elasticnet": lambda a: ElasticNet(_or(a.laplace_scale, 1.0), _or(a.normal_scale, 1.0), autoscale=a.autoscale),
     "horseshoe": lambda a: Horseshoe(a.scale),
+    "group-lasso": lambda a: GroupLaplace(_or(a.scale, 1.0)),  # with --formula: each term a group
     "regularized-horseshoe": lambda a: RegularizedHorseshoe(
         **{name: value for name in ("expected_nonzero", "slab_scale", "slab_df")
            if (value := getattr(a, name)) is not None}),
@@ -77,6 +78,13 @@ def check_options(args) -> None:
         raise ValueError(f"--prior {args.prior} has no single scale: use {', '.join(own)} instead of --scale")
     if args.sigma is not None and args.family not in ("linear", "student_t"):
         raise ValueError("--sigma is the noise sd of a linear model; logistic regression has no noise sd: drop --sigma")
+    if args.formula is not None and (args.columns is not None or args.drop is not None):
+        raise ValueError("--formula chooses the columns itself: drop --columns / --drop")
+    if args.formula is not None and "~" in args.formula:
+        raise ValueError(f"--formula takes the right side only (e.g. 'x1 + C(region)'); the outcome is --target, "
+                         f"got {args.formula!r}")
+    if args.prior == "group-lasso" and args.formula is None:
+        raise ValueError("--prior group-lasso shrinks the formula's terms as groups: give --formula")
     if args.columns is not None and args.drop is not None:
         raise ValueError("--columns and --drop together: list the features to keep (--columns) or the ones to "
                          "leave out (--drop), not both")
@@ -169,22 +177,30 @@ def fit(args) -> int:
     frame = _read_parquet(path) if lazy else pd.read_csv(path)
     if args.target not in frame.columns:
         raise ValueError(f"column {args.target!r} is not in {path.name}; its columns are {list(frame.columns)}")
-    X, y = _features(frame, args, path.name), frame[args.target]
+    if lazy and args.formula is not None:
+        raise ValueError("--formula on Parquet read through Dask is not supported yet: use a CSV file")
+    X = frame if args.formula is not None else _features(frame, args, path.name)
+    y = frame[args.target]
     offset = None
     if args.offset is not None:
-        if args.offset not in X.columns:
+        if args.offset not in (frame.columns if args.formula is not None else X.columns):
             raise ValueError(f"--offset: no column {args.offset!r} among the feature columns of {path.name}")
-        offset, X = X[args.offset], X.drop(columns=[args.offset])
+        offset = frame[args.offset] if args.formula is not None else X[args.offset]
+        if args.formula is None:
+            X = X.drop(columns=[args.offset])
     if args.method == "surrogate" and args.family != "logistic":
         raise ValueError("--method surrogate is for --family logistic (linear fits are exact at any n)")
     if not lazy and args.family == "logistic" and (n_values := y.nunique()) != 2:
         raise ValueError(f"--family logistic needs a target with two values; {args.target!r} has {n_values} "
                          "(use --family linear for a continuous target)")
     prior = _prior(args)
+    formula = None if args.formula is None else f"~ {args.formula}"  # y is --target's column, passed as y
     if args.family in FAMILY_ESTIMATORS:
-        est = FAMILY_ESTIMATORS[args.family](prior, **({"sigma": args.sigma} if args.family == "student_t" else {}))
+        own = {"sigma": args.sigma} if args.family == "student_t" else {}
+        est = FAMILY_ESTIMATORS[args.family](prior, formula=formula, **own)
     else:
-        est = LinearRegression(prior, sigma=args.sigma) if args.family == "linear" else LogisticRegression(prior)
+        est = (LinearRegression(prior, sigma=args.sigma, formula=formula) if args.family == "linear"
+               else LogisticRegression(prior, formula=formula))
     counts = {name: _or(getattr(args, name), default) for name, default in SAMPLER_COUNTS.items()}
     point = args.method in ("map", "empirical_bayes")
     kwargs = {} if point else dict(**counts, random_seed=args.seed, progressbar=True)
@@ -194,7 +210,8 @@ def fit(args) -> int:
             "nuts": f"NUTS, {sampled}",
             "surrogate": f"surrogate NUTS (quadratic expansion, PSIS-corrected), {sampled}"}
     rows = f"Parquet read lazily through Dask, {frame.npartitions} partitions" if lazy else f"{len(y)} rows"
-    print(f"{type(est).__name__}, prior {prior}, {rows} x {X.shape[1]} features: {what[args.method]}", flush=True)
+    features = f"formula {args.formula!r}" if args.formula is not None else f"{X.shape[1]} features"
+    print(f"{type(est).__name__}, prior {prior}, {rows} x {features}: {what[args.method]}", flush=True)
     if args.family == "linear" and not lazy:  # (Parquet: finding out would cost a pass over the data)
         _warn_if_binary(y, args.target)
     _fit_reporting_warnings(est, X, y, method=args.method, **kwargs, **({} if offset is None else {"offset": offset}))
@@ -211,6 +228,9 @@ def fit(args) -> int:
         table.to_csv(out / "summary.csv")
     else:
         est.summary().to_csv(out / "summary.csv")
+        if args.formula is not None:  # one row per term: a factor's dummies together
+            est.term_summary(X).to_csv(out / "terms.csv")
+            written.append(out / "terms.csv")
         if lazy or args.family in FAMILY_ESTIMATORS:  # data on disk, or no predictive plots yet: no rows needed
             from . import plots
 
@@ -331,13 +351,17 @@ def build_parser() -> argparse.ArgumentParser:
     run_fit.add_argument("--drop", default=None, metavar="A,B,...",
                          help="feature columns to leave out, comma-separated (e.g. one that leaks the target); "
                               "not together with --columns")
+    run_fit.add_argument("--formula", default=None, metavar="'x1 + C(region) + x2:x3'",
+                         help="the right side of a Wilkinson formula (formulaic): factors C(x), interactions, "
+                              "bs(x, 4), ...; the outcome is --target. Writes terms.csv (one row per term) too")
     run_fit.add_argument("--prior", choices=list(PRIORS), default="ridge",
                          help="default: ridge; without --scale that is Normal(2.5, autoscale=True), scale 2.5 in "
                               "standardized units (rstanarm's default)")
     run_fit.add_argument("--scale", type=float, default=None,
-                         help="prior scale of ridge (Normal sd), lasso (Laplace scale) and horseshoe (global "
-                              "scale tau0); ridge without it: the default Normal(2.5, autoscale=True); lasso: 1; "
-                              "horseshoe: the noise sd, or 1 for logistic; with --learn-scale: the scale of the "
+                         help="prior scale of ridge (Normal sd), lasso (Laplace scale), group-lasso (GroupLaplace "
+                              "scale, default 1) and horseshoe (global scale tau0); ridge without it: the default "
+                              "Normal(2.5, autoscale=True); lasso: 1; horseshoe: the noise sd, or 1 for logistic; "
+                              "with --learn-scale: the scale of the "
                               "half-Cauchy on the learned scale")
     run_fit.add_argument("--autoscale", action="store_true",
                          help="state the scales in standardized units: sd(y)/sd(x_j) (linear), 1/sd(x_j) (logistic)")

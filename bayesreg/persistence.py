@@ -29,8 +29,9 @@ import numpy as np
 import xarray as xr
 
 from . import results
-from .priors import (R2D2, HorseshoePlus, BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Params,
-                     RegularizedHorseshoe)
+from .data import formula_state
+from .priors import (R2D2, BayesianLasso, ElasticNet, GroupLaplace, HalfCauchy, HalfStudentT, Horseshoe, HorseshoePlus,
+                     Laplace, Normal, Params, RegularizedHorseshoe)
 from .families import AuxPrior, Exponential, Gamma, HalfT
 from .results import MAPEstimate
 
@@ -38,7 +39,7 @@ SUFFIX = ".zip"
 FORMAT = "bayesreg-estimator"
 VERSION = 1
 _PRIORS = {cls.__name__: cls for cls in (Normal, Laplace, ElasticNet, Horseshoe, RegularizedHorseshoe, HalfCauchy,
-                                          HalfStudentT, BayesianLasso, HorseshoePlus, R2D2)}
+                                          HalfStudentT, BayesianLasso, HorseshoePlus, R2D2, GroupLaplace)}
 ESTIMATORS: dict[str, type] = {}  # class name -> class, filled by register()
 _POINT_ATTRIBUTES = ("coef_", "intercept_", "sigma_", "n_features_in_", "feature_names_in_", "classes_",
                      "method_", "log_evidence_", "x_sd_", "y_sd_", "phi_", "nu_")
@@ -70,6 +71,9 @@ def save(estimator, path, log_likelihood: bool = False) -> None:
         "map": None if estimator.map_ is None else {
             k: _to_json(v) for k, v in dataclasses.asdict(estimator.map_).items()},
         "has_posterior": estimator.idata_ is not None,
+        # a formula fit: formulaic's model spec as JSON data (no pickle; data/formula_state.py) and its terms
+        "formula": None if getattr(estimator, "model_spec_", None) is None else {
+            "model_spec": formula_state.spec_to_json(estimator.model_spec_), "terms": estimator.terms_},
     })
     store = _zip_store(path, "w")
     try:
@@ -115,6 +119,9 @@ def load(path):
     if meta.get("prior_") is not None:
         estimator.prior_ = _decode_prior(meta["prior_"])
     estimator.idata_ = tree if meta["has_posterior"] else None
+    if meta.get("formula") is not None:
+        estimator.model_spec_ = formula_state.spec_from_json(meta["formula"]["model_spec"])
+        estimator.terms_ = {term: list(columns) for term, columns in meta["formula"]["terms"].items()}
     return estimator
 
 

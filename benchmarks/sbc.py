@@ -38,6 +38,10 @@ GROUPS = {
     "mixture": [case(br.Laplace(br.HalfStudentT(3.0, 1.0)), 2), case(br.BayesianLasso(r=2.0, delta=2.0), 2),
                 case(br.Laplace(br.HalfCauchy(1.0)), 3, sigma=None, fit_intercept=True)],
     "elasticnet": [case(br.ElasticNet(1.0, 1.0), 30), case(br.ElasticNet(0.3, 2.0), 30)],
+    # a group of two and one of one (the lasso); few rows, so that the prior shapes the posterior
+    "groups": [case(br.GroupLaplace(1.0, groups=["a", "a", "b"]), 2),
+               case(br.GroupLaplace(1.0, groups=["a", "a", "b"]), 10),
+               case(br.GroupLaplace(0.5, groups=["a", "a", "a"]), 3, family="bernoulli")],
     "intercept": [case(br.Normal(1.0), 30, fit_intercept=True), case(br.Laplace(1.0), 30, fit_intercept=True)],
     # the horseshoe's tau0 = sigma, the regularized horseshoe's tau0 and the Bayesian lasso's scale use sigma
     "sigma": [case(br.Normal(1.0), 30, sigma=None, fit_intercept=True), case(br.Horseshoe(autoscale=False), 30, sigma=None),

@@ -240,3 +240,16 @@ def test_family_and_offset_options(tmp_path, capsys, family):
     direct = estimator(method="map").fit(frame[["a", "b"]], frame["y"], offset=frame["log_exposure"])
     assert type(saved) is estimator
     np.testing.assert_allclose(saved.coef_, direct.coef_, rtol=1e-12)
+def test_fit_with_a_formula(tmp_path):
+    """--formula: the right side, --target the outcome; the MAP equals the estimator's with the same formula."""
+    rng = np.random.default_rng(shifted(22))
+    frame = pd.DataFrame({"a": rng.normal(size=60), "region": rng.choice(["n", "s", "w"], 60)})
+    frame["y"] = 1 + frame["a"] + (frame["region"] == "s") + rng.normal(size=60)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    assert main(["fit", str(tmp_path / "d.csv"), "--target", "y", "--formula", "a + C(region)", "--prior",
+                 "group-lasso", "--scale", "0.2", "--sigma", "1", "--method", "map", "--out", str(tmp_path / "o")]) == 0
+    summary = pd.read_csv(tmp_path / "o" / "summary.csv", index_col=0)
+    ref = br.LinearRegression(br.GroupLaplace(0.2), sigma=1.0, formula="y ~ a + C(region)").fit(frame, method="map")
+    np.testing.assert_allclose(summary.loc[ref.feature_names_, "map"], ref.coef_, rtol=1e-12)
+    assert main(["fit", str(tmp_path / "d.csv"), "--target", "y", "--formula", "y ~ a"]) == 2
+    assert main(["fit", str(tmp_path / "d.csv"), "--target", "y", "--prior", "group-lasso"]) == 2

@@ -34,6 +34,7 @@ EXAMPLES = {
     br.BayesianLasso: br.BayesianLasso(r=1.5, delta=0.7),
     br.HorseshoePlus: br.HorseshoePlus(),
     br.R2D2: br.R2D2(0.3, 3.0, concentration=np.array([0.3, 1.0, 0.5, 2.0])),
+    br.GroupLaplace: br.GroupLaplace(0.7, groups=["a", "b", "a", "c"]),  # groups not contiguous, one of size 1
 }
 # learned scales: the same classes with a hyperprior, per-coefficient factors and a half-t
 EXTRA = [br.Horseshoe(0.3), br.Normal(br.HalfCauchy(0.8), factor=np.array([1.0, 2.0, 0.5, 3.0])),

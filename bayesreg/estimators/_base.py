@@ -19,6 +19,7 @@ from ..priors import Normal, Prior, population_sd, resolve_prior
 from ..results import MAPEstimate
 from ..sampling import PACKAGE_FILES
 from ..solvers import NoMAPError
+from ._formula import FormulaMixin
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,21 +28,23 @@ if TYPE_CHECKING:
 DEFAULT_PRIOR = Normal(2.5, autoscale=True)
 _FIT_PARAMETERS = ("method", "draws", "tune", "chains", "random_seed", "progressbar", "log_likelihood",
                    "posterior_predictive")
-_METHOD_ATTRIBUTES = ("log_evidence_",)  # set by one method only; removed when a later fit uses another
+# set by some fits only (one method, a formula); removed when a later fit does not set them
+_METHOD_ATTRIBUTES = ("log_evidence_", "model_spec_", "terms_")
 
 
 class MAPFailureWarning(UserWarning):
     """The MAP solver failed during a NUTS fit; the posterior was sampled without it."""
 
 
-class _BayesianRegression(BaseEstimator):
+class _BayesianRegression(FormulaMixin, BaseEstimator):
     """Shared fit/predict plumbing; subclasses supply the likelihood."""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         persistence.register(cls)  # so that bayesreg.load can rebuild it from a file
 
-    def fit(self, X, y=None, method: str | None = None, *, offset=None, sample_weight=None, draws: int = 1000, tune: int = 1000, chains: int = 4,
+    def fit(self, X, y=None, method: str | None = None, *, offset=None, sample_weight=None, draws: int = 1000,
+            tune: int = 1000, chains: int = 4,
             random_seed=None, progressbar: bool = True, log_likelihood: bool | None = None,
             posterior_predictive: bool = False, **sampler_kwargs):
         """Fit the MAP (``method="map"``), sample the posterior with NUTS (``method="nuts"``), or for
@@ -58,7 +61,9 @@ class _BayesianRegression(BaseEstimator):
         X : array-like or DataFrame, shape (n_samples, n_features)
             Column names of a DataFrame become coefficient names. Dask arrays and DataFrames are
             reduced where they live, in passes over their partitions (docs/beyond-one-machine.md).
-        y : array-like, shape (n_samples,)
+            With ``formula=`` set: a DataFrame holding the formula's columns (docs/formulas.md).
+        y : array-like, shape (n_samples,), or None
+            ``None`` only when the estimator's ``formula`` names the outcome (``"y ~ ..."``).
         offset : array-like, shape (n_samples,), optional
             Added to the linear predictor with coefficient 1: ``eta = offset + intercept + X coef``.
             For the log-link families (Poisson, negative binomial) ``offset = log(exposure)``.
@@ -106,6 +111,8 @@ class _BayesianRegression(BaseEstimator):
         if posterior_predictive and method not in ("nuts", "surrogate"):
             raise ValueError(f"posterior_predictive=True needs a posterior: method={method!r} gives point estimates")
         stated = self._checked_prior()
+        X, y, from_formula = self._formula_input(X, y)
+        stated = self._grouped(stated, from_formula)
         if is_dask_input(X, y):  # one distributed pass here; X and y stay on the workers
             dask_fit.check_dask_fit(log_likelihood)
             if posterior_predictive:
@@ -118,7 +125,7 @@ class _BayesianRegression(BaseEstimator):
             data, n_features = (X_arr, y_arr), X_arr.shape[1]
         rows = _row_arguments(offset, sample_weight, data, method, self._row_methods)
         prior = resolve_prior(stated, family=self._family, feature_names=names, **dask_fit.autoscale_data(data))
-        fitted.update(n_features_in_=n_features, method_=method, idata_=None, prior_=prior)
+        fitted.update(n_features_in_=n_features, method_=method, idata_=None, prior_=prior, **from_formula)
         fitted.update(_training_sds(data, self._family))  # for effects per sd: plots.coefficients(standardize=True)
         if names is not None:
             fitted["feature_names_in_"] = np.asarray(names, dtype=object)
@@ -234,7 +241,7 @@ class _BayesianRegression(BaseEstimator):
         self.idata_["posterior_predictive"] = group
         return group
 
-    def pymc_model(self, X, y):
+    def pymc_model(self, X, y=None):
         """The PyMC model this estimator samples, for data ``X``, ``y``: the specification.
 
         Extend it or sample it with ``pm.sample`` (a few seconds of compile per process); ``fit``
@@ -243,9 +250,10 @@ class _BayesianRegression(BaseEstimator):
         """
         from ..model import build_model
 
+        X, y, from_formula = self._formula_input(X, y)
         X_arr, names = v.check_X(X)
         y_arr, _ = self._check_y(y, X_arr.shape[0])
-        spec, data = self._model_inputs((X_arr, y_arr), self._checked_prior())
+        spec, data = self._model_inputs((X_arr, y_arr), self._grouped(self._checked_prior(), from_formula))
         return build_model(spec, data, names or _default_names(X_arr.shape[1]))
 
     def save(self, path, log_likelihood: bool = False) -> None:
@@ -288,7 +296,7 @@ class _BayesianRegression(BaseEstimator):
 
     def _validated_X(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        X_arr, names = v.check_X(X)
+        X_arr, names = v.check_X(self._design_of(X))
         self._check_columns(X_arr.shape[1], names)
         return X_arr
 

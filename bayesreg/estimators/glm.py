@@ -159,6 +159,8 @@ class PoissonRegression(_FamilyRegression):
         on the log scale (rstanarm's default). ``Normal(s)`` is ``PoissonRegressor(alpha=1/(n s^2))``.
     fit_intercept : bool, default True
     method : {"nuts", "map"}, default "nuts"
+    formula : str or None, default None
+        As in ``LinearRegression``: ``"y ~ x1 + C(region)"`` with ``fit(df)`` (docs/formulas.md).
 
     Attributes: ``coef_``, ``intercept_``, ``map_``, ``prior_``, ``x_sd_`` as in ``LinearRegression``.
     """
@@ -166,10 +168,12 @@ class PoissonRegression(_FamilyRegression):
     _family = "poisson"
     _family_object = POISSON
 
-    def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts"):
+    def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts",
+                 formula: str | None = None):
         self.prior = prior
         self.fit_intercept = fit_intercept
         self.method = method
+        self.formula = formula
 
 
 class NegativeBinomialRegression(_FamilyRegression):
@@ -194,12 +198,13 @@ class NegativeBinomialRegression(_FamilyRegression):
     _aux_parameters = ("phi",)
 
     def __init__(self, prior: Prior | None = None, phi: float | None = None, phi_prior: AuxPrior | None = None,
-                 fit_intercept: bool = True, method: str = "nuts"):
+                 fit_intercept: bool = True, method: str = "nuts", formula: str | None = None):
         self.prior = prior
         self.phi = phi
         self.phi_prior = phi_prior
         self.fit_intercept = fit_intercept
         self.method = method
+        self.formula = formula
 
 
 class StudentTRegression(_FamilyRegression):
@@ -226,7 +231,7 @@ class StudentTRegression(_FamilyRegression):
 
     def __init__(self, prior: Prior | None = None, sigma: float | None = None, nu: float | None = None,
                  sigma_prior: AuxPrior | None = None, nu_prior: AuxPrior | None = None, fit_intercept: bool = True,
-                 method: str = "nuts"):
+                 method: str = "nuts", formula: str | None = None):
         self.prior = prior
         self.sigma = sigma
         self.nu = nu
@@ -234,3 +239,4 @@ class StudentTRegression(_FamilyRegression):
         self.nu_prior = nu_prior
         self.fit_intercept = fit_intercept
         self.method = method
+        self.formula = formula

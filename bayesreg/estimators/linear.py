@@ -9,10 +9,10 @@ from .. import results
 from ..data import GaussianStatistics, dask_statistics, is_dask_input
 from ..data import validation as v
 from ..model import linear_inputs, linear_inputs_from_statistics
-from ..priors import Normal, Prior
+from ..priors import GroupLaplace, Normal, Prior
 from ..results import MAPEstimate
 from ..families import GAUSSIAN
-from ..solvers import fit_glm_map, fit_linear_map, fit_linear_map_from_statistics
+from ..solvers import fit_glm_map, fit_linear_group_map, fit_linear_map, fit_linear_map_from_statistics
 from ._base import _BayesianRegression, _check_interval
 
 
@@ -41,8 +41,16 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         ``"empirical_bayes"`` (Normal prior) chooses the prior scale, and sigma when ``sigma=None``,
         by maximising the exact marginal likelihood (:mod:`bayesreg.evidence`).
 
+    formula : str or None, default None
+        A Wilkinson formula such as ``"y ~ x1 + C(region) + x2:x3"``, encoded by formulaic: then
+        ``fit(df)`` takes a data frame (y named by the formula, or ``fit(df, y)`` for ``"~ x1 + ..."``)
+        and every prediction encodes new rows the same way (docs/formulas.md). Its intercept must
+        agree with ``fit_intercept`` (``"y ~ 0 + x"`` with ``fit_intercept=False``).
+
     Attributes
     ----------
+    model_spec_, terms_             after a formula fit: formulaic's model spec, and each term's
+                                    columns (``{"C(region)": ["C(region)[T.b]", ...]}``).
     prior_ : Prior                  the prior as used: autoscale resolved into numbers, the
                                     empirical-Bayes scale filled in; a hyperprior stays one.
     coef_ : ndarray (n_features,)   MAP, or posterior mean after NUTS or empirical Bayes.
@@ -56,11 +64,12 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
     """
 
     def __init__(self, prior: Prior | None = None, sigma: float | None = None, fit_intercept: bool = True,
-                 method: str = "nuts"):
+                 method: str = "nuts", formula: str | None = None):
         self.prior = prior
         self.sigma = sigma
         self.fit_intercept = fit_intercept
         self.method = method
+        self.formula = formula
 
     def _check_y(self, y, n_rows):
         v.check_sigma(self.sigma)
@@ -80,7 +89,12 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
             fit = fit_glm_map(*data, GAUSSIAN, prior, self.fit_intercept, offset=offset, sample_weight=sample_weight,
                               aux_fixed=None if sigma is None else {"sigma": sigma})
             return MAPEstimate(fit.coef, fit.intercept, fit.aux["sigma"])
-        if isinstance(data, GaussianStatistics):
+        if isinstance(prior, GroupLaplace):
+            if isinstance(data, GaussianStatistics):
+                raise ValueError("the GroupLaplace MAP needs X and y in memory (not Dask input): call fit on "
+                                 "X.compute(), y.compute()")
+            fit = fit_linear_group_map(*data, prior, sigma, self.fit_intercept)
+        elif isinstance(data, GaussianStatistics):
             fit = fit_linear_map_from_statistics(data, prior, sigma, self.fit_intercept)
         else:
             fit = fit_linear_map(*data, prior, sigma, self.fit_intercept)

@@ -10,11 +10,11 @@ from .. import results
 from ..data import binary_data, dask_fit, draws_log_likelihood_of, likelihood_of, size_of
 from ..data import validation as v
 from ..model import logistic_inputs
-from ..priors import Normal, Prior
+from ..priors import GroupLaplace, Normal, Prior
 from ..results import MAPEstimate
 from ..sampling import surrogate_posterior, warn_on_exact_nuts_time
 from ..families import BERNOULLI
-from ..solvers import fit_glm_map, logistic_map
+from ..solvers import fit_glm_map, fit_logistic_group_map, logistic_map
 from ._base import _BayesianRegression, _check_interval
 
 
@@ -37,17 +37,26 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         ``"surrogate"`` for large n: the PSIS-corrected quadratic surrogate, its Pareto k-hat in
         ``idata_.attrs["pareto_k"]`` (see :mod:`bayesreg.sampling.surrogate`).
 
+    formula : str or None, default None
+        A Wilkinson formula such as ``"y ~ x1 + C(region) + x2:x3"``, encoded by formulaic: then
+        ``fit(df)`` takes a data frame (y named by the formula, or ``fit(df, y)`` for ``"~ x1 + ..."``)
+        and every prediction encodes new rows the same way (docs/formulas.md). Its intercept must
+        agree with ``fit_intercept`` (``"y ~ 0 + x"`` with ``fit_intercept=False``).
+
     Attributes
     ----------
     classes_ : ndarray (2,)
     coef_, intercept_, map_, idata_, prior_, x_sd_ : as in :class:`LinearRegression`.
     log_evidence_ : float  the Laplace-approximate log evidence (empirical Bayes only).
+    model_spec_, terms_ : as in :class:`LinearRegression` (formula fits).
     """
 
-    def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts"):
+    def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts",
+                 formula: str | None = None):
         self.prior = prior
         self.fit_intercept = fit_intercept
         self.method = method
+        self.formula = formula
 
     def _check_y(self, y, n_rows):
         y01, classes = v.check_y_binary(y, n_rows)
@@ -64,6 +73,8 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
         if offset is not None or sample_weight is not None:  # the general solver (bayesreg.solvers.glm)
             fit = fit_glm_map(*data, BERNOULLI, prior, self.fit_intercept, offset=offset, sample_weight=sample_weight)
             return MAPEstimate(fit.coef, fit.intercept)
+        if isinstance(prior, GroupLaplace):
+            return MAPEstimate(*fit_logistic_group_map(*dask_fit.in_memory_binary(data), prior, self.fit_intercept))
         return MAPEstimate(*logistic_map(data, prior, self.fit_intercept))
 
     def _evidence_fit(self, X, y01, base) -> dict:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import functools
 import math
 
+import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
 from ..families.gaussian import SIGMA_PRIOR_NU
-from ..priors import (R2D2, BayesianLasso, ElasticNet, Horseshoe, HorseshoePlus, Laplace, Normal, Prior,
+from ..priors import (R2D2, BayesianLasso, ElasticNet, GroupLaplace, Horseshoe, HorseshoePlus, Laplace, Normal, Prior,
                       RegularizedHorseshoe)
 from .glm_spec import GLM_FAMILIES
 from .pymc_families import family_log_likelihood
@@ -106,6 +107,18 @@ def _(d, **_):
     coef = pm.Flat("coef", dims="feature")
     kernel = pt.sum(d["prior_l1"] * pt.abs(coef)) + pt.sum(d["prior_l2"] / 2 * coef**2)
     pm.Potential("coef_prior", -kernel - pt.sum(d["prior_log_normalizer"]))
+    return coef
+
+
+@coefficient_prior.register(GroupLaplace)
+def _(d, **_):
+    """A flat ``coef`` plus ``sum_g -c_g ||coef_g||_2 - log Z_g`` (:mod:`bayesreg.priors.groups`)."""
+    coef = pm.Flat("coef", dims="feature")
+    group_of = d["prior_group_of"].get_value().astype(int)
+    members = (np.arange(group_of.max() + 1)[:, None] == group_of[None, :]).astype(float)  # groups x coefficients
+    rates = members @ d["prior_group_rate"].get_value() / members.sum(axis=1)
+    norms = pt.sqrt(pt.dot(members, coef**2))
+    pm.Potential("coef_prior", -pt.sum(rates * norms) - pt.sum(d["prior_group_log_normalizer"]))
     return coef
 
 

@@ -36,7 +36,8 @@ import numpy as np
 
 from ..data import GaussianStatistics, array_statistics
 from ..families.gaussian import check_sigma_prior_scale, sigma_prior_scale
-from ..priors import (R2D2, BayesianLasso, ElasticNet, HalfCauchy, Horseshoe, HorseshoePlus, Laplace, Normal, Prior,
+from ..priors import (R2D2, BayesianLasso, ElasticNet, GroupLaplace, HalfCauchy, Horseshoe, HorseshoePlus, Laplace,
+                      Normal, Prior,
                       RegularizedHorseshoe)
 
 LOGISTIC_INTERCEPT_PRIOR_SCALE = 2.5
@@ -118,6 +119,8 @@ def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
     elif isinstance(prior, R2D2):
         vectors.update(factor=prior.factor, concentration=prior.concentrations(n_features))
         scalars.update(r2_a=prior.r2_shape[0], r2_b=prior.r2_shape[1])
+    elif isinstance(prior, GroupLaplace):  # per coefficient: its group, the group's rate c_g, log Z_g / m_g
+        vectors.update(group_laplace_vectors(prior))
     else:
         raise TypeError(f"no model for prior {type(prior).__name__}")
     prior.check_n_features(n_features)
@@ -125,6 +128,18 @@ def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
             for name, value in vectors.items()}
     data.update({f"prior_{name}": np.array(float(value)) for name, value in scalars.items()})
     return data
+
+
+def group_laplace_vectors(prior: GroupLaplace) -> dict[str, np.ndarray]:
+    """GroupLaplace per coefficient: ``group_of`` (0, 1, ... as floats), ``group_rate`` ``c_g``,
+    ``group_log_normalizer`` ``log Z_g / m_g``, and ``scale`` ``1 / c_g`` (the initial points' width)."""
+    group_of, rate, log_normalizer = (np.empty(prior.groups.size) for _ in range(3))
+    for g, (index, c) in enumerate(zip(prior.group_indices(), prior.group_rates())):
+        zero = np.zeros(index.size)
+        group_of[index], rate[index] = g, c
+        log_normalizer[index] = (GroupLaplace(prior.scale, groups=[0] * index.size).neg_log_density(zero)
+                                 / index.size)
+    return {"group_of": group_of, "group_rate": rate, "group_log_normalizer": log_normalizer, "scale": 1.0 / rate}
 
 
 def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:

@@ -27,7 +27,8 @@ from scipy import special, stats
 from .. import results
 from ..data import validation as v
 from ..estimators import LinearRegression, LogisticRegression
-from ..priors import BayesianLasso, ElasticNet, Horseshoe, HorseshoePlus, Laplace, Normal, RegularizedHorseshoe
+from ..priors import (BayesianLasso, ElasticNet, GroupLaplace, Horseshoe, HorseshoePlus, Laplace, Normal,
+                      RegularizedHorseshoe)
 
 MAP_STYLE = dict(marker="D", size=60, facecolor="none", edgecolor="crimson", width=1.5, zorder=3)
 MAP_LABEL = "MAP (penalized fit)"
@@ -313,6 +314,8 @@ def _prior_density(est, grid, j: int):
         return stats.laplace(0, at_j(prior.effective_scale())).pdf(grid)
     if isinstance(prior, ElasticNet):
         return np.exp(-at_j(prior.l1) * np.abs(grid) - at_j(prior.l2) / 2 * grid**2 - at_j(prior.log_normalizer()))
+    if isinstance(prior, GroupLaplace):  # coefficient j's marginal, the rest of its group integrated out
+        return prior.marginal_density(grid, j)
     if isinstance(prior, (Horseshoe, RegularizedHorseshoe)):  # coef_j = factor_j x a horseshoe draw
         factor = at_j(prior.factor)
         return horseshoe_density(prior, _median_global_scale(est), np.asarray(grid) / factor) / factor

@@ -25,14 +25,16 @@ from nutpie.sample import CompiledModel
 
 from ..families.gaussian import SIGMA_PRIOR_NU
 from ..model.spec import ModelSpec
-from ..priors import R2D2, BayesianLasso, ElasticNet, Horseshoe, HorseshoePlus, Laplace, Normal, RegularizedHorseshoe
+from ..priors import (R2D2, BayesianLasso, ElasticNet, GroupLaplace, Horseshoe, HorseshoePlus, Laplace, Normal,
+                      RegularizedHorseshoe)
 from . import family_packing
+from .kernels import groups as group_kernel
 from .kernels import layout as ld
 from .kernels import noncentred
 
 _PRIOR_CODES = {Normal: ld.NORMAL, Laplace: ld.LAPLACE, ElasticNet: ld.ELASTICNET, Horseshoe: ld.HORSESHOE,
                 RegularizedHorseshoe: ld.REG_HORSESHOE, BayesianLasso: ld.BAYESIAN_LASSO,
-                HorseshoePlus: ld.HORSESHOE_PLUS, R2D2: ld.R2D2}
+                HorseshoePlus: ld.HORSESHOE_PLUS, R2D2: ld.R2D2, GroupLaplace: group_kernel.GROUP_LAPLACE}
 _LEARNED_CODES = {Normal: ld.NORMAL_LEARNED, Laplace: ld.LAPLACE_LEARNED}
 _COLLAPSED_CODES = {Normal: ld.NORMAL_COLLAPSED, Laplace: ld.LAPLACE_MIXTURE, BayesianLasso: ld.BAYESIAN_LASSO_MIXTURE,
                     Horseshoe: ld.HORSESHOE_INTEGRATED, RegularizedHorseshoe: ld.REG_HORSESHOE_INTEGRATED,
@@ -167,6 +169,9 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
         vectors[ld.PTR_VEC1] = "prior_factor"
     elif spec.prior_type in (Normal, Laplace):
         vectors[ld.PTR_VEC1] = "prior_scale"
+    elif spec.prior_type is GroupLaplace:
+        vectors.update({group_kernel.PTR_GROUP_OF: "prior_group_of", group_kernel.PTR_GROUP_RATE: "prior_group_rate",
+                        group_kernel.PTR_GROUP_LOG_NORMALIZER: "prior_group_log_normalizer"})
     if spec.prior_type is R2D2:
         vectors[ld.PTR_VEC3] = "prior_concentration"
     header = np.zeros(ld.HEADER_LEN, dtype=np.int64)
@@ -186,6 +191,8 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
     rank_of = "spectrum_eigval" if spec.spectral else "factor"
     header[ld.RANK] = arrays[rank_of].shape[0] if rank_of in arrays else 0
     header[ld.N_DIM] = n_dim
+    if spec.prior_type is GroupLaplace:
+        header[group_kernel.N_GROUPS] = int(np.max(data["prior_group_of"])) + 1
     header[ld.INTERCEPT_PRIOR] = spec.intercept_prior
     header[ld.TAU0_FROM_NOISE] = spec.prior_type in (Horseshoe, HorseshoePlus) and not spec.global_scale_given and spec.family == "gaussian"
     return header, tuple(arrays.values())

@@ -27,7 +27,7 @@ from scipy import linalg
 
 from ..data import Scaling
 from ..families.bernoulli import bernoulli_hessian
-from ..priors import Prior
+from ..priors import GroupLaplace, Prior
 from ._scaling import require_finite_penalty, scaled_penalty
 from .linear import NoMAPError
 from .quadratic_l1 import minimize_quadratic_l1
@@ -47,6 +47,10 @@ def fit_glm_map(X, y, family, prior: Prior, fit_intercept: bool, *, offset=None,
                 aux_fixed: dict | None = None, aux_priors: dict | None = None, max_iter: int = 500) -> GLMMAP:
     """The MAP (module docstring). ``aux_fixed`` holds known auxiliary values (e.g. ``{"phi": 2.0}``,
     ``{"nu": 4.0}``); the others are estimated under ``aux_priors`` (default: the family's)."""
+    if isinstance(prior, GroupLaplace):  # its MAP is bayesreg.solvers.groups, which has no offsets or weights yet
+        raise NoMAPError(f"the GroupLaplace MAP is available for LinearRegression and LogisticRegression without "
+                         f"offset or sample_weight (asked: the {family.name} family); use method='nuts', or leave "
+                         "out offset and sample_weight")
     n, p = X.shape
     offset = np.zeros(n) if offset is None else np.asarray(offset, dtype=float)
     weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)

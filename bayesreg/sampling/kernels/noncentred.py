@@ -14,7 +14,7 @@ unconstrained vector, in order::
 
     intercept_c            if fit_intercept: the intercept at the centred design
     log sigma              if Gaussian with sigma estimated
-    prior block            Normal, Laplace, ElasticNet: coef (p)
+    prior block            Normal, Laplace, ElasticNet, GroupLaplace (kernels/groups.py): coef (p)
                            Horseshoe: z (p), log lambda (p), log g
                            RegularizedHorseshoe: z (p), log lambda (p), log g, log c2_raw
                            learned scale (Normal, Laplace): log tau, z (p)
@@ -38,13 +38,14 @@ import numpy as np
 
 from . import global_local_noncentred as global_local
 from .layout import (BAYESIAN_LASSO, ELASTICNET, EXPAND_SIGNATURE, FAMILY, FIT_INTERCEPT, GAUSSIAN,
-                    HEADER_LEN, HORSESHOE, HORSESHOE_PLUS, INTERCEPT_PRIOR, LAPLACE, LOGP_SIGNATURE, LOG_2PI, NORMAL,
+                    HEADER_LEN, HORSESHOE, HORSESHOE_PLUS, INTERCEPT_PRIOR, R2D2, LAPLACE, LOGP_SIGNATURE, LOG_2PI, NORMAL,
                     NORMAL_LEARNED, N_DIM, N_FEATURES, N_ROWS, N_SCALARS, PRIOR, PTR_COEF_LS, PTR_FACTOR,
                     PTR_SCALARS, PTR_VEC1, PTR_VEC2, PTR_VEC3, PTR_X, PTR_X_MEAN, PTR_Y, QUADRATIC, RANK,
                     REG_HORSESHOE, SIGMA_KNOWN, S_EXPECTED_NONZERO, S_HYPER_NU, S_HYPER_SCALE,
                     S_INTERCEPT_SCALE, S_LASSO_DELTA, S_LASSO_R, S_N, S_PSEUDO_SIGMA, S_RSS_MIN, S_SIGMA,
                     S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, S_SLAB_DF, S_SLAB_SCALE, S_TAU0, S_WEIGHT_SUM,
                     S_Y_MEAN, TAU0_FROM_NOISE, array_at, jit, log_half_cauchy, log_half_t, report, sign)
+from .groups import GROUP_LAPLACE, group_laplace_log_density
 from .likelihoods import POISSON, expand_aux, glm_log_likelihood, n_free_aux
 
 
@@ -72,7 +73,7 @@ def coefficients(theta, start, header, scalars, sigma, coef):
     """Fill ``coef`` from the prior block of ``theta`` (which starts at ``start``)."""
     p = header[N_FEATURES]
     prior = header[PRIOR]
-    if prior <= ELASTICNET:
+    if prior <= ELASTICNET or prior == GROUP_LAPLACE:
         coef[:] = theta[start:start + p]
     elif prior == HORSESHOE or prior == REG_HORSESHOE:
         tau = math.exp(theta[start + 2 * p]) * _global_prior_scale(header, scalars, sigma)
@@ -85,7 +86,7 @@ def coefficients(theta, start, header, scalars, sigma, coef):
             if prior == REG_HORSESHOE:
                 lam = math.sqrt(c2 * lam * lam / (c2 + tau * tau * lam * lam))
             coef[j] = theta[start + j] * lam * tau * factor[j]
-    elif prior >= HORSESHOE_PLUS:  # the horseshoe+ and R2D2 (kernels/global_local_noncentred.py)
+    elif prior == HORSESHOE_PLUS or prior == R2D2:  # the horseshoe+ and R2D2 (kernels/global_local_noncentred.py)
         global_local.coefficients(theta, start, header, scalars, sigma, coef)
     elif prior == BAYESIAN_LASSO:
         scale = sigma * math.exp(-0.5 * theta[start])
@@ -119,6 +120,8 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
             b = scale[j]
             value += -abs(coef[j]) / b - math.log(2 * b)
             grad[start + j] = G[j] - sign(coef[j]) / b
+    elif prior == GROUP_LAPLACE:
+        value = group_laplace_log_density(start, header, coef, G, grad)
     elif prior == ELASTICNET:
         l1 = array_at(header[PTR_VEC1], p)
         l2 = array_at(header[PTR_VEC2], p)
@@ -162,7 +165,7 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
             grad[start + 2 * p + 1] = -alpha + alpha * math.exp(-u_c) + 0.5 * to_slab
         if _tau_depends_on_sigma(header):
             to_log_sigma = to_tau
-    elif prior >= HORSESHOE_PLUS:
+    elif prior == HORSESHOE_PLUS or prior == R2D2:
         value, to_log_sigma = global_local.prior_log_density(theta, start, header, scalars, sigma, coef, G, grad)
     elif prior == BAYESIAN_LASSO:
         # lambda^2 ~ Gamma(r, delta) on u = log lambda^2; z ~ Laplace(0, 1); w = z sigma / lambda
@@ -362,12 +365,12 @@ def expand(theta, out, header):
         k += 1 + p
         if prior == REG_HORSESHOE:
             out[k] = math.sqrt(math.exp(theta[i + 2 * p + 1])) * scalars[S_SLAB_SCALE]
-    elif prior >= HORSESHOE_PLUS:
+    elif prior == HORSESHOE_PLUS or prior == R2D2:
         global_local.expand_scales(theta, i, header, scalars, sigma, out[k:])
     elif prior == BAYESIAN_LASSO:
         out[k] = sigma * math.exp(-0.5 * theta[i])
         out[k + 1] = math.exp(0.5 * theta[i])
-    elif prior >= NORMAL_LEARNED:
+    elif prior >= NORMAL_LEARNED and prior != GROUP_LAPLACE:
         out[k] = math.exp(theta[i])
 
 

@@ -1,0 +1,192 @@
+r"""Formulas in, numeric designs out: a data frame encoded by formulaic (no parser of our own).
+
+``formula="y ~ x1 + C(region) + x2:x3"`` is parsed and materialised by formulaic
+(Wilkinson formulas: factors, ``C(x, contr.treatment('b'))`` with a chosen reference level,
+interactions, ``center()``, ``scale()``, ``poly()``, ``bs()``). What formulaic learns from the
+training frame (factor levels, centring constants, spline knots) is its *model spec*; predictions on a
+new frame go through that same spec, so a level or a column order never changes the encoding.
+
+The intercept is the estimator's (``fit_intercept``: a flat prior, never penalized), so formulaic's
+``Intercept`` column is dropped from the design. The formula's intercept must agree with
+``fit_intercept``: ``"y ~ x"`` (implicit ``1 +``) with ``fit_intercept=True``, ``"y ~ 0 + x"`` or
+``"y ~ x - 1"`` with ``fit_intercept=False``. With an intercept formulaic codes a factor of ``k``
+levels by ``k - 1`` treatment contrasts; without one, by ``k`` indicators.
+
+Errors name the problem: a column the formula uses but the frame lacks, a missing value (NaN/None) in
+a used column (never dropped silently: formulaic's default drops such rows), a factor level not
+seen in training (formulaic would encode it as all zeros).
+
+Each term of the formula is a group of columns (``terms``): a factor of ``k`` levels is one group of
+``k - 1`` columns; the group priors (:mod:`bayesreg.priors.groups`) shrink them together.
+Saving a formula fit stores the spec as JSON (:mod:`bayesreg.data.formula_state`), never a pickle.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+INTERCEPT = "Intercept"
+
+
+@dataclass(frozen=True)
+class FormulaFit:
+    """What a fit learns from its formula: the design (no intercept column), y (or None), the spec."""
+
+    X: pd.DataFrame
+    y: object
+    model_spec: object  # formulaic.ModelSpec of the right-hand side
+    terms: dict  # term -> its column names, in design order (the intercept left out)
+
+
+def parse(formula):
+    """formulaic's ``Formula`` of ``formula``, or a ``TypeError``/``ValueError`` that says what is wrong."""
+    from formulaic import Formula
+    from formulaic.errors import FormulaicError
+
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string such as 'y ~ x1 + C(region)', got {formula!r}")
+    try:
+        parsed = Formula(formula)
+    except (FormulaicError, SyntaxError) as exc:
+        raise ValueError(f"cannot parse formula {formula!r}: {exc}") from exc
+    if hasattr(parsed, "lhs") and len(list(parsed.lhs)) != 1:
+        raise ValueError(f"formula {formula!r} must name one outcome on the left of '~', got {str(parsed.lhs)!r}")
+    return parsed
+
+
+def _has_intercept(rhs) -> bool:
+    return any(str(term) == "1" for term in rhs)
+
+
+def fit_design(formula: str, data, y, fit_intercept: bool) -> FormulaFit:
+    """Encode the training frame ``data``; ``y`` is taken from the formula's left side unless it has none."""
+    from formulaic import model_matrix
+
+    parsed = parse(formula)
+    frame = _frame(data, f"fit with formula={formula!r}")
+    rhs = parsed.rhs if hasattr(parsed, "lhs") else parsed
+    if _has_intercept(rhs) != bool(fit_intercept):
+        has = _has_intercept(rhs)
+        raise ValueError(
+            f"formula {formula!r} {'has' if has else 'removes'} an intercept but fit_intercept={fit_intercept}: "
+            + ("write '0 + ...' or '... - 1' in the formula, or pass fit_intercept=True" if not fit_intercept
+               else "pass fit_intercept=False, or drop '0 +' / '- 1' from the formula"))
+    if hasattr(parsed, "lhs"):
+        if y is not None:
+            raise ValueError(f"formula {formula!r} names the outcome ({str(parsed.lhs)!r}), so fit takes no y: "
+                             "call fit(df), or write the formula without a left side ('~ x1 + ...') and pass y")
+        y = _outcome(parsed.lhs, frame, formula)
+    elif y is None:
+        raise ValueError(f"requires y to be passed, but the target y is None: formula {formula!r} has no outcome; "
+                         "write 'y ~ ...' to take y from the data frame, or call fit(df, y)")
+    try:
+        matrix = _materialise(lambda: model_matrix(rhs, frame, na_action="raise", output="pandas"), frame)
+    except ValueError as exc:
+        raise ValueError(f"cannot encode the data with formula {formula!r}: {exc}") from exc
+    spec = matrix.model_spec
+    return FormulaFit(_without_intercept(matrix), y, spec, terms_of(spec))
+
+
+def apply_spec(spec, data, columns) -> pd.DataFrame:
+    """The design of new rows ``data`` under the fitted ``spec`` (the intercept column dropped), which
+    must have the training design's ``columns``."""
+    frame = _frame(data, "predict with a formula fit")
+    matrix = _materialise(lambda: spec.get_model_matrix(frame, na_action="raise", output="pandas"), frame, spec)
+    expected = list(columns)
+    design = _without_intercept(matrix)
+    if list(design.columns) != expected:  # e.g. a spec rebuilt from a file by another formulaic version
+        raise ValueError(f"the formula encoded the data into columns {list(design.columns)}, but the model was "
+                         f"fitted on {expected}")
+    return design
+
+
+def terms_of(spec) -> dict:
+    """``{term: [its columns]}`` in design order, the intercept left out (a factor: its contrasts)."""
+    return {str(term): [spec.column_names[i] for i in indices]
+            for term, indices in spec.term_indices.items() if str(term) != "1"}
+
+
+def group_labels(terms: dict) -> np.ndarray:
+    """One label per design column: the name of its term."""
+    return np.asarray([term for term, columns in terms.items() for _ in columns], dtype=object)
+
+
+def _outcome(lhs, frame: pd.DataFrame, formula: str):
+    """The outcome column as given (labels kept: strings stay strings for logistic regression), or
+    for an expression such as ``log(y)`` its one numeric column."""
+    from formulaic import model_matrix
+
+    (term,) = list(lhs)
+    if len(term.factors) == 1 and str(term.factors[0].expr) in frame.columns:
+        return frame[str(term.factors[0].expr)]
+    if len(term.factors) == 1 and term.factors[0].eval_method.value == "lookup":
+        raise ValueError(f"formula {formula!r} names the outcome {str(lhs)!r}, but the data frame has no such "
+                         f"column (it has {list(frame.columns)[:10]})")
+    values = _materialise(lambda: model_matrix(lhs, frame, na_action="raise", output="pandas"), frame)
+    if values.shape[1] != 1:
+        raise ValueError(f"the left side of formula {formula!r} gives {values.shape[1]} columns "
+                         f"{list(values.columns)}; it must give one outcome column")
+    return values.iloc[:, 0].astype(float)
+
+
+def _frame(data, doing: str) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, dict):
+        return pd.DataFrame(data)
+    kind = type(data).__module__.split(".")[0]
+    if kind == "dask":
+        raise TypeError(f"cannot {doing} on a Dask data frame (not supported yet): encode a sample with "
+                        "df.compute(), or fit without formula= on numeric columns")
+    raise TypeError(f"to {doing}, pass a pandas DataFrame holding the formula's columns, got {type(data).__name__}")
+
+
+def _materialise(build, frame: pd.DataFrame, spec=None):
+    """``build()``, with formulaic's quiet failure modes made errors that name the column or level."""
+    from formulaic.errors import DataMismatchWarning, FactorEvaluationError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataMismatchWarning)  # an unseen level: formulaic would code it as zeros
+        try:
+            return build()
+        except DataMismatchWarning as exc:
+            raise ValueError(f"the data hold a factor level not seen in training ({_unseen(spec, frame, exc)}): "
+                             "the model has no coefficient for it. Drop or recode those rows (e.g. to the "
+                             "reference level), or refit with them in the training data") from None
+        except FactorEvaluationError as exc:
+            raise ValueError(f"a column the formula uses is missing or cannot be evaluated: {exc} "
+                             f"(the data frame has columns {list(frame.columns)[:20]})") from None
+        except ValueError as exc:
+            if "null values" in str(exc):
+                raise ValueError(f"missing values (NaN/None) in a column the formula uses: {exc} Drop those rows "
+                                 "(df.dropna(subset=[...])) or impute them first") from None
+            raise
+
+
+def _unseen(spec, frame: pd.DataFrame, warning) -> str:
+    """Which column holds which unseen levels, from the spec's training levels; formulaic's own
+    message lists the levels but not the column."""
+    found = []
+    for expr, (_, state) in (spec.encoder_state.items() if spec is not None else ()):
+        if "categories" not in state:
+            continue
+        try:
+            names = {node.id for node in ast.walk(ast.parse(expr, mode="eval")) if isinstance(node, ast.Name)}
+        except SyntaxError:
+            names = {expr.strip("`")}
+        for column in sorted(names & {str(c) for c in frame.columns}):
+            unseen = sorted(set(frame[column].dropna().tolist()) - set(state["categories"]), key=str)
+            if unseen:
+                found.append(f"column {column!r} has {unseen}, the fit saw {list(state['categories'])}")
+    return "; ".join(found) or str(warning)
+
+
+def _without_intercept(matrix) -> pd.DataFrame:
+    frame = pd.DataFrame(matrix)
+    frame = frame.drop(columns=[INTERCEPT]) if INTERCEPT in frame.columns else frame
+    return frame.astype(float)

@@ -1,0 +1,74 @@
+"""``formula=`` on every estimator: a data frame encoded by formulaic into the design (see
+:mod:`bayesreg.data.formula`), on fit and again, through the stored model spec, on every prediction.
+
+:class:`_BayesianRegression` inherits this, so an estimator class gets formulas by listing
+``formula`` among its constructor parameters (``tests/test_formula.py`` checks that every registered
+estimator does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ..data import formula as fm
+from ..priors import GroupLaplace
+
+
+class FormulaMixin:
+    """``_formula_input`` for fit, ``_design_of`` for the predictions; ``terms_`` and ``model_spec_``
+    after a formula fit; ``term_summary``."""
+
+    def _formula_input(self, X, y):
+        """``(X, y, fitted attributes)``: the encoded design and the outcome when a formula is set, else as given."""
+        formula = getattr(self, "formula", None)
+        if formula is None:
+            if y is None:
+                raise ValueError("requires y to be passed, but the target y is None: call fit(X, y), or give the "
+                                 "estimator a formula naming y (formula='y ~ x1 + C(region)') and call fit(df)")
+            return X, y, {}
+        fitted = fm.fit_design(formula, X, y, self.fit_intercept)
+        return fitted.X, fitted.y, {"model_spec_": fitted.model_spec, "terms_": fitted.terms}
+
+    @staticmethod
+    def _grouped(prior, from_formula: dict):
+        """A group prior without groups gets the formula's terms (a factor's columns are one group)."""
+        if not isinstance(prior, GroupLaplace) or prior.groups is not None:
+            return prior
+        if "terms_" not in from_formula:
+            raise ValueError("GroupLaplace needs groups: pass GroupLaplace(scale, groups=[one label per column of X]), "
+                             "or fit with formula= on the estimator (each term of the formula is a group)")
+        return dataclasses.replace(prior, groups=fm.group_labels(from_formula["terms_"]))
+
+    def _design_of(self, X):
+        """New rows encoded by the fitted formula (unchanged when the fit had none)."""
+        spec = getattr(self, "model_spec_", None)
+        if spec is None:
+            return X
+        return fm.apply_spec(spec, X, self.feature_names_in_)
+
+    @property
+    def term_columns_(self) -> dict:
+        """``{term: [columns]}``: the formula's terms, else the group prior's groups, else one per column."""
+        from ..terms import term_columns
+
+        return term_columns(self)
+
+    def term_summary(self, X=None, size: float | None = None, ci_prob: float | None = None):
+        """One row per term (a factor's dummies together): the posterior of the group norm ``||w_g||``
+        (mean, sd, equal-tailed ``ci_prob`` interval; at the MAP where there is one) and, for rows
+        ``X``, of the term's contribution to the linear predictor, the sd over those rows of
+        ``X_g w_g``: its posterior mean and, with ``size``, ``P(sd > size | y)``. See :mod:`bayesreg.terms`.
+        """
+        from .. import results
+        from ..terms import term_table
+
+        self._require_posterior("term_summary")
+        if size is not None and X is None:
+            raise ValueError("size is a size of the term's contribution on rows X: pass X (e.g. the training data)")
+        prob = results.CI_PROB if ci_prob is None else ci_prob
+        if not 0 < prob < 1:
+            raise ValueError(f"the interval probability must be in (0, 1), got {prob}")
+        draws = self.idata_["posterior"]["coef"].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+        design = None if X is None else self._validated_X(X)
+        map_coef = None if self.map_ is None else self.map_.coef
+        return term_table(draws, self.feature_names_, self.term_columns_, prob, map_coef, design, size)

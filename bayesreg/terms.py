@@ -1,0 +1,62 @@
+r"""Results per term: does a factor (all of its dummies together) matter?
+
+For a term (or group) ``g`` with columns ``X_g`` and coefficients ``w_g``, per posterior draw ``s``:
+
+- the group norm :math:`\|w_g^{(s)}\|_2`, summarised by its posterior mean, sd and equal-tailed
+  interval (and its value at the MAP);
+- with rows ``X`` given: the size of the term's contribution to the linear predictor, the
+  population sd over those rows of :math:`X_g w_g^{(s)}` (units of the linear predictor: of ``y`` in
+  linear regression, log-odds in logistic), its posterior mean, and with ``size`` given the
+  posterior probability :math:`P(\mathrm{sd}_i(X_g w_g) > \text{size} \mid y)`, the share of draws
+  above it.
+
+A norm is not invariant to a factor's coding (treatment contrasts against another reference level
+give other coefficients); the contribution is, for a fixed design: it is what the term does to the
+predictions. The terms are a formula's (``est.terms_``), else the groups of a group prior
+(``prior_.groups``), else one term per column.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def term_columns(estimator) -> dict:
+    """``{term: [column names]}`` of a fitted estimator (see the module docstring)."""
+    terms = getattr(estimator, "terms_", None)
+    if terms is not None:
+        return {term: list(columns) for term, columns in terms.items()}
+    names = estimator.feature_names_
+    groups = getattr(getattr(estimator, "prior_", None), "groups", None)
+    if groups is None:
+        return {name: [name] for name in names}
+    found: dict = {}
+    for label, name in zip(groups.tolist(), names):
+        found.setdefault(str(label), []).append(name)
+    return found
+
+
+def term_table(coef_draws: np.ndarray, feature_names: list, terms: dict, ci_prob: float, map_coef=None,
+               X=None, size=None) -> pd.DataFrame:
+    """One row per term. ``coef_draws``: shape (draws, p), all chains together; ``X``: design rows (n, p)."""
+    position = {name: j for j, name in enumerate(feature_names)}
+    low, high = (1 - ci_prob) / 2, (1 + ci_prob) / 2
+    label = f"{round(100 * ci_prob)}"
+    rows = {}
+    for term, columns in terms.items():
+        index = [position[c] for c in columns]
+        norms = np.linalg.norm(coef_draws[:, index], axis=1)
+        row = {"n_columns": len(index), "norm_mean": norms.mean(), "norm_sd": norms.std(ddof=1),
+               f"norm_eti{label}_lb": np.quantile(norms, low), f"norm_eti{label}_ub": np.quantile(norms, high)}
+        if map_coef is not None:
+            row["norm_map"] = float(np.linalg.norm(np.asarray(map_coef)[index]))
+        if X is not None:
+            contribution = (X[:, index] @ coef_draws[:, index].T).std(axis=0)  # population sd over rows, per draw
+            row["contribution_sd_mean"] = contribution.mean()
+            if size is not None:
+                row[f"p_contribution_sd_gt_{size:g}"] = float(np.mean(contribution > size))
+        rows[term] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "term"
+    return table

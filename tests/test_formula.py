@@ -1,0 +1,186 @@
+"""``formula=``: a fit from a data frame equals the fit on the same design built by hand; new rows
+are encoded by the stored spec (reordered columns, a subset of levels); bad frames are clear errors;
+save/load keeps the spec as JSON data and refuses a formula that would run code."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+import bayesreg as br
+from bayesreg import persistence
+from bayesreg.data import formula_state
+from bayesreg.sampling import SamplingWarning
+from seeds import shifted
+
+FORMULA = "y ~ x1 + C(region) + x2:x3"
+
+
+@pytest.fixture(scope="module")
+def frame():
+    rng = np.random.default_rng(shifted(22))
+    n = 80
+    df = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n), "x3": rng.normal(size=n),
+                       "region": rng.choice(["north", "south", "west"], n), "flag": rng.random(n) > 0.5})
+    effect = df["region"].map({"north": 0.0, "south": 1.0, "west": -1.0})
+    df["y"] = 0.5 + df.x1 - 0.5 * df.x2 * df.x3 + effect + 0.7 * df.flag + rng.normal(size=n)
+    df["label"] = np.where(df["y"] > df["y"].median(), "high", "low")
+    return df
+
+
+def by_hand(df):
+    """The design of FORMULA written out: treatment contrasts against the first level, 'north'."""
+    return pd.DataFrame({"x1": df.x1, "south": (df.region == "south").astype(float),
+                         "west": (df.region == "west").astype(float), "x2x3": df.x2 * df.x3})
+
+
+def test_formula_map_equals_the_hand_built_design(frame):
+    """Linear (closed form) and logistic (Newton) MAPs to 1e-12, coefficient names from formulaic."""
+    prior = br.Laplace(0.8)
+    fit = br.LinearRegression(prior, sigma=1.0, formula=FORMULA).fit(frame, method="map")
+    hand = br.LinearRegression(prior, sigma=1.0).fit(by_hand(frame), frame["y"], method="map")
+    np.testing.assert_allclose(fit.coef_, hand.coef_, rtol=0, atol=1e-12)
+    assert abs(fit.intercept_ - hand.intercept_) < 1e-12
+    assert fit.feature_names_ == ["x1", "C(region)[T.south]", "C(region)[T.west]", "x2:x3"]
+    assert fit.terms_ == {"x1": ["x1"], "C(region)": ["C(region)[T.south]", "C(region)[T.west]"],
+                          "x2:x3": ["x2:x3"]}
+    clf = br.LogisticRegression(br.Normal(1.0), formula="label ~ x1 + C(region) + x2:x3").fit(frame, method="map")
+    hand_clf = br.LogisticRegression(br.Normal(1.0)).fit(by_hand(frame), frame["label"], method="map")
+    np.testing.assert_allclose(clf.coef_, hand_clf.coef_, rtol=0, atol=1e-12)
+    assert list(clf.classes_) == ["high", "low"]
+    np.testing.assert_array_equal(clf.predict(frame), hand_clf.predict(by_hand(frame)))
+
+
+def test_formula_nuts_draws_equal_the_hand_built_design(frame):
+    """Same design, same seed: the same draws, bit for bit."""
+    settings = dict(method="nuts", draws=60, tune=60, chains=1, random_seed=shifted(3), progressbar=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)  # 60 draws: ESS warnings are expected
+        fit = br.LinearRegression(br.Normal(2.0), formula=FORMULA).fit(frame, **settings)
+        hand = br.LinearRegression(br.Normal(2.0)).fit(by_hand(frame), frame["y"], **settings)
+    np.testing.assert_array_equal(fit.idata_["posterior"]["coef"].to_numpy(),
+                                  hand.idata_["posterior"]["coef"].to_numpy())
+    new = frame.iloc[:7]
+    np.testing.assert_array_equal(fit.predict_interval(new, random_seed=shifted(4)),
+                                  hand.predict_interval(by_hand(new), random_seed=shifted(4)))
+
+
+def test_new_rows_reordered_and_with_a_subset_of_levels(frame):
+    fit = br.LinearRegression(br.Normal(1.0), sigma=1.0, formula=FORMULA).fit(frame, method="map")
+    new = frame[frame.region != "west"].iloc[:9][["region", "x3", "x2", "x1"]]  # no 'west', other column order
+    expected = fit.intercept_ + by_hand(new).to_numpy() @ fit.coef_
+    np.testing.assert_allclose(fit.predict(new), expected, rtol=1e-14, atol=1e-14)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.assign(region=["east"] + list(d.region[1:])), r"column 'region' has \['east'\], the fit saw"),
+    (lambda d: d.drop(columns=["x2"]), r"missing.*`x2`"),
+    (lambda d: d.assign(x1=[np.nan] + list(d.x1[1:])), r"missing values .*x1"),
+    (lambda d: d.to_numpy(), "pass a pandas DataFrame"),
+])
+def test_bad_new_rows_are_errors_that_name_them(frame, change, message):
+    fit = br.LinearRegression(br.Normal(1.0), sigma=1.0, formula=FORMULA).fit(frame, method="map")
+    with pytest.raises((ValueError, TypeError), match=message):
+        fit.predict(change(frame.iloc[:5]))
+
+
+def test_fit_errors_name_the_problem_and_keep_the_previous_fit(frame):
+    est = br.LinearRegression(br.Normal(1.0), sigma=1.0, formula=FORMULA).fit(frame, method="map")
+    coef = est.coef_.copy()
+    cases = [(dict(formula="y ~ 0 + x1"), {}, "removes an intercept but fit_intercept=True"),
+             (dict(formula="y ~ x1", fit_intercept=False), {}, "has an intercept but fit_intercept=False"),
+             (dict(formula="y ~ x1"), {"y": frame.y}, "takes no y"),
+             (dict(formula="~ x1"), {}, "has no outcome"),
+             (dict(formula="z ~ x1"), {}, "no such column"),
+             (dict(formula="y ~ x1 +"), {}, "cannot parse formula"),
+             (dict(formula=None), {}, "requires y to be passed")]
+    for params, kwargs, message in cases:
+        with pytest.raises(ValueError, match=message):
+            clone(est).set_params(**params).fit(frame, method="map", **kwargs)
+    with pytest.raises(ValueError, match="missing values"):
+        est.fit(frame.assign(x3=[None] + list(frame.x3[1:])), method="map")
+    np.testing.assert_array_equal(est.coef_, coef)
+
+
+def test_no_intercept_formula_with_fit_intercept_false(frame):
+    """Without an intercept formulaic codes all levels; the fit equals that design by hand."""
+    fit = br.LinearRegression(br.Normal(1.0), sigma=1.0, fit_intercept=False,
+                              formula="y ~ 0 + C(region) + x1").fit(frame, method="map")
+    design = pd.DataFrame({level: (frame.region == level).astype(float) for level in ("north", "south", "west")})
+    hand = br.LinearRegression(br.Normal(1.0), sigma=1.0, fit_intercept=False).fit(
+        design.assign(x1=frame.x1), frame.y, method="map")
+    np.testing.assert_allclose(fit.coef_, hand.coef_, rtol=0, atol=1e-12)
+    assert fit.terms_["C(region)"] == ["C(region)[north]", "C(region)[south]", "C(region)[west]"]
+
+
+def test_save_and_load_keep_the_spec(tmp_path, frame):
+    """Reference level, B-spline knots, scale() constants and a boolean all survive as JSON."""
+    formula = "y ~ x1 + C(region, contr.treatment('west')) + bs(x2, 4) + scale(x3) + flag + np.log(x1 ** 2)"
+    fit = br.LinearRegression(br.Normal(1.0), sigma=1.0, formula=formula).fit(frame, method="map")
+    fit.save(tmp_path / "formula.zip")
+    back = br.load(tmp_path / "formula.zip")
+    new = frame.iloc[5:20][list(reversed(frame.columns))]
+    np.testing.assert_array_equal(back.predict(new), fit.predict(new))
+    assert back.terms_ == fit.terms_ and back.get_params()["formula"] == formula
+    with pytest.raises(ValueError, match="not seen in training"):
+        back.predict(new.assign(region="east"))
+
+
+@pytest.mark.parametrize("formula, message", [
+    ("x1 + eval('1')", "call of 'eval'"), ("open('f') + x1", "call of 'open'"),
+    ("x1 + np.save('f', x1)", "np.save"), ("x1 + getattr(x1, 'real')", "call of 'getattr'"),
+    ("x1 + x1.__class__", "__class__"), ("x1 + __import__('os').system('echo hi')", "cannot parse"),
+    ("y ~ x1", "left side"),
+])
+def test_a_formula_that_would_run_code_is_not_loaded(formula, message):
+    """A saved file's formula is checked before formulaic could evaluate it (it evaluates factors as Python)."""
+    saved = {"format": formula_state.FORMAT, "formula": formula, "ensure_full_rank": True,
+             "transform_state": {}, "encoder_state": {}}
+    with pytest.raises(ValueError, match=message):
+        formula_state.spec_from_json(saved)
+
+
+def test_scikit_learn_protocol_with_a_formula(frame):
+    """clone keeps the formula; a formula without outcome takes y, so GridSearchCV can score."""
+    est = br.LinearRegression(br.Normal(1.0), sigma=1.0, method="map", formula="~ x1 + C(region) + x2:x3")
+    assert clone(est).get_params()["formula"] == est.formula
+    search = GridSearchCV(est, {"prior__scale": [0.1, 10.0]}, cv=3).fit(frame, frame.y)
+    assert search.best_estimator_.terms_["C(region)"] == ["C(region)[T.south]", "C(region)[T.west]"]
+    assert search.score(frame, frame.y) > 0.3
+
+
+def test_every_estimator_takes_a_formula():
+    for cls in persistence.ESTIMATORS.values():
+        assert "formula" in cls().get_params(), cls.__name__
+
+
+def test_term_summary_recomputed_from_the_draws(frame):
+    """The term table against numpy on the stored draws: norms of a factor's coefficients, and the
+    share of draws whose contribution sd over the rows exceeds the size."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        fit = br.LinearRegression(br.GroupLaplace(0.5), formula=FORMULA).fit(
+            frame, draws=60, tune=60, chains=2, random_seed=shifted(5), progressbar=False)
+    table = fit.term_summary(frame, size=0.4, ci_prob=0.8)
+    assert list(table.index) == ["x1", "C(region)", "x2:x3"] and table.loc["C(region)", "n_columns"] == 2
+    draws = fit.idata_["posterior"]["coef"].to_numpy().reshape(-1, 4)
+    norms = np.linalg.norm(draws[:, 1:3], axis=1)
+    assert table.loc["C(region)", "norm_mean"] == pytest.approx(norms.mean(), rel=1e-12)
+    assert table.loc["C(region)", "norm_eti80_lb"] == pytest.approx(np.quantile(norms, 0.1), rel=1e-12)
+    assert table.loc["C(region)", "norm_map"] == pytest.approx(np.linalg.norm(fit.map_.coef[1:3]), rel=1e-12)
+    contribution = (by_hand(frame).to_numpy()[:, 1:3] @ draws[:, 1:3].T).std(axis=0)
+    assert table.loc["C(region)", "p_contribution_sd_gt_0.4"] == np.mean(contribution > 0.4)
+    with pytest.raises(ValueError, match="pass X"):
+        fit.term_summary(size=0.4)
+    assert br.LinearRegression(br.GroupLaplace(1.0, groups=[0, 0, 1]), sigma=1.0).fit(
+        by_hand(frame).iloc[:, :3], frame.y, method="map").term_columns_ == {"0": ["x1", "south"], "1": ["west"]}
+
+
+def test_formula_on_dask_is_refused_with_a_message(frame):
+    dd = pytest.importorskip("dask.dataframe")
+    with pytest.raises(TypeError, match="Dask data frame .*not supported yet"):
+        br.LinearRegression(br.Normal(1.0), sigma=1.0, formula=FORMULA).fit(dd.from_pandas(frame, npartitions=2),
+                                                                           method="map")
