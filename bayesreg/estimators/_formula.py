@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..data import formula as fm
-from ..priors import GroupLaplace
+from ..priors import GroupLaplace, Normal
 
 
 class FormulaMixin:
@@ -31,12 +31,18 @@ class FormulaMixin:
 
     @staticmethod
     def _grouped(prior, from_formula: dict):
-        """A group prior without groups gets the formula's terms (a factor's columns are one group)."""
-        if not isinstance(prior, GroupLaplace) or prior.groups is not None:
+        """A group prior without groups, or a Normal with ``groups="terms"``, gets the formula's terms
+        (a factor's columns are one group)."""
+        if isinstance(prior, GroupLaplace) and prior.groups is None:
+            needs = ("GroupLaplace needs groups: pass GroupLaplace(scale, groups=[one label per column of X]), "
+                     "or fit with formula= on the estimator (each term of the formula is a group)")
+        elif isinstance(prior, Normal) and isinstance(prior.groups, str):  # "terms"
+            needs = ("Normal(..., groups='terms') takes the formula's terms as groups, and this fit has no formula: "
+                     "pass groups=[one label per column of X], or fit with formula= on the estimator")
+        else:
             return prior
         if "terms_" not in from_formula:
-            raise ValueError("GroupLaplace needs groups: pass GroupLaplace(scale, groups=[one label per column of X]), "
-                             "or fit with formula= on the estimator (each term of the formula is a group)")
+            raise ValueError(needs)
         return dataclasses.replace(prior, groups=fm.group_labels(from_formula["terms_"]))
 
     def _design_of(self, X):

@@ -18,6 +18,7 @@ unconstrained vector, in order::
                            Horseshoe: z (p), log lambda (p), log g
                            RegularizedHorseshoe: z (p), log lambda (p), log g, log c2_raw
                            learned scale (Normal, Laplace): log tau, z (p)
+                           learned Normal scale per group (kernels/groups.py): log tau (G), z (p)
                            BayesianLasso: log lambda^2, z (p)
 
 Likelihoods (``b_c`` the centred intercept, so ``b = b_c - xbar'w``)
@@ -45,7 +46,8 @@ from .layout import (BAYESIAN_LASSO, ELASTICNET, EXPAND_SIGNATURE, FAMILY, FIT_I
                     S_INTERCEPT_SCALE, S_LASSO_DELTA, S_LASSO_R, S_N, S_PSEUDO_SIGMA, S_RSS_MIN, S_SIGMA,
                     S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, S_SLAB_DF, S_SLAB_SCALE, S_TAU0, S_WEIGHT_SUM,
                     S_Y_MEAN, TAU0_FROM_NOISE, array_at, jit, log_half_cauchy, log_half_t, report, sign)
-from .groups import GROUP_LAPLACE, group_laplace_log_density
+from .groups import (GROUP_LAPLACE, NORMAL_GROUP_SCALES, group_laplace_log_density, group_scales_coefficients,
+                     group_scales_expand, group_scales_log_density)
 from .likelihoods import POISSON, expand_aux, glm_log_likelihood, n_free_aux
 
 
@@ -92,6 +94,8 @@ def coefficients(theta, start, header, scalars, sigma, coef):
         scale = sigma * math.exp(-0.5 * theta[start])
         for j in range(p):
             coef[j] = theta[start + 1 + j] * scale
+    elif prior == NORMAL_GROUP_SCALES:
+        group_scales_coefficients(theta, start, header, coef)
     else:
         tau = math.exp(theta[start])
         factor = array_at(header[PTR_VEC1], p)
@@ -183,6 +187,8 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
         grad[start] = r - delta * math.exp(u) - 0.5 * chained
         if header[FAMILY] == GAUSSIAN and not header[SIGMA_KNOWN]:
             to_log_sigma = chained
+    elif prior == NORMAL_GROUP_SCALES:
+        value = group_scales_log_density(theta, start, header, scalars, coef, G, grad)
     else:
         u_t = theta[start]
         tau = math.exp(u_t)
@@ -370,6 +376,8 @@ def expand(theta, out, header):
     elif prior == BAYESIAN_LASSO:
         out[k] = sigma * math.exp(-0.5 * theta[i])
         out[k + 1] = math.exp(0.5 * theta[i])
+    elif prior == NORMAL_GROUP_SCALES:
+        group_scales_expand(theta, i, header, out, k)
     elif prior >= NORMAL_LEARNED and prior != GROUP_LAPLACE:
         out[k] = math.exp(theta[i])
 
