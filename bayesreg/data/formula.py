@@ -78,8 +78,22 @@ def fit_design(formula: str, data, y, fit_intercept: bool) -> FormulaFit:
     """Encode the training frame ``data``; ``y`` is taken from the formula's left side unless it has none."""
     from formulaic import model_matrix
 
-    parsed = parse(formula)
     frame = _frame(data, f"fit with formula={formula!r}")
+    parsed, rhs = checked_formula(formula, y, fit_intercept)
+    if hasattr(parsed, "lhs"):
+        y = _outcome(parsed.lhs, frame, formula)
+    try:
+        matrix = _materialise(lambda: model_matrix(rhs, frame, na_action="raise", output="pandas"), frame)
+    except ValueError as exc:
+        raise ValueError(f"cannot encode the data with formula {formula!r}: {exc}") from exc
+    spec = matrix.model_spec
+    return FormulaFit(_without_intercept(matrix), y, spec, terms_of(spec))
+
+
+def checked_formula(formula: str, y, fit_intercept: bool):
+    """``(parsed, right side)``, after the checks that need no data: the intercept agrees with
+    ``fit_intercept``, and ``y`` is given exactly when the formula names no outcome."""
+    parsed = parse(formula)
     rhs = parsed.rhs if hasattr(parsed, "lhs") else parsed
     if _has_intercept(rhs) != bool(fit_intercept):
         has = _has_intercept(rhs)
@@ -87,20 +101,13 @@ def fit_design(formula: str, data, y, fit_intercept: bool) -> FormulaFit:
             f"formula {formula!r} {'has' if has else 'removes'} an intercept but fit_intercept={fit_intercept}: "
             + ("write '0 + ...' or '... - 1' in the formula, or pass fit_intercept=True" if not fit_intercept
                else "pass fit_intercept=False, or drop '0 +' / '- 1' from the formula"))
-    if hasattr(parsed, "lhs"):
-        if y is not None:
-            raise ValueError(f"formula {formula!r} names the outcome ({str(parsed.lhs)!r}), so fit takes no y: "
-                             "call fit(df), or write the formula without a left side ('~ x1 + ...') and pass y")
-        y = _outcome(parsed.lhs, frame, formula)
-    elif y is None:
+    if hasattr(parsed, "lhs") and y is not None:
+        raise ValueError(f"formula {formula!r} names the outcome ({str(parsed.lhs)!r}), so fit takes no y: "
+                         "call fit(df), or write the formula without a left side ('~ x1 + ...') and pass y")
+    if not hasattr(parsed, "lhs") and y is None:
         raise ValueError(f"requires y to be passed, but the target y is None: formula {formula!r} has no outcome; "
                          "write 'y ~ ...' to take y from the data frame, or call fit(df, y)")
-    try:
-        matrix = _materialise(lambda: model_matrix(rhs, frame, na_action="raise", output="pandas"), frame)
-    except ValueError as exc:
-        raise ValueError(f"cannot encode the data with formula {formula!r}: {exc}") from exc
-    spec = matrix.model_spec
-    return FormulaFit(_without_intercept(matrix), y, spec, terms_of(spec))
+    return parsed, rhs
 
 
 def apply_spec(spec, data, columns) -> NamedDesign:
@@ -151,9 +158,9 @@ def _frame(data, doing: str) -> pd.DataFrame:
     if isinstance(data, dict):
         return pd.DataFrame(data)
     kind = type(data).__module__.split(".")[0]
-    if kind == "dask":
-        raise TypeError(f"cannot {doing} on a Dask data frame (not supported yet): encode a sample with "
-                        "df.compute(), or fit without formula= on numeric columns")
+    if kind == "dask":  # a Dask data frame is encoded partition by partition (formula_dask), not here
+        raise TypeError(f"cannot {doing} on a Dask {type(data).__name__}: pass a Dask DataFrame holding the "
+                        "formula's columns")
     raise TypeError(f"to {doing}, pass a pandas DataFrame holding the formula's columns, got {type(data).__name__}")
 
 

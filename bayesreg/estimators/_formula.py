@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..data import formula as fm
+from ..data import formula_dask, is_dask_input
 from ..priors import GroupLaplace, Normal
 
 
@@ -26,7 +27,8 @@ class FormulaMixin:
                 raise ValueError("requires y to be passed, but the target y is None: call fit(X, y), or give the "
                                  "estimator a formula naming y (formula='y ~ x1 + C(region)') and call fit(df)")
             return X, y, {}
-        fitted = fm.fit_design(formula, X, y, self.fit_intercept)
+        encode = formula_dask.fit_design_dask if is_dask_input(X) else fm.fit_design  # Dask: partition by partition
+        fitted = encode(formula, X, y, self.fit_intercept)
         return fitted.X, fitted.y, {"model_spec_": fitted.model_spec, "terms_": fitted.terms}
 
     @staticmethod
@@ -50,6 +52,8 @@ class FormulaMixin:
         spec = getattr(self, "model_spec_", None)
         if spec is None:
             return X
+        if is_dask_input(X) and hasattr(X, "map_partitions"):
+            return formula_dask.design_of_rows(spec, X, self.feature_names_in_)  # lazily, partition by partition
         return fm.apply_spec(spec, X, self.feature_names_in_)
 
     @property
