@@ -46,14 +46,17 @@ EXTRA = [br.Horseshoe(0.3), br.Normal(br.HalfCauchy(0.8), factor=np.array([1.0, 
          br.R2D2(factor=np.array([3.0, 0.2, 1.0, 0.5])),
          # a learned scale per group (kernels/groups.py): groups not contiguous, one of size 1
          br.Normal(br.HalfCauchy(0.8), factor=np.array([1.0, 2.0, 0.5, 3.0]), groups=["a", "b", "a", "c"]),
-         br.Normal(br.HalfStudentT(3.0, 1.2), groups=[2, 1, 1, 2])]
+         br.Normal(br.HalfStudentT(3.0, 1.2), groups=[2, 1, 1, 2]),
+         # the group horseshoe (kernels/groups.py): tau0 = sigma (linear) / 1 (logistic), and a given tau0
+         br.Horseshoe(factor=np.array([0.5, 2.0, 1.0, 0.1]), groups=["a", "b", "a", "c"]),
+         br.Horseshoe(0.3, groups=["a", "a", "a", "b"])]
 LINEAR_ONLY = (br.BayesianLasso,)
 
 
 def _prior_id(prior):
     hyper = getattr(prior, "scale", None)
     factor = "-factor" if np.ndim(getattr(prior, "factor", 1.0)) else ""
-    groups = "-groups" if isinstance(prior, br.Normal) and prior.groups is not None else ""
+    groups = "-groups" if isinstance(prior, (br.Normal, br.Horseshoe)) and prior.groups is not None else ""
     return (type(prior).__name__ + (f"-{type(hyper).__name__}" if isinstance(hyper, br.priors.Hyperprior) else "")
             + factor + groups)
 

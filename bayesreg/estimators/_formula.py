@@ -12,7 +12,7 @@ import dataclasses
 
 from ..data import formula as fm
 from ..data import formula_dask, is_dask_input
-from ..priors import GroupLaplace, Normal
+from ..priors import GroupLaplace, Horseshoe, Normal
 
 
 class FormulaMixin:
@@ -38,9 +38,9 @@ class FormulaMixin:
         if isinstance(prior, GroupLaplace) and prior.groups is None:
             needs = ("GroupLaplace needs groups: pass GroupLaplace(scale, groups=[one label per column of X]), "
                      "or fit with formula= on the estimator (each term of the formula is a group)")
-        elif isinstance(prior, Normal) and isinstance(prior.groups, str):  # "terms"
-            needs = ("Normal(..., groups='terms') takes the formula's terms as groups, and this fit has no formula: "
-                     "pass groups=[one label per column of X], or fit with formula= on the estimator")
+        elif isinstance(prior, (Normal, Horseshoe)) and isinstance(prior.groups, str):  # "terms"
+            needs = (f"{type(prior).__name__}(..., groups='terms') takes the formula's terms as groups, and this fit "
+                     "has no formula: pass groups=[one label per column of X], or fit with formula= on the estimator")
         else:
             return prior
         if "terms_" not in from_formula:

@@ -125,12 +125,15 @@ def _(d, **_):
 
 @coefficient_prior.register(Horseshoe)
 def _(d, *, noise_scale, logistic=False, **_):
+    """With ``prior_group_of``, the group horseshoe: ``local_scale`` per group, ``lambda_g(j)`` for ``coef_j``."""
     global_prior_scale = d["prior_scale"] if "prior_scale" in d else (1.0 if logistic else noise_scale)
+    grouped = "prior_group_of" in d
     coef_raw = pm.Normal("coef_raw", 0.0, 1.0, dims="feature")
-    local_scale = pm.HalfCauchy("local_scale", 1.0, dims="feature")
+    local_scale = pm.HalfCauchy("local_scale", 1.0, dims="group" if grouped else "feature")
     global_scale = pm.HalfCauchy("global_scale_raw", 1.0) * global_prior_scale
     pm.Deterministic("global_scale", global_scale)
-    return pm.Deterministic("coef", coef_raw * local_scale * global_scale * d["prior_factor"], dims="feature")
+    local = local_scale[d["prior_group_of"].get_value().astype(int)] if grouped else local_scale
+    return pm.Deterministic("coef", coef_raw * local * global_scale * d["prior_factor"], dims="feature")
 
 
 @coefficient_prior.register(HorseshoePlus)

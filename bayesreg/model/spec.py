@@ -62,7 +62,7 @@ class ModelSpec:
     # non-centred density
     collapsed: bool = False
     aux_fixed: tuple[str, ...] = ()  # count and robust families: the auxiliary parameters held fixed (model/glm_spec.py)
-    scale_groups: tuple[str, ...] = ()  # Normal(hyperprior, groups=...): one learned scale per group, these labels
+    scale_groups: tuple[str, ...] = ()  # Normal(hyperprior, groups=...) or the group horseshoe: the groups' labels
 
     @property
     def spectral(self) -> bool:
@@ -82,7 +82,7 @@ class ModelSpec:
         proper_intercept = family in ("bernoulli", "quadratic") and fit_intercept and not prior.has_map
         learned = isinstance(prior, (Normal, Laplace)) and prior.learned
         # a scale per group is sampled non-centred (kernels/groups.py): the spectral kernel has one tau
-        groups = scale_group_labels(prior) if learned else ()
+        groups = scale_group_labels(prior) if learned or type(prior) is Horseshoe else ()
         collapsed = family == "gaussian" and learned and isinstance(prior, Normal) and not groups
         return cls(family, type(prior), n_features, fit_intercept, sigma_known, given, proper_intercept, learned,
                    collapsed, scale_groups=groups)
@@ -114,6 +114,8 @@ def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
         vectors.update(l1=prior.l1, l2=prior.l2, log_normalizer=prior.log_normalizer())
     elif isinstance(prior, Horseshoe):
         vectors["factor"] = prior.factor
+        if scale_group_labels(prior):  # the group horseshoe: one local scale per group
+            vectors["group_of"] = group_number(prior.groups)
         scalars.update({} if prior.scale is None else {"scale": prior.scale})
     elif isinstance(prior, RegularizedHorseshoe):
         prior.check_dimension(n_features)

@@ -279,11 +279,18 @@ class Horseshoe(Prior):
 
     The marginal density of ``w_j`` is unbounded at 0, so there is no finite MAP:
     fit it with NUTS.
+
+    ``groups`` (``"terms"``: the formula's terms, or one label per column) makes it the group
+    horseshoe (Xu, Schmidt, Makalic & Schmidt 2016): one local scale per group,
+    ``w_j = z_j lambda_g(j) tau c_j`` with ``lambda_g ~ C+(0, 1)``, so a factor's dummies are shrunk
+    or kept together; ``local_scale`` is stored with dim ``group``
+    (:mod:`bayesreg.sampling.kernels.groups`). Groups of one column each are the horseshoe.
     """
 
     scale: float | None = None
     autoscale: bool = True
     factor: object = 1.0
+    groups: object = None
 
     has_map = False
 
@@ -291,9 +298,16 @@ class Horseshoe(Prior):
         if self.scale is not None:
             object.__setattr__(self, "scale", positive_number("Horseshoe scale", self.scale))
         _init_autoscale_and_factor(self)
+        name = type(self).__name__
+        if self.groups is not None and type(self) is not Horseshoe:
+            raise TypeError(f"{name} takes no groups: the group horseshoe is Horseshoe(..., groups='terms')")
+        object.__setattr__(self, "groups", scale_groups(self.groups, True, name))
 
     def per_coefficient(self) -> dict:
-        return {"factor": self.factor}
+        values = {"factor": self.factor}
+        if isinstance(self.groups, np.ndarray):
+            values["groups"] = self.groups
+        return values
 
     def no_map_reason(self) -> str:
         return (

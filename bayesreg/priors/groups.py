@@ -65,7 +65,7 @@ def scale_groups(groups, learned: bool, name: str):
     (the formula's terms, filled in by the estimator) or one label per column."""
     if groups is None:
         return None
-    if not learned:
+    if not learned:  # (the horseshoe's local scales are always learned)
         raise TypeError(f"{name} groups= gives each group its own learned scale: pass a hyperprior as the scale, "
                         f"e.g. {name}(HalfCauchy(1.0), groups='terms'); for fixed scales per coefficient pass an "
                         "array as the scale, for the group lasso use GroupLaplace")

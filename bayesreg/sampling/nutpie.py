@@ -70,8 +70,8 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
     if spec.family == "gaussian" and not spec.sigma_known:
         blocks.append(("sigma_log__", 1))
     blocks += family_packing.aux_blocks(spec)  # count and robust families: log phi; log sigma, log nu
-    if spec.prior_type in (Horseshoe, RegularizedHorseshoe):
-        blocks += [("coef_raw", p), ("local_scale_log__", p), ("global_scale_raw_log__", 1)]
+    if spec.prior_type in (Horseshoe, RegularizedHorseshoe):  # the group horseshoe: a local scale per group
+        blocks += [("coef_raw", p), ("local_scale_log__", len(spec.scale_groups) or p), ("global_scale_raw_log__", 1)]
         if spec.prior_type is RegularizedHorseshoe:
             blocks.append(("slab_sq_raw_log__", 1))
     elif spec.prior_type is HorseshoePlus:
@@ -111,7 +111,7 @@ def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
         layout.append(("sigma", ()))
     layout += family_packing.aux_stored(spec)
     if spec.prior_type in (Horseshoe, RegularizedHorseshoe):
-        layout += [("global_scale", ()), ("local_scale", (p,))]
+        layout += [("global_scale", ()), ("local_scale", (len(spec.scale_groups) or p,))]
         if spec.prior_type is RegularizedHorseshoe:
             layout.append(("slab_scale", ()))
     elif spec.prior_type is HorseshoePlus:
@@ -196,7 +196,8 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
     if spec.prior_type is GroupLaplace or spec.scale_groups:
         header[group_kernel.N_GROUPS] = int(np.max(data["prior_group_of"])) + 1
     if spec.scale_groups and not spec.collapsed:
-        header[ld.PRIOR] = group_kernel.NORMAL_GROUP_SCALES
+        header[ld.PRIOR] = (group_kernel.GROUP_HORSESHOE if spec.prior_type is Horseshoe
+                            else group_kernel.NORMAL_GROUP_SCALES)
     header[ld.INTERCEPT_PRIOR] = spec.intercept_prior
     header[ld.TAU0_FROM_NOISE] = spec.prior_type in (Horseshoe, HorseshoePlus) and not spec.global_scale_given and spec.family == "gaussian"
     return header, tuple(arrays.values())
@@ -338,7 +339,8 @@ def compile_model(spec: ModelSpec, data: dict, feature_names) -> CompiledDensity
     """The sampler-ready model for ``spec`` and ``data``: no compile, only packing."""
     header, arrays = pack(spec, data)
     layout = expanded_layout(spec)
-    grouped = {"prior_scale": ("group",)} if spec.scale_groups else {}  # a learned scale per group
+    # a learned scale per group: Normal's prior_scale, the group horseshoe's local_scale
+    grouped = {"prior_scale": ("group",), "local_scale": ("group",)} if spec.scale_groups else {}
     return CompiledDensity(
         dims={name: grouped.get(name, ("feature",)) for name, shape in layout if shape},
         header=header, arrays=arrays, initial_point=initial_point_function(spec, data, header),
