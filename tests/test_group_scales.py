@@ -87,7 +87,9 @@ def test_scales_per_formula_term_fit_store_and_load(tmp_path, frame):
     assert scales.dims == ("chain", "draw", "group")
     assert list(scales["group"].to_numpy()) == ["x1", "C(region)", "C(arm)"]
     assert list(est.prior_.groups) == ["x1", "C(region)", "C(region)", "C(arm)"]
-    assert list(est.term_summary().index) == ["x1", "C(region)", "C(arm)"]
+    table = est.term_summary()
+    assert list(table.index) == ["x1", "C(region)", "C(arm)"]
+    np.testing.assert_allclose(table["scale_mean"], scales.mean(dim=("chain", "draw")).to_numpy(), rtol=1e-12)
     est.save(tmp_path / "fit.zip")
     loaded = br.load(tmp_path / "fit.zip")
     np.testing.assert_array_equal(loaded.idata_["posterior"]["prior_scale"].to_numpy(), scales.to_numpy())
@@ -167,6 +169,8 @@ def test_group_horseshoe_per_formula_term(frame):
     assert local.dims == ("chain", "draw", "group")
     assert list(local["group"].to_numpy()) == ["x1", "C(region)", "C(arm)"]
     assert est.idata_["posterior"]["global_scale"].dims == ("chain", "draw")
+    np.testing.assert_allclose(est.term_summary()["scale_mean"], local.mean(dim=("chain", "draw")).to_numpy(),
+                               rtol=1e-12)
     with pytest.raises(TypeError, match="takes no groups"):
         br.HorseshoePlus(groups="terms")
 

@@ -67,7 +67,8 @@ class FormulaMixin:
         """One row per term (a factor's dummies together): the posterior of the group norm ``||w_g||``
         (mean, sd, equal-tailed ``ci_prob`` interval; at the MAP where there is one) and, for rows
         ``X``, of the term's contribution to the linear predictor, the sd over those rows of
-        ``X_g w_g``: its posterior mean and, with ``size``, ``P(sd > size | y)``. See :mod:`bayesreg.terms`.
+        ``X_g w_g``: its posterior mean and, with ``size``, ``P(sd > size | y)``; a learned scale per
+        group (``scale_mean``, interval) where the prior has one. See :mod:`bayesreg.terms`.
         """
         from .. import results
         from ..terms import term_table
@@ -78,7 +79,13 @@ class FormulaMixin:
         prob = results.CI_PROB if ci_prob is None else ci_prob
         if not 0 < prob < 1:
             raise ValueError(f"the interval probability must be in (0, 1), got {prob}")
-        draws = self.idata_["posterior"]["coef"].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+        posterior = self.idata_["posterior"]
+        draws = posterior["coef"].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
         design = None if X is None else self._validated_X(X)
         map_coef = None if self.map_ is None else self.map_.coef
-        return term_table(draws, self.feature_names_, self.term_columns_, prob, map_coef, design, size)
+        scales = {}  # a learned scale per group: Normal's tau_g (prior_scale), the group horseshoe's lambda_g
+        for name in ("prior_scale", "local_scale"):
+            if name in posterior and "group" in posterior[name].dims:
+                stacked = posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
+                scales = {str(label): stacked.sel(group=label).to_numpy() for label in stacked["group"].to_numpy()}
+        return term_table(draws, self.feature_names_, self.term_columns_, prob, map_coef, design, size, scales)
