@@ -17,6 +17,7 @@ Priors, families, data, solvers and the model's spec never import PyMC; only ``d
 Dask. ``tests/test_layout.py`` holds the package to these rules.
 """
 
+from .assessment import compare
 from .estimators import LinearRegression, LogisticRegression, MAPEstimate, MAPFailureWarning
 from .persistence import load
 from .priors import (BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Penalty, Prior,
@@ -39,6 +40,7 @@ __all__ = [
     "Penalty",
     "Prior",
     "RegularizedHorseshoe",
+    "compare",
     "load",
     "penalty_from_prior",
     "prior_from_penalty",

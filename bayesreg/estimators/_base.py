@@ -251,6 +251,30 @@ class _BayesianRegression(BaseEstimator):
         """
         persistence.save(self, path, log_likelihood=log_likelihood)
 
+    # -- assessment (issue 23): thin shells over bayesreg.assessment -------------------------
+    def loo(self, X=None, y=None, method: str = "auto"):
+        """Leave-one-out elpd as an ArviZ ``ELPDDataLOO`` (``compare`` and ArviZ's plots take it).
+
+        ``method="auto"``: exact in closed form for LinearRegression with a fixed Normal prior and
+        known sigma when the training ``X, y`` are given (no sampling error; also after
+        ``method="map"``); otherwise PSIS-LOO through ArviZ, with Pareto k-hat per row in
+        ``.pareto_k`` and a :class:`~bayesreg.assessment.LOOWarning` naming the rows above the
+        threshold. Without ``X, y`` the log-likelihood stored at fit is used; with them it is
+        computed from the draws in row blocks (bounded memory at any n). See :mod:`bayesreg.assessment.loo`.
+        """
+        from ..assessment import estimator_loo
+
+        return estimator_loo(self, X, y, method)
+
+    def bayes_r2(self, X) -> np.ndarray:
+        """Draws of Gelman et al.'s (2019) Bayesian R^2 on rows ``X`` (the training rows, usually):
+        ``Var_i(mu) / (Var_i(mu) + residual variance)`` per draw (:func:`bayesreg.assessment.bayes_r2_draws`)."""
+        from ..assessment import bayes_r2_draws
+
+        self._require_posterior("bayes_r2")
+        return bayes_r2_draws(self.idata_, self._validated_X(X), self._family, self.fit_intercept,
+                              self._known_sigma())
+
     def _require_posterior(self, what: str) -> None:
         check_is_fitted(self, "coef_")
         if self.idata_ is None:
