@@ -7,5 +7,8 @@ Works on fitted estimators through their attributes; never imports :mod:`bayesre
 
 from .fitted import bayes_r2_draws, compare, estimator_loo
 from .loo import LOOWarning
+from .ranking import RankDistribution, rank_draws
+from .shrinkage import Shrinkage, estimator_shrinkage
 
-__all__ = ["LOOWarning", "bayes_r2_draws", "compare", "estimator_loo"]
+__all__ = ["LOOWarning", "RankDistribution", "Shrinkage", "bayes_r2_draws", "compare", "estimator_loo",
+           "estimator_shrinkage", "rank_draws"]

@@ -275,6 +275,23 @@ class _BayesianRegression(BaseEstimator):
         return bayes_r2_draws(self.idata_, self._validated_X(X), self._family, self.fit_intercept,
                               self._known_sigma())
 
+    def shrinkage(self, n_prior_draws: int = 4000, random_seed=None, tau=None):
+        """Posterior draws of each coefficient's shrinkage factor ``kappa_j`` and of the effective
+        number of non-zero coefficients ``m_eff = sum_j (1 - kappa_j)``, beside the prior's ``m_eff``
+        (Piironen & Vehtari 2017; each prior's definition in :mod:`bayesreg.assessment.shrinkage`).
+        ``tau`` fixes the global scale of the prior draws (e.g. ``sigma / sqrt(n)``)."""
+        from ..assessment import estimator_shrinkage
+
+        return estimator_shrinkage(self, n_prior_draws, random_seed, tau)
+
+    def rank(self):
+        """Posterior distribution of each coefficient's rank by |standardized effect| (1 = largest;
+        :mod:`bayesreg.assessment.ranking`): ``.summary()``, ``.probabilities()``, ``.draws``."""
+        from ..assessment import RankDistribution, rank_draws
+
+        self._require_posterior("rank")
+        return RankDistribution(rank_draws(self.idata_, self.x_sd_), self.feature_names_)
+
     def _require_posterior(self, what: str) -> None:
         check_is_fitted(self, "coef_")
         if self.idata_ is None:
