@@ -134,3 +134,24 @@ def test_ranks_equal_a_loop_over_draws(horseshoe):
     probabilities = ranks.probabilities()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
     np.testing.assert_allclose(rank_draws(horseshoe.idata_, horseshoe.x_sd_ * 7.0), ranks.draws)  # units of y
+
+
+def test_shrinkage_and_rank_plots_draw_what_they_claim(horseshoe):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bayesreg import plots
+
+    result = horseshoe.shrinkage(random_seed=shifted(9))
+    figure = plots.shrinkage_factors(result)
+    left, right = figure.axes
+    assert [t.get_text() for t in left.get_yticklabels()] == horseshoe.feature_names_[::-1]
+    assert [t.get_text() for t in right.get_legend().get_texts()] == ["prior", "posterior"]
+    plt.close(figure)
+    figure = plots.ranks(horseshoe)
+    image = figure.axes[0].images[0].get_array()
+    np.testing.assert_allclose(image, horseshoe.rank().probabilities().to_numpy())
+    assert [t.get_text() for t in figure.axes[0].get_yticklabels()][:2] in (["x0", "x2"], ["x2", "x0"])
+    plt.close(figure)
