@@ -17,7 +17,7 @@ Priors, families, data, solvers and the model's spec never import PyMC; only ``d
 Dask. ``tests/test_layout.py`` holds the package to these rules.
 """
 
-from .assessment import compare
+from .assessment import compare, select
 from .estimators import LinearRegression, LogisticRegression, MAPEstimate, MAPFailureWarning
 from .persistence import load
 from .priors import (BayesianLasso, ElasticNet, HalfCauchy, HalfStudentT, Horseshoe, Laplace, Normal, Penalty, Prior,
@@ -46,6 +46,7 @@ __all__ = [
     "prior_from_penalty",
     "prior_from_sklearn",
     "resolve_prior",
+    "select",
 ]
 
 __version__ = "0.1.0"

@@ -7,8 +7,11 @@ Works on fitted estimators through their attributes; never imports :mod:`bayesre
 
 from .fitted import bayes_r2_draws, compare, estimator_loo
 from .loo import LOOWarning
+from .projection import Projection, forward_search, project_gaussian
 from .ranking import RankDistribution, rank_draws
+from .selection import ProjectedModel, Selection, select
 from .shrinkage import Shrinkage, estimator_shrinkage
 
-__all__ = ["LOOWarning", "RankDistribution", "Shrinkage", "bayes_r2_draws", "compare", "estimator_loo",
-           "estimator_shrinkage", "rank_draws"]
+__all__ = ["LOOWarning", "ProjectedModel", "Projection", "RankDistribution", "Selection", "Shrinkage",
+           "bayes_r2_draws", "compare", "estimator_loo", "estimator_shrinkage", "forward_search",
+           "project_gaussian", "rank_draws", "select"]

@@ -1,0 +1,181 @@
+r"""Projection predictive variable selection for linear regression (projpred's ``cv_varsel`` with
+``validate_search=FALSE``, Gaussian family).
+
+1. Reference: ``S`` draws (thinned evenly to at most ``ndraws``) of the fitted estimator's
+   posterior, ``mu_s = b_s + X w_s`` and ``sigma_s``.
+2. Search: forward selection of columns by the projection's divergence
+   (:func:`~bayesreg.assessment.projection.forward_search`), up to ``max_terms``.
+3. Validation by PSIS-LOO: the reference's log-likelihood gives Pareto-smoothed weights
+   ``w_is`` (normalised over draws), and each submodel ``k`` (its first ``k`` columns, projected
+   draw by draw) is scored with the same weights (projpred's LOO for projected draws):
+
+   .. math:: \mathrm{elpd}_k = \sum_i \log \sum_s w_{is}\, N(y_i \mid \mu^\perp_{ksi}, (\sigma^\perp_{ks})^2),
+             \qquad \hat y_{ki} = \sum_s w_{is}\,\mu^\perp_{ksi}.
+
+   ``elpd_diff_k = elpd_k - elpd_ref`` with standard error ``sqrt(n var_i(d_i))`` of the pointwise
+   differences; RMSE of the LOO predictions ``hat y`` with a bootstrap (over rows) standard error
+   of its difference to the reference's.
+4. ``suggest_size``: projpred's rule, the smallest ``k`` with ``elpd_diff_k + SE_k >= 0``
+   (its upper one-SE bound reaches the reference).
+
+The search itself is not cross-validated (projpred's ``validate_search=TRUE`` repeats it per
+fold): with many candidates and few rows the chosen path's elpd is optimistic. Terms are columns
+(factors as one term wait for the formula interface).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from .. import results
+from .loo import LOOWarning, psis_loo, relative_efficiency
+from .projection import Projection, forward_search, project_gaussian
+
+__all__ = ["ProjectedModel", "Selection", "select"]
+
+
+def _log_normal(y, mean, sd):
+    return -0.5 * np.log(2 * np.pi) - np.log(sd) - (y - mean) ** 2 / (2 * sd**2)
+
+
+@dataclass(frozen=True)
+class ProjectedModel:
+    """A submodel's projected posterior: predicts and summarises like a fitted estimator."""
+
+    projection: Projection
+    feature_names: list
+    fit_intercept: bool
+
+    @property
+    def terms(self) -> list:
+        return [self.feature_names[j] for j in self.projection.columns]
+
+    def predict(self, X) -> np.ndarray:
+        """Mean over projected draws of ``b + X_S w`` (``X`` with all the reference's columns)."""
+        return self.projection.linear_predictor(np.asarray(X, dtype=float)).mean(axis=0)
+
+    def summary(self, ci_prob: float = results.CI_PROB) -> pd.DataFrame:
+        """Mean, sd and equal-tailed interval of each projected coefficient, the intercept and sigma."""
+        columns = {name: self.projection.coef[:, k] for k, name in enumerate(self.terms)}
+        if self.fit_intercept:
+            columns["intercept"] = self.projection.intercept
+        columns["sigma"] = self.projection.sigma
+        percent = round(100 * ci_prob)
+        rows = {name: [v.mean(), v.std(ddof=1), *np.quantile(v, [(1 - ci_prob) / 2, (1 + ci_prob) / 2])]
+                for name, v in columns.items()}
+        return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "sd", f"eti{percent}_lb", f"eti{percent}_ub"])
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The result of :func:`select`: the search path, its LOO validation, and projections."""
+
+    order: list  # column indices in the order the search added them
+    feature_names: list
+    elpd_i: np.ndarray  # (max_terms + 1, n): LOO elpd per row of sizes 0..max_terms
+    reference_elpd_i: np.ndarray
+    loo_predictions: np.ndarray  # (max_terms + 1, n)
+    reference_predictions: np.ndarray
+    y: np.ndarray
+    pareto_k: np.ndarray
+    _reference: tuple = field(repr=False)  # (X, mu, sigma, fit_intercept)
+    random_seed: object = None
+
+    @property
+    def terms(self) -> list:
+        """Names in the search order."""
+        return [self.feature_names[j] for j in self.order]
+
+    def table(self) -> pd.DataFrame:
+        """One row per size 0..max_terms: the term added, elpd and RMSE, their differences to the
+        reference and standard errors (module docstring)."""
+        n = len(self.y)
+        rng = np.random.default_rng(self.random_seed)
+        boot = rng.integers(0, n, size=(1000, n))
+        ref_error = (self.y - self.reference_predictions) ** 2
+        ref_rmse = np.sqrt(ref_error.mean())
+        rows = []
+        for k, (elpd_i, prediction) in enumerate(zip(self.elpd_i, self.loo_predictions)):
+            d = elpd_i - self.reference_elpd_i
+            error = (self.y - prediction) ** 2
+            rmse = np.sqrt(error.mean())
+            boot_diff = np.sqrt(error[boot].mean(axis=1)) - np.sqrt(ref_error[boot].mean(axis=1))
+            rows.append({"size": k, "added": self.terms[k - 1] if k else "", "elpd": elpd_i.sum(),
+                         "elpd_diff": d.sum(), "elpd_diff_se": np.sqrt(n * d.var(ddof=1)), "rmse": rmse,
+                         "rmse_diff": rmse - ref_rmse, "rmse_diff_se": boot_diff.std(ddof=1)})
+        return pd.DataFrame(rows).set_index("size", drop=False)
+
+    def suggest_size(self) -> int | None:
+        """projpred's rule: the smallest size whose elpd is within one SE of the reference's
+        (``elpd_diff + elpd_diff_se >= 0``); None if no size up to ``max_terms`` reaches it."""
+        table = self.table()
+        reached = table[table["elpd_diff"] + table["elpd_diff_se"] >= 0]
+        return int(reached["size"].iloc[0]) if len(reached) else None
+
+    def project(self, terms=None) -> ProjectedModel:
+        """The projection onto ``terms`` (names or column indices; default: the suggested size's
+        first terms of the search), drawn for every reference draw."""
+        if terms is None:
+            size = self.suggest_size()
+            if size is None:
+                raise ValueError("no submodel size reached the reference's elpd within one SE; pass terms explicitly")
+            columns = self.order[:size]
+        else:
+            unknown = [t for t in terms if isinstance(t, str) and t not in self.feature_names]
+            if unknown:
+                raise ValueError(f"unknown terms {unknown}; the fit's features are {self.feature_names}")
+            columns = [self.feature_names.index(t) if isinstance(t, str) else int(t) for t in terms]
+        X, mu, sigma, fit_intercept = self._reference
+        return ProjectedModel(project_gaussian(X, mu, sigma, columns, fit_intercept), self.feature_names, fit_intercept)
+
+
+def _thinned(idata, ndraws: int) -> np.ndarray:
+    total = idata["posterior"].sizes["chain"] * idata["posterior"].sizes["draw"]
+    return np.unique(np.linspace(0, total - 1, min(ndraws, total)).round().astype(int))
+
+
+def select(est, X, y, max_terms: int | None = None, ndraws: int = 1000, random_seed=None) -> Selection:
+    """Projection predictive forward selection for a fitted ``LinearRegression`` (module docstring).
+
+    ``X, y``: the training data. ``max_terms``: the longest path searched (default ``min(p, 20)``).
+    ``ndraws``: reference draws used (evenly thinned). ``random_seed``: the RMSE bootstrap's.
+    """
+    if getattr(est, "_family", None) != "gaussian":
+        raise ValueError("select supports LinearRegression (Gaussian family) only; the logistic projection "
+                         "(IRLS per draw) is not implemented yet")
+    est._require_posterior("select")
+    X_arr = est._validated_X(X)
+    y_arr = est._observed(y, X_arr.shape[0])
+    n, p = X_arr.shape
+    max_terms = min(p, 20) if max_terms is None else int(max_terms)
+    if not 1 <= max_terms <= p:
+        raise ValueError(f"max_terms must be between 1 and the number of features ({p}), got {max_terms}")
+    keep = _thinned(est.idata_, ndraws)
+    coef = results.stacked_draws(est.idata_, "coef")[keep]
+    intercept = results.stacked_draws(est.idata_, "intercept")[keep] if est.fit_intercept else np.zeros(len(keep))
+    known = est._known_sigma()
+    sigma = np.full(len(keep), known) if known is not None else results.stacked_draws(est.idata_, "sigma")[keep]
+    mu = coef @ X_arr.T + intercept[:, None]
+    reference_loglik = _log_normal(y_arr, mu, sigma[:, None])
+    reff = relative_efficiency(est.idata_)
+    ref_elpd_i, _, khat, log_weights, _ = psis_loo([(slice(0, n), reference_loglik[None])], n, reff,
+                                                   keep_log_weights=True)
+    if np.any(khat > 0.7):
+        warnings.warn(f"PSIS-LOO of the reference model is unreliable for {int(np.sum(khat > 0.7))} rows "
+                      "(k-hat > 0.7): the elpd of the submodels is too; more draws help, else K-fold validation",
+                      LOOWarning, stacklevel=2)
+    weights = np.exp(log_weights)
+    order = forward_search(X_arr, mu, sigma, est.fit_intercept, max_terms)
+    elpd_i, predictions = [], []
+    for k in range(len(order) + 1):
+        projection = project_gaussian(X_arr, mu, sigma, order[:k], est.fit_intercept)
+        eta = projection.linear_predictor(X_arr)
+        elpd_i.append(special.logsumexp(log_weights + _log_normal(y_arr, eta, projection.sigma[:, None]), axis=0))
+        predictions.append(np.sum(weights * eta, axis=0))
+    return Selection(order, est.feature_names_, np.array(elpd_i), ref_elpd_i, np.array(predictions),
+                     np.sum(weights * mu, axis=0), y_arr, khat, (X_arr, mu, sigma, est.fit_intercept), random_seed)
