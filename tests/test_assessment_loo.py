@@ -144,3 +144,16 @@ def test_bayes_r2_equals_a_direct_computation_and_arviz(fitted):
     np.testing.assert_allclose(logistic, expected, rtol=1e-10)
     np.testing.assert_allclose(bayes_r2_draws(fitted.idata_, X, "gaussian", True, 1.0, budget=8 * 8 * 4000 * 7),
                                direct, rtol=1e-10)
+
+
+def test_logistic_loo_in_row_blocks_equals_arviz_and_r2_runs():
+    labels = np.where(X[:, 0] + rng.normal(size=N) > 0, "yes", "no")
+    est = br.LogisticRegression().fit(X, labels, draws=300, tune=300, chains=2, random_seed=shifted(4),
+                                      progressbar=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # k-hat at 600 draws: the same rows in both
+        reference = azs.loo(est.idata_, pointwise=True)
+        computed = est.loo(X, labels)  # from the draws, not the stored group
+    np.testing.assert_allclose(computed.elpd_i.to_numpy(), reference.elpd_i.to_numpy(), rtol=1e-10)
+    r2 = est.bayes_r2(X)
+    assert r2.shape == (600,) and np.all((r2 > 0) & (r2 < 1))
