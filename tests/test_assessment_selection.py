@@ -127,7 +127,7 @@ def test_selection_table_projection_and_plot(selection_and_fit):
     plt.close(figure)
 
 
-def test_select_refuses_logistic_regression_and_bad_sizes(selection_and_fit):
+def test_select_refuses_point_estimates_and_bad_sizes(selection_and_fit):
     _, est, X, y = selection_and_fit
     with pytest.raises(ValueError, match="max_terms"):
         br.select(est, X, y, max_terms=0)
@@ -135,5 +135,48 @@ def test_select_refuses_logistic_regression_and_bad_sizes(selection_and_fit):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         logistic = br.LogisticRegression().fit(X, labels, method="map")
-    with pytest.raises(ValueError, match="LinearRegression"):
+    with pytest.raises(ValueError, match="needs a posterior"):
         br.select(logistic, X, labels)
+
+
+def test_logistic_projection_solves_its_score_equations_and_reproduces_the_reference():
+    """Score equations Z'(pi_s - sigma(Z b_s)) = 0 per draw (to 1e-8 relative to Z'pi_s), and the
+    projection onto every column of probabilities that are a logistic model's returns that model."""
+    from scipy import special
+
+    from bayesreg.assessment.projection_glm import project_bernoulli
+
+    truth = rng.normal(size=(S, P)) * 0.3
+    prob = special.expit(truth @ X.T + 0.2)
+    projection = project_bernoulli(X, prob, range(P), True)
+    np.testing.assert_allclose(projection.coef, truth, atol=1e-8)
+    np.testing.assert_allclose(projection.intercept, 0.2, atol=1e-8)
+    sub = project_bernoulli(X, prob, [1, 4], True)
+    Z = np.hstack([np.ones((N, 1)), X[:, [1, 4]]])
+    score = (prob - special.expit(sub.linear_predictor(X))) @ Z
+    assert np.max(np.abs(score)) < 1e-8 * np.max(np.abs(prob @ Z))
+
+
+def test_logistic_selection_on_a_stand_in_posterior():
+    """Draws around the logistic MAP stand in for a posterior (a NUTS fit would add seconds)."""
+    import xarray as xr
+
+    from bayesreg import results
+
+    generator = np.random.default_rng(shifted(60))
+    Xl = generator.normal(size=(150, 6))
+    labels = (generator.random(150) < 1 / (1 + np.exp(-(2 * Xl[:, 1] - 2 * Xl[:, 4])))).astype(int)
+    est = br.LogisticRegression(br.Normal(2.5)).fit(Xl, labels, method="map")
+    draws = np.r_[est.intercept_, est.coef_] + 0.05 * generator.normal(size=(2, 200, 7))
+    posterior = xr.Dataset({"coef": (("chain", "draw", "feature"), draws[..., 1:]),
+                            "intercept": (("chain", "draw"), draws[..., 0])},
+                           coords={"chain": [0, 1], "draw": np.arange(200), "feature": est.feature_names_})
+    est.idata_ = results.add_observation_groups(xr.DataTree.from_dict({"posterior": posterior}), Xl,
+                                                labels.astype(float), "bernoulli", True, None, True)
+    selection = br.select(est, Xl, labels, max_terms=4)
+    assert set(selection.order[:2]) == {1, 4}
+    table = selection.table()
+    assert table["elpd_diff"].iloc[0] < table["elpd_diff"].iloc[2]
+    model = selection.project(["x1", "x4"])
+    probability = model.predict(Xl)
+    assert np.all((probability > 0) & (probability < 1)) and "sigma" not in model.summary().index

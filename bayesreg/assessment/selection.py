@@ -1,5 +1,6 @@
-r"""Projection predictive variable selection for linear regression (projpred's ``cv_varsel`` with
-``validate_search=FALSE``, Gaussian family).
+r"""Projection predictive variable selection (projpred's ``cv_varsel`` with ``validate_search=FALSE``)
+for linear regression (closed-form projection, :mod:`.projection`) and logistic regression
+(Newton's method per draw, :mod:`.projection_glm`).
 
 1. Reference: ``S`` draws (thinned evenly to at most ``ndraws``) of the fitted estimator's
    posterior, ``mu_s = b_s + X w_s`` and ``sigma_s``.
@@ -35,6 +36,7 @@ from scipy import special
 from .. import results
 from .loo import LOOWarning, psis_loo, relative_efficiency
 from .projection import Projection, forward_search, project_gaussian
+from .projection_glm import forward_search_bernoulli, project_bernoulli
 
 __all__ = ["ProjectedModel", "Selection", "select"]
 
@@ -55,16 +57,23 @@ class ProjectedModel:
     def terms(self) -> list:
         return [self.feature_names[j] for j in self.projection.columns]
 
+    @property
+    def gaussian(self) -> bool:
+        return not np.isnan(self.projection.sigma).all()  # a logistic projection has no sigma
+
     def predict(self, X) -> np.ndarray:
-        """Mean over projected draws of ``b + X_S w`` (``X`` with all the reference's columns)."""
-        return self.projection.linear_predictor(np.asarray(X, dtype=float)).mean(axis=0)
+        """Mean over projected draws of ``b + X_S w`` (linear) or of ``P(y = 1) = logit^-1(b + X_S w)``
+        (logistic); ``X`` with all the reference's columns."""
+        eta = self.projection.linear_predictor(np.asarray(X, dtype=float))
+        return (eta if self.gaussian else special.expit(eta)).mean(axis=0)
 
     def summary(self, ci_prob: float = results.CI_PROB) -> pd.DataFrame:
         """Mean, sd and equal-tailed interval of each projected coefficient, the intercept and sigma."""
         columns = {name: self.projection.coef[:, k] for k, name in enumerate(self.terms)}
         if self.fit_intercept:
             columns["intercept"] = self.projection.intercept
-        columns["sigma"] = self.projection.sigma
+        if self.gaussian:
+            columns["sigma"] = self.projection.sigma
         percent = round(100 * ci_prob)
         rows = {name: [v.mean(), v.std(ddof=1), *np.quantile(v, [(1 - ci_prob) / 2, (1 + ci_prob) / 2])]
                 for name, v in columns.items()}
@@ -83,7 +92,7 @@ class Selection:
     reference_predictions: np.ndarray
     y: np.ndarray
     pareto_k: np.ndarray
-    _reference: tuple = field(repr=False)  # (X, mu, sigma, fit_intercept)
+    _reference: tuple = field(repr=False)  # (X, mu or probabilities, sigma or None, fit_intercept)
     random_seed: object = None
 
     @property
@@ -130,8 +139,7 @@ class Selection:
             if unknown:
                 raise ValueError(f"unknown terms {unknown}; the fit's features are {self.feature_names}")
             columns = [self.feature_names.index(t) if isinstance(t, str) else int(t) for t in terms]
-        X, mu, sigma, fit_intercept = self._reference
-        return ProjectedModel(project_gaussian(X, mu, sigma, columns, fit_intercept), self.feature_names, fit_intercept)
+        return ProjectedModel(_project(self._reference, columns), self.feature_names, self._reference[3])
 
 
 def _thinned(idata, ndraws: int) -> np.ndarray:
@@ -139,15 +147,30 @@ def _thinned(idata, ndraws: int) -> np.ndarray:
     return np.unique(np.linspace(0, total - 1, min(ndraws, total)).round().astype(int))
 
 
-def select(est, X, y, max_terms: int | None = None, ndraws: int = 1000, random_seed=None) -> Selection:
-    """Projection predictive forward selection for a fitted ``LinearRegression`` (module docstring).
+def _project(reference, columns) -> Projection:
+    X, mu, sigma, fit_intercept = reference
+    if sigma is None:
+        return project_bernoulli(X, mu, columns, fit_intercept)
+    return project_gaussian(X, mu, sigma, columns, fit_intercept)
+
+
+def _log_density(y, eta, projection: Projection, gaussian: bool):
+    if gaussian:
+        return _log_normal(y, eta, projection.sigma[:, None])
+    return y * eta - np.logaddexp(0.0, eta)
+
+
+def select(est, X, y, max_terms: int | None = None, ndraws: int = 1000, search_draws: int = 20,
+           random_seed=None) -> Selection:
+    """Projection predictive forward selection for a fitted estimator (module docstring).
 
     ``X, y``: the training data. ``max_terms``: the longest path searched (default ``min(p, 20)``).
-    ``ndraws``: reference draws used (evenly thinned). ``random_seed``: the RMSE bootstrap's.
+    ``ndraws``: reference draws used (evenly thinned). ``search_draws``: draws of the logistic
+    search (each step projects every candidate by Newton's method; projpred clusters them into 20).
+    ``random_seed``: the RMSE bootstrap's. For LogisticRegression "RMSE" is that of the LOO
+    predicted probability against the 0/1 outcome (the root of the Brier score).
     """
-    if getattr(est, "_family", None) != "gaussian":
-        raise ValueError("select supports LinearRegression (Gaussian family) only; the logistic projection "
-                         "(IRLS per draw) is not implemented yet")
+    gaussian = getattr(est, "_family", None) == "gaussian"
     est._require_posterior("select")
     X_arr = est._validated_X(X)
     y_arr = est._observed(y, X_arr.shape[0])
@@ -158,10 +181,14 @@ def select(est, X, y, max_terms: int | None = None, ndraws: int = 1000, random_s
     keep = _thinned(est.idata_, ndraws)
     coef = results.stacked_draws(est.idata_, "coef")[keep]
     intercept = results.stacked_draws(est.idata_, "intercept")[keep] if est.fit_intercept else np.zeros(len(keep))
-    known = est._known_sigma()
-    sigma = np.full(len(keep), known) if known is not None else results.stacked_draws(est.idata_, "sigma")[keep]
-    mu = coef @ X_arr.T + intercept[:, None]
-    reference_loglik = _log_normal(y_arr, mu, sigma[:, None])
+    eta = coef @ X_arr.T + intercept[:, None]
+    if gaussian:
+        known = est._known_sigma()
+        sigma = np.full(len(keep), known) if known is not None else results.stacked_draws(est.idata_, "sigma")[keep]
+        mu, reference_loglik = eta, _log_normal(y_arr, eta, sigma[:, None])
+    else:
+        sigma, mu = None, special.expit(eta)
+        reference_loglik = y_arr * eta - np.logaddexp(0.0, eta)
     reff = relative_efficiency(est.idata_)
     ref_elpd_i, _, khat, log_weights, _ = psis_loo([(slice(0, n), reference_loglik[None])], n, reff,
                                                    keep_log_weights=True)
@@ -170,12 +197,21 @@ def select(est, X, y, max_terms: int | None = None, ndraws: int = 1000, random_s
                       "(k-hat > 0.7): the elpd of the submodels is too; more draws help, else K-fold validation",
                       LOOWarning, stacklevel=2)
     weights = np.exp(log_weights)
-    order = forward_search(X_arr, mu, sigma, est.fit_intercept, max_terms)
+    if gaussian:
+        order = forward_search(X_arr, mu, sigma, est.fit_intercept, max_terms)
+    else:
+        order = forward_search_bernoulli(X_arr, mu[_thinned_rows(len(keep), search_draws)], est.fit_intercept,
+                                         max_terms)
+    reference = (X_arr, mu, sigma, est.fit_intercept)
     elpd_i, predictions = [], []
     for k in range(len(order) + 1):
-        projection = project_gaussian(X_arr, mu, sigma, order[:k], est.fit_intercept)
-        eta = projection.linear_predictor(X_arr)
-        elpd_i.append(special.logsumexp(log_weights + _log_normal(y_arr, eta, projection.sigma[:, None]), axis=0))
-        predictions.append(np.sum(weights * eta, axis=0))
+        projection = _project(reference, order[:k])
+        eta_k = projection.linear_predictor(X_arr)
+        elpd_i.append(special.logsumexp(log_weights + _log_density(y_arr, eta_k, projection, gaussian), axis=0))
+        predictions.append(np.sum(weights * (eta_k if gaussian else special.expit(eta_k)), axis=0))
     return Selection(order, est.feature_names_, np.array(elpd_i), ref_elpd_i, np.array(predictions),
-                     np.sum(weights * mu, axis=0), y_arr, khat, (X_arr, mu, sigma, est.fit_intercept), random_seed)
+                     np.sum(weights * mu, axis=0), y_arr, khat, reference, random_seed)
+
+
+def _thinned_rows(total: int, count: int) -> np.ndarray:
+    return np.unique(np.linspace(0, total - 1, min(count, total)).round().astype(int))
