@@ -266,6 +266,47 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
         """
         persistence.save(self, path, log_likelihood=log_likelihood)
 
+    # -- assessment (issue 23): thin shells over bayesreg.assessment -------------------------
+    def loo(self, X=None, y=None, method: str = "auto"):
+        """Leave-one-out elpd as an ArviZ ``ELPDDataLOO`` (``compare`` and ArviZ's plots take it).
+
+        ``method="auto"``: exact in closed form for LinearRegression with a fixed Normal prior and
+        known sigma when the training ``X, y`` are given (no sampling error; also after
+        ``method="map"``); otherwise PSIS-LOO through ArviZ, with Pareto k-hat per row in
+        ``.pareto_k`` and a :class:`~bayesreg.assessment.LOOWarning` naming the rows above the
+        threshold. Without ``X, y`` the log-likelihood stored at fit is used; with them it is
+        computed from the draws in row blocks (bounded memory at any n). See :mod:`bayesreg.assessment.loo`.
+        """
+        from ..assessment import estimator_loo
+
+        return estimator_loo(self, X, y, method)
+
+    def bayes_r2(self, X) -> np.ndarray:
+        """Draws of Gelman et al.'s (2019) Bayesian R^2 on rows ``X`` (the training rows, usually):
+        ``Var_i(mu) / (Var_i(mu) + residual variance)`` per draw (:func:`bayesreg.assessment.bayes_r2_draws`)."""
+        from ..assessment import bayes_r2_draws
+
+        self._require_posterior("bayes_r2")
+        return bayes_r2_draws(self.idata_, self._validated_X(X), self._family, self.fit_intercept,
+                              self._known_sigma())
+
+    def shrinkage(self, n_prior_draws: int = 4000, random_seed=None, tau=None):
+        """Posterior draws of each coefficient's shrinkage factor ``kappa_j`` and of the effective
+        number of non-zero coefficients ``m_eff = sum_j (1 - kappa_j)``, beside the prior's ``m_eff``
+        (Piironen & Vehtari 2017; each prior's definition in :mod:`bayesreg.assessment.shrinkage`).
+        ``tau`` fixes the global scale of the prior draws (e.g. ``sigma / sqrt(n)``)."""
+        from ..assessment import estimator_shrinkage
+
+        return estimator_shrinkage(self, n_prior_draws, random_seed, tau)
+
+    def rank(self):
+        """Posterior distribution of each coefficient's rank by |standardized effect| (1 = largest;
+        :mod:`bayesreg.assessment.ranking`): ``.summary()``, ``.probabilities()``, ``.draws``."""
+        from ..assessment import RankDistribution, rank_draws
+
+        self._require_posterior("rank")
+        return RankDistribution(rank_draws(self.idata_, self.x_sd_), self.feature_names_)
+
     def _require_posterior(self, what: str) -> None:
         check_is_fitted(self, "coef_")
         if self.idata_ is None:
