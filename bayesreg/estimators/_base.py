@@ -41,7 +41,8 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        persistence.register(cls)  # so that bayesreg.load can rebuild it from a file
+        if not cls.__name__.startswith("_"):  # shared bases such as _FamilyRegression are never fitted
+            persistence.register(cls)  # so that bayesreg.load can rebuild it from a file
 
     def fit(self, X, y=None, method: str | None = None, *, offset=None, sample_weight=None, draws: int = 1000,
             tune: int = 1000, chains: int = 4,
