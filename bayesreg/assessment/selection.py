@@ -170,7 +170,11 @@ def select(est, X, y, max_terms: int | None = None, ndraws: int = 1000, search_d
     ``random_seed``: the RMSE bootstrap's. For LogisticRegression "RMSE" is that of the LOO
     predicted probability against the 0/1 outcome (the root of the Brier score).
     """
-    gaussian = getattr(est, "_family", None) == "gaussian"
+    family = getattr(est, "_family", None)
+    if family not in ("gaussian", "bernoulli"):
+        raise ValueError(f"br.select projects LinearRegression and LogisticRegression fits; the {family} family "
+                         "has no projection yet (its submodels would need an IRLS projection per draw)")
+    gaussian = family == "gaussian"
     est._require_posterior("select")
     X_arr = est._validated_X(X)
     y_arr = est._observed(y, X_arr.shape[0])
