@@ -147,12 +147,13 @@ def make_elpd(elpd_i, p_i, n_samples: int, pareto_k=None):
                        pareto_k=xr.DataArray(khat, dims="obs"))
 
 
-def warn_on_khat(elpd, n_rows: int) -> None:
-    """One warning naming the rows with k-hat above ArviZ's threshold, and what to do."""
+def warn_on_khat(elpd, n_rows: int, max_refits: int = 10) -> None:
+    """One warning naming the rows with k-hat above ArviZ's threshold, and what to do; it points at
+    the line that called ``est.loo`` (past this, ``estimator_loo`` and the method)."""
     bad = np.flatnonzero(elpd.pareto_k.to_numpy() > elpd.good_k)
     if bad.size:
-        advice = ("refit without each of them (exact LOO for those rows)" if bad.size <= 10
+        advice = ("refit without each of them: est.loo(X, y, reloo=True)" if bad.size <= max_refits
                   else "use K-fold cross-validation (e.g. arviz_stats.loo_kfold with refits of the estimator)")
         warnings.warn(f"PSIS-LOO is unreliable for {bad.size} of {n_rows} rows (Pareto k-hat > {elpd.good_k:.2f}; "
                       f"rows {bad[:10].tolist()}{'...' if bad.size > 10 else ''}): their posterior changes much "
-                      f"when they are left out. Look at them (outliers?), and {advice}.", LOOWarning, stacklevel=3)
+                      f"when they are left out. Look at them (outliers?), and {advice}.", LOOWarning, stacklevel=4)
