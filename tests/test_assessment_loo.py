@@ -171,3 +171,29 @@ def test_logistic_loo_in_row_blocks_equals_arviz_and_r2_runs():
     np.testing.assert_allclose(computed.elpd_i.to_numpy(), reference.elpd_i.to_numpy(), rtol=1e-10)
     r2 = est.bayes_r2(X)
     assert r2.shape == (400,) and np.all((r2 > 0) & (r2 < 1))
+
+
+def test_psis_blocks_are_freed_as_they_go():
+    """Memory, not time: PSIS over 12 row blocks of a (2 x 500 draws x 40 rows) log-likelihood
+    with the cyclic garbage collector off. Finished blocks must not stay alive (they did when each
+    was wrapped in a DataTree, a reference cycle): tracemalloc's peak stays under 6 blocks, where
+    keeping them all would need 12. Deterministic: no seed."""
+    import gc
+    import tracemalloc
+
+    def blocks():
+        base = -0.5 * np.linspace(0.0, 3.0, 1000).reshape(2, 500, 1) ** 2  # a smooth log-likelihood
+        for k in range(12):
+            yield slice(40 * k, 40 * (k + 1)), base + np.linspace(0.0, 1.0, 40)
+
+    block_bytes = 1000 * 40 * 8
+    gc.disable()
+    tracemalloc.start()
+    try:
+        elpd_i, _, _, _, _ = psis_loo(blocks(), 480, 1.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert np.all(np.isfinite(elpd_i))
+    assert peak < 6 * block_bytes, f"peak {peak / block_bytes:.1f} blocks"
