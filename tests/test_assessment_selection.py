@@ -124,6 +124,8 @@ def test_selection_table_projection_and_plot(selection_and_fit):
         selection.project(["nope"])
     figure = plots.selection(selection)
     assert len(figure.axes[0].lines) >= 2
+    ticks = [t.get_text().split() for t in figure.axes[0].get_xticklabels()]  # size, then the term it adds
+    assert ticks[0] == ["0", "(none)"] and [t[1] for t in ticks[1:]] == [f"+{name}" for name in selection.terms]
     plt.close(figure)
 
 

@@ -154,4 +154,6 @@ def test_shrinkage_and_rank_plots_draw_what_they_claim(horseshoe):
     image = figure.axes[0].images[0].get_array()
     np.testing.assert_allclose(image, horseshoe.rank().probabilities().to_numpy())
     assert [t.get_text() for t in figure.axes[0].get_yticklabels()][:2] in (["x0", "x2"], ["x2", "x0"])
+    p = len(horseshoe.feature_names_)
+    assert [int(t) for t in figure.axes[0].get_xticks()] == list(range(1, p + 1))  # every rank labelled
     plt.close(figure)

@@ -7,13 +7,16 @@ estimators (which call it).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import special
 
 from .. import results
 from ..priors import Normal
-from .loo import (exact_gaussian_loo, log_likelihood_blocks, make_elpd, posterior_predictive_log_density, psis_loo,
-                  relative_efficiency, warn_on_khat)
+from .loo import (LOOWarning, exact_gaussian_loo, log_likelihood_blocks, make_elpd, posterior_predictive_log_density,
+                  psis_loo, relative_efficiency, warn_on_khat)
+from .reloo import refit_elpd, refit_settings
 
 __all__ = ["estimator_loo", "compare", "bayes_r2_draws"]
 
@@ -32,12 +35,16 @@ def exact_available(est) -> str:
     return ""
 
 
-def estimator_loo(est, X=None, y=None, method: str = "auto"):
+def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False, max_refits: int = 10,
+                  k_threshold=None, refit_kwargs=None, random_seed=None):
     """``est.loo``: see :meth:`bayesreg.estimators._base._BayesianRegression.loo`."""
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     if (X is None) != (y is None):
         raise ValueError("pass both the training X and y (or neither, to use the log-likelihood stored at fit)")
+    if reloo and X is None:
+        raise ValueError("reloo=True refits the model without each poorly estimated row: pass the training data, "
+                         "est.loo(X, y, reloo=True)")
     why_not = exact_available(est)
     if method == "exact" and why_not:
         raise ValueError(f"method='exact': {why_not}. Use method='psis'.")
@@ -63,8 +70,20 @@ def estimator_loo(est, X=None, y=None, method: str = "auto"):
         blocks = log_likelihood_blocks(idata, X_arr, y_arr, est._family, est.fit_intercept, est._known_sigma())
         n_rows = len(y_arr)
     elpd_i, p_i, khat, _, n_samples = psis_loo(blocks, n_rows, relative_efficiency(idata))
+    if reloo:
+        threshold = make_elpd(elpd_i, p_i, n_samples, khat).good_k if k_threshold is None else k_threshold
+        bad = np.flatnonzero(khat > threshold)
+        if 0 < bad.size <= max_refits:  # exact refits (reloo module docstring)
+            lppd_i = p_i[bad] + elpd_i[bad]
+            settings = refit_settings(idata, refit_kwargs, random_seed)
+            elpd_i[bad] = refit_elpd(est, X_arr, y, y_arr, bad, settings)
+            p_i[bad], khat[bad] = lppd_i - elpd_i[bad], 0.0
+        elif bad.size:
+            warnings.warn(f"reloo: {bad.size} rows have k-hat > {threshold:.2f}, more than max_refits={max_refits}; "
+                          "none was refitted. Use K-fold cross-validation (e.g. arviz_stats.loo_kfold with refits of "
+                          "the estimator), or raise max_refits if the refits are affordable.", LOOWarning, stacklevel=3)
     elpd = make_elpd(elpd_i, p_i, n_samples, khat)
-    warn_on_khat(elpd, n_rows)
+    warn_on_khat(elpd, n_rows, max_refits)
     return elpd
 
 

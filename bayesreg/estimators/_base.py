@@ -268,7 +268,8 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
         persistence.save(self, path, log_likelihood=log_likelihood)
 
     # -- assessment (issue 23): thin shells over bayesreg.assessment -------------------------
-    def loo(self, X=None, y=None, method: str = "auto"):
+    def loo(self, X=None, y=None, method: str = "auto", *, reloo: bool = False, max_refits: int = 10,
+            k_threshold=None, refit_kwargs=None, random_seed=None):
         """Leave-one-out elpd as an ArviZ ``ELPDDataLOO`` (``compare`` and ArviZ's plots take it).
 
         ``method="auto"``: exact in closed form for LinearRegression with a fixed Normal prior and
@@ -277,10 +278,15 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
         ``.pareto_k`` and a :class:`~bayesreg.assessment.LOOWarning` naming the rows above the
         threshold. Without ``X, y`` the log-likelihood stored at fit is used; with them it is
         computed from the draws in row blocks (bounded memory at any n). See :mod:`bayesreg.assessment.loo`.
+
+        ``reloo=True`` (PSIS only; needs ``X, y``): when at most ``max_refits`` rows have k-hat above
+        ``k_threshold`` (default ArviZ's), refit without each of them and use the refit's exact
+        leave-one-out density for it (:mod:`bayesreg.assessment.reloo`; ``refit_kwargs`` override
+        the refits' ``fit`` settings, by default the full fit's; ``random_seed`` seeds them).
         """
         from ..assessment import estimator_loo
 
-        return estimator_loo(self, X, y, method)
+        return estimator_loo(self, X, y, method, reloo, max_refits, k_threshold, refit_kwargs, random_seed)
 
     def bayes_r2(self, X) -> np.ndarray:
         """Draws of Gelman et al.'s (2019) Bayesian R^2 on rows ``X`` (the training rows, usually):

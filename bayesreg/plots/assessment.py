@@ -45,6 +45,7 @@ def ranks(fit):
     image = axis.imshow(table.to_numpy(), aspect="auto", cmap="Blues", vmin=0, vmax=1,
                         extent=(0.5, p + 0.5, p - 0.5, -0.5))
     axis.set_yticks(range(p), table.index)
+    axis.set_xticks(range(1, p + 1) if p <= 20 else np.linspace(1, p, 10).round().astype(int))
     axis.set_xlabel("rank by |standardized effect| (1 = largest)")
     figure.colorbar(image, ax=axis, label="posterior probability")
     return figure
@@ -62,10 +63,13 @@ def selection(result, stat: str = "elpd"):
     suggested = result.suggest_size()
     if suggested is not None:
         axis.axvline(suggested, color="grey", linestyle=":", label=f"suggested size {suggested}")
-    axis.set_xlabel("submodel size (terms, forward search order)")
     axis.set_ylabel(f"{stat} difference to the reference")
-    labels = ["(none)"] + list(table["added"].iloc[1:])
-    for size, value, label in zip(table["size"], table[column], labels):
-        axis.annotate(label, (size, value), textcoords="offset points", xytext=(3, 6), fontsize=7, rotation=45)
+    # the term each step adds, under its size: on the axis, not beside the points, where the
+    # labels of the flat end of the path ran into the reference line and out of the frame
+    few = len(table) <= 12
+    added = ["(none)"] + [f"+{name}" for name in table["added"].iloc[1:]]
+    axis.set_xticks(table["size"], [f"{k}{chr(10) if few else ' '}{name}" for k, name in zip(table["size"], added)],
+                    rotation=0 if few else 90, fontsize=8)
+    axis.set_xlabel("submodel size and the term added (forward search order)")
     axis.legend(frameon=False)
     return figure
