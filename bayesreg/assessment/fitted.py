@@ -13,8 +13,10 @@ import numpy as np
 from scipy import special
 
 from .. import results
+from ..data import validation as v
+from ..families import get_family
 from ..priors import Normal
-from .loo import (LOOWarning, exact_gaussian_loo, log_likelihood_blocks, make_elpd, posterior_predictive_log_density,
+from .loo import (LOOWarning, auxiliary_draws, exact_gaussian_loo, log_likelihood_blocks, make_elpd, posterior_predictive_log_density,
                   psis_loo, relative_efficiency, warn_on_khat)
 from .reloo import refit_elpd, refit_settings
 
@@ -36,7 +38,7 @@ def exact_available(est) -> str:
 
 
 def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False, max_refits: int = 10,
-                  k_threshold=None, refit_kwargs=None, random_seed=None):
+                  k_threshold=None, refit_kwargs=None, random_seed=None, offset=None):
     """``est.loo``: see :meth:`bayesreg.estimators._base._BayesianRegression.loo`."""
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
@@ -45,7 +47,12 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
     if reloo and X is None:
         raise ValueError("reloo=True refits the model without each poorly estimated row: pass the training data, "
                          "est.loo(X, y, reloo=True)")
-    why_not = exact_available(est)
+    if offset is not None and X is None:
+        raise ValueError("offset is that of the training rows: pass them too, est.loo(X, y, offset=offset)")
+    if offset is not None and reloo:
+        raise ValueError("reloo=True with an offset is not available yet (the refits would need it): use "
+                         "reloo=False, and K-fold validation for the rows with a high k-hat")
+    why_not = exact_available(est) or ("exact LOO is derived without an offset" if offset is not None else "")
     if method == "exact" and why_not:
         raise ValueError(f"method='exact': {why_not}. Use method='psis'.")
     if method == "exact" or (method == "auto" and not why_not and X is not None):
@@ -67,7 +74,9 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
     else:
         X_arr = est._validated_X(X)
         y_arr = est._observed(y, X_arr.shape[0])
-        blocks = log_likelihood_blocks(idata, X_arr, y_arr, est._family, est.fit_intercept, est._known_sigma())
+        offset_arr = None if offset is None else v.check_offset(offset, len(y_arr))
+        blocks = log_likelihood_blocks(idata, X_arr, y_arr, est._family, est.fit_intercept, est._known_sigma(),
+                                       offset=offset_arr, aux_fixed=fixed_auxiliary(est))
         n_rows = len(y_arr)
     elpd_i, p_i, khat, _, n_samples = psis_loo(blocks, n_rows, relative_efficiency(idata))
     if reloo:
@@ -85,6 +94,12 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
     elpd = make_elpd(elpd_i, p_i, n_samples, khat)
     warn_on_khat(elpd, n_rows, max_refits)
     return elpd
+
+
+def fixed_auxiliary(est) -> dict:
+    """The auxiliary parameters the fit held fixed (``NegativeBinomialRegression(phi=2.0)``)."""
+    settings = getattr(est, "_aux_settings", None)
+    return settings()[0] if settings is not None else {}
 
 
 def _exact_p(elpd_i, est, X, y) -> np.ndarray:
@@ -114,24 +129,37 @@ def compare(fits: dict, method: str = "stacking", round_to="none", **loo_kwargs)
     return arviz_compare(elpds, method=method, round_to=round_to)
 
 
-def bayes_r2_draws(idata, X, family: str, fit_intercept: bool, sigma=None, budget=None) -> np.ndarray:
+def bayes_r2_draws(idata, X, family: str, fit_intercept: bool, sigma=None, budget=None, *, offset=None,
+                   aux_fixed=None) -> np.ndarray:
     r"""Gelman, Goodrich, Gabry & Vehtari's (2019) Bayesian R^2, one value per draw:
 
     .. math:: R^2_s = \frac{V_{i}(\mu_{si})}{V_{i}(\mu_{si}) + \overline{\sigma^2_{s}}}
 
-    with ``V_i`` the variance over rows (ddof=1, as ArviZ's ``bayesian_r2``),
-    ``mu = b + x'w`` and residual variance ``sigma_s^2`` (Gaussian) or the mean over rows of
-    ``mu (1 - mu)`` with ``mu = logit^-1(b + x'w)`` (Bernoulli). Row blocks with Chan's pairwise
-    update of the means and sums of squares: no draws x rows array.
+    with ``V_i`` the variance over rows (ddof=1, as ArviZ's ``bayesian_r2``) of the mean response
+    ``mu = g^-1(offset + b + x'w)`` and the residual variance the model's, averaged over rows:
+    ``sigma_s^2`` (Gaussian), ``mu (1 - mu)`` (Bernoulli), ``mu`` (Poisson), ``mu + mu^2 / phi``
+    (negative binomial), ``sigma^2 nu / (nu - 2)`` (Student-t; infinite for ``nu <= 2``, where that
+    draw's R^2 is 0). Row blocks with Chan's pairwise update of the means and sums of squares: no
+    draws x rows array.
     """
     coef = results.stacked_draws(idata, "coef")
     intercept = results.stacked_draws(idata, "intercept")[:, None] if fit_intercept else 0.0
+    other = None if family in ("gaussian", "bernoulli") else get_family(family)
+    aux = () if other is None else auxiliary_draws(idata, other.aux_names, aux_fixed)
     count, mean, m2, noise = 0, np.zeros(len(coef)), np.zeros(len(coef)), np.zeros(len(coef))
     for rows in results.row_blocks(len(X), len(coef), budget):
         mu = coef @ X[rows].T + intercept
-        if family != "gaussian":
+        if offset is not None:
+            mu = mu + offset[rows]
+        if family == "bernoulli":
             mu = special.expit(mu)
             noise += np.sum(mu * (1 - mu), axis=1)
+        elif family == "poisson":
+            mu = np.exp(mu)
+            noise += np.sum(mu, axis=1)
+        elif family == "negative_binomial":
+            mu = np.exp(mu)
+            noise += np.sum(mu + mu**2 / aux[0], axis=1)
         k = mu.shape[1]
         block_mean = mu.mean(axis=1)
         block_m2 = np.sum((mu - block_mean[:, None]) ** 2, axis=1)
@@ -143,6 +171,10 @@ def bayes_r2_draws(idata, X, family: str, fit_intercept: bool, sigma=None, budge
     variance = m2 / (count - 1)
     if family == "gaussian":
         residual = results.stacked_draws(idata, "sigma") ** 2 if sigma is None else np.full(len(coef), sigma**2)
+    elif family == "student_t":
+        scale, nu = (np.broadcast_to(np.ravel(a), (len(coef),)) for a in aux)
+        with np.errstate(divide="ignore"):
+            residual = np.where(nu > 2, scale**2 * nu / np.maximum(nu - 2, 1e-300), np.inf)
     else:
         residual = noise / count
     return variance / (variance + residual)

@@ -37,6 +37,7 @@ import xarray as xr
 from scipy import linalg, special
 
 from .. import results
+from ..families import get_family
 
 __all__ = ["LOOWarning", "exact_gaussian_loo", "psis_loo", "make_elpd", "log_likelihood_blocks"]
 
@@ -78,21 +79,45 @@ def posterior_predictive_log_density(X, y, prior_precision, sigma: float, fit_in
     return _log_normal(np.asarray(y, float), mu, h + sigma**2)
 
 
-def log_likelihood_blocks(idata, X, y, family: str, fit_intercept: bool, sigma=None, budget=None):
+def log_likelihood_blocks(idata, X, y, family: str, fit_intercept: bool, sigma=None, budget=None, *, offset=None,
+                          aux_fixed=None):
     """Yield ``(rows, log p(y_rows | draw))`` with the block shaped (chain, draw, rows): the
-    pointwise log-likelihood in pieces of bounded size (``results.row_blocks``)."""
+    pointwise log-likelihood in pieces of bounded size (``results.row_blocks``). ``offset`` is added
+    to the linear predictor; the count and robust families read their auxiliary parameters (``phi``;
+    ``sigma``, ``nu``) from the posterior, or from ``aux_fixed`` where the fit held them fixed."""
     coef = results.stacked_draws(idata, "coef")
     intercept = results.stacked_draws(idata, "intercept")[:, None] if fit_intercept else 0.0
     noise = (results.stacked_draws(idata, "sigma")[:, None] if sigma is None else sigma) if family == "gaussian" else None
+    other = None if family in ("gaussian", "bernoulli") else get_family(family)
+    aux = () if other is None else auxiliary_draws(idata, other.aux_names, aux_fixed)
     shape = (idata["posterior"].sizes["chain"], idata["posterior"].sizes["draw"])
     for rows in results.row_blocks(len(y), len(coef), budget):
         eta = X[rows] @ coef.T
         eta = eta.T + intercept
+        if offset is not None:
+            eta = eta + offset[rows]
         if family == "gaussian":
             values = -0.5 * np.log(2 * np.pi) - np.log(noise) - (y[rows] - eta) ** 2 / (2 * noise**2)
-        else:
+        elif family == "bernoulli":
             values = y[rows] * eta - np.logaddexp(0.0, eta)
+        else:  # the family's full log density (normalising constants included, so families compare)
+            values = -other.nll_rows(eta, y[rows], aux)
         yield rows, values.reshape(*shape, -1)
+
+
+def auxiliary_draws(idata, names, fixed=None) -> tuple:
+    """One column of draws (draws x 1) per auxiliary parameter, or its fixed value."""
+    fixed = fixed or {}
+    posterior = idata["posterior"]
+    out = []
+    for name in names:
+        if name in posterior:
+            out.append(results.stacked_draws(idata, name)[:, None])
+        elif fixed.get(name) is not None:
+            out.append(float(fixed[name]))
+        else:
+            raise ValueError(f"the posterior has no draws of {name!r} and no fixed value was given")
+    return tuple(out)
 
 
 def relative_efficiency(idata) -> float:

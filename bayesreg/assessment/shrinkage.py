@@ -151,16 +151,27 @@ def posterior_variances(idata, prior, rng) -> np.ndarray:
 
 
 def _noise(est):
-    """``(n, sigma draws or number, sigma for the prior)``; the pseudo-sd for logistic regression."""
+    """``(n, sigma draws or number, sigma for the prior)``; a pseudo-sd for the count and 0/1 families."""
     idata = est.idata_
     if "observed_data" not in idata.children:
         raise ValueError("shrinkage factors need the number of rows, taken from idata_['observed_data'], which "
                          "this fit (Dask input?) does not have")
     y = idata["observed_data"]["y"].to_numpy()
-    if est._family != "gaussian":
+    if est._family in ("bernoulli", "poisson", "negative_binomial"):
+        # Piironen & Vehtari's (2017) pseudo-sd, the sd of a Gaussian with the likelihood's curvature at
+        # the mean: 1 / sqrt(mu (1 - mu)) (Bernoulli), 1 / sqrt(mu) (Poisson); the negative binomial's
+        # 1 / sqrt(mu) sqrt(1 + mu / phi) at phi's posterior mean (phi_) or its fixed value
         mu = float(np.mean(y))
-        pseudo = 1.0 / np.sqrt(mu * (1 - mu))
+        if est._family == "bernoulli":
+            pseudo = 1.0 / np.sqrt(mu * (1 - mu))
+        else:
+            phi = getattr(est, "phi_", None) or getattr(est, "phi", None)
+            pseudo = np.sqrt((1.0 + (mu / phi if est._family == "negative_binomial" else 0.0)) / mu)
         return len(y), pseudo, pseudo
+    if est._family == "student_t":  # the Student-t scale plays the Gaussian sigma's part
+        if "sigma" in idata["posterior"]:
+            return len(y), results.stacked_draws(idata, "sigma")[:, None], float(est.sigma_)
+        return len(y), float(est.sigma), float(est.sigma)
     known = est._known_sigma()
     if known is not None:
         return len(y), known, known

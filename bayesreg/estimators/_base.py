@@ -268,7 +268,7 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
         persistence.save(self, path, log_likelihood=log_likelihood)
 
     # -- assessment (issue 23): thin shells over bayesreg.assessment -------------------------
-    def loo(self, X=None, y=None, method: str = "auto", *, reloo: bool = False, max_refits: int = 10,
+    def loo(self, X=None, y=None, method: str = "auto", *, offset=None, reloo: bool = False, max_refits: int = 10,
             k_threshold=None, refit_kwargs=None, random_seed=None):
         """Leave-one-out elpd as an ArviZ ``ELPDDataLOO`` (``compare`` and ArviZ's plots take it).
 
@@ -283,19 +283,24 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
         ``k_threshold`` (default ArviZ's), refit without each of them and use the refit's exact
         leave-one-out density for it (:mod:`bayesreg.assessment.reloo`; ``refit_kwargs`` override
         the refits' ``fit`` settings, by default the full fit's; ``random_seed`` seeds them).
+        ``offset``: the training rows' offset, when the fit had one (``log(exposure)``).
         """
         from ..assessment import estimator_loo
 
-        return estimator_loo(self, X, y, method, reloo, max_refits, k_threshold, refit_kwargs, random_seed)
+        return estimator_loo(self, X, y, method, reloo, max_refits, k_threshold, refit_kwargs, random_seed, offset)
 
-    def bayes_r2(self, X) -> np.ndarray:
+    def bayes_r2(self, X, offset=None) -> np.ndarray:
         """Draws of Gelman et al.'s (2019) Bayesian R^2 on rows ``X`` (the training rows, usually):
-        ``Var_i(mu) / (Var_i(mu) + residual variance)`` per draw (:func:`bayesreg.assessment.bayes_r2_draws`)."""
+        ``Var_i(mu) / (Var_i(mu) + residual variance)`` per draw (:func:`bayesreg.assessment.bayes_r2_draws`);
+        ``offset``: those rows' offset, when the fit had one."""
         from ..assessment import bayes_r2_draws
+        from ..assessment.fitted import fixed_auxiliary
 
         self._require_posterior("bayes_r2")
-        return bayes_r2_draws(self.idata_, self._validated_X(X), self._family, self.fit_intercept,
-                              self._known_sigma())
+        X_arr = self._validated_X(X)
+        offset = None if offset is None else v.check_offset(offset, X_arr.shape[0])
+        return bayes_r2_draws(self.idata_, X_arr, self._family, self.fit_intercept, self._known_sigma(),
+                              offset=offset, aux_fixed=fixed_auxiliary(self))
 
     def shrinkage(self, n_prior_draws: int = 4000, random_seed=None, tau=None):
         """Posterior draws of each coefficient's shrinkage factor ``kappa_j`` and of the effective
