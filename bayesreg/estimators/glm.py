@@ -5,8 +5,8 @@ Each MAP is exactly a penalized GLM: with ``prior=Normal(s)`` the Poisson MAP is
 ``PoissonRegressor(alpha = 1 / (n s^2))``; with Laplace / ElasticNet priors the Poisson and
 negative-binomial MAPs are glum's L1 / elastic-net GLMs (tests/test_map_glm.py). ``method="nuts"``
 samples the posterior with the compiled kernel (:mod:`bayesreg.sampling.kernels.likelihoods`), offsets
-and weights included; not yet: empirical Bayes, the surrogate, Dask input, pointwise
-log-likelihoods and posterior predictive draws.
+and weights included, with the pointwise log-likelihood for LOO and posterior predictive draws;
+not yet: empirical Bayes, the surrogate and Dask input.
 """
 
 from __future__ import annotations
