@@ -186,3 +186,53 @@ def test_logistic_selection_on_a_stand_in_posterior():
     model = selection.project(["x1", "x4"])
     probability = model.predict(Xl)
     assert np.all((probability > 0) & (probability < 1)) and "sigma" not in model.summary().index
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_group_search_equals_a_greedy_search_over_groups_by_refitting(fit_intercept):
+    """Groups (a factor's dummies) enter whole: each step's choice is the group whose union with
+    the chosen columns has the least summed divergence, every candidate projected from scratch. One
+    group holds a column dependent on another group's (it adds only its new direction)."""
+    sigma = np.geomspace(0.01, 10, S)
+    Xd = np.hstack([X, X[:, [0]] + X[:, [1]]])  # column 6 = x0 + x1
+    groups = [[0, 6], [1, 2], [3], [4, 5]]
+    chosen = []
+    for _ in range(len(groups)):
+        columns = [j for g in chosen for j in groups[g]]
+        remaining = [g for g in range(len(groups)) if g not in chosen]
+        cost = [np.sum(np.log(project_gaussian(Xd, MU, sigma, _independent(Xd, columns + groups[g]),
+                                               fit_intercept).sigma ** 2)) for g in remaining]
+        chosen.append(remaining[int(np.argmin(cost))])
+    assert forward_search(Xd, MU, sigma, fit_intercept, len(groups), groups=groups) == chosen
+    singletons = forward_search(X, MU, sigma, fit_intercept, P, groups=[[j] for j in range(P)])
+    assert singletons == forward_search(X, MU, sigma, fit_intercept, P)
+
+
+def _independent(X, columns):
+    """The columns with those dependent on earlier ones dropped (least squares needs full rank)."""
+    kept = []
+    for j in columns:
+        if np.linalg.matrix_rank(X[:, kept + [j]]) == len(kept) + 1:
+            kept.append(j)
+    return kept
+
+
+def test_a_formula_fit_selects_factors_as_whole_terms():
+    """With ``formula=``, the search is over the formula's terms: a 4-level factor is one term,
+    projected with all its dummies; unknown term names are refused."""
+    import pandas as pd
+
+    generator = np.random.default_rng(shifted(232))
+    frame = pd.DataFrame({"x1": generator.normal(size=120), "x2": generator.normal(size=120),
+                          "region": generator.choice(list("abcd"), 120)})
+    frame["y"] = 2 * frame["x1"] + frame["region"].map({"a": 0.0, "b": 2.0, "c": -2.0, "d": 1.0}) \
+        + generator.normal(size=120)
+    est = br.LinearRegression(formula="y ~ x1 + x2 + C(region)").fit(
+        frame, draws=300, tune=300, chains=2, random_seed=shifted(5), progressbar=False)
+    selection = br.select(est, frame, frame["y"])
+    assert sorted(selection.terms) == ["C(region)", "x1", "x2"]
+    assert set(selection.terms[:2]) == {"x1", "C(region)"}  # both strong: |effect| / noise >= 2
+    submodel = selection.project(["C(region)"])
+    assert submodel.terms == [name for name in est.feature_names_ if name.startswith("C(region)")]
+    with pytest.raises(ValueError, match="unknown terms"):
+        selection.project(["C(region)[T.b]"])

@@ -63,29 +63,50 @@ def project_gaussian(X, mu, sigma, columns, fit_intercept: bool) -> Projection:
     return Projection(columns, beta[int(fit_intercept):].T.copy(), intercept, sigma_perp)
 
 
-def forward_search(X, mu, sigma, fit_intercept: bool, max_terms: int, tol: float = 1e-10) -> list[int]:
-    """Columns in the order forward search adds them (module docstring), at most ``max_terms``."""
+def forward_search(X, mu, sigma, fit_intercept: bool, max_terms: int, tol: float = 1e-10,
+                   groups=None) -> list[int]:
+    """Columns in the order forward search adds them (module docstring), at most ``max_terms``.
+
+    ``groups`` (a list of column-index lists, e.g. a factor's dummies): the search adds whole
+    groups and returns group indices. A group's candidate block is orthonormalised (QR) against the
+    chosen columns, and adding it cuts draw ``s``'s residual sum of squares by ``||Q' r_s||^2``."""
     X = np.asarray(X, dtype=float)
     n, p = X.shape
+    groups = [[j] for j in range(p)] if groups is None else [list(g) for g in groups]
     residual = (mu - mu.mean(axis=1, keepdims=True)) if fit_intercept else mu.copy()  # (S, n)
     candidates = X - X.mean(axis=0) if fit_intercept else X.copy()  # orthogonal to the chosen basis
-    scale = np.linalg.norm(candidates, axis=0)
+    scale = np.maximum(np.linalg.norm(candidates, axis=0), 1.0)
     rss = np.sum(residual**2, axis=1)
     noise = np.asarray(sigma, dtype=float) ** 2
-    chosen = []
-    for _ in range(min(max_terms, p)):
-        norms = np.linalg.norm(candidates, axis=0)
-        usable = norms > tol * np.maximum(scale, 1.0)
-        usable[chosen] = False
-        if not usable.any():
+    chosen: list[int] = []
+    for _ in range(min(max_terms, len(groups))):
+        best, best_cost, best_basis = None, np.inf, None
+        for g, columns in enumerate(groups):
+            if g in chosen:
+                continue
+            basis = _orthonormal(candidates[:, columns], tol * scale[columns])
+            if basis.shape[1] == 0:
+                continue  # nothing new: the group lies in the span of the chosen ones
+            reduction = np.sum((residual @ basis) ** 2, axis=1)
+            cost = np.sum(np.log(noise + np.maximum(rss - reduction, 0.0) / n))
+            if cost < best_cost:
+                best, best_cost, best_basis = g, cost, basis
+        if best is None:
             break
-        q = candidates[:, usable] / norms[usable]
-        reduction = (residual @ q) ** 2  # (S, candidates)
-        divergence = np.sum(np.log(noise[:, None] + np.maximum(rss[:, None] - reduction, 0.0) / n), axis=0)
-        best = np.flatnonzero(usable)[int(np.argmin(divergence))]
-        direction = candidates[:, best] / norms[best]
-        residual -= np.outer(residual @ direction, direction)
+        residual -= (residual @ best_basis) @ best_basis.T
         rss = np.sum(residual**2, axis=1)
-        candidates -= np.outer(direction, direction @ candidates)
-        chosen.append(int(best))
+        candidates -= best_basis @ (best_basis.T @ candidates)
+        chosen.append(best)
     return chosen
+
+
+def _orthonormal(block, tolerance) -> np.ndarray:
+    """An orthonormal basis of the columns of ``block`` that are not (numerically) zero: one column
+    is its direction; a group's block goes through a pivoted QR that drops dependent directions."""
+    norms = np.linalg.norm(block, axis=0)
+    block = block[:, norms > tolerance]
+    if block.shape[1] <= 1:
+        return block / np.linalg.norm(block, axis=0) if block.shape[1] else block
+    Q, R, _ = linalg.qr(block, mode="economic", pivoting=True)
+    keep = np.abs(np.diag(R)) > np.max(tolerance)
+    return Q[:, keep]

@@ -69,11 +69,14 @@ def bernoulli_divergence(X, prob, columns, fit_intercept: bool) -> float:
                               prob)))
 
 
-def forward_search_bernoulli(X, prob, fit_intercept: bool, max_terms: int) -> list[int]:
-    """Forward search by :func:`bernoulli_divergence`: each step projects every remaining column."""
+def forward_search_bernoulli(X, prob, fit_intercept: bool, max_terms: int, groups=None) -> list[int]:
+    """Forward search by :func:`bernoulli_divergence`: each step projects every remaining column
+    (or group of columns, ``groups``: then group indices are returned)."""
+    groups = [[j] for j in range(X.shape[1])] if groups is None else [list(g) for g in groups]
     chosen: list[int] = []
-    for _ in range(min(max_terms, X.shape[1])):
-        remaining = [j for j in range(X.shape[1]) if j not in chosen]
-        costs = [bernoulli_divergence(X, prob, chosen + [j], fit_intercept) for j in remaining]
+    for _ in range(min(max_terms, len(groups))):
+        remaining = [g for g in range(len(groups)) if g not in chosen]
+        columns = [j for g in chosen for j in groups[g]]
+        costs = [bernoulli_divergence(X, prob, columns + groups[g], fit_intercept) for g in remaining]
         chosen.append(remaining[int(np.argmin(costs))])
     return chosen

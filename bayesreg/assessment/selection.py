@@ -20,8 +20,8 @@ for linear regression (closed-form projection, :mod:`.projection`) and logistic 
    (its upper one-SE bound reaches the reference).
 
 The search itself is not cross-validated (projpred's ``validate_search=TRUE`` repeats it per
-fold): with many candidates and few rows the chosen path's elpd is optimistic. Terms are columns
-(factors as one term wait for the formula interface).
+fold): with many candidates and few rows the chosen path's elpd is optimistic. Terms are columns,
+or a formula fit's terms (``est.terms_``): a factor's dummies enter and leave together.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class ProjectedModel:
 class Selection:
     """The result of :func:`select`: the search path, its LOO validation, and projections."""
 
-    order: list  # column indices in the order the search added them
+    order: list  # term indices in the order the search added them
     feature_names: list
     elpd_i: np.ndarray  # (max_terms + 1, n): LOO elpd per row of sizes 0..max_terms
     reference_elpd_i: np.ndarray
@@ -94,11 +94,22 @@ class Selection:
     pareto_k: np.ndarray
     _reference: tuple = field(repr=False)  # (X, mu or probabilities, sigma or None, fit_intercept)
     random_seed: object = None
+    term_names: list = None  # a formula's terms (a factor's dummies are one term); default the columns
+    term_columns: list = None  # each term's column indices
+
+    def __post_init__(self):
+        if self.term_names is None:
+            object.__setattr__(self, "term_names", list(self.feature_names))
+            object.__setattr__(self, "term_columns", [[j] for j in range(len(self.feature_names))])
 
     @property
     def terms(self) -> list:
         """Names in the search order."""
-        return [self.feature_names[j] for j in self.order]
+        return [self.term_names[t] for t in self.order]
+
+    def columns_of(self, terms) -> list[int]:
+        """The columns of the given term indices, in order."""
+        return [j for t in terms for j in self.term_columns[t]]
 
     def table(self) -> pd.DataFrame:
         """One row per size 0..max_terms: the term added, elpd and RMSE, their differences to the
@@ -133,12 +144,12 @@ class Selection:
             size = self.suggest_size()
             if size is None:
                 raise ValueError("no submodel size reached the reference's elpd within one SE; pass terms explicitly")
-            columns = self.order[:size]
+            columns = self.columns_of(self.order[:size])
         else:
-            unknown = [t for t in terms if isinstance(t, str) and t not in self.feature_names]
+            unknown = [t for t in terms if isinstance(t, str) and t not in self.term_names]
             if unknown:
-                raise ValueError(f"unknown terms {unknown}; the fit's features are {self.feature_names}")
-            columns = [self.feature_names.index(t) if isinstance(t, str) else int(t) for t in terms]
+                raise ValueError(f"unknown terms {unknown}; the fit's terms are {self.term_names}")
+            columns = self.columns_of(self.term_names.index(t) if isinstance(t, str) else int(t) for t in terms)
         return ProjectedModel(_project(self._reference, columns), self.feature_names, self._reference[3])
 
 
@@ -178,10 +189,12 @@ def select(est, X, y, max_terms: int | None = None, ndraws: int = 1000, search_d
     est._require_posterior("select")
     X_arr = est._validated_X(X)
     y_arr = est._observed(y, X_arr.shape[0])
-    n, p = X_arr.shape
-    max_terms = min(p, 20) if max_terms is None else int(max_terms)
-    if not 1 <= max_terms <= p:
-        raise ValueError(f"max_terms must be between 1 and the number of features ({p}), got {max_terms}")
+    n = X_arr.shape[0]
+    names, groups = _terms(est)
+    n_terms = len(groups)
+    max_terms = min(n_terms, 20) if max_terms is None else int(max_terms)
+    if not 1 <= max_terms <= n_terms:
+        raise ValueError(f"max_terms must be between 1 and the number of terms ({n_terms}), got {max_terms}")
     keep = _thinned(est.idata_, ndraws)
     coef = results.stacked_draws(est.idata_, "coef")[keep]
     intercept = results.stacked_draws(est.idata_, "intercept")[keep] if est.fit_intercept else np.zeros(len(keep))
@@ -202,19 +215,29 @@ def select(est, X, y, max_terms: int | None = None, ndraws: int = 1000, search_d
                       LOOWarning, stacklevel=2)
     weights = np.exp(log_weights)
     if gaussian:
-        order = forward_search(X_arr, mu, sigma, est.fit_intercept, max_terms)
+        order = forward_search(X_arr, mu, sigma, est.fit_intercept, max_terms, groups=groups)
     else:
         order = forward_search_bernoulli(X_arr, mu[_thinned_rows(len(keep), search_draws)], est.fit_intercept,
-                                         max_terms)
+                                         max_terms, groups=groups)
     reference = (X_arr, mu, sigma, est.fit_intercept)
     elpd_i, predictions = [], []
     for k in range(len(order) + 1):
-        projection = _project(reference, order[:k])
+        projection = _project(reference, [j for t in order[:k] for j in groups[t]])
         eta_k = projection.linear_predictor(X_arr)
         elpd_i.append(special.logsumexp(log_weights + _log_density(y_arr, eta_k, projection, gaussian), axis=0))
         predictions.append(np.sum(weights * (eta_k if gaussian else special.expit(eta_k)), axis=0))
     return Selection(order, est.feature_names_, np.array(elpd_i), ref_elpd_i, np.array(predictions),
-                     np.sum(weights * mu, axis=0), y_arr, khat, reference, random_seed)
+                     np.sum(weights * mu, axis=0), y_arr, khat, reference, random_seed, names, groups)
+
+
+def _terms(est) -> tuple[list, list]:
+    """``(names, column indices)`` of the terms searched over: a formula fit's terms (a factor's
+    dummies, a spline's basis: one term each), else one per column."""
+    features = list(est.feature_names_)
+    terms = getattr(est, "terms_", None)
+    if not terms:
+        return features, [[j] for j in range(len(features))]
+    return list(terms), [[features.index(column) for column in columns] for columns in terms.values()]
 
 
 def _thinned_rows(total: int, count: int) -> np.ndarray:
