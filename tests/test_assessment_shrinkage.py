@@ -134,6 +134,30 @@ def test_ranks_equal_a_loop_over_draws(horseshoe):
     probabilities = ranks.probabilities()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
     np.testing.assert_allclose(rank_draws(horseshoe.idata_, horseshoe.x_sd_ * 7.0), ranks.draws)  # units of y
+    # terms of several columns rank by the norm of their standardized effects; singletons as before
+    groups = [[0, 3], [1], [2]]
+    grouped = np.stack([np.linalg.norm(effect[:, g], axis=1) for g in groups], axis=1)
+    expected = np.empty_like(grouped)
+    for s, row in enumerate(grouped):
+        expected[s, np.argsort(-row)] = np.arange(1, len(groups) + 1)
+    np.testing.assert_array_equal(rank_draws(horseshoe.idata_, horseshoe.x_sd_, groups), expected)
+    np.testing.assert_array_equal(rank_draws(horseshoe.idata_, horseshoe.x_sd_, [[j] for j in range(P)]), ranks.draws)
+
+
+def test_a_formula_fit_ranks_its_terms():
+    """A factor's dummies are one term of ``rank()`` (named by the formula's term)."""
+    import pandas as pd
+
+    import bayesreg as br
+
+    generator = np.random.default_rng(shifted(233))
+    frame = pd.DataFrame({"x1": generator.normal(size=80), "region": generator.choice(list("abc"), 80)})
+    frame["y"] = frame["x1"] + frame["region"].map({"a": 0.0, "b": 3.0, "c": -3.0}) + generator.normal(size=80)
+    est = br.LinearRegression(formula="y ~ x1 + C(region)").fit(frame, draws=200, tune=200, chains=2,
+                                                                random_seed=shifted(6), progressbar=False)
+    ranks = est.rank()
+    assert ranks.feature_names == ["x1", "C(region)"] and ranks.draws.shape == (400, 2)
+    assert ranks.summary().index[0] == "C(region)"  # effect norm ~ 3 against ~ 1
 
 
 def test_shrinkage_and_rank_plots_draw_what_they_claim(horseshoe):

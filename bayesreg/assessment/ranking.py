@@ -5,7 +5,11 @@ linear predictor per sd of the column; the common factor ``1 / sd(y)`` changes n
 rank is its position in the draw's ordering by ``|w_{sj} sd(x_j)|``, 1 the largest (ties share
 their average rank). The ranks' distribution over draws answers "which variables matter most, and
 how sure is that order?" (R ``bayesreg`` reports one rank per variable, ``var.ranks``; here each
-has a distribution). Factors as one term wait for the formula interface (issue 22).
+has a distribution).
+
+A fit with ``formula=`` ranks its terms: a term of several columns (a factor's dummies, a spline's
+basis) has the effect size ``||(w_{sj} sd(x_j))_{j in term}||_2``, which is ``|w_{sj} sd(x_j)|`` for
+a term of one column.
 """
 
 from __future__ import annotations
@@ -48,7 +52,10 @@ class RankDistribution:
         return frame.loc[self.summary().index]
 
 
-def rank_draws(idata, x_sd) -> np.ndarray:
-    """Ranks (n_draws, p) of ``|w_sj sd(x_j)|`` within each draw, 1 the largest."""
+def rank_draws(idata, x_sd, groups=None) -> np.ndarray:
+    """Ranks (n_draws, p) of ``|w_sj sd(x_j)|`` within each draw, 1 the largest; with ``groups``
+    (column-index lists) ranks (n_draws, n_groups) of each group's norm of them (module docstring)."""
     effect = np.abs(results.stacked_draws(idata, "coef") * np.asarray(x_sd))
+    if groups is not None:
+        effect = np.stack([np.linalg.norm(effect[:, list(g)], axis=1) for g in groups], axis=1)
     return stats.rankdata(-effect, axis=1)

@@ -312,12 +312,17 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
         return estimator_shrinkage(self, n_prior_draws, random_seed, tau)
 
     def rank(self):
-        """Posterior distribution of each coefficient's rank by |standardized effect| (1 = largest;
+        """Posterior distribution of each coefficient's (a formula fit: each term's) rank by
+        |standardized effect| (1 = largest;
         :mod:`bayesreg.assessment.ranking`): ``.summary()``, ``.probabilities()``, ``.draws``."""
         from ..assessment import RankDistribution, rank_draws
 
         self._require_posterior("rank")
-        return RankDistribution(rank_draws(self.idata_, self.x_sd_), self.feature_names_)
+        terms = getattr(self, "terms_", None)  # a formula fit ranks its terms (a factor as one)
+        if not terms:
+            return RankDistribution(rank_draws(self.idata_, self.x_sd_), self.feature_names_)
+        groups = [[self.feature_names_.index(column) for column in columns] for columns in terms.values()]
+        return RankDistribution(rank_draws(self.idata_, self.x_sd_, groups), list(terms))
 
     def _require_posterior(self, what: str) -> None:
         check_is_fitted(self, "coef_")
