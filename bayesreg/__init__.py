@@ -17,6 +17,7 @@ Priors, families, data, solvers and the model's spec never import PyMC; only ``d
 Dask. ``tests/test_layout.py`` holds the package to these rules.
 """
 
+from .assessment import compare, select
 from .estimators import (LinearRegression, LogisticRegression, MAPEstimate, MAPFailureWarning, NegativeBinomialRegression,
                          PoissonRegression, StudentTRegression)
 from .persistence import load
@@ -47,11 +48,13 @@ __all__ = [
     "R2D2",
     "RegularizedHorseshoe",
     "StudentTRegression",
+    "compare",
     "load",
     "penalty_from_prior",
     "prior_from_penalty",
     "prior_from_sklearn",
     "resolve_prior",
+    "select",
 ]
 
 __version__ = "0.1.0"

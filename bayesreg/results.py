@@ -163,13 +163,14 @@ def add_observation_groups(idata, X, y, family, fit_intercept, sigma=None, log_l
     return idata
 
 
-def family_posterior_predictive(idata, X, family, fit_intercept: bool, rng, offset=None) -> xr.Dataset:
+def family_posterior_predictive(idata, X, family, fit_intercept: bool, rng, offset=None, fixed=None) -> xr.Dataset:
     """Replicated ``y`` of a :mod:`bayesreg.families` family (its ``sample``) at every draw: ``eta``
-    from the draws (plus ``offset``), the auxiliary parameters from theirs."""
+    from the draws (plus ``offset``), the auxiliary parameters from theirs or, held fixed, ``fixed``."""
     eta = linear_predictor_draws(idata, X, fit_intercept)
     if offset is not None:
         eta += offset
-    aux = tuple(stacked_draws(idata, name)[:, None] for name in family.aux_names)
+    aux = tuple(stacked_draws(idata, name)[:, None] if name in idata["posterior"] else float((fixed or {})[name])
+                for name in family.aux_names)
     return _per_draw(idata, family.sample(eta, aux, rng))
 
 

@@ -153,7 +153,7 @@ def test_integrated_posterior_matches_the_non_centred_one(prior):
     noncentred = sample_posterior(dataclasses.replace(spec, collapsed=False), data_noncentred, names, **settings)
     # a guard against a broken reference (as in tests/test_mixture.py), not a test of it
     assert int(noncentred["sample_stats"]["diverging"].sum()) <= 0.01 * noncentred["sample_stats"]["diverging"].size
-    quantities = ["coef", "intercept", "sigma", *(["r2", "phi"] if isinstance(prior, br.R2D2) else ["global_scale"])]
+    quantities = ["coef", "intercept", "sigma", *(["r2", "variance_share"] if isinstance(prior, br.R2D2) else ["global_scale"])]
     quantities += ["slab_scale"] * isinstance(prior, br.RegularizedHorseshoe)
     first, second = (az.summary(fit, var_names=quantities) for fit in (integrated, noncentred))
     for statistic, error in (("mean", "mcse_mean"), ("sd", "mcse_sd")):

@@ -49,7 +49,7 @@ def test_learned_scale_map_message_explains_the_degeneracy(diabetes):
 
 def test_bayesian_lasso_is_linear_only(breast_cancer):
     X, y = breast_cancer
-    with pytest.raises(ValueError, match="conditioned on the noise sd"):
+    with pytest.raises(ValueError, match="conditioned on the Gaussian noise sd"):
         br.LogisticRegression(br.BayesianLasso()).fit(X, y, method="nuts")
 
 

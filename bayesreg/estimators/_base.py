@@ -41,7 +41,8 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        persistence.register(cls)  # so that bayesreg.load can rebuild it from a file
+        if not cls.__name__.startswith("_"):  # shared bases such as _FamilyRegression are never fitted
+            persistence.register(cls)  # so that bayesreg.load can rebuild it from a file
 
     def fit(self, X, y=None, method: str | None = None, *, offset=None, sample_weight=None, draws: int = 1000,
             tune: int = 1000, chains: int = 4,
@@ -265,6 +266,63 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
         Another extension than ``.zip`` is refused (the file is a zip archive of zarr arrays).
         """
         persistence.save(self, path, log_likelihood=log_likelihood)
+
+    # -- assessment (issue 23): thin shells over bayesreg.assessment -------------------------
+    def loo(self, X=None, y=None, method: str = "auto", *, offset=None, reloo: bool = False, max_refits: int = 10,
+            k_threshold=None, refit_kwargs=None, random_seed=None):
+        """Leave-one-out elpd as an ArviZ ``ELPDDataLOO`` (``compare`` and ArviZ's plots take it).
+
+        ``method="auto"``: exact in closed form for LinearRegression with a fixed Normal prior and
+        known sigma when the training ``X, y`` are given (no sampling error; also after
+        ``method="map"``); otherwise PSIS-LOO through ArviZ, with Pareto k-hat per row in
+        ``.pareto_k`` and a :class:`~bayesreg.assessment.LOOWarning` naming the rows above the
+        threshold. Without ``X, y`` the log-likelihood stored at fit is used; with them it is
+        computed from the draws in row blocks (bounded memory at any n). See :mod:`bayesreg.assessment.loo`.
+
+        ``reloo=True`` (PSIS only; needs ``X, y``): when at most ``max_refits`` rows have k-hat above
+        ``k_threshold`` (default ArviZ's), refit without each of them and use the refit's exact
+        leave-one-out density for it (:mod:`bayesreg.assessment.reloo`; ``refit_kwargs`` override
+        the refits' ``fit`` settings, by default the full fit's; ``random_seed`` seeds them).
+        ``offset``: the training rows' offset, when the fit had one (``log(exposure)``).
+        """
+        from ..assessment import estimator_loo
+
+        return estimator_loo(self, X, y, method, reloo, max_refits, k_threshold, refit_kwargs, random_seed, offset)
+
+    def bayes_r2(self, X, offset=None) -> np.ndarray:
+        """Draws of Gelman et al.'s (2019) Bayesian R^2 on rows ``X`` (the training rows, usually):
+        ``Var_i(mu) / (Var_i(mu) + residual variance)`` per draw (:func:`bayesreg.assessment.bayes_r2_draws`);
+        ``offset``: those rows' offset, when the fit had one."""
+        from ..assessment import bayes_r2_draws
+        from ..assessment.fitted import fixed_auxiliary
+
+        self._require_posterior("bayes_r2")
+        X_arr = self._validated_X(X)
+        offset = None if offset is None else v.check_offset(offset, X_arr.shape[0])
+        return bayes_r2_draws(self.idata_, X_arr, self._family, self.fit_intercept, self._known_sigma(),
+                              offset=offset, aux_fixed=fixed_auxiliary(self))
+
+    def shrinkage(self, n_prior_draws: int = 4000, random_seed=None, tau=None):
+        """Posterior draws of each coefficient's shrinkage factor ``kappa_j`` and of the effective
+        number of non-zero coefficients ``m_eff = sum_j (1 - kappa_j)``, beside the prior's ``m_eff``
+        (Piironen & Vehtari 2017; each prior's definition in :mod:`bayesreg.assessment.shrinkage`).
+        ``tau`` fixes the global scale of the prior draws (e.g. ``sigma / sqrt(n)``)."""
+        from ..assessment import estimator_shrinkage
+
+        return estimator_shrinkage(self, n_prior_draws, random_seed, tau)
+
+    def rank(self):
+        """Posterior distribution of each coefficient's (a formula fit: each term's) rank by
+        |standardized effect| (1 = largest;
+        :mod:`bayesreg.assessment.ranking`): ``.summary()``, ``.probabilities()``, ``.draws``."""
+        from ..assessment import RankDistribution, rank_draws
+
+        self._require_posterior("rank")
+        terms = getattr(self, "terms_", None)  # a formula fit ranks its terms (a factor as one)
+        if not terms:
+            return RankDistribution(rank_draws(self.idata_, self.x_sd_), self.feature_names_)
+        groups = [[self.feature_names_.index(column) for column in columns] for columns in terms.values()]
+        return RankDistribution(rank_draws(self.idata_, self.x_sd_, groups), list(terms))
 
     def _require_posterior(self, what: str) -> None:
         check_is_fitted(self, "coef_")

@@ -5,8 +5,8 @@ Each MAP is exactly a penalized GLM: with ``prior=Normal(s)`` the Poisson MAP is
 ``PoissonRegressor(alpha = 1 / (n s^2))``; with Laplace / ElasticNet priors the Poisson and
 negative-binomial MAPs are glum's L1 / elastic-net GLMs (tests/test_map_glm.py). ``method="nuts"``
 samples the posterior with the compiled kernel (:mod:`bayesreg.sampling.kernels.likelihoods`), offsets
-and weights included; not yet: empirical Bayes, the surrogate, Dask input, pointwise
-log-likelihoods and posterior predictive draws.
+and weights included, with the pointwise log-likelihood for LOO and posterior predictive draws;
+not yet: empirical Bayes, the surrogate and Dask input.
 """
 
 from __future__ import annotations
@@ -84,9 +84,9 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
         if kwargs.get("posterior_predictive"):
             raise ValueError(f"posterior_predictive=True is not available for {type(self).__name__} yet; "
                              "draw from idata_ with the family's sampler")
-        if kwargs.get("log_likelihood"):
-            raise ValueError(f"log_likelihood=True is not available for {type(self).__name__} yet")
-        kwargs["log_likelihood"] = False
+        if kwargs.get("log_likelihood") and sample_weight is not None:
+            raise ValueError("log_likelihood=True with sample_weight: a weighted row's pointwise log-likelihood has "
+                             "no leave-one-out meaning; fit without weights (repeat rows instead) or without it")
         return super().fit(X, y, method, offset=offset, sample_weight=sample_weight, **kwargs)
 
     fit.__doc__ = _BayesianRegression.fit.__doc__
@@ -105,7 +105,8 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
         idata = sample_posterior(spec, model_data, names, **settings)
         free = [name for name in self._family_object.aux_names if name not in fixed]
         warn_on_problems(idata, [*results.summary_var_names(idata), *free], columns_standardized(data[0]))
-        return idata
+        return _with_observations(idata, *data, self._family, self.fit_intercept, offset, fixed,
+                                  log_likelihood if sample_weight is None else False)
 
     def _posterior_attributes(self, idata):
         attributes = super()._posterior_attributes(idata)
@@ -128,7 +129,8 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
         X_arr = self._validated_X(X)
         offset = None if offset is None else v.check_offset(offset, X_arr.shape[0])
         group = results.family_posterior_predictive(self.idata_, X_arr, self._family_object, self.fit_intercept,
-                                                    np.random.default_rng(random_seed), offset)
+                                                    np.random.default_rng(random_seed), offset,
+                                                    self._aux_settings()[0])
         self.idata_["posterior_predictive"] = group
         return group
 
@@ -240,3 +242,23 @@ class StudentTRegression(_FamilyRegression):
         self.fit_intercept = fit_intercept
         self.method = method
         self.formula = formula
+
+
+def _with_observations(idata, X, y, family: str, fit_intercept: bool, offset, fixed: dict, log_likelihood):
+    """``observed_data``, and ``log_likelihood`` (pointwise, the offset included) on request or, by
+    default, when it is small (``results.LOG_LIKELIHOOD_MAX_BYTES``), as the other estimators store them."""
+    import xarray as xr
+
+    from ..assessment.loo import log_likelihood_blocks
+
+    idata["observed_data"] = xr.Dataset({"y": ("obs", y)})
+    if log_likelihood is None:
+        n_draws = idata["posterior"].sizes["chain"] * idata["posterior"].sizes["draw"]
+        log_likelihood = n_draws * len(y) * 8 <= results.LOG_LIKELIHOOD_MAX_BYTES
+    if log_likelihood:
+        blocks = [values for _, values in log_likelihood_blocks(idata, X, y, family, fit_intercept, offset=offset,
+                                                                  aux_fixed=fixed)]
+        idata["log_likelihood"] = xr.Dataset({"y": (("chain", "draw", "obs"), np.concatenate(blocks, axis=-1))},
+                                             coords={"chain": idata["posterior"]["chain"].values,
+                                                     "draw": idata["posterior"]["draw"].values})
+    return idata

@@ -154,8 +154,8 @@ def _(d, *, noise_scale, **_):
     ``phi = gamma / sum(gamma)`` with ``gamma_j ~ Gamma(alpha_j, 1)`` (so phi ~ Dirichlet(alpha))."""
     coef_raw = pm.Normal("coef_raw", 0.0, 1.0, dims="feature")
     r2 = pm.Beta("r2", d["prior_r2_a"], d["prior_r2_b"])
-    raw = pm.Gamma("phi_raw", alpha=d["prior_concentration"], beta=1.0, dims="feature")
-    phi = pm.Deterministic("phi", raw / pt.sum(raw), dims="feature")
+    raw = pm.Gamma("variance_share_raw", alpha=d["prior_concentration"], beta=1.0, dims="feature")
+    phi = pm.Deterministic("variance_share", raw / pt.sum(raw), dims="feature")
     scale = noise_scale * pt.sqrt(r2 / (1 - r2) * phi)
     return pm.Deterministic("coef", coef_raw * scale * d["prior_factor"], dims="feature")
 

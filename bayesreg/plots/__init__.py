@@ -3,11 +3,13 @@
 ``fitted``          one or several fitted estimators: coefficients (forest, MAP marked), prior against
                     posterior, posterior predictive checks, predicted probabilities, the horseshoe's density.
 ``regularization``  how much to regularize: the shrinkage path (MAP beside posterior) and ``how_much``.
+``assessment``      which variables matter: shrinkage factors and m_eff, ranks, projection predictive selection.
 """
 
+from .assessment import ranks, selection, shrinkage_factors
 from .fitted import (MAP_LABEL, coefficients, horseshoe_density, posterior_predictive, predicted_probabilities,
                      prior_posterior)
 from .regularization import how_much, shrinkage
 
 __all__ = ["MAP_LABEL", "coefficients", "horseshoe_density", "how_much", "posterior_predictive",
-           "predicted_probabilities", "prior_posterior", "shrinkage"]
+           "predicted_probabilities", "prior_posterior", "ranks", "selection", "shrinkage", "shrinkage_factors"]

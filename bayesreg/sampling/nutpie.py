@@ -43,11 +43,11 @@ _INTEGRATED_LAYOUTS = {  # the global-local kernel's scale blocks, after log sig
     Horseshoe: [("global_scale_raw_log__", 1), ("local_scale_log__", None)],
     RegularizedHorseshoe: [("global_scale_raw_log__", 1), ("local_scale_log__", None), ("slab_sq_raw_log__", 1)],
     HorseshoePlus: [("global_scale_raw_log__", 1), ("local_scale_log__", None), ("local_scale_hyper_log__", None)],
-    R2D2: [("r2_logodds__", 1), ("phi_raw_log__", None)]}
+    R2D2: [("r2_logodds__", 1), ("variance_share_raw_log__", None)]}
 _INTEGRATED_EXPANDED = {Horseshoe: [("global_scale", ()), ("local_scale", None)],
                         RegularizedHorseshoe: [("global_scale", ()), ("local_scale", None), ("slab_scale", ())],
                         HorseshoePlus: [("global_scale", ()), ("local_scale", None), ("local_scale_hyper", None)],
-                        R2D2: [("r2", ()), ("phi", None)]}
+                        R2D2: [("r2", ()), ("variance_share", None)]}
 _INTEGRATED_CODES = (ld.HORSESHOE_INTEGRATED, ld.REG_HORSESHOE_INTEGRATED, ld.HORSESHOE_PLUS_INTEGRATED,
                      ld.R2D2_INTEGRATED)
 _INITIAL_TRIES = 20
@@ -78,7 +78,7 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
         blocks += [("coef_raw", p), ("local_scale_log__", p), ("global_scale_raw_log__", 1),
                    ("local_scale_hyper_log__", p)]
     elif spec.prior_type is R2D2:
-        blocks += [("coef_raw", p), ("r2_logodds__", 1), ("phi_raw_log__", p)]
+        blocks += [("coef_raw", p), ("r2_logodds__", 1), ("variance_share_raw_log__", p)]
     elif spec.scale_learned:  # one scale, or one per group (kernels/groups.py)
         blocks += [("prior_scale_log__", len(spec.scale_groups) or 1), ("coef_raw", p)]
     elif spec.prior_type is BayesianLasso:
@@ -117,7 +117,7 @@ def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
     elif spec.prior_type is HorseshoePlus:
         layout += [("global_scale", ()), ("local_scale", (p,)), ("local_scale_hyper", (p,))]
     elif spec.prior_type is R2D2:
-        layout += [("r2", ()), ("phi", (p,))]
+        layout += [("r2", ()), ("variance_share", (p,))]
     elif spec.scale_learned:
         layout.append(("prior_scale", (len(spec.scale_groups),) if spec.scale_groups else ()))
     elif spec.prior_type is BayesianLasso:

@@ -60,62 +60,7 @@ from .layout import (EXPAND_SIGNATURE, FIT_INTERCEPT, HEADER_LEN, HORSESHOE_PLUS
                     SIGMA_KNOWN, S_EXPECTED_NONZERO, S_N, S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_NU,
                     S_SIGMA_PRIOR_SCALE, S_SLAB_DF, S_SLAB_SCALE, S_TAU0, TAU0_FROM_NOISE, array_at, jit,
                     log_half_cauchy, log_half_t, report)
-from .mixture import _cholesky, _lower_inverse
-
-
-@jit
-def gaussian_marginal(d, sigma, header, scalars, gamma):
-    r"""``log p(y | d, sigma)`` (coefficients and the flat intercept integrated out), with
-    ``gamma_j = d/d log d_j`` written into ``gamma``; returns ``(value, d/d log sigma at fixed d)``.
-
-    With ``K = sigma^2 I_r + F D F'``, ``a = F w_hat`` and ``q = K^-1 a`` (the mixture kernel's
-    evidence; ``k = n - 1`` with an intercept, else ``n``):
-
-    .. math::
-        \log p = -\tfrac12\big[k\log 2\pi + (k - r)\log\sigma^2 + R/\sigma^2 + \log\det K
-            + a^\top q\big] - \tfrac12\log n\,[\text{intercept}],\\
-        \gamma_j = \tfrac12 d_j\big[(f_j^\top q)^2 - f_j^\top K^{-1}f_j\big],\qquad
-        \partial_{\log\sigma} = -(k - r) + R/\sigma^2 + \sigma^2(q^\top q - \operatorname{tr}K^{-1}).
-
-    Returns ``-inf`` where ``K`` is not numerically positive definite (only rounding can do that).
-    """
-    p = header[N_FEATURES]
-    r = header[RANK]
-    F = array_at(header[PTR_FACTOR], r * p).reshape((r, p))
-    a = array_at(header[PTR_VEC1], r)
-    n = scalars[S_N]
-    k = n - 1.0 if header[FIT_INTERCEPT] else n
-    sigma_sq = sigma * sigma
-    K = (F * d) @ F.T
-    for m in range(r):
-        K[m, m] += sigma_sq
-    L = np.empty((r, r))
-    if not _cholesky(K, L):
-        return -math.inf, 0.0
-    inverse = np.empty((r, r))
-    _lower_inverse(L, inverse)
-    W = inverse @ F
-    t = inverse @ a
-    fq = W.T @ t
-    log_det = 0.0
-    for m in range(r):
-        log_det += 2.0 * math.log(L[m, m])
-    diagonal = np.zeros(p)
-    for m in range(r):
-        for j in range(p):
-            diagonal[j] += W[m, j] * W[m, j]
-    for j in range(p):
-        gamma[j] = 0.5 * d[j] * (fq[j] * fq[j] - diagonal[j])
-    residual = scalars[S_RSS_MIN]
-    value = -0.5 * (k * LOG_2PI + (k - r) * math.log(sigma_sq) + residual / sigma_sq + log_det + np.dot(t, t))
-    if header[FIT_INTERCEPT]:
-        value -= 0.5 * math.log(n)
-    q = inverse.T @ t
-    trace = 0.0  # tr K^-1 = ||L^-1||_F^2
-    for m in range(r):
-        for column in range(m + 1):
-            trace += inverse[m, column] * inverse[m, column]
-    return value, -(k - r) + residual / sigma_sq + sigma_sq * (np.dot(q, q) - trace)
+from .mixture import gaussian_marginal
 
 
 @jit

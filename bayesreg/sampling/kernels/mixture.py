@@ -118,23 +118,72 @@ def _scale_prior(log_b, log_sigma, header, scalars):
 
 
 @jit
+def gaussian_marginal(d, sigma, header, scalars, gamma):
+    r"""``log p(y | d, sigma)`` (coefficients and the flat intercept integrated out), with
+    ``gamma_j = d/d log d_j`` written into ``gamma``; returns ``(value, d/d log sigma at fixed d)``.
+
+    With ``K = sigma^2 I_r + F D F'``, ``a = F w_hat`` and ``q = K^-1 a`` (the mixture kernel's
+    evidence; ``k = n - 1`` with an intercept, else ``n``):
+
+    .. math::
+        \log p = -\tfrac12\big[k\log 2\pi + (k - r)\log\sigma^2 + R/\sigma^2 + \log\det K
+            + a^\top q\big] - \tfrac12\log n\,[\text{intercept}],\\
+        \gamma_j = \tfrac12 d_j\big[(f_j^\top q)^2 - f_j^\top K^{-1}f_j\big],\qquad
+        \partial_{\log\sigma} = -(k - r) + R/\sigma^2 + \sigma^2(q^\top q - \operatorname{tr}K^{-1}).
+
+    Returns ``-inf`` where ``K`` is not numerically positive definite (only rounding can do that).
+    """
+    p = header[N_FEATURES]
+    r = header[RANK]
+    F = array_at(header[PTR_FACTOR], r * p).reshape((r, p))
+    a = array_at(header[PTR_VEC1], r)
+    n = scalars[S_N]
+    k = n - 1.0 if header[FIT_INTERCEPT] else n
+    sigma_sq = sigma * sigma
+    K = (F * d) @ F.T
+    for m in range(r):
+        K[m, m] += sigma_sq
+    L = np.empty((r, r))
+    if not _cholesky(K, L):
+        return -math.inf, 0.0
+    inverse = np.empty((r, r))
+    _lower_inverse(L, inverse)
+    W = inverse @ F
+    t = inverse @ a
+    fq = W.T @ t
+    log_det = 0.0
+    for m in range(r):
+        log_det += 2.0 * math.log(L[m, m])
+    diagonal = np.zeros(p)
+    for m in range(r):
+        for j in range(p):
+            diagonal[j] += W[m, j] * W[m, j]
+    for j in range(p):
+        gamma[j] = 0.5 * d[j] * (fq[j] * fq[j] - diagonal[j])
+    residual = scalars[S_RSS_MIN]
+    value = -0.5 * (k * LOG_2PI + (k - r) * math.log(sigma_sq) + residual / sigma_sq + log_det + np.dot(t, t))
+    if header[FIT_INTERCEPT]:
+        value -= 0.5 * math.log(n)
+    q = inverse.T @ t
+    trace = 0.0  # tr K^-1 = ||L^-1||_F^2
+    for m in range(r):
+        for column in range(m + 1):
+            trace += inverse[m, column] * inverse[m, column]
+    return value, -(k - r) + residual / sigma_sq + sigma_sq * (np.dot(q, q) - trace)
+
+
+@jit
 def mixture_log_density(theta, grad, header):
     """``log p(sigma, scale, e | y)`` (coefficients and intercept integrated out) at ``theta``;
     gradient into ``grad``."""
     scalars = array_at(header[PTR_SCALARS], N_SCALARS)
     p = header[N_FEATURES]
-    r = header[RANK]
-    F = array_at(header[PTR_FACTOR], r * p).reshape((r, p))
-    a = array_at(header[PTR_VEC1], r)
     factor = array_at(header[PTR_VEC2], p)
-    n = scalars[S_N]
-    k = n - 1.0 if header[FIT_INTERCEPT] else n
     i = 0
     sigma = scalars[S_SIGMA]
     if not header[SIGMA_KNOWN]:
         sigma = math.exp(theta[0])
         i = 1
-    sigma_sq = sigma * sigma
     log_b = theta[i]
     value, d_scale, d_scale_sigma = _scale_prior(log_b, math.log(sigma), header, scalars)
     two_b_sq = 2.0 * math.exp(2.0 * log_b)
@@ -144,44 +193,20 @@ def mixture_log_density(theta, grad, header):
         d[j] = two_b_sq * factor[j] * factor[j] * e
         value += theta[i + 1 + j] - e
         grad[i + 1 + j] = 1.0 - e
-    K = (F * d) @ F.T
-    for m in range(r):
-        K[m, m] += sigma_sq
-    L = np.empty((r, r))
-    if not _cholesky(K, L):
+    gamma = np.empty(p)  # d/d log d_j of the marginal
+    marginal, d_log_sigma = gaussian_marginal(d, sigma, header, scalars, gamma)
+    if marginal == -math.inf:
         return -math.inf  # sigma^2 I + F D F' is positive definite; only rounding can make it look otherwise
-    inverse = np.empty((r, r))
-    _lower_inverse(L, inverse)
-    W = inverse @ F
-    t = inverse @ a
-    fq = W.T @ t
-    log_det = 0.0
-    for m in range(r):
-        log_det += 2.0 * math.log(L[m, m])
-    quad = np.dot(t, t)
-    diagonal = np.zeros(p)
-    for m in range(r):
-        for j in range(p):
-            diagonal[j] += W[m, j] * W[m, j]
+    value += marginal
     to_log_b = 0.0
     for j in range(p):
-        chained = 0.5 * d[j] * (fq[j] * fq[j] - diagonal[j])  # d/d log d_j
-        grad[i + 1 + j] += chained
-        to_log_b += 2.0 * chained
-    residual = scalars[S_RSS_MIN]
-    value -= 0.5 * (k * LOG_2PI + (k - r) * math.log(sigma_sq) + residual / sigma_sq + log_det + quad)
-    if header[FIT_INTERCEPT]:
-        value -= 0.5 * math.log(n)
+        grad[i + 1 + j] += gamma[j]
+        to_log_b += 2.0 * gamma[j]
     grad[i] = d_scale + to_log_b
     if i == 1:
-        q = inverse.T @ t
-        trace = 0.0  # tr K^-1 = ||L^-1||_F^2
-        for m in range(r):
-            for column in range(m + 1):
-                trace += inverse[m, column] * inverse[m, column]
         noise, d_noise = log_half_t(theta[0], scalars[S_SIGMA_PRIOR_NU], scalars[S_SIGMA_PRIOR_SCALE])
         value += noise
-        grad[0] = -(k - r) + residual / sigma_sq + sigma_sq * (np.dot(q, q) - trace) + d_noise + d_scale_sigma
+        grad[0] = d_log_sigma + d_noise + d_scale_sigma
     return value
 
 

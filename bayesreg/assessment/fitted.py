@@ -1,0 +1,180 @@
+"""What the estimators' ``loo``, ``bayes_r2`` and :func:`compare` do with a fitted estimator.
+
+The estimator is used through its fitted attributes only (``idata_``, ``prior_``,
+``fit_intercept``, and its checks of ``X`` and ``y``), so this package never imports the
+estimators (which call it).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import special
+
+from .. import results
+from ..data import validation as v
+from ..families import get_family
+from ..priors import Normal
+from .loo import (LOOWarning, auxiliary_draws, exact_gaussian_loo, log_likelihood_blocks, make_elpd, posterior_predictive_log_density,
+                  psis_loo, relative_efficiency, warn_on_khat)
+from .reloo import refit_elpd, refit_settings
+
+__all__ = ["estimator_loo", "compare", "bayes_r2_draws"]
+
+_METHODS = ("auto", "exact", "psis")
+
+
+def exact_available(est) -> str:
+    """Why the closed-form LOO does not apply to ``est`` ('' when it does)."""
+    if getattr(est, "_family", None) != "gaussian":
+        return "exact LOO needs a Gaussian likelihood (LinearRegression)"
+    if est._known_sigma() is None:
+        return "exact LOO needs a known noise sd (LinearRegression(sigma=...)); sigma was estimated"
+    prior = est.prior_
+    if not isinstance(prior, Normal) or prior.learned:
+        return f"exact LOO needs a fixed Normal prior, got {prior}"
+    return ""
+
+
+def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False, max_refits: int = 10,
+                  k_threshold=None, refit_kwargs=None, random_seed=None, offset=None):
+    """``est.loo``: see :meth:`bayesreg.estimators._base._BayesianRegression.loo`."""
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    if (X is None) != (y is None):
+        raise ValueError("pass both the training X and y (or neither, to use the log-likelihood stored at fit)")
+    if reloo and X is None:
+        raise ValueError("reloo=True refits the model without each poorly estimated row: pass the training data, "
+                         "est.loo(X, y, reloo=True)")
+    if offset is not None and X is None:
+        raise ValueError("offset is that of the training rows: pass them too, est.loo(X, y, offset=offset)")
+    if offset is not None and reloo:
+        raise ValueError("reloo=True with an offset is not available yet (the refits would need it): use "
+                         "reloo=False, and K-fold validation for the rows with a high k-hat")
+    why_not = exact_available(est) or ("exact LOO is derived without an offset" if offset is not None else "")
+    if method == "exact" and why_not:
+        raise ValueError(f"method='exact': {why_not}. Use method='psis'.")
+    if method == "exact" or (method == "auto" and not why_not and X is not None):
+        if X is None:
+            raise ValueError("method='exact' needs the training data: est.loo(X, y)")
+        X_arr = est._validated_X(X)
+        y_arr = est._observed(y, X_arr.shape[0])
+        elpd_i = exact_gaussian_loo(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept)
+        draws = 1 if est.idata_ is None else est.idata_["posterior"].sizes["chain"] * est.idata_["posterior"].sizes["draw"]
+        return make_elpd(elpd_i, _exact_p(elpd_i, est, X_arr, y_arr), draws)
+    est._require_posterior("loo (PSIS)")
+    idata = est.idata_
+    if X is None:
+        if "log_likelihood" not in idata.children:
+            raise ValueError("this fit did not store the pointwise log-likelihood (large n, or log_likelihood=False): "
+                             "pass the training data, est.loo(X, y), and it is computed in row blocks")
+        values = idata["log_likelihood"]["y"].transpose("chain", "draw", "obs").to_numpy()
+        blocks, n_rows = [(slice(0, values.shape[-1]), values)], values.shape[-1]
+    else:
+        X_arr = est._validated_X(X)
+        y_arr = est._observed(y, X_arr.shape[0])
+        offset_arr = None if offset is None else v.check_offset(offset, len(y_arr))
+        blocks = log_likelihood_blocks(idata, X_arr, y_arr, est._family, est.fit_intercept, est._known_sigma(),
+                                       offset=offset_arr, aux_fixed=fixed_auxiliary(est))
+        n_rows = len(y_arr)
+    elpd_i, p_i, khat, _, n_samples = psis_loo(blocks, n_rows, relative_efficiency(idata))
+    if reloo:
+        threshold = make_elpd(elpd_i, p_i, n_samples, khat).good_k if k_threshold is None else k_threshold
+        bad = np.flatnonzero(khat > threshold)
+        if 0 < bad.size <= max_refits:  # exact refits (reloo module docstring)
+            lppd_i = p_i[bad] + elpd_i[bad]
+            settings = refit_settings(idata, refit_kwargs, random_seed)
+            elpd_i[bad] = refit_elpd(est, X_arr, y, y_arr, bad, settings)
+            p_i[bad], khat[bad] = lppd_i - elpd_i[bad], 0.0
+        elif bad.size:
+            warnings.warn(f"reloo: {bad.size} rows have k-hat > {threshold:.2f}, more than max_refits={max_refits}; "
+                          "none was refitted. Use K-fold cross-validation (e.g. arviz_stats.loo_kfold with refits of "
+                          "the estimator), or raise max_refits if the refits are affordable.", LOOWarning, stacklevel=3)
+    elpd = make_elpd(elpd_i, p_i, n_samples, khat)
+    warn_on_khat(elpd, n_rows, max_refits)
+    return elpd
+
+
+def fixed_auxiliary(est) -> dict:
+    """The auxiliary parameters the fit held fixed (``NegativeBinomialRegression(phi=2.0)``)."""
+    settings = getattr(est, "_aux_settings", None)
+    return settings()[0] if settings is not None else {}
+
+
+def _exact_p(elpd_i, est, X, y) -> np.ndarray:
+    """``p_loo_i = lppd_i - elpd_i`` with the exact posterior predictive log density ``lppd_i``
+    (``log N(y_i | mu_i, h_i + sigma^2)``, from the same closed form)."""
+    return posterior_predictive_log_density(X, y, est.prior_.l2, est._known_sigma(), est.fit_intercept) - elpd_i
+
+
+def compare(fits: dict, method: str = "stacking", round_to="none", **loo_kwargs):
+    """Rank fits by elpd (ArviZ's ``compare``, stacking weights by default): ``fits`` maps a name
+    to a fitted estimator, an ``ELPDData`` (e.g. from ``est.loo(X, y)``) or a DataTree with a
+    log-likelihood group. ``loo_kwargs`` (e.g. ``X=X, y=y``) go to each estimator's ``loo``.
+    ``round_to="none"`` keeps full precision (ArviZ's ``"auto"`` rounds the numbers themselves)."""
+    from arviz_stats import compare as arviz_compare
+    from arviz_stats.utils import ELPDData
+
+    if not isinstance(fits, dict) or len(fits) < 2:
+        raise ValueError("compare takes a dict of at least two fits, e.g. {'ridge': est1, 'horseshoe': est2}")
+    elpds = {}
+    for name, fit in fits.items():
+        if isinstance(fit, ELPDData) or hasattr(fit, "children"):
+            elpds[name] = fit
+        elif hasattr(fit, "loo"):
+            elpds[name] = fit.loo(**loo_kwargs)
+        else:
+            raise TypeError(f"compare: {name!r} is {type(fit).__name__}, not a fitted estimator or an ELPDData")
+    return arviz_compare(elpds, method=method, round_to=round_to)
+
+
+def bayes_r2_draws(idata, X, family: str, fit_intercept: bool, sigma=None, budget=None, *, offset=None,
+                   aux_fixed=None) -> np.ndarray:
+    r"""Gelman, Goodrich, Gabry & Vehtari's (2019) Bayesian R^2, one value per draw:
+
+    .. math:: R^2_s = \frac{V_{i}(\mu_{si})}{V_{i}(\mu_{si}) + \overline{\sigma^2_{s}}}
+
+    with ``V_i`` the variance over rows (ddof=1, as ArviZ's ``bayesian_r2``) of the mean response
+    ``mu = g^-1(offset + b + x'w)`` and the residual variance the model's, averaged over rows:
+    ``sigma_s^2`` (Gaussian), ``mu (1 - mu)`` (Bernoulli), ``mu`` (Poisson), ``mu + mu^2 / phi``
+    (negative binomial), ``sigma^2 nu / (nu - 2)`` (Student-t; infinite for ``nu <= 2``, where that
+    draw's R^2 is 0). Row blocks with Chan's pairwise update of the means and sums of squares: no
+    draws x rows array.
+    """
+    coef = results.stacked_draws(idata, "coef")
+    intercept = results.stacked_draws(idata, "intercept")[:, None] if fit_intercept else 0.0
+    other = None if family in ("gaussian", "bernoulli") else get_family(family)
+    aux = () if other is None else auxiliary_draws(idata, other.aux_names, aux_fixed)
+    count, mean, m2, noise = 0, np.zeros(len(coef)), np.zeros(len(coef)), np.zeros(len(coef))
+    for rows in results.row_blocks(len(X), len(coef), budget):
+        mu = coef @ X[rows].T + intercept
+        if offset is not None:
+            mu = mu + offset[rows]
+        if family == "bernoulli":
+            mu = special.expit(mu)
+            noise += np.sum(mu * (1 - mu), axis=1)
+        elif family == "poisson":
+            mu = np.exp(mu)
+            noise += np.sum(mu, axis=1)
+        elif family == "negative_binomial":
+            mu = np.exp(mu)
+            noise += np.sum(mu + mu**2 / aux[0], axis=1)
+        k = mu.shape[1]
+        block_mean = mu.mean(axis=1)
+        block_m2 = np.sum((mu - block_mean[:, None]) ** 2, axis=1)
+        delta = block_mean - mean
+        total = count + k
+        mean = mean + delta * k / total
+        m2 = m2 + block_m2 + delta**2 * count * k / total
+        count = total
+    variance = m2 / (count - 1)
+    if family == "gaussian":
+        residual = results.stacked_draws(idata, "sigma") ** 2 if sigma is None else np.full(len(coef), sigma**2)
+    elif family == "student_t":
+        scale, nu = (np.broadcast_to(np.ravel(a), (len(coef),)) for a in aux)
+        with np.errstate(divide="ignore"):
+            residual = np.where(nu > 2, scale**2 * nu / np.maximum(nu - 2, 1e-300), np.inf)
+    else:
+        residual = noise / count
+    return variance / (variance + residual)
