@@ -73,6 +73,7 @@ from .model import linear_inputs, logistic_inputs
 from .priors import (R2D2, BayesianLasso, ElasticNet, GroupLaplace, HalfCauchy, Horseshoe, HorseshoePlus, Laplace, Normal,
                      Prior,
                      RegularizedHorseshoe)
+from .priors.groups import group_number
 from .sampling import SamplingWarning, sample_posterior
 
 __all__ = ["sbc_ranks", "rank_names", "simulate", "uniformity_pvalues", "draw_coefficients"]
@@ -200,12 +201,13 @@ def draw_coefficients(prior: Prior, p: int, sigma: float, rng, n: int | None = N
     N(-s^2/b, s^2) truncated to w > 0 (standardized lower bound (0 + s^2/b)/s = s/b), and the
     density is even, so |w| is that truncated Normal and the sign is a fair coin.
     Horseshoe(tau0): tau ~ C+(0, tau0) (tau0 = sigma when None), lambda_j ~ C+(0, 1),
-    w_j = f_j v_j with v_j ~ N(0, (tau lambda_j)^2) and f_j the prior's ``factor``.
-    RegularizedHorseshoe (needs ``n``): tau ~ C+(0, p0 / (p - p0) sigma / sqrt(n)),
-    c^2 ~ Inv-Gamma(nu/2, nu s^2/2), w_j = f_j v_j with v_j ~ N(0, tau^2 c^2 lambda_j^2 / (c^2 +
-    tau^2 lambda_j^2)). A learned scale (Normal or Laplace with a hyperprior H): tau ~ H, then
-    w_j ~ N(0, (tau c_j)^2) or Laplace(0, tau c_j). BayesianLasso(r, delta): lambda^2 ~ Gamma(shape r,
-    rate delta), w_j ~ Laplace(0, sigma / lambda). HorseshoePlus(tau0): as the horseshoe with
+    w_j = f_j v_j with v_j ~ N(0, (tau lambda_j)^2) and f_j the prior's ``factor``; with groups (the
+    group horseshoe) one lambda_g per group. RegularizedHorseshoe (needs ``n``): tau ~ C+(0, p0 / (p -
+    p0) sigma / sqrt(n)), c^2 ~ Inv-Gamma(nu/2, nu s^2/2), w_j = f_j v_j with v_j ~ N(0, tau^2 c^2
+    lambda_j^2 / (c^2 + tau^2 lambda_j^2)). A learned scale (Normal or Laplace with a hyperprior H):
+    tau ~ H, then w_j ~ N(0, (tau c_j)^2) or Laplace(0, tau c_j); with groups, one tau_g ~ H per
+    group. BayesianLasso(r, delta): lambda^2 ~ Gamma(shape r, rate delta), w_j ~ Laplace(0, sigma /
+    lambda). HorseshoePlus(tau0): as the horseshoe with
     lambda_j = eta_j nu_j, both C+(0, 1). R2D2: R^2 ~ Beta(a, b), phi ~ Dirichlet(alpha),
     w_j = f_j v_j with v_j ~ N(0, sigma^2 phi_j R^2 / (1 - R^2)). GroupLaplace(b): per group of m
     columns, w_g = r u with u uniform on the unit sphere (a standard Normal vector over its norm) and
@@ -221,6 +223,11 @@ def draw_coefficients(prior: Prior, p: int, sigma: float, rng, n: int | None = N
     if isinstance(prior, (Normal, Laplace)) and prior.learned:
         hyper = prior.scale
         nu = 1.0 if isinstance(hyper, HalfCauchy) else hyper.nu  # a half-t is |t|; nu = 1: half-Cauchy
+        groups = getattr(prior, "groups", None)
+        if groups is not None:  # a scale per group: tau_g ~ H independently, w_j ~ N(0, (tau_g(j) c_j)^2)
+            number = group_number(groups).astype(int)
+            tau = np.abs(stats.t(df=nu, scale=hyper.scale).rvs(number.max() + 1, random_state=rng))[number]
+            return stats.norm(0.0, tau * np.broadcast_to(prior.factor, (p,))).rvs(p, random_state=rng)
         tau = abs(stats.t(df=nu, scale=hyper.scale).rvs(random_state=rng))
         base = stats.norm if isinstance(prior, Normal) else stats.laplace
         return base(0.0, tau * np.broadcast_to(prior.factor, (p,))).rvs(p, random_state=rng)
@@ -248,6 +255,9 @@ def draw_coefficients(prior: Prior, p: int, sigma: float, rng, n: int | None = N
     if isinstance(prior, Horseshoe):
         tau = stats.halfcauchy(scale=sigma if prior.scale is None else prior.scale).rvs(random_state=rng)
         local = stats.halfcauchy().rvs(p, random_state=rng)
+        if prior.groups is not None:  # the group horseshoe: one lambda per group, shared by its columns
+            number = group_number(prior.groups).astype(int)
+            local = stats.halfcauchy().rvs(number.max() + 1, random_state=rng)[number]
         return np.broadcast_to(prior.factor, (p,)) * stats.norm(0.0, tau * local).rvs(p, random_state=rng)
     if isinstance(prior, RegularizedHorseshoe):
         if n is None:

@@ -177,8 +177,6 @@ def fit(args) -> int:
     frame = _read_parquet(path) if lazy else pd.read_csv(path)
     if args.target not in frame.columns:
         raise ValueError(f"column {args.target!r} is not in {path.name}; its columns are {list(frame.columns)}")
-    if lazy and args.formula is not None:
-        raise ValueError("--formula on Parquet read through Dask is not supported yet: use a CSV file")
     X = frame if args.formula is not None else _features(frame, args, path.name)
     y = frame[args.target]
     offset = None
@@ -229,7 +227,7 @@ def fit(args) -> int:
     else:
         est.summary().to_csv(out / "summary.csv")
         if args.formula is not None:  # one row per term: a factor's dummies together
-            est.term_summary(X).to_csv(out / "terms.csv")
+            est.term_summary(None if lazy else X).to_csv(out / "terms.csv")  # Parquet: no pass for the rows
             written.append(out / "terms.csv")
         if lazy or args.family in FAMILY_ESTIMATORS:  # data on disk, or no predictive plots yet: no rows needed
             from . import plots

@@ -38,8 +38,10 @@ def term_columns(estimator) -> dict:
 
 
 def term_table(coef_draws: np.ndarray, feature_names: list, terms: dict, ci_prob: float, map_coef=None,
-               X=None, size=None) -> pd.DataFrame:
-    """One row per term. ``coef_draws``: shape (draws, p), all chains together; ``X``: design rows (n, p)."""
+               X=None, size=None, group_scales: dict | None = None) -> pd.DataFrame:
+    """One row per term. ``coef_draws``: shape (draws, p), all chains together; ``X``: design rows (n, p);
+    ``group_scales``: ``{term: draws}`` of a learned scale per group (``Normal(H, groups=...)``'s
+    ``tau_g``, the group horseshoe's ``lambda_g``), summarised as ``scale_mean`` and its interval."""
     position = {name: j for j, name in enumerate(feature_names)}
     low, high = (1 - ci_prob) / 2, (1 + ci_prob) / 2
     label = f"{round(100 * ci_prob)}"
@@ -51,6 +53,10 @@ def term_table(coef_draws: np.ndarray, feature_names: list, terms: dict, ci_prob
                f"norm_eti{label}_lb": np.quantile(norms, low), f"norm_eti{label}_ub": np.quantile(norms, high)}
         if map_coef is not None:
             row["norm_map"] = float(np.linalg.norm(np.asarray(map_coef)[index]))
+        if group_scales and term in group_scales:
+            scale = group_scales[term]
+            row.update({"scale_mean": scale.mean(), f"scale_eti{label}_lb": np.quantile(scale, low),
+                        f"scale_eti{label}_ub": np.quantile(scale, high)})
         if X is not None:
             contribution = (X[:, index] @ coef_draws[:, index].T).std(axis=0)  # population sd over rows, per draw
             row["contribution_sd_mean"] = contribution.mean()

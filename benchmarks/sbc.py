@@ -42,6 +42,10 @@ GROUPS = {
     "groups": [case(br.GroupLaplace(1.0, groups=["a", "a", "b"]), 2),
                case(br.GroupLaplace(1.0, groups=["a", "a", "b"]), 10),
                case(br.GroupLaplace(0.5, groups=["a", "a", "a"]), 3, family="bernoulli")],
+    # a learned scale per group and the group horseshoe (one local scale per group); tau0 = sigma learned too
+    "group-scales": [case(br.Normal(br.HalfCauchy(1.0), groups=["a", "a", "b"]), 2),
+                     case(br.Horseshoe(1.0, autoscale=False, groups=["a", "a", "b"]), 20),
+                     case(br.Horseshoe(autoscale=False, groups=["a", "a", "b"]), 20, sigma=None)],
     "intercept": [case(br.Normal(1.0), 30, fit_intercept=True), case(br.Laplace(1.0), 30, fit_intercept=True)],
     # the horseshoe's tau0 = sigma, the regularized horseshoe's tau0 and the Bayesian lasso's scale use sigma
     "sigma": [case(br.Normal(1.0), 30, sigma=None, fit_intercept=True), case(br.Horseshoe(autoscale=False), 30, sigma=None),

@@ -252,4 +252,17 @@ def test_fit_with_a_formula(tmp_path):
     ref = br.LinearRegression(br.GroupLaplace(0.2), sigma=1.0, formula="y ~ a + C(region)").fit(frame, method="map")
     np.testing.assert_allclose(summary.loc[ref.feature_names_, "map"], ref.coef_, rtol=1e-12)
     assert main(["fit", str(tmp_path / "d.csv"), "--target", "y", "--formula", "y ~ a"]) == 2
+    # Parquet, read lazily through Dask: the spec from the first partition (one file of two here),
+    # which holds every level
+    pytest.importorskip("dask.dataframe")
+    (tmp_path / "pq").mkdir()
+    frame = frame.assign(region=np.r_[["n", "s", "w"], frame["region"].to_numpy()[3:]])
+    frame.iloc[:30].to_parquet(tmp_path / "pq" / "part0.parquet")
+    frame.iloc[30:].to_parquet(tmp_path / "pq" / "part1.parquet")
+    assert main(["fit", str(tmp_path / "pq"), "--target", "y", "--formula", "a + C(region)", "--sigma", "1",
+                 "--method", "map", "--out", str(tmp_path / "p")]) == 0
+    ridge = br.LinearRegression(br.Normal(2.5, autoscale=True), sigma=1.0, formula="y ~ a + C(region)")
+    ridge.fit(frame, method="map")
+    lazy_summary = pd.read_csv(tmp_path / "p" / "summary.csv", index_col=0)
+    np.testing.assert_allclose(lazy_summary.loc[ridge.feature_names_, "map"], ridge.coef_, rtol=1e-10)
     assert main(["fit", str(tmp_path / "d.csv"), "--target", "y", "--prior", "group-lasso"]) == 2

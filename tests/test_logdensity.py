@@ -43,15 +43,22 @@ EXTRA = [br.Horseshoe(0.3), br.Normal(br.HalfCauchy(0.8), factor=np.array([1.0, 
          br.Horseshoe(factor=np.array([0.5, 2.0, 1.0, 0.1])),
          br.RegularizedHorseshoe(2, 1.5, 3, factor=np.array([3.0, 0.2, 1.0, 0.01])),
          br.HorseshoePlus(0.4, factor=np.array([0.5, 2.0, 1.0, 0.1])),
-         br.R2D2(factor=np.array([3.0, 0.2, 1.0, 0.5]))]
+         br.R2D2(factor=np.array([3.0, 0.2, 1.0, 0.5])),
+         # a learned scale per group (kernels/groups.py): groups not contiguous, one of size 1
+         br.Normal(br.HalfCauchy(0.8), factor=np.array([1.0, 2.0, 0.5, 3.0]), groups=["a", "b", "a", "c"]),
+         br.Normal(br.HalfStudentT(3.0, 1.2), groups=[2, 1, 1, 2]),
+         # the group horseshoe (kernels/groups.py): tau0 = sigma (linear) / 1 (logistic), and a given tau0
+         br.Horseshoe(factor=np.array([0.5, 2.0, 1.0, 0.1]), groups=["a", "b", "a", "c"]),
+         br.Horseshoe(0.3, groups=["a", "a", "a", "b"])]
 LINEAR_ONLY = (br.BayesianLasso,)
 
 
 def _prior_id(prior):
     hyper = getattr(prior, "scale", None)
     factor = "-factor" if np.ndim(getattr(prior, "factor", 1.0)) else ""
+    groups = "-groups" if isinstance(prior, (br.Normal, br.Horseshoe)) and prior.groups is not None else ""
     return (type(prior).__name__ + (f"-{type(hyper).__name__}" if isinstance(hyper, br.priors.Hyperprior) else "")
-            + factor)
+            + factor + groups)
 
 
 def _all_prior_classes():
@@ -165,7 +172,7 @@ def test_sufficient_statistics_keep_only_the_rank_many_rows(n, p):
 
 # -- the count and robust families (issue 21): family x prior x (intercept, offset, weights) -------------
 # every prior class (a learned scale and per-coefficient factors among them), within ~30 s of PyMC compiles
-FAMILY_PRIORS = [p for p in EXAMPLES.values() if not isinstance(p, LINEAR_ONLY)] + [EXTRA[1], EXTRA[4]]
+FAMILY_PRIORS = [p for p in EXAMPLES.values() if not isinstance(p, LINEAR_ONLY)] + [EXTRA[1], EXTRA[4], EXTRA[7]]
 STRUCTURES = list(itertools.product((True, False), repeat=3))  # (fit_intercept, offset, weights)
 FAMILY_CASES = (
     # every prior, the structure rotating through the eight (intercept, offset, weights) combinations

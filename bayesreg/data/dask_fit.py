@@ -49,6 +49,7 @@ def rows_of(estimator, X, block_function, n_columns=None):
     ``block_function`` must not hold the estimator (a lazy task would carry it to the workers).
     """
     if is_dask_input(X):
+        X = estimator._design_of(X)  # a formula fit: the partitions encoded by its spec, lazily
         names = check_dask_X(X)
         estimator._check_columns(len(names) if names is not None else X.shape[1], names)
         return lazy_rows(X, block_function, n_columns)

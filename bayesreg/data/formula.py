@@ -24,20 +24,24 @@ Saving a formula fit stores the spec as JSON (:mod:`bayesreg.data.formula_state`
 from __future__ import annotations
 
 import ast
+import functools
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .validation import NamedDesign
+
 INTERCEPT = "Intercept"
+_ROWS_PER_BLOCK = 4096  # a block of 4096 rows x 32 columns is 1 MiB: within the cache
 
 
 @dataclass(frozen=True)
 class FormulaFit:
     """What a fit learns from its formula: the design (no intercept column), y (or None), the spec."""
 
-    X: pd.DataFrame
+    X: NamedDesign
     y: object
     model_spec: object  # formulaic.ModelSpec of the right-hand side
     terms: dict  # term -> its column names, in design order (the intercept left out)
@@ -45,11 +49,18 @@ class FormulaFit:
 
 def parse(formula):
     """formulaic's ``Formula`` of ``formula``, or a ``TypeError``/``ValueError`` that says what is wrong."""
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string such as 'y ~ x1 + C(region)', got {formula!r}")
+    return _parsed(formula)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(formula: str):
+    """Parsed once per formula string (a refit, a grid search's clones): formulaic's ``Formula``
+    is not changed by materialising it."""
     from formulaic import Formula
     from formulaic.errors import FormulaicError
 
-    if not isinstance(formula, str):
-        raise TypeError(f"formula must be a string such as 'y ~ x1 + C(region)', got {formula!r}")
     try:
         parsed = Formula(formula)
     except (FormulaicError, SyntaxError) as exc:
@@ -67,23 +78,10 @@ def fit_design(formula: str, data, y, fit_intercept: bool) -> FormulaFit:
     """Encode the training frame ``data``; ``y`` is taken from the formula's left side unless it has none."""
     from formulaic import model_matrix
 
-    parsed = parse(formula)
     frame = _frame(data, f"fit with formula={formula!r}")
-    rhs = parsed.rhs if hasattr(parsed, "lhs") else parsed
-    if _has_intercept(rhs) != bool(fit_intercept):
-        has = _has_intercept(rhs)
-        raise ValueError(
-            f"formula {formula!r} {'has' if has else 'removes'} an intercept but fit_intercept={fit_intercept}: "
-            + ("write '0 + ...' or '... - 1' in the formula, or pass fit_intercept=True" if not fit_intercept
-               else "pass fit_intercept=False, or drop '0 +' / '- 1' from the formula"))
+    parsed, rhs = checked_formula(formula, y, fit_intercept)
     if hasattr(parsed, "lhs"):
-        if y is not None:
-            raise ValueError(f"formula {formula!r} names the outcome ({str(parsed.lhs)!r}), so fit takes no y: "
-                             "call fit(df), or write the formula without a left side ('~ x1 + ...') and pass y")
         y = _outcome(parsed.lhs, frame, formula)
-    elif y is None:
-        raise ValueError(f"requires y to be passed, but the target y is None: formula {formula!r} has no outcome; "
-                         "write 'y ~ ...' to take y from the data frame, or call fit(df, y)")
     try:
         matrix = _materialise(lambda: model_matrix(rhs, frame, na_action="raise", output="pandas"), frame)
     except ValueError as exc:
@@ -92,7 +90,27 @@ def fit_design(formula: str, data, y, fit_intercept: bool) -> FormulaFit:
     return FormulaFit(_without_intercept(matrix), y, spec, terms_of(spec))
 
 
-def apply_spec(spec, data, columns) -> pd.DataFrame:
+def checked_formula(formula: str, y, fit_intercept: bool):
+    """``(parsed, right side)``, after the checks that need no data: the intercept agrees with
+    ``fit_intercept``, and ``y`` is given exactly when the formula names no outcome."""
+    parsed = parse(formula)
+    rhs = parsed.rhs if hasattr(parsed, "lhs") else parsed
+    if _has_intercept(rhs) != bool(fit_intercept):
+        has = _has_intercept(rhs)
+        raise ValueError(
+            f"formula {formula!r} {'has' if has else 'removes'} an intercept but fit_intercept={fit_intercept}: "
+            + ("write '0 + ...' or '... - 1' in the formula, or pass fit_intercept=True" if not fit_intercept
+               else "pass fit_intercept=False, or drop '0 +' / '- 1' from the formula"))
+    if hasattr(parsed, "lhs") and y is not None:
+        raise ValueError(f"formula {formula!r} names the outcome ({str(parsed.lhs)!r}), so fit takes no y: "
+                         "call fit(df), or write the formula without a left side ('~ x1 + ...') and pass y")
+    if not hasattr(parsed, "lhs") and y is None:
+        raise ValueError(f"requires y to be passed, but the target y is None: formula {formula!r} has no outcome; "
+                         "write 'y ~ ...' to take y from the data frame, or call fit(df, y)")
+    return parsed, rhs
+
+
+def apply_spec(spec, data, columns) -> NamedDesign:
     """The design of new rows ``data`` under the fitted ``spec`` (the intercept column dropped), which
     must have the training design's ``columns``."""
     frame = _frame(data, "predict with a formula fit")
@@ -140,9 +158,9 @@ def _frame(data, doing: str) -> pd.DataFrame:
     if isinstance(data, dict):
         return pd.DataFrame(data)
     kind = type(data).__module__.split(".")[0]
-    if kind == "dask":
-        raise TypeError(f"cannot {doing} on a Dask data frame (not supported yet): encode a sample with "
-                        "df.compute(), or fit without formula= on numeric columns")
+    if kind == "dask":  # a Dask data frame is encoded partition by partition (formula_dask), not here
+        raise TypeError(f"cannot {doing} on a Dask {type(data).__name__}: pass a Dask DataFrame holding the "
+                        "formula's columns")
     raise TypeError(f"to {doing}, pass a pandas DataFrame holding the formula's columns, got {type(data).__name__}")
 
 
@@ -186,7 +204,23 @@ def _unseen(spec, frame: pd.DataFrame, warning) -> str:
     return "; ".join(found) or str(warning)
 
 
-def _without_intercept(matrix) -> pd.DataFrame:
-    frame = pd.DataFrame(matrix)
-    frame = frame.drop(columns=[INTERCEPT]) if INTERCEPT in frame.columns else frame
-    return frame.astype(float)
+def _without_intercept(matrix) -> NamedDesign:
+    """formulaic's columns without its ``Intercept``, as one C-contiguous float64 array and the names.
+
+    formulaic's pandas output holds one array per column (no copy); they are written into the
+    design a block of rows at a time (a ``(p, block)`` buffer that stays in the cache, transposed
+    into place), one pass over the data where ``np.stack`` plus dropping the intercept took two.
+    The result equals formulaic's matrix bit for bit, and no DataFrame round trip follows
+    (formulaic's ``na_action="raise"`` has checked missing values; ``check_X`` checks finiteness).
+    """
+    names = [str(name) for name in matrix.columns if name != INTERCEPT]
+    columns = [matrix[name].to_numpy() for name in names]
+    n = len(matrix)
+    design = np.empty((n, len(names)))
+    buffer = np.empty((len(names), min(_ROWS_PER_BLOCK, n)))
+    for start in range(0, n, _ROWS_PER_BLOCK):
+        rows = min(_ROWS_PER_BLOCK, n - start)
+        for row, column in zip(buffer, columns):
+            row[:rows] = column[start:start + rows]
+        design[start:start + rows] = buffer[:, :rows].T
+    return NamedDesign(design, names)

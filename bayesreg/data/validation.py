@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -14,12 +15,29 @@ METHODS = ("nuts", "map", "empirical_bayes", "surrogate")  # empirical_bayes: ex
 # (logistic); surrogate: LogisticRegression only
 
 
+@dataclass(frozen=True)
+class NamedDesign:
+    """A design matrix built by bayesreg itself (a formula's encoding): a C-contiguous float64
+    array with no missing values (its producer checked them) and its column names. ``check_X``
+    takes it as it is, with the finiteness check only: no DataFrame round trip, no copy."""
+
+    values: np.ndarray
+    columns: list
+
+    @property
+    def shape(self) -> tuple:
+        return self.values.shape
+
+
 def check_X(X, *, name: str = "X") -> tuple[np.ndarray, list[str] | None]:
     """Return ``X`` as a finite 2-d float64 array, and its column names if it had any.
 
     DataFrames get named checks first (which columns are non-numeric or missing); the generic
     checks are scikit-learn's ``check_array``, so messages match what its users know.
     """
+    if isinstance(X, NamedDesign):
+        _check_finite(X.values, name)
+        return X.values, [str(c) for c in X.columns]
     feature_names = None
     if isinstance(X, pd.DataFrame):
         feature_names = [str(c) for c in X.columns]

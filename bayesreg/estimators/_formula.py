@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 
 from ..data import formula as fm
-from ..priors import GroupLaplace
+from ..data import formula_dask, is_dask_input
+from ..priors import GroupLaplace, Horseshoe, Normal
 
 
 class FormulaMixin:
@@ -26,17 +27,24 @@ class FormulaMixin:
                 raise ValueError("requires y to be passed, but the target y is None: call fit(X, y), or give the "
                                  "estimator a formula naming y (formula='y ~ x1 + C(region)') and call fit(df)")
             return X, y, {}
-        fitted = fm.fit_design(formula, X, y, self.fit_intercept)
+        encode = formula_dask.fit_design_dask if is_dask_input(X) else fm.fit_design  # Dask: partition by partition
+        fitted = encode(formula, X, y, self.fit_intercept)
         return fitted.X, fitted.y, {"model_spec_": fitted.model_spec, "terms_": fitted.terms}
 
     @staticmethod
     def _grouped(prior, from_formula: dict):
-        """A group prior without groups gets the formula's terms (a factor's columns are one group)."""
-        if not isinstance(prior, GroupLaplace) or prior.groups is not None:
+        """A group prior without groups, or a Normal with ``groups="terms"``, gets the formula's terms
+        (a factor's columns are one group)."""
+        if isinstance(prior, GroupLaplace) and prior.groups is None:
+            needs = ("GroupLaplace needs groups: pass GroupLaplace(scale, groups=[one label per column of X]), "
+                     "or fit with formula= on the estimator (each term of the formula is a group)")
+        elif isinstance(prior, (Normal, Horseshoe)) and isinstance(prior.groups, str):  # "terms"
+            needs = (f"{type(prior).__name__}(..., groups='terms') takes the formula's terms as groups, and this fit "
+                     "has no formula: pass groups=[one label per column of X], or fit with formula= on the estimator")
+        else:
             return prior
         if "terms_" not in from_formula:
-            raise ValueError("GroupLaplace needs groups: pass GroupLaplace(scale, groups=[one label per column of X]), "
-                             "or fit with formula= on the estimator (each term of the formula is a group)")
+            raise ValueError(needs)
         return dataclasses.replace(prior, groups=fm.group_labels(from_formula["terms_"]))
 
     def _design_of(self, X):
@@ -44,6 +52,8 @@ class FormulaMixin:
         spec = getattr(self, "model_spec_", None)
         if spec is None:
             return X
+        if is_dask_input(X) and hasattr(X, "map_partitions"):
+            return formula_dask.design_of_rows(spec, X, self.feature_names_in_)  # lazily, partition by partition
         return fm.apply_spec(spec, X, self.feature_names_in_)
 
     @property
@@ -57,7 +67,8 @@ class FormulaMixin:
         """One row per term (a factor's dummies together): the posterior of the group norm ``||w_g||``
         (mean, sd, equal-tailed ``ci_prob`` interval; at the MAP where there is one) and, for rows
         ``X``, of the term's contribution to the linear predictor, the sd over those rows of
-        ``X_g w_g``: its posterior mean and, with ``size``, ``P(sd > size | y)``. See :mod:`bayesreg.terms`.
+        ``X_g w_g``: its posterior mean and, with ``size``, ``P(sd > size | y)``; a learned scale per
+        group (``scale_mean``, interval) where the prior has one. See :mod:`bayesreg.terms`.
         """
         from .. import results
         from ..terms import term_table
@@ -68,7 +79,13 @@ class FormulaMixin:
         prob = results.CI_PROB if ci_prob is None else ci_prob
         if not 0 < prob < 1:
             raise ValueError(f"the interval probability must be in (0, 1), got {prob}")
-        draws = self.idata_["posterior"]["coef"].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+        posterior = self.idata_["posterior"]
+        draws = posterior["coef"].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
         design = None if X is None else self._validated_X(X)
         map_coef = None if self.map_ is None else self.map_.coef
-        return term_table(draws, self.feature_names_, self.term_columns_, prob, map_coef, design, size)
+        scales = {}  # a learned scale per group: Normal's tau_g (prior_scale), the group horseshoe's lambda_g
+        for name in ("prior_scale", "local_scale"):
+            if name in posterior and "group" in posterior[name].dims:
+                stacked = posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
+                scales = {str(label): stacked.sel(group=label).to_numpy() for label in stacked["group"].to_numpy()}
+        return term_table(draws, self.feature_names_, self.term_columns_, prob, map_coef, design, size, scales)

@@ -32,7 +32,8 @@ from .spec import ModelSpec, linear_inputs, logistic_inputs
 def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> pm.Model:
     make_coef = (functools.partial(_learned_scale, laplace=spec.prior_type is Laplace) if spec.scale_learned
                  else coefficient_prior.dispatch(spec.prior_type))
-    with pm.Model(coords={"feature": list(feature_names)}) as model:
+    groups = {"group": list(spec.scale_groups)} if spec.scale_groups else {}  # a learned scale per group
+    with pm.Model(coords={"feature": list(feature_names), **groups}) as model:
         shared = {name: pm.Data(name, value) for name, value in data.items()}
         intercept_c = _centred_intercept(spec, shared)
         if spec.family == "gaussian":
@@ -124,12 +125,15 @@ def _(d, **_):
 
 @coefficient_prior.register(Horseshoe)
 def _(d, *, noise_scale, logistic=False, **_):
+    """With ``prior_group_of``, the group horseshoe: ``local_scale`` per group, ``lambda_g(j)`` for ``coef_j``."""
     global_prior_scale = d["prior_scale"] if "prior_scale" in d else (1.0 if logistic else noise_scale)
+    grouped = "prior_group_of" in d
     coef_raw = pm.Normal("coef_raw", 0.0, 1.0, dims="feature")
-    local_scale = pm.HalfCauchy("local_scale", 1.0, dims="feature")
+    local_scale = pm.HalfCauchy("local_scale", 1.0, dims="group" if grouped else "feature")
     global_scale = pm.HalfCauchy("global_scale_raw", 1.0) * global_prior_scale
     pm.Deterministic("global_scale", global_scale)
-    return pm.Deterministic("coef", coef_raw * local_scale * global_scale * d["prior_factor"], dims="feature")
+    local = local_scale[d["prior_group_of"].get_value().astype(int)] if grouped else local_scale
+    return pm.Deterministic("coef", coef_raw * local * global_scale * d["prior_factor"], dims="feature")
 
 
 @coefficient_prior.register(HorseshoePlus)
@@ -172,10 +176,14 @@ def _(d, *, noise_scale, n, p, **_):
 
 def _learned_scale(d, *, laplace=False, **_):
     """Normal or Laplace with a half-t hyperprior (nu = 1: half-Cauchy) on the global scale tau,
-    non-centred: ``coef_j = z_j * tau * c_j`` with ``c_j`` the (autoscale) factor."""
-    tau = pm.HalfStudentT("prior_scale", nu=d["prior_hyper_nu"], sigma=d["prior_hyper_scale"])
+    non-centred: ``coef_j = z_j * tau * c_j`` with ``c_j`` the (autoscale) factor; with groups
+    (``prior_group_of``) one ``tau_g`` per group, ``coef_j = z_j * tau_{g(j)} * c_j``."""
+    grouped = "prior_group_of" in d
+    tau = pm.HalfStudentT("prior_scale", nu=d["prior_hyper_nu"], sigma=d["prior_hyper_scale"],
+                          dims="group" if grouped else None)
     z = (pm.Laplace if laplace else pm.Normal)("coef_raw", 0.0, 1.0, dims="feature")
-    return pm.Deterministic("coef", z * tau * d["prior_factor"], dims="feature")
+    scale = tau[d["prior_group_of"].get_value().astype(int)] if grouped else tau
+    return pm.Deterministic("coef", z * scale * d["prior_factor"], dims="feature")
 
 
 @coefficient_prior.register(BayesianLasso)

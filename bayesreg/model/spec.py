@@ -39,6 +39,7 @@ from ..families.gaussian import check_sigma_prior_scale, sigma_prior_scale
 from ..priors import (R2D2, BayesianLasso, ElasticNet, GroupLaplace, HalfCauchy, Horseshoe, HorseshoePlus, Laplace,
                       Normal, Prior,
                       RegularizedHorseshoe)
+from ..priors.groups import group_number
 
 LOGISTIC_INTERCEPT_PRIOR_SCALE = 2.5
 
@@ -61,6 +62,7 @@ class ModelSpec:
     # non-centred density
     collapsed: bool = False
     aux_fixed: tuple[str, ...] = ()  # count and robust families: the auxiliary parameters held fixed (model/glm_spec.py)
+    scale_groups: tuple[str, ...] = ()  # Normal(hyperprior, groups=...) or the group horseshoe: the groups' labels
 
     @property
     def spectral(self) -> bool:
@@ -79,9 +81,11 @@ class ModelSpec:
         # the surrogate ("quadratic") approximates the bernoulli model, so it takes the same intercept prior
         proper_intercept = family in ("bernoulli", "quadratic") and fit_intercept and not prior.has_map
         learned = isinstance(prior, (Normal, Laplace)) and prior.learned
-        collapsed = family == "gaussian" and learned and isinstance(prior, Normal)
+        # a scale per group is sampled non-centred (kernels/groups.py): the spectral kernel has one tau
+        groups = scale_group_labels(prior) if learned or type(prior) is Horseshoe else ()
+        collapsed = family == "gaussian" and learned and isinstance(prior, Normal) and not groups
         return cls(family, type(prior), n_features, fit_intercept, sigma_known, given, proper_intercept, learned,
-                   collapsed)
+                   collapsed, scale_groups=groups)
 
 
 def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
@@ -101,6 +105,8 @@ def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
     if isinstance(prior, (Normal, Laplace)) and prior.learned:
         hyper = prior.scale
         vectors["factor"] = prior.factor
+        if scale_group_labels(prior):
+            vectors["group_of"] = group_number(prior.groups)
         scalars.update(hyper_nu=1.0 if isinstance(hyper, HalfCauchy) else hyper.nu, hyper_scale=hyper.scale)
     elif isinstance(prior, (Normal, Laplace)):
         vectors["scale"] = prior.effective_scale()
@@ -108,6 +114,8 @@ def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
         vectors.update(l1=prior.l1, l2=prior.l2, log_normalizer=prior.log_normalizer())
     elif isinstance(prior, Horseshoe):
         vectors["factor"] = prior.factor
+        if scale_group_labels(prior):  # the group horseshoe: one local scale per group
+            vectors["group_of"] = group_number(prior.groups)
         scalars.update({} if prior.scale is None else {"scale": prior.scale})
     elif isinstance(prior, RegularizedHorseshoe):
         prior.check_dimension(n_features)
@@ -128,6 +136,17 @@ def prior_data(prior: Prior, n_features: int) -> dict[str, np.ndarray]:
             for name, value in vectors.items()}
     data.update({f"prior_{name}": np.array(float(value)) for name, value in scalars.items()})
     return data
+
+
+def scale_group_labels(prior: Prior) -> tuple[str, ...]:
+    """The labels of a learned scale's groups, in order of their first columns; ``()`` for one global scale."""
+    groups = getattr(prior, "groups", None)
+    if groups is None:
+        return ()
+    if isinstance(groups, str):
+        raise ValueError(f"{prior} has groups={groups!r} still unresolved: the estimator fills in the formula's "
+                         "terms; without a formula pass one label per column")
+    return tuple(str(label) for label in dict.fromkeys(groups.tolist()))
 
 
 def group_laplace_vectors(prior: GroupLaplace) -> dict[str, np.ndarray]:
@@ -294,7 +313,8 @@ def _integrated(spec: ModelSpec, data: dict, prior: Prior) -> tuple[ModelSpec, d
     """The spec and data of the sampler that integrates the coefficients out, where there is one."""
     if spec.collapsed:
         return spec, {**data, **collapsed_data(data)}
-    mixture = spec.family == "gaussian" and (spec.scale_learned or isinstance(prior, (BayesianLasso, *GLOBAL_LOCAL)))
+    mixture = spec.family == "gaussian" and not spec.scale_groups and (
+        spec.scale_learned or isinstance(prior, (BayesianLasso, *GLOBAL_LOCAL)))
     rank = data["factor"].shape[0]
     if mixture and mixture_pays(rank, spec.n_features, int(data["n"]) - spec.fit_intercept - rank):
         return replace(spec, collapsed=True), {**data, **mixture_data(data, prior)}

@@ -31,14 +31,14 @@ def _format(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, np.ndarray):
-        shown = ", ".join(f"{v:.4g}" for v in value[:4])
+        shown = ", ".join(f"{v:.4g}" if value.dtype.kind in "fiu" else repr(v) for v in value[:4])  # or labels
         return f"[{shown}{', ...' if value.size > 4 else ''}]"
     return str(value) if isinstance(value, Params) else repr(value)
 
 
-# internal fields left out of str and repr while at their class default: ``factor`` is 1 unless
+# fields left out of str and repr while at their class default: ``factor`` is 1 unless
 # autoscale resolved a learned scale into per-coefficient multipliers, ``autoscale`` says itself when on
-_QUIET = ("autoscale", "factor")
+_QUIET = ("autoscale", "factor", "groups")  # groups: None unless the prior groups its coefficients
 
 
 def _exact(value) -> str:

@@ -27,6 +27,7 @@ import numpy as np
 from scipy import special
 
 from .base import Hyperprior, Prior, positive_number, positive_scale
+from .groups import scale_groups
 
 __all__ = [
     "Normal",
@@ -119,14 +120,35 @@ class Normal(_ScaleMixture):
         of ``X`` and ``y``. The fitted estimator's ``prior_`` holds the resolved numbers.
     factor : positive number or 1-d array, default 1.0
         Per-coefficient multiplier ``c_j`` of the scale; autoscale fills it in for a learned scale.
+    groups : None, ``"terms"``, or one label per column
+        With a learned scale only: one scale per group instead of one for all (the hierarchical
+        ridge R's bayesreg applies to a factor's dummies),
+
+        .. math:: w_j = z_j\,\tau_{g(j)}\,c_j,\quad z_j \sim N(0, 1),\quad \tau_g \sim H
+                  \text{ independently},
+
+        ``tau`` stored as ``prior_scale`` with dim ``group``. ``"terms"``: each term of the
+        estimator's formula is a group. NUTS through the non-centred kernel
+        (:mod:`bayesreg.sampling.kernels.groups`); no MAP, as for any learned scale. One group of
+        all columns is the learned Normal above; groups of one column each make every
+        ``w_j ~ N(0, tau_j^2)``, ``tau_j ~ H`` independently: the horseshoe's local scales with its
+        global scale fixed at 1 (for ``H = HalfCauchy(s)``: ``lambda_j * s``).
     """
 
     scale: object = 1.0
     autoscale: bool = False
     factor: object = 1.0
+    groups: object = None
 
     def __post_init__(self):
         self._init_scale()
+        object.__setattr__(self, "groups", scale_groups(self.groups, self.learned, "Normal"))
+
+    def per_coefficient(self) -> dict:
+        values = super().per_coefficient()
+        if isinstance(self.groups, np.ndarray):
+            values["groups"] = self.groups
+        return values
 
     @property
     def l2(self):
@@ -257,11 +279,18 @@ class Horseshoe(Prior):
 
     The marginal density of ``w_j`` is unbounded at 0, so there is no finite MAP:
     fit it with NUTS.
+
+    ``groups`` (``"terms"``: the formula's terms, or one label per column) makes it the group
+    horseshoe (Xu, Schmidt, Makalic & Schmidt 2016): one local scale per group,
+    ``w_j = z_j lambda_g(j) tau c_j`` with ``lambda_g ~ C+(0, 1)``, so a factor's dummies are shrunk
+    or kept together; ``local_scale`` is stored with dim ``group``
+    (:mod:`bayesreg.sampling.kernels.groups`). Groups of one column each are the horseshoe.
     """
 
     scale: float | None = None
     autoscale: bool = True
     factor: object = 1.0
+    groups: object = None
 
     has_map = False
 
@@ -269,9 +298,16 @@ class Horseshoe(Prior):
         if self.scale is not None:
             object.__setattr__(self, "scale", positive_number("Horseshoe scale", self.scale))
         _init_autoscale_and_factor(self)
+        name = type(self).__name__
+        if self.groups is not None and type(self) is not Horseshoe:
+            raise TypeError(f"{name} takes no groups: the group horseshoe is Horseshoe(..., groups='terms')")
+        object.__setattr__(self, "groups", scale_groups(self.groups, True, name))
 
     def per_coefficient(self) -> dict:
-        return {"factor": self.factor}
+        values = {"factor": self.factor}
+        if isinstance(self.groups, np.ndarray):
+            values["groups"] = self.groups
+        return values
 
     def no_map_reason(self) -> str:
         return (

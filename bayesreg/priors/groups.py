@@ -33,6 +33,50 @@ from scipy import special
 from .base import Prior, positive_number
 
 
+def labels_array(groups, name: str) -> np.ndarray:
+    """One label per column, as a read-only object array (numpy scalars as Python values)."""
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
+        raise TypeError(f"{name} must hold one label per column of X, got {groups!r}")
+    labels = np.empty(len(groups), dtype=object)
+    labels[:] = [label.item() if isinstance(label, np.generic) else label for label in groups]
+    if labels.size == 0:
+        raise ValueError(f"{name} is empty; give one label per column of X")
+    labels.setflags(write=False)
+    return labels
+
+
+def group_indices(labels) -> list[np.ndarray]:
+    """Column indices of each group of ``labels``, in order of the groups' first columns."""
+    labels = list(labels)
+    return [np.flatnonzero(np.asarray([g == label for g in labels])) for label in dict.fromkeys(labels)]
+
+
+def group_number(labels) -> np.ndarray:
+    """Per column, its group's number 0, 1, ... in order of the groups' first columns (as floats:
+    the kernels' data are float64)."""
+    number = np.empty(len(labels))
+    for g, index in enumerate(group_indices(labels)):
+        number[index] = g
+    return number
+
+
+def scale_groups(groups, learned: bool, name: str):
+    """``groups`` of a prior with a learned scale per group: None (one global scale), ``"terms"``
+    (the formula's terms, filled in by the estimator) or one label per column."""
+    if groups is None:
+        return None
+    if not learned:  # (the horseshoe's local scales are always learned)
+        raise TypeError(f"{name} groups= gives each group its own learned scale: pass a hyperprior as the scale, "
+                        f"e.g. {name}(HalfCauchy(1.0), groups='terms'); for fixed scales per coefficient pass an "
+                        "array as the scale, for the group lasso use GroupLaplace")
+    if isinstance(groups, str):
+        if groups != "terms":
+            raise ValueError(f"{name} groups must be 'terms' (the formula's terms) or one label per column, "
+                             f"got {groups!r}")
+        return groups
+    return labels_array(groups, f"{name} groups")
+
+
 @dataclass(frozen=True, eq=False)
 class GroupLaplace(Prior):
     r"""Bayesian group lasso: ``-log p(w_g) = sqrt(m_g) ||w_g||_2 / scale + const`` per group (module docstring).
@@ -53,14 +97,7 @@ class GroupLaplace(Prior):
     def __post_init__(self):
         object.__setattr__(self, "scale", positive_number("GroupLaplace scale", self.scale))
         if self.groups is not None:
-            if isinstance(self.groups, (str, bytes)) or not hasattr(self.groups, "__len__"):
-                raise TypeError(f"GroupLaplace groups must hold one label per column of X, got {self.groups!r}")
-            labels = np.empty(len(self.groups), dtype=object)
-            labels[:] = [label.item() if isinstance(label, np.generic) else label for label in self.groups]
-            if labels.size == 0:
-                raise ValueError("GroupLaplace groups is empty; give one label per column of X")
-            labels.setflags(write=False)
-            object.__setattr__(self, "groups", labels)
+            object.__setattr__(self, "groups", labels_array(self.groups, "GroupLaplace groups"))
 
     @property
     def l1(self):  # type: ignore[override]
@@ -77,8 +114,7 @@ class GroupLaplace(Prior):
         if self.groups is None:
             raise ValueError("GroupLaplace has no groups yet: pass groups=[one label per column], or fit with "
                              "formula= (each term is a group)")
-        labels = list(dict.fromkeys(self.groups.tolist()))
-        return [np.flatnonzero(np.asarray([g == label for g in self.groups.tolist()])) for label in labels]
+        return group_indices(self.groups)
 
     def group_labels(self) -> list:
         return list(dict.fromkeys(self.groups.tolist()))

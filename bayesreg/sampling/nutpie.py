@@ -70,8 +70,8 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
     if spec.family == "gaussian" and not spec.sigma_known:
         blocks.append(("sigma_log__", 1))
     blocks += family_packing.aux_blocks(spec)  # count and robust families: log phi; log sigma, log nu
-    if spec.prior_type in (Horseshoe, RegularizedHorseshoe):
-        blocks += [("coef_raw", p), ("local_scale_log__", p), ("global_scale_raw_log__", 1)]
+    if spec.prior_type in (Horseshoe, RegularizedHorseshoe):  # the group horseshoe: a local scale per group
+        blocks += [("coef_raw", p), ("local_scale_log__", len(spec.scale_groups) or p), ("global_scale_raw_log__", 1)]
         if spec.prior_type is RegularizedHorseshoe:
             blocks.append(("slab_sq_raw_log__", 1))
     elif spec.prior_type is HorseshoePlus:
@@ -79,8 +79,8 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
                    ("local_scale_hyper_log__", p)]
     elif spec.prior_type is R2D2:
         blocks += [("coef_raw", p), ("r2_logodds__", 1), ("variance_share_raw_log__", p)]
-    elif spec.scale_learned:
-        blocks += [("prior_scale_log__", 1), ("coef_raw", p)]
+    elif spec.scale_learned:  # one scale, or one per group (kernels/groups.py)
+        blocks += [("prior_scale_log__", len(spec.scale_groups) or 1), ("coef_raw", p)]
     elif spec.prior_type is BayesianLasso:
         blocks += [("prior_lambda_sq_log__", 1), ("coef_raw", p)]
     else:
@@ -111,7 +111,7 @@ def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
         layout.append(("sigma", ()))
     layout += family_packing.aux_stored(spec)
     if spec.prior_type in (Horseshoe, RegularizedHorseshoe):
-        layout += [("global_scale", ()), ("local_scale", (p,))]
+        layout += [("global_scale", ()), ("local_scale", (len(spec.scale_groups) or p,))]
         if spec.prior_type is RegularizedHorseshoe:
             layout.append(("slab_scale", ()))
     elif spec.prior_type is HorseshoePlus:
@@ -119,7 +119,7 @@ def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
     elif spec.prior_type is R2D2:
         layout += [("r2", ()), ("variance_share", (p,))]
     elif spec.scale_learned:
-        layout.append(("prior_scale", ()))
+        layout.append(("prior_scale", (len(spec.scale_groups),) if spec.scale_groups else ()))
     elif spec.prior_type is BayesianLasso:
         layout += [("prior_scale", ()), ("prior_lambda", ())]
     return layout
@@ -172,6 +172,8 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
     elif spec.prior_type is GroupLaplace:
         vectors.update({group_kernel.PTR_GROUP_OF: "prior_group_of", group_kernel.PTR_GROUP_RATE: "prior_group_rate",
                         group_kernel.PTR_GROUP_LOG_NORMALIZER: "prior_group_log_normalizer"})
+    if spec.scale_groups:
+        vectors[group_kernel.PTR_GROUP_OF] = "prior_group_of"
     if spec.prior_type is R2D2:
         vectors[ld.PTR_VEC3] = "prior_concentration"
     header = np.zeros(ld.HEADER_LEN, dtype=np.int64)
@@ -191,8 +193,11 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
     rank_of = "spectrum_eigval" if spec.spectral else "factor"
     header[ld.RANK] = arrays[rank_of].shape[0] if rank_of in arrays else 0
     header[ld.N_DIM] = n_dim
-    if spec.prior_type is GroupLaplace:
+    if spec.prior_type is GroupLaplace or spec.scale_groups:
         header[group_kernel.N_GROUPS] = int(np.max(data["prior_group_of"])) + 1
+    if spec.scale_groups and not spec.collapsed:
+        header[ld.PRIOR] = (group_kernel.GROUP_HORSESHOE if spec.prior_type is Horseshoe
+                            else group_kernel.NORMAL_GROUP_SCALES)
     header[ld.INTERCEPT_PRIOR] = spec.intercept_prior
     header[ld.TAU0_FROM_NOISE] = spec.prior_type in (Horseshoe, HorseshoePlus) and not spec.global_scale_given and spec.family == "gaussian"
     return header, tuple(arrays.values())
@@ -334,8 +339,11 @@ def compile_model(spec: ModelSpec, data: dict, feature_names) -> CompiledDensity
     """The sampler-ready model for ``spec`` and ``data``: no compile, only packing."""
     header, arrays = pack(spec, data)
     layout = expanded_layout(spec)
+    # a learned scale per group: Normal's prior_scale, the group horseshoe's local_scale
+    grouped = {"prior_scale": ("group",), "local_scale": ("group",)} if spec.scale_groups else {}
     return CompiledDensity(
-        dims={name: ("feature",) for name, shape in layout if shape},
+        dims={name: grouped.get(name, ("feature",)) for name, shape in layout if shape},
         header=header, arrays=arrays, initial_point=initial_point_function(spec, data, header),
         var_names=[name for name, _ in layout], var_shapes=[shape for _, shape in layout],
-        _n_dim=int(header[ld.N_DIM]), _coords={"feature": list(feature_names)})
+        _n_dim=int(header[ld.N_DIM]),
+        _coords={"feature": list(feature_names), **({"group": list(spec.scale_groups)} if grouped else {})})

@@ -18,6 +18,8 @@ unconstrained vector, in order::
                            Horseshoe: z (p), log lambda (p), log g
                            RegularizedHorseshoe: z (p), log lambda (p), log g, log c2_raw
                            learned scale (Normal, Laplace): log tau, z (p)
+                           learned Normal scale per group (kernels/groups.py): log tau (G), z (p)
+                           group horseshoe (kernels/groups.py): z (p), log lambda (G), log g
                            BayesianLasso: log lambda^2, z (p)
 
 Likelihoods (``b_c`` the centred intercept, so ``b = b_c - xbar'w``)
@@ -45,7 +47,9 @@ from .layout import (BAYESIAN_LASSO, ELASTICNET, EXPAND_SIGNATURE, FAMILY, FIT_I
                     S_INTERCEPT_SCALE, S_LASSO_DELTA, S_LASSO_R, S_N, S_PSEUDO_SIGMA, S_RSS_MIN, S_SIGMA,
                     S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, S_SLAB_DF, S_SLAB_SCALE, S_TAU0, S_WEIGHT_SUM,
                     S_Y_MEAN, TAU0_FROM_NOISE, array_at, jit, log_half_cauchy, log_half_t, report, sign)
-from .groups import GROUP_LAPLACE, group_laplace_log_density
+from .groups import (GROUP_HORSESHOE, GROUP_LAPLACE, NORMAL_GROUP_SCALES, group_horseshoe_coefficients,
+                     group_horseshoe_expand, group_horseshoe_log_density, group_laplace_log_density,
+                     group_scales_coefficients, group_scales_expand, group_scales_log_density)
 from .likelihoods import POISSON, expand_aux, glm_log_likelihood, n_free_aux
 
 
@@ -54,7 +58,7 @@ def _global_prior_scale(header, scalars, sigma):
     """The horseshoes' tau0: it scales with the noise sd where the prior says so."""
     prior = header[PRIOR]
     noise = sigma if header[FAMILY] == GAUSSIAN else scalars[S_PSEUDO_SIGMA]
-    if prior == HORSESHOE:
+    if prior == HORSESHOE or prior == GROUP_HORSESHOE:
         return sigma if header[TAU0_FROM_NOISE] else scalars[S_TAU0]
     p = header[N_FEATURES]
     p0 = scalars[S_EXPECTED_NONZERO]
@@ -65,7 +69,8 @@ def _global_prior_scale(header, scalars, sigma):
 def _tau_depends_on_sigma(header):
     if header[FAMILY] != GAUSSIAN or header[SIGMA_KNOWN]:
         return False
-    return header[PRIOR] == REG_HORSESHOE or (header[PRIOR] == HORSESHOE and header[TAU0_FROM_NOISE] == 1)
+    horseshoe = header[PRIOR] == HORSESHOE or header[PRIOR] == GROUP_HORSESHOE
+    return header[PRIOR] == REG_HORSESHOE or (horseshoe and header[TAU0_FROM_NOISE] == 1)
 
 
 @jit
@@ -92,6 +97,10 @@ def coefficients(theta, start, header, scalars, sigma, coef):
         scale = sigma * math.exp(-0.5 * theta[start])
         for j in range(p):
             coef[j] = theta[start + 1 + j] * scale
+    elif prior == NORMAL_GROUP_SCALES:
+        group_scales_coefficients(theta, start, header, coef)
+    elif prior == GROUP_HORSESHOE:
+        group_horseshoe_coefficients(theta, start, header, _global_prior_scale(header, scalars, sigma), coef)
     else:
         tau = math.exp(theta[start])
         factor = array_at(header[PTR_VEC1], p)
@@ -183,6 +192,13 @@ def _prior_log_density(theta, start, header, scalars, sigma, coef, G, grad):
         grad[start] = r - delta * math.exp(u) - 0.5 * chained
         if header[FAMILY] == GAUSSIAN and not header[SIGMA_KNOWN]:
             to_log_sigma = chained
+    elif prior == NORMAL_GROUP_SCALES:
+        value = group_scales_log_density(theta, start, header, scalars, coef, G, grad)
+    elif prior == GROUP_HORSESHOE:
+        value, to_tau = group_horseshoe_log_density(theta, start, header, _global_prior_scale(header, scalars, sigma),
+                                                    coef, G, grad)
+        if _tau_depends_on_sigma(header):
+            to_log_sigma = to_tau
     else:
         u_t = theta[start]
         tau = math.exp(u_t)
@@ -370,6 +386,10 @@ def expand(theta, out, header):
     elif prior == BAYESIAN_LASSO:
         out[k] = sigma * math.exp(-0.5 * theta[i])
         out[k + 1] = math.exp(0.5 * theta[i])
+    elif prior == NORMAL_GROUP_SCALES:
+        group_scales_expand(theta, i, header, out, k)
+    elif prior == GROUP_HORSESHOE:
+        group_horseshoe_expand(theta, i, header, _global_prior_scale(header, scalars, sigma), out, k)
     elif prior >= NORMAL_LEARNED and prior != GROUP_LAPLACE:
         out[k] = math.exp(theta[i])
 
