@@ -8,7 +8,7 @@ from sklearn.base import RegressorMixin
 from .. import results
 from ..data import GaussianStatistics, dask_statistics, is_dask_input
 from ..data import validation as v
-from ..model import linear_inputs, linear_inputs_from_statistics
+from ..model import linear_inputs, linear_inputs_from_statistics, weighted_linear_inputs
 from ..priors import GroupLaplace, Normal, Prior
 from ..results import MAPEstimate
 from ..families import GAUSSIAN
@@ -114,7 +114,10 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
     def _known_sigma(self):
         return v.check_sigma(self.sigma)
 
-    def _model_inputs(self, data, prior):
+    def _model_inputs(self, data, prior, offset=None, sample_weight=None):
+        if offset is not None or sample_weight is not None:  # in memory (checked by _row_arguments)
+            return weighted_linear_inputs(*data, prior, sigma=self._known_sigma(), fit_intercept=self.fit_intercept,
+                                          offset=offset, sample_weight=sample_weight)
         if isinstance(data, GaussianStatistics):
             return linear_inputs_from_statistics(data, prior, sigma=self._known_sigma(),
                                                  fit_intercept=self.fit_intercept)

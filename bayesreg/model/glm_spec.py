@@ -46,8 +46,9 @@ def glm_inputs(X, y, prior: Prior, family: str, *, fit_intercept: bool, offset=N
     data = {
         "X": np.ascontiguousarray(X, dtype=float),
         "y": np.ascontiguousarray(y, dtype=float),
-        "x_mean": X.mean(axis=0) if fit_intercept else np.zeros(p),
-        "n": np.array(float(n)),
+        # weighted, so that integer weights give the repeated rows' density at every point
+        "x_mean": weights @ X / weights.sum() if fit_intercept else np.zeros(p),
+        "n": np.array(float(weights.sum())),
     }
     mean = float(weights @ y / weights.sum())
     if family == "student_t":

@@ -53,7 +53,9 @@ def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> 
             coef = make_coef(shared, noise_scale=shared["pseudo_sigma"], n=shared["n"], p=spec.n_features,
                              logistic=True)
             eta = intercept_c + pt.dot(shared["X"] - shared["x_mean"], coef)
-            loglik = pt.sum(shared["y"] * eta - pt.softplus(eta))
+            eta = eta + shared["offset"] if "offset" in shared else eta  # model/row_weights.py
+            rows = shared["y"] * eta - pt.softplus(eta)
+            loglik = pt.sum(rows * shared["weights"] if "weights" in shared else rows)
         if spec.fit_intercept:
             pm.Deterministic("intercept", intercept_c - pt.dot(shared["x_mean"], coef))
         pm.Potential("log_likelihood", loglik)
