@@ -18,6 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..families import FAMILIES, Exponential, Gamma, HalfT
+from ..families.gaussian import SIGMA_PRIOR_NU
 from ..priors import Prior
 from .spec import ModelSpec, prior_data
 
@@ -34,6 +35,20 @@ def aux_prior_data(prior) -> tuple[float, float, float]:
     if isinstance(prior, HalfT):
         return 2.0, prior.nu, prior.scale
     raise TypeError(f"no model for the auxiliary prior {prior!r}")
+
+
+def sigma_prior_data(prior) -> dict[str, np.ndarray]:
+    """``LinearRegression(sigma_prior=...)``: the noise sd's prior as Gaussian model data
+    (``aux_sigma_kind``, ``aux_sigma_a``, ``aux_sigma_b``, as the families' auxiliary priors)."""
+    return {f"aux_sigma_{key}": np.array(float(value)) for key, value in zip(("kind", "a", "b"), aux_prior_data(prior))}
+
+
+def gaussian_sigma_prior(data: dict) -> tuple[float, float, float]:
+    """``(kind, a, b)`` of the Gaussian model's prior on sigma: the user's (:func:`sigma_prior_data`),
+    else the default ``Half-t_4(0, sigma_prior_scale)`` (``sd(y)``)."""
+    if "aux_sigma_kind" in data:
+        return tuple(float(data[f"aux_sigma_{key}"]) for key in ("kind", "a", "b"))
+    return 2.0, SIGMA_PRIOR_NU, float(data.get("sigma_prior_scale", 1.0))
 
 
 def glm_inputs(X, y, prior: Prior, family: str, *, fit_intercept: bool, offset=None, sample_weight=None,

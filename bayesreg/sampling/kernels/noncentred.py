@@ -43,10 +43,11 @@ from .layout import (BAYESIAN_LASSO, ELASTICNET, EXPAND_SIGNATURE, FAMILY, FIT_I
                     PTR_SCALARS, PTR_VEC1, PTR_VEC2, PTR_VEC3, PTR_X, PTR_X_MEAN, PTR_Y, QUADRATIC, RANK,
                     REG_HORSESHOE, SIGMA_KNOWN, S_EXPECTED_NONZERO, S_HYPER_NU, S_HYPER_SCALE,
                     S_INTERCEPT_SCALE, S_LASSO_DELTA, S_LASSO_R, S_N, S_PSEUDO_SIGMA, S_RSS_MIN, S_SIGMA,
-                    S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, S_SLAB_DF, S_SLAB_SCALE, S_TAU0, S_WEIGHT_SUM,
+                    S_SLAB_DF, S_SLAB_SCALE, S_TAU0, S_WEIGHT_SUM,
                     S_Y_MEAN, TAU0_FROM_NOISE, array_at, jit, log_half_cauchy, log_half_t, report, sign)
 from .groups import GROUP_LAPLACE, group_laplace_log_density
-from .likelihoods import POISSON, PTR_OFFSET, PTR_WEIGHTS, expand_aux, glm_log_likelihood, n_free_aux
+from .likelihoods import (POISSON, PTR_OFFSET, PTR_WEIGHTS, expand_aux, glm_log_likelihood, log_sigma_prior,
+                          n_free_aux)
 
 
 @jit
@@ -326,8 +327,7 @@ def log_density(theta, grad, header):
             value += -0.5 * (b_c / s) ** 2 - math.log(s) - 0.5 * LOG_2PI
             grad[0] -= b_c / (s * s)
     if log_sigma_at >= 0:
-        sigma_prior, d_sigma_prior = log_half_t(theta[log_sigma_at], scalars[S_SIGMA_PRIOR_NU],
-                                                 scalars[S_SIGMA_PRIOR_SCALE])
+        sigma_prior, d_sigma_prior = log_sigma_prior(theta[log_sigma_at], scalars)
         value += sigma_prior
         grad[log_sigma_at] = d_log_sigma + d_sigma_prior + to_log_sigma
     return value
