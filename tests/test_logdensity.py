@@ -240,6 +240,10 @@ def test_compiled_family_density_matches_pymc(family, prior, structure, aux):
     the compiled kernel (bayesreg/sampling/kernels/likelihoods.py), value and gradient, rtol 1e-8;
     and the stored quantities (coef, intercept, the auxiliary parameters, the prior's scales)."""
     rng = np.random.default_rng(shifted(13))
+    if family == "negative_binomial" and isinstance(prior, br.R2D2):  # both would name a variable phi
+        with pytest.raises(ValueError, match="R2D2 prior is not available with NegativeBinomialRegression"):
+            _family_inputs(family, prior, structure, aux, rng)
+        return
     spec, data = _family_inputs(family, prior, structure, aux, rng)
     pymc_model = model.build_model(spec, data, [f"x{j}" for j in range(P)])
     logp = pymc_model.compile_logp(mode="FAST_COMPILE")

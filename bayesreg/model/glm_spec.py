@@ -19,7 +19,7 @@ import numpy as np
 
 from ..families import FAMILIES, Exponential, Gamma, HalfT
 from ..families.gaussian import SIGMA_PRIOR_NU
-from ..priors import Prior
+from ..priors import R2D2, Prior
 from .spec import ModelSpec, prior_data
 
 GLM_FAMILIES = ("poisson", "negative_binomial", "student_t")
@@ -55,6 +55,10 @@ def glm_inputs(X, y, prior: Prior, family: str, *, fit_intercept: bool, offset=N
                aux_fixed: dict | None = None, aux_priors: dict | None = None) -> tuple[ModelSpec, dict]:
     """The spec and data of a count or robust model (module docstring)."""
     the_family = FAMILIES[family]
+    if family == "negative_binomial" and isinstance(prior, R2D2):  # both name a posterior variable "phi"
+        raise ValueError("the R2D2 prior is not available with NegativeBinomialRegression yet: its local variance "
+                         "shares are named phi, as is the negative binomial's dispersion. Use another global-local "
+                         "prior (br.RegularizedHorseshoe, br.HorseshoePlus), or PoissonRegression with R2D2")
     n, p = X.shape
     weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     aux_fixed = dict(aux_fixed or {})
