@@ -97,7 +97,8 @@ def test_aux_parameters_fixed_or_learned():
     (br.PoissonRegression(method="map"), [0.0] * 120, None, None, "every count in y is 0"),
     (br.NegativeBinomialRegression(method="map"), [0, 1, 2.0] * 40, None, None, "phi must be"),
     (br.StudentTRegression(method="map"), [0, 1, 2.0] * 40, None, None, "nu_prior must be"),
-    (br.LinearRegression(method="nuts"), [0, 1, 2.0] * 40, [0.0] * 120, None, "not yet with method='nuts'"),
+    (br.LinearRegression(method="empirical_bayes"), [0, 1, 2.0] * 40, [0.0] * 120, None,
+     "not yet with method='empirical_bayes'"),
 ])
 def test_bad_input_keeps_previous_fit(est, y, offset, weights, match):
     X, eta, rng = _data(5)

@@ -100,7 +100,39 @@ CASES = [(family, prior, fit_intercept, sigma_known)
                          ids=lambda v: _prior_id(v) if isinstance(v, Prior) else str(v))
 def test_compiled_density_matches_pymc(family, prior, fit_intercept, sigma_known):
     rng = np.random.default_rng(shifted(7))
-    spec, data = _inputs(family, prior, fit_intercept, sigma_known, rng)
+    _compare_with_pymc(*_inputs(family, prior, fit_intercept, sigma_known, rng), rng)
+
+
+# offsets and row weights (bayesreg/model/row_weights.py): every prior class once, the structure
+# (fit_intercept, offset, weights) rotating through the six with an offset or weights
+ROW_STRUCTURES = [s for s in itertools.product((True, False), repeat=3) if s[1] or s[2]]
+ROW_CASES = [(family, prior, ROW_STRUCTURES[(k + 2 * f) % len(ROW_STRUCTURES)])
+             for f, family in enumerate(("gaussian", "bernoulli"))
+             for k, prior in enumerate([*EXAMPLES.values(), EXTRA[1], EXTRA[2]])
+             if not (family == "bernoulli" and isinstance(prior, LINEAR_ONLY))]
+
+
+@pytest.mark.parametrize("family,prior,structure", ROW_CASES,
+                         ids=lambda v: _prior_id(v) if isinstance(v, Prior) else str(v))
+def test_compiled_density_with_offset_and_weights_matches_pymc(family, prior, structure):
+    from bayesreg.model import weighted_linear_inputs, weighted_logistic_inputs
+
+    rng = np.random.default_rng(shifted(17))
+    fit_intercept, with_offset, with_weights = structure
+    X = rng.normal(size=(N, P)) * [1.0, 3.0, 0.2, 10.0] + [5.0, -2.0, 0.0, 100.0]
+    rows = dict(offset=rng.normal(0, 0.3, N) if with_offset else None,
+                sample_weight=rng.uniform(0.2, 3.0, N) if with_weights else None)
+    if family == "gaussian":
+        y = 2.0 + X @ [0.5, -0.2, 1.0, 0.01] + rng.normal(size=N)
+        spec, data = weighted_linear_inputs(X, y, prior, sigma=None, fit_intercept=fit_intercept, **rows)
+        spec = dataclasses.replace(spec, collapsed=False)  # the non-centred density (as _inputs)
+    else:
+        y01 = (rng.random(N) < 0.4).astype(float)
+        spec, data = weighted_logistic_inputs(X, y01, prior, fit_intercept=fit_intercept, **rows)
+    _compare_with_pymc(spec, data, rng)
+
+
+def _compare_with_pymc(spec, data, rng):
     pymc_model = model.build_model(spec, data, [f"x{j}" for j in range(P)])
     # FAST_COMPILE: PyTensor's Python implementations, exact in float64 and no C/numba compile per case
     logp = pymc_model.compile_logp(mode="FAST_COMPILE")

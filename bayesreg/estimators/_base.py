@@ -70,7 +70,8 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
             For the log-link families (Poisson, negative binomial) ``offset = log(exposure)``.
         sample_weight : array-like, shape (n_samples,), optional
             Multiplies each row's log-likelihood; an integer weight is that many copies of the row.
-            ``offset`` and ``sample_weight`` need ``method="map"`` for now (NUTS: not yet).
+            ``offset`` and ``sample_weight`` work with ``method="map"`` and ``"nuts"`` (not yet with
+            empirical Bayes, the surrogate, Dask input, ``log_likelihood`` or ``posterior_predictive``).
         method : {"nuts", "map", "empirical_bayes", "surrogate"} or None
             Overrides the estimator's ``method`` parameter for this fit. ``"empirical_bayes"``
             (Normal prior) maximises the evidence: exactly for LinearRegression
@@ -125,6 +126,9 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
             y_arr, fitted = self._check_y(y, X_arr.shape[0])
             data, n_features = (X_arr, y_arr), X_arr.shape[1]
         rows = _row_arguments(offset, sample_weight, data, method, self._row_methods)
+        if rows and (log_likelihood or posterior_predictive):
+            raise ValueError("log_likelihood=True and posterior_predictive=True are not available with offset or "
+                             "sample_weight yet (pointwise values would need the offsets and weights of new rows)")
         prior = resolve_prior(stated, family=self._family, feature_names=names, **dask_fit.autoscale_data(data))
         fitted.update(n_features_in_=n_features, method_=method, idata_=None, prior_=prior, **from_formula)
         fitted.update(_training_sds(data, self._family))  # for effects per sd: plots.coefficients(standardize=True)
@@ -178,18 +182,19 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
             setattr(self, name, value)
         return self
 
-    def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate):
-        """Exact NUTS: the posterior as a DataTree, convergence checked."""
+    def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate, **rows):
+        """Exact NUTS: the posterior as a DataTree, convergence checked. ``rows``: ``offset`` and
+        ``sample_weight`` when given (:mod:`bayesreg.model.row_weights`)."""
         from ..sampling import (check_sampler_options, columns_standardized, default_settings, sample_posterior,
                                 warn_on_problems)
 
-        spec, model_data = self._model_inputs(data, prior)
+        spec, model_data = self._model_inputs(data, prior, **rows)
         options = {k: v for k, v in settings.items() if k not in _FIT_PARAMETERS}
         check_sampler_options(options, _FIT_PARAMETERS, default_settings(spec)["adaptation"])  # e.g. gamma with diag
         idata = sample_posterior(spec, model_data, names, **settings)
         if isinstance(data, tuple):  # in memory: observed y, and log-likelihoods when small enough
             results.add_observation_groups(idata, *data, spec.family, self.fit_intercept, self._known_sigma(),
-                                           log_likelihood)
+                                           False if rows else log_likelihood)
         standardized = columns_standardized(data[0]) if isinstance(data, tuple) else None  # unknown for Dask
         warn_on_problems(idata, results.summary_var_names(idata), standardized)
         return idata
@@ -334,7 +339,7 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
     def _known_sigma(self):
         return None
 
-    _row_methods = ("map",)  # the methods that take offset and sample_weight
+    _row_methods = ("map", "nuts")  # the methods that take offset and sample_weight
 
     # -- pieces the subclasses share -------------------------------------------------------
     def _checked_prior(self) -> Prior:

@@ -8,10 +8,10 @@ from sklearn.base import RegressorMixin
 from .. import results
 from ..data import GaussianStatistics, dask_statistics, is_dask_input
 from ..data import validation as v
-from ..model import linear_inputs, linear_inputs_from_statistics
+from ..model import linear_inputs, linear_inputs_from_statistics, sigma_prior_data, weighted_linear_inputs
 from ..priors import GroupLaplace, Normal, Prior
 from ..results import MAPEstimate
-from ..families import GAUSSIAN
+from ..families import GAUSSIAN, AuxPrior
 from ..solvers import fit_glm_map, fit_linear_group_map, fit_linear_map, fit_linear_map_from_statistics
 from ._base import _BayesianRegression, _check_interval
 
@@ -34,6 +34,11 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
     sigma : float or None, default None
         Known noise sd. ``None`` estimates it with a Half-t(4, sd(y)) prior; the MAP is then
         the joint mode over ``(coef, intercept, sigma)``, not a fixed-alpha penalized fit.
+    sigma_prior : bayesreg.families prior or None, default None
+        The prior on an estimated sigma: ``HalfT(nu, scale)``, ``Gamma(shape, rate)`` or
+        ``Exponential(rate)`` from :mod:`bayesreg.families` (as the families' auxiliary priors), to
+        reproduce another package's model; ``None`` is ``HalfT(4, sd(y))``. Used by ``map`` and
+        ``nuts`` (every sampler); ``empirical_bayes`` maximises the evidence in sigma and takes none.
     fit_intercept : bool, default True
     method : {"nuts", "map", "empirical_bayes"}, default "nuts"
         What ``fit`` does unless told otherwise (``fit(X, y, method="map")``); set it to ``"map"`` to
@@ -64,22 +69,37 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
     """
 
     def __init__(self, prior: Prior | None = None, sigma: float | None = None, fit_intercept: bool = True,
-                 method: str = "nuts", formula: str | None = None):
+                 method: str = "nuts", formula: str | None = None, sigma_prior: AuxPrior | None = None):
         self.prior = prior
         self.sigma = sigma
+        self.sigma_prior = sigma_prior
         self.fit_intercept = fit_intercept
         self.method = method
         self.formula = formula
 
     def _check_y(self, y, n_rows):
         v.check_sigma(self.sigma)
+        self._sigma_prior()
         return v.check_y_continuous(y, n_rows), {}
+
+    def _sigma_prior(self) -> AuxPrior | None:
+        """The user's prior on an estimated sigma, checked (None: the default Half-t)."""
+        if self.sigma_prior is None:
+            return None
+        if not isinstance(self.sigma_prior, AuxPrior):
+            raise TypeError("sigma_prior must be a prior from bayesreg.families (HalfT, Gamma, Exponential), got "
+                            f"{self.sigma_prior!r}")
+        if self.sigma is not None:
+            raise ValueError(f"sigma={self.sigma!r} is fixed, so sigma_prior would not be used: set sigma=None to "
+                             "estimate sigma under sigma_prior, or leave sigma_prior out")
+        return self.sigma_prior
 
     def _observed(self, y, n_rows):
         return v.check_y_continuous(y, n_rows)
 
     def _dask_data(self, X, y):
         v.check_sigma(self.sigma)
+        self._sigma_prior()
         statistics = dask_statistics(X, y)
         return statistics, statistics.feature_names, statistics.n_features, {}
 
@@ -87,17 +107,18 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
         sigma = v.check_sigma(self.sigma)
         if offset is not None or sample_weight is not None:  # the general solver (bayesreg.solvers.glm)
             fit = fit_glm_map(*data, GAUSSIAN, prior, self.fit_intercept, offset=offset, sample_weight=sample_weight,
-                              aux_fixed=None if sigma is None else {"sigma": sigma})
+                              aux_fixed=None if sigma is None else {"sigma": sigma},
+                              aux_priors={"sigma": self._sigma_prior()} if self.sigma_prior is not None else None)
             return MAPEstimate(fit.coef, fit.intercept, fit.aux["sigma"])
         if isinstance(prior, GroupLaplace):
             if isinstance(data, GaussianStatistics):
                 raise ValueError("the GroupLaplace MAP needs X and y in memory (not Dask input): call fit on "
                                  "X.compute(), y.compute()")
-            fit = fit_linear_group_map(*data, prior, sigma, self.fit_intercept)
+            fit = fit_linear_group_map(*data, prior, sigma, self.fit_intercept, self._sigma_prior())
         elif isinstance(data, GaussianStatistics):
-            fit = fit_linear_map_from_statistics(data, prior, sigma, self.fit_intercept)
+            fit = fit_linear_map_from_statistics(data, prior, sigma, self.fit_intercept, self._sigma_prior())
         else:
-            fit = fit_linear_map(*data, prior, sigma, self.fit_intercept)
+            fit = fit_linear_map(*data, prior, sigma, self.fit_intercept, self._sigma_prior())
         return MAPEstimate(fit.coef, fit.intercept, fit.sigma)
 
     _family = "gaussian"
@@ -106,6 +127,9 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
     def _evidence_fit(self, X, y, base) -> dict:
         from ..evidence import fit_evidence
 
+        if self._sigma_prior() is not None:
+            raise ValueError("method='empirical_bayes' maximises the evidence in sigma (no prior on sigma), so "
+                             "sigma_prior would not be used: use method='map' or 'nuts', or leave sigma_prior out")
         fit = fit_evidence(X, y, base, self._known_sigma(), self.fit_intercept)
         estimate = MAPEstimate(fit.coef, fit.intercept, fit.sigma)  # Gaussian posterior: mean = mode
         return {"prior_": Normal(fit.multiplier * base), "log_evidence_": fit.log_evidence, "map_": estimate,
@@ -114,11 +138,19 @@ class LinearRegression(RegressorMixin, _BayesianRegression):
     def _known_sigma(self):
         return v.check_sigma(self.sigma)
 
-    def _model_inputs(self, data, prior):
-        if isinstance(data, GaussianStatistics):
-            return linear_inputs_from_statistics(data, prior, sigma=self._known_sigma(),
-                                                 fit_intercept=self.fit_intercept)
-        return linear_inputs(*data, prior, sigma=self._known_sigma(), fit_intercept=self.fit_intercept)
+    def _model_inputs(self, data, prior, offset=None, sample_weight=None):
+        if offset is not None or sample_weight is not None:  # in memory (checked by _row_arguments)
+            spec, model_data = weighted_linear_inputs(*data, prior, sigma=self._known_sigma(),
+                                                      fit_intercept=self.fit_intercept, offset=offset,
+                                                      sample_weight=sample_weight)
+        elif isinstance(data, GaussianStatistics):
+            spec, model_data = linear_inputs_from_statistics(data, prior, sigma=self._known_sigma(),
+                                                             fit_intercept=self.fit_intercept)
+        else:
+            spec, model_data = linear_inputs(*data, prior, sigma=self._known_sigma(), fit_intercept=self.fit_intercept)
+        if self._sigma_prior() is not None:  # the kernels and the PyMC model read it from the data
+            model_data.update(sigma_prior_data(self.sigma_prior))
+        return spec, model_data
 
     def _point_attributes(self, estimate):
         return {**super()._point_attributes(estimate), "sigma_": estimate.sigma}

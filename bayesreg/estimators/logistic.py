@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import results
 from ..data import binary_data, dask_fit, draws_log_likelihood_of, likelihood_of, size_of
 from ..data import validation as v
-from ..model import logistic_inputs
+from ..model import logistic_inputs, weighted_logistic_inputs
 from ..priors import GroupLaplace, Normal, Prior
 from ..results import MAPEstimate
 from ..sampling import surrogate_posterior, warn_on_exact_nuts_time
@@ -88,7 +88,7 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
     _family = "bernoulli"
     _methods = ("nuts", "map", "empirical_bayes", "surrogate")
 
-    def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate):
+    def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate, **rows):
         n, p, positive_share = size_of(data)
         if method == "surrogate":
             theta = None if map_estimate is None else np.r_[[map_estimate.intercept] * self.fit_intercept,
@@ -102,9 +102,12 @@ class LogisticRegression(ClassifierMixin, _BayesianRegression):
             return idata
         warn_on_exact_nuts_time(n, p, settings["draws"], settings["tune"], settings["chains"])
         data = dask_fit.in_memory_binary(data)
-        return super()._posterior(data, prior, method, names, settings, log_likelihood, map_estimate)
+        return super()._posterior(data, prior, method, names, settings, log_likelihood, map_estimate, **rows)
 
-    def _model_inputs(self, data, prior):
+    def _model_inputs(self, data, prior, offset=None, sample_weight=None):
+        if offset is not None or sample_weight is not None:
+            return weighted_logistic_inputs(*data, prior, fit_intercept=self.fit_intercept, offset=offset,
+                                            sample_weight=sample_weight)
         return logistic_inputs(*data, prior, fit_intercept=self.fit_intercept)
 
     def __sklearn_tags__(self):

@@ -5,12 +5,14 @@
           (with PyMC) only when asked for: ``bayesreg.model.build_model`` or ``est.pymc_model()``.
 """
 
-from .glm_spec import glm_inputs
+from .glm_spec import glm_inputs, sigma_prior_data
 from .spec import (ModelSpec, collapsed_data, gaussian_data, linear_inputs, linear_inputs_from_statistics,
                    logistic_inputs, mixture_pays, quadratic_inputs)
+from .row_weights import weighted_linear_inputs, weighted_logistic_inputs
 
 __all__ = ["ModelSpec", "build_model", "collapsed_data", "gaussian_data", "glm_inputs", "linear_inputs",
-           "linear_inputs_from_statistics", "logistic_inputs", "mixture_pays", "quadratic_inputs"]
+           "linear_inputs_from_statistics", "logistic_inputs", "mixture_pays", "quadratic_inputs", "sigma_prior_data",
+           "weighted_linear_inputs", "weighted_logistic_inputs"]
 
 
 def __getattr__(name):

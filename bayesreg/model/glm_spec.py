@@ -18,6 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..families import FAMILIES, Exponential, Gamma, HalfT
+from ..families.gaussian import SIGMA_PRIOR_NU
 from ..priors import Prior
 from .spec import ModelSpec, prior_data
 
@@ -36,6 +37,20 @@ def aux_prior_data(prior) -> tuple[float, float, float]:
     raise TypeError(f"no model for the auxiliary prior {prior!r}")
 
 
+def sigma_prior_data(prior) -> dict[str, np.ndarray]:
+    """``LinearRegression(sigma_prior=...)``: the noise sd's prior as Gaussian model data
+    (``aux_sigma_kind``, ``aux_sigma_a``, ``aux_sigma_b``, as the families' auxiliary priors)."""
+    return {f"aux_sigma_{key}": np.array(float(value)) for key, value in zip(("kind", "a", "b"), aux_prior_data(prior))}
+
+
+def gaussian_sigma_prior(data: dict) -> tuple[float, float, float]:
+    """``(kind, a, b)`` of the Gaussian model's prior on sigma: the user's (:func:`sigma_prior_data`),
+    else the default ``Half-t_4(0, sigma_prior_scale)`` (``sd(y)``)."""
+    if "aux_sigma_kind" in data:
+        return tuple(float(data[f"aux_sigma_{key}"]) for key in ("kind", "a", "b"))
+    return 2.0, SIGMA_PRIOR_NU, float(data.get("sigma_prior_scale", 1.0))
+
+
 def glm_inputs(X, y, prior: Prior, family: str, *, fit_intercept: bool, offset=None, sample_weight=None,
                aux_fixed: dict | None = None, aux_priors: dict | None = None) -> tuple[ModelSpec, dict]:
     """The spec and data of a count or robust model (module docstring)."""
@@ -46,8 +61,9 @@ def glm_inputs(X, y, prior: Prior, family: str, *, fit_intercept: bool, offset=N
     data = {
         "X": np.ascontiguousarray(X, dtype=float),
         "y": np.ascontiguousarray(y, dtype=float),
-        "x_mean": X.mean(axis=0) if fit_intercept else np.zeros(p),
-        "n": np.array(float(n)),
+        # weighted, so that integer weights give the repeated rows' density at every point
+        "x_mean": weights @ X / weights.sum() if fit_intercept else np.zeros(p),
+        "n": np.array(float(weights.sum())),
     }
     mean = float(weights @ y / weights.sum())
     if family == "student_t":

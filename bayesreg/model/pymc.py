@@ -21,11 +21,10 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from ..families.gaussian import SIGMA_PRIOR_NU
 from ..priors import (R2D2, BayesianLasso, ElasticNet, GroupLaplace, Horseshoe, HorseshoePlus, Laplace, Normal, Prior,
                       RegularizedHorseshoe)
 from .glm_spec import GLM_FAMILIES
-from .pymc_families import family_log_likelihood
+from .pymc_families import family_log_likelihood, gaussian_sigma
 from .spec import ModelSpec, linear_inputs, logistic_inputs
 
 
@@ -37,8 +36,7 @@ def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> 
         shared = {name: pm.Data(name, value) for name, value in data.items()}
         intercept_c = _centred_intercept(spec, shared)
         if spec.family == "gaussian":
-            sigma = shared["sigma_known"] if spec.sigma_known else pm.HalfStudentT(
-                "sigma", nu=SIGMA_PRIOR_NU, sigma=shared["sigma_prior_scale"])
+            sigma = shared["sigma_known"] if spec.sigma_known else gaussian_sigma(shared, data)
             coef = make_coef(shared, noise_scale=sigma, n=shared["n"], p=spec.n_features)
             loglik = _gaussian_log_likelihood(shared, coef, intercept_c, sigma)
         elif spec.family == "quadratic":  # the logistic surrogate (bayesreg.sampling.surrogate): priors as bernoulli
@@ -54,7 +52,9 @@ def build_model(spec: ModelSpec, data: dict[str, np.ndarray], feature_names) -> 
             coef = make_coef(shared, noise_scale=shared["pseudo_sigma"], n=shared["n"], p=spec.n_features,
                              logistic=True)
             eta = intercept_c + pt.dot(shared["X"] - shared["x_mean"], coef)
-            loglik = pt.sum(shared["y"] * eta - pt.softplus(eta))
+            eta = eta + shared["offset"] if "offset" in shared else eta  # model/row_weights.py
+            rows = shared["y"] * eta - pt.softplus(eta)
+            loglik = pt.sum(rows * shared["weights"] if "weights" in shared else rows)
         if spec.fit_intercept:
             pm.Deterministic("intercept", intercept_c - pt.dot(shared["x_mean"], coef))
         pm.Potential("log_likelihood", loglik)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pymc as pm
 import pytensor.tensor as pt
 
+from ..families.gaussian import SIGMA_PRIOR_NU
 from .glm_spec import all_aux
 
 
@@ -39,3 +40,11 @@ def family_log_likelihood(spec, d, data, make_coef, intercept_c):
         distribution = pm.StudentT.dist(nu=aux["nu"], mu=eta, sigma=aux["sigma"])
     rows = pm.logp(distribution, d["y"])
     return coef, pt.sum(rows * d["weights"]) if "weights" in d else pt.sum(rows)
+
+
+def gaussian_sigma(d, data):
+    """The Gaussian model's noise sd: under ``LinearRegression(sigma_prior=...)`` (``aux_sigma_*`` data),
+    else ``Half-t_4(0, sd(y))``."""
+    if "aux_sigma_kind" in data:
+        return _aux_variable("sigma", d, data)
+    return pm.HalfStudentT("sigma", nu=SIGMA_PRIOR_NU, sigma=d["sigma_prior_scale"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model.glm_spec import GLM_FAMILIES, all_aux, free_aux
+from ..model.glm_spec import GLM_FAMILIES, all_aux, free_aux, gaussian_sigma_prior
 from .kernels import likelihoods as lk
 
 CODES = {"poisson": lk.POISSON, "negative_binomial": lk.NEGATIVE_BINOMIAL, "student_t": lk.STUDENT_T}
@@ -23,14 +23,18 @@ def aux_stored(spec) -> list[tuple[str, tuple]]:
 
 
 def pack_family(spec, data: dict, header: np.ndarray, scalars: np.ndarray, arrays: dict) -> None:
-    """Fill the family code, offset / weights pointers, fixed-aux bits and auxiliary prior slots."""
-    if spec.family not in GLM_FAMILIES:
-        return
-    header[0] = CODES[spec.family]
+    """Fill the family code, offset / weights pointers (the Bernoulli kernel reads them too; the
+    Gaussian's are in its statistics), fixed-aux bits and auxiliary prior slots."""
     for slot, name in ((lk.PTR_OFFSET, "offset"), (lk.PTR_WEIGHTS, "weights")):
         if name in data:
             arrays[name] = np.ascontiguousarray(data[name], dtype=np.float64)
             header[slot] = arrays[name].ctypes.data
+    if spec.family == "gaussian":  # its sigma prior takes the first auxiliary prior slots (kernels.likelihoods)
+        for slot, value in zip(lk.S_AUX_PRIOR[0], gaussian_sigma_prior(data)):
+            scalars[slot] = value
+    if spec.family not in GLM_FAMILIES:
+        return
+    header[0] = CODES[spec.family]
     for k, name in enumerate(all_aux(spec)):
         if name in spec.aux_fixed:
             header[lk.AUX_FIXED] |= 1 << k

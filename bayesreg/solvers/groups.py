@@ -31,7 +31,8 @@ import warnings
 import numpy as np
 from scipy import linalg, optimize, special
 
-from ..families.gaussian import sigma_prior_scale
+from ..families.auxiliary import HalfT
+from ..families.gaussian import SIGMA_PRIOR_NU, sigma_prior_scale
 from ..priors.groups import GroupLaplace
 from .linear import LinearMAP, NoMAPError, _sigma_step
 
@@ -133,8 +134,10 @@ def _newton_polish(Q, q, groups, lam, z, steps: int = 50):
     return z
 
 
-def fit_linear_group_map(X, y, prior: GroupLaplace, sigma: float | None, fit_intercept: bool) -> LinearMAP:
-    """Linear-regression MAP under ``prior`` (module docstring); ``sigma=None``: the joint MAP with sigma."""
+def fit_linear_group_map(X, y, prior: GroupLaplace, sigma: float | None, fit_intercept: bool,
+                         sigma_prior=None) -> LinearMAP:
+    """Linear-regression MAP under ``prior`` (module docstring); ``sigma=None``: the joint MAP with sigma
+    under ``sigma_prior`` (an :class:`~bayesreg.families.AuxPrior`; None: ``Half-t_4(0, sd(y))``)."""
     x_mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
     y_mean = float(y.mean()) if fit_intercept else 0.0
     Xc, yc = X - x_mean, y - y_mean
@@ -152,11 +155,11 @@ def fit_linear_group_map(X, y, prior: GroupLaplace, sigma: float | None, fit_int
         if rss(least_squares) <= 1e-14 * max(rss(np.zeros(X.shape[1])), np.finfo(float).tiny):
             raise NoMAPError("the joint MAP over (w, sigma) does not exist: the model fits y exactly, so the "
                              "density grows without bound as sigma -> 0. Pass a known sigma=..., or use method='nuts'.")
-        prior_scale, n = sigma_prior_scale(yc), X.shape[0]
-        sigma, coef = np.sqrt(rss(np.zeros(X.shape[1])) / n) or prior_scale, None
+        noise_prior, n = sigma_prior or HalfT(SIGMA_PRIOR_NU, sigma_prior_scale(yc)), X.shape[0]
+        sigma, coef = np.sqrt(rss(np.zeros(X.shape[1])) / n) or 1.0, None
         for _ in range(10_000):
             coef = minimize_quadratic_group(Q, q, groups, sigma**2 * rates, z0=coef)
-            new_sigma = _sigma_step(rss(coef), n, prior_scale)
+            new_sigma = _sigma_step(rss(coef), n, noise_prior)
             if abs(new_sigma - sigma) <= 1e-13 * sigma:
                 break
             sigma = new_sigma

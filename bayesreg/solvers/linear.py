@@ -10,8 +10,8 @@ the centring of ``X`` and ``y``. A Normal prior is solved in closed form by Chol
 entry per coefficient); an
 L1 part by :func:`~bayesreg.solvers.quadratic_l1.minimize_quadratic_l1`, which returns exact zeros.
 
-With ``sigma=None`` the MAP is *joint* over ``(w, b, sigma)`` under the Half-t prior on sigma
-(see :mod:`bayesreg.families`). It is not a fixed-alpha ridge or lasso: the effective
+With ``sigma=None`` the MAP is *joint* over ``(w, b, sigma)`` under the prior on sigma (the
+default Half-t, or ``sigma_prior``, any :class:`~bayesreg.families.AuxPrior`; see :mod:`bayesreg.families`). It is not a fixed-alpha ridge or lasso: the effective
 penalty ``sigma^2 l2`` moves with the fitted sigma. It is found by block coordinate descent
 (exact ``w`` step, exact 1-d ``sigma`` step), and it does not exist when ``y`` can be fitted
 exactly (then the density grows without bound as ``sigma -> 0``).
@@ -26,6 +26,7 @@ import numpy as np
 from scipy import linalg, optimize
 
 from ..data import GaussianStatistics, binary_exponent
+from ..families.auxiliary import AuxPrior, HalfT
 from ..families.gaussian import SIGMA_PRIOR_NU, check_sigma_prior_scale, sigma_prior_scale
 from ..priors import Prior
 from ._scaling import require_finite_penalty, scaled_penalty
@@ -176,17 +177,19 @@ class _GramProblem(_CenteredProblem):
         return self._least_squares.rss
 
 
-def fit_linear_map(X, y, prior: Prior, sigma: float | None, fit_intercept: bool) -> LinearMAP:
-    return _fit(_CenteredProblem(X, y, fit_intercept), prior, sigma)
+def fit_linear_map(X, y, prior: Prior, sigma: float | None, fit_intercept: bool,
+                   sigma_prior: AuxPrior | None = None) -> LinearMAP:
+    """``sigma_prior``: the prior on an unknown sigma (None: ``Half-t_4(0, sd(y))``)."""
+    return _fit(_CenteredProblem(X, y, fit_intercept), prior, sigma, sigma_prior)
 
 
 def fit_linear_map_from_statistics(statistics: GaussianStatistics, prior: Prior, sigma: float | None,
-                                   fit_intercept: bool) -> LinearMAP:
+                                   fit_intercept: bool, sigma_prior: AuxPrior | None = None) -> LinearMAP:
     """:func:`fit_linear_map` from sufficient statistics (the Gram form), for data not in memory."""
-    return _fit(_GramProblem(statistics, fit_intercept), prior, sigma)
+    return _fit(_GramProblem(statistics, fit_intercept), prior, sigma, sigma_prior)
 
 
-def _fit(problem: _CenteredProblem, prior: Prior, sigma: float | None) -> LinearMAP:
+def _fit(problem: _CenteredProblem, prior: Prior, sigma: float | None, sigma_prior: AuxPrior | None = None) -> LinearMAP:
     l1, l2 = problem.penalty_weights(prior)
     if sigma is not None:
         s = problem.scaled_sigma(sigma)
@@ -196,36 +199,46 @@ def _fit(problem: _CenteredProblem, prior: Prior, sigma: float | None) -> Linear
         coef = problem.penalized_ls(l1, l2)
     else:
         require_finite_penalty(np.concatenate([l1, l2]), f"linear MAP with {prior}")
-        coef, s = _joint_map(problem, l1, l2, problem.sigma_prior_scale())
+        unit = float(np.ldexp(1.0, problem.y_exponent))  # sigma = unit * s, s in the problem's scaled units
+        noise_prior = sigma_prior or HalfT(SIGMA_PRIOR_NU, unit * problem.sigma_prior_scale())
+        coef, s = _joint_map(problem, l1, l2, noise_prior, unit)
     coef, intercept, sigma = problem.original_units(coef, s)
     return LinearMAP(coef=coef, intercept=intercept, sigma=sigma)
 
 
-def _joint_map(problem: _CenteredProblem, l1, l2, prior_scale: float, *, max_iter=10_000):
+def _joint_map(problem: _CenteredProblem, l1, l2, noise_prior: AuxPrior, unit: float, *, max_iter=10_000):
     _require_residual_freedom(problem)
-    sigma = np.sqrt(problem.rss(np.zeros(problem.p)) / problem.n) or prior_scale
+    sigma = np.sqrt(problem.rss(np.zeros(problem.p)) / problem.n) or 1.0
     coef = None
     for _ in range(max_iter):
         coef = problem.penalized_ls(sigma**2 * l1, sigma**2 * l2, warm=coef)
-        new_sigma = _sigma_step(problem.rss(coef), problem.n, prior_scale)
+        new_sigma = _sigma_step(problem.rss(coef), problem.n, noise_prior, unit)
         if abs(new_sigma - sigma) <= 1e-13 * sigma:
             return coef, new_sigma
         sigma = new_sigma
     raise RuntimeError("joint MAP over (w, sigma) did not converge")
 
 
-def _sigma_step(rss: float, n: int, scale: float, nu: float = SIGMA_PRIOR_NU) -> float:
-    """argmin over sigma of ``n log sigma + rss/(2 sigma^2) - log HalfT(sigma; nu, scale)``.
+def _sigma_step(rss: float, n: float, noise_prior: AuxPrior, unit: float = 1.0) -> float:
+    """argmin over s of ``n log s + rss/(2 s^2) - log p(unit s)``, ``p`` the prior on sigma = unit s.
 
-    Setting the derivative to zero and multiplying by ``sigma^3``:
-    ``n s^2 - rss + (nu+1) s^4 / (nu scale^2 + s^2) = 0``, increasing in ``s``, so the root
-    is unique and lies in ``(0, sqrt(rss/n)]``.
+    Setting the derivative to zero and multiplying by ``s^3``:
+    ``n s^2 - rss + s^2 x d(x) = 0`` with ``x = unit s`` and ``d = -(log p)'``. For the Half-t
+    (``x d = (nu+1) x^2 / (nu scale^2 + x^2)``), the exponential (``rate x``) and the gamma
+    (``b x - (a - 1)``) ``x d(x)`` increases in ``x``, so the root is unique; for the first two it
+    lies in ``(0, sqrt(rss/n)]``, the gamma's may lie above (the bracket grows until it holds it).
     """
     def stationarity(s):
-        return n * s**2 - rss + (nu + 1) * s**4 / (nu * scale**2 + s**2)
+        x = unit * s
+        return n * s**2 - rss + s**2 * x * noise_prior.neg_log_density(x)[1]
 
     upper = np.sqrt(rss / n)
-    return optimize.brentq(stationarity, upper * 1e-8, upper, xtol=1e-15 * upper, rtol=4 * np.finfo(float).eps)
+    while stationarity(upper) < 0:
+        upper *= 2.0
+    lower = upper * 1e-8
+    while stationarity(lower) > 0:
+        lower *= 1e-8
+    return optimize.brentq(stationarity, lower, upper, xtol=1e-15 * upper, rtol=4 * np.finfo(float).eps)
 
 
 def _require_residual_freedom(problem: _CenteredProblem) -> None:

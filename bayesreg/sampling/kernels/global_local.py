@@ -57,9 +57,10 @@ from .global_local_noncentred import horseshoe_plus_tau0, log_beta_on_logit, spl
 from .layout import (EXPAND_SIGNATURE, FIT_INTERCEPT, HEADER_LEN, HORSESHOE_PLUS_INTEGRATED, LOGP_SIGNATURE, LOG_2PI,
                     N_DIM, N_FEATURES, N_SCALARS, PRIOR, PTR_FACTOR, PTR_SCALARS, PTR_VEC1, PTR_VEC2, PTR_VEC3,
                     R2D2_INTEGRATED, RANK, REG_HORSESHOE_INTEGRATED, S_R2_A, S_R2_B,
-                    SIGMA_KNOWN, S_EXPECTED_NONZERO, S_N, S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_NU,
-                    S_SIGMA_PRIOR_SCALE, S_SLAB_DF, S_SLAB_SCALE, S_TAU0, TAU0_FROM_NOISE, array_at, jit,
-                    log_half_cauchy, log_half_t, report)
+                    SIGMA_KNOWN, S_EXPECTED_NONZERO, S_N, S_RSS_MIN, S_SIGMA,
+                    S_SLAB_DF, S_SLAB_SCALE, S_TAU0, TAU0_FROM_NOISE, array_at, jit,
+                    log_half_cauchy, report)
+from .likelihoods import log_sigma_prior
 from .mixture import gaussian_marginal
 
 
@@ -192,7 +193,7 @@ def global_local_log_density(theta, grad, header):
         if _tau0(header, scalars, sigma)[1]:
             to_sigma = to_tau
     if i == 1:
-        noise, d_noise = log_half_t(theta[0], scalars[S_SIGMA_PRIOR_NU], scalars[S_SIGMA_PRIOR_SCALE])
+        noise, d_noise = log_sigma_prior(theta[0], scalars)
         value += noise
         grad[0] = d_sigma + d_noise + to_sigma
     return value

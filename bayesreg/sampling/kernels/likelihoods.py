@@ -79,6 +79,15 @@ def _log_aux_prior(u, kind, a, b):
 
 
 @jit
+def log_sigma_prior(u, scalars):
+    """``log p(sigma) + u`` at ``u = log sigma`` and its derivative: the Gaussian family's noise prior,
+    whose ``(kind, a, b)`` take the first auxiliary prior slots (unused by the Gaussian otherwise;
+    :func:`bayesreg.sampling.family_packing.pack_family` fills them, ``Half-t_4(sd(y))`` by default)."""
+    slots = S_AUX_PRIOR[0]
+    return _log_aux_prior(u, scalars[slots[0]], scalars[slots[1]], scalars[slots[2]])
+
+
+@jit
 def glm_log_likelihood(theta, aux_start, coef, b_c, header, scalars, G, grad):
     """Log-likelihood plus the auxiliary priors; fills ``G`` (d/d coef) and the auxiliary
     coordinates of ``grad``; returns ``(value, d/d b_c)``."""

@@ -52,8 +52,9 @@ import numpy as np
 from .layout import (BAYESIAN_LASSO_MIXTURE, EXPAND_SIGNATURE, FIT_INTERCEPT, HEADER_LEN, LOGP_SIGNATURE,
                     LOG_2PI, N_DIM, N_FEATURES, N_SCALARS, PRIOR, PTR_FACTOR, PTR_SCALARS, PTR_VEC1,
                     PTR_VEC2, RANK, SIGMA_KNOWN, S_HYPER_NU, S_HYPER_SCALE, S_LASSO_DELTA, S_LASSO_R, S_N,
-                    S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, array_at, jit, log_half_t,
+                    S_RSS_MIN, S_SIGMA, array_at, jit, log_half_t,
                     report)
+from .likelihoods import log_sigma_prior
 
 
 @jit
@@ -204,7 +205,7 @@ def mixture_log_density(theta, grad, header):
         to_log_b += 2.0 * gamma[j]
     grad[i] = d_scale + to_log_b
     if i == 1:
-        noise, d_noise = log_half_t(theta[0], scalars[S_SIGMA_PRIOR_NU], scalars[S_SIGMA_PRIOR_SCALE])
+        noise, d_noise = log_sigma_prior(theta[0], scalars)
         value += noise
         grad[0] = d_log_sigma + d_noise + d_scale_sigma
     return value

@@ -45,12 +45,13 @@ from .layout import (BAYESIAN_LASSO, ELASTICNET, EXPAND_SIGNATURE, FAMILY, FIT_I
                     PTR_SCALARS, PTR_VEC1, PTR_VEC2, PTR_VEC3, PTR_X, PTR_X_MEAN, PTR_Y, QUADRATIC, RANK,
                     REG_HORSESHOE, SIGMA_KNOWN, S_EXPECTED_NONZERO, S_HYPER_NU, S_HYPER_SCALE,
                     S_INTERCEPT_SCALE, S_LASSO_DELTA, S_LASSO_R, S_N, S_PSEUDO_SIGMA, S_RSS_MIN, S_SIGMA,
-                    S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, S_SLAB_DF, S_SLAB_SCALE, S_TAU0, S_WEIGHT_SUM,
+                    S_SLAB_DF, S_SLAB_SCALE, S_TAU0, S_WEIGHT_SUM,
                     S_Y_MEAN, TAU0_FROM_NOISE, array_at, jit, log_half_cauchy, log_half_t, report, sign)
 from .groups import (GROUP_HORSESHOE, GROUP_LAPLACE, NORMAL_GROUP_SCALES, group_horseshoe_coefficients,
                      group_horseshoe_expand, group_horseshoe_log_density, group_laplace_log_density,
                      group_scales_coefficients, group_scales_expand, group_scales_log_density)
-from .likelihoods import POISSON, expand_aux, glm_log_likelihood, n_free_aux
+from .likelihoods import (POISSON, PTR_OFFSET, PTR_WEIGHTS, expand_aux, glm_log_likelihood, log_sigma_prior,
+                          n_free_aux)
 
 
 @jit
@@ -262,13 +263,17 @@ def _quadratic(coef, b_c, header, scalars, G):
 
 @jit
 def _bernoulli(coef, b_c, header, G):
-    """Log-likelihood of the logistic model on the centred design; fills ``G``, returns
-    ``(value, d/d b_c)``."""
+    """Log-likelihood of the logistic model on the centred design, row weights and offsets read as
+    :func:`~.likelihoods.glm_log_likelihood` reads them; fills ``G``, returns ``(value, d/d b_c)``."""
     n = header[N_ROWS]
     p = header[N_FEATURES]
     X = array_at(header[PTR_X], n * p)
     y = array_at(header[PTR_Y], n)
     x_mean = array_at(header[PTR_X_MEAN], p)
+    has_offset = header[PTR_OFFSET] != 0
+    has_weights = header[PTR_WEIGHTS] != 0
+    offset = array_at(header[PTR_OFFSET] if has_offset else header[PTR_Y], n)
+    weights = array_at(header[PTR_WEIGHTS] if has_weights else header[PTR_Y], n)
     shift = b_c
     for j in range(p):
         shift -= x_mean[j] * coef[j]
@@ -280,10 +285,13 @@ def _bernoulli(coef, b_c, header, G):
         row = i * p
         for j in range(p):
             eta += X[row + j] * coef[j]
+        if has_offset:
+            eta += offset[i]
+        s = weights[i] if has_weights else 1.0
         # one exp serves both softplus(eta) = max(eta, 0) + log1p(e) and expit(eta), e = exp(-|eta|)
         e = math.exp(-abs(eta))
-        value += y[i] * eta - (max(eta, 0.0) + math.log1p(e))
-        residual = y[i] - (1.0 / (1.0 + e) if eta >= 0 else e / (1.0 + e))
+        value += s * (y[i] * eta - (max(eta, 0.0) + math.log1p(e)))
+        residual = s * (y[i] - (1.0 / (1.0 + e) if eta >= 0 else e / (1.0 + e)))
         total += residual
         for j in range(p):
             G[j] += X[row + j] * residual
@@ -335,8 +343,7 @@ def log_density(theta, grad, header):
             value += -0.5 * (b_c / s) ** 2 - math.log(s) - 0.5 * LOG_2PI
             grad[0] -= b_c / (s * s)
     if log_sigma_at >= 0:
-        sigma_prior, d_sigma_prior = log_half_t(theta[log_sigma_at], scalars[S_SIGMA_PRIOR_NU],
-                                                 scalars[S_SIGMA_PRIOR_SCALE])
+        sigma_prior, d_sigma_prior = log_sigma_prior(theta[log_sigma_at], scalars)
         value += sigma_prior
         grad[log_sigma_at] = d_log_sigma + d_sigma_prior + to_log_sigma
     return value

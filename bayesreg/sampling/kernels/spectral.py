@@ -30,8 +30,9 @@ import numpy as np
 
 from .layout import (EXPAND_SIGNATURE, FIT_INTERCEPT, HEADER_LEN, LOGP_SIGNATURE, LOG_2PI, N_DIM, N_SCALARS,
                     PTR_SCALARS, PTR_VEC1, PTR_VEC2, RANK, SIGMA_KNOWN, S_HYPER_NU, S_HYPER_SCALE, S_N,
-                    S_RSS_MIN, S_SIGMA, S_SIGMA_PRIOR_NU, S_SIGMA_PRIOR_SCALE, array_at, jit, log_half_t,
+                    S_RSS_MIN, S_SIGMA, array_at, jit, log_half_t,
                     report)
+from .likelihoods import log_sigma_prior
 
 
 @jit
@@ -70,7 +71,7 @@ def collapsed_log_density(theta, grad, header):
     value += hyper
     grad[i] = d_tau + d_hyper
     if i == 1:
-        noise, d_noise = log_half_t(theta[0], scalars[S_SIGMA_PRIOR_NU], scalars[S_SIGMA_PRIOR_SCALE])
+        noise, d_noise = log_sigma_prior(theta[0], scalars)
         value += noise
         grad[0] = d_sigma + d_noise
     return value
