@@ -43,7 +43,7 @@ def run_pages(cwd: Path) -> dict[str, list[str]]:
 
 
 def test_pages_have_code():
-    assert [len(python_blocks(page)) for page in PAGES] == [2, 6]  # index.md: + "Saving a fit"
+    assert [len(python_blocks(page)) for page in PAGES] == [3, 6]  # index.md: + "Saving a fit"
 
 
 @pytest.mark.slow
@@ -52,7 +52,9 @@ def test_front_pages_run_and_print_what_they_say(tmp_path):
     readme, index = printed["README.md"], printed["docs/index.md"]
     assert readme[0].startswith("{'age': 0.0, 'sex': 0.0, 'bmi': 471.0, 'bp': 136.5, 's1': 0.0,")  # Lasso(0.5)
     assert (tmp_path / "coefficients.png").is_file()
-    assert readme[-2:] == ["0.518", "[295.3 295.3] 54.2"]  # the autoscaled default; empirical Bayes
+    assert readme[-4:-2] == ["0.518", "[295.3 295.3] 54.2"]  # the autoscaled default; empirical Bayes
+    # formula, selection and ranks: strong signals, the same order for any seed (checked on seeds 0-2)
+    assert readme[-2:] == ["['bmi', 's5', 'bp']", "['bmi', 'bp', 's5']"]
     assert index[0] == "Laplace(scale=11.31)"
     assert index[1] == readme[0]
     assert index[2].startswith("method='map' is not available: the horseshoe prior has no finite MAP")
