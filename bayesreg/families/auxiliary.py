@@ -77,9 +77,14 @@ class HalfT(AuxPrior):
         object.__setattr__(self, "scale", _positive("HalfT scale", self.scale))
 
     def neg_log_density(self, x):
+        # In z = x / s throughout: s**2 overflows for targets in units of 1e160 (sd(y) is the scale).
         nu, s = self.nu, self.scale
+        z = x / s
         log_norm = (math.log(2.0) + special.gammaln((nu + 1) / 2) - special.gammaln(nu / 2)
                     - 0.5 * math.log(nu * math.pi) - math.log(s))
-        d = nu * s**2 + x**2
-        value = -log_norm + (nu + 1) / 2 * math.log1p(x**2 / (nu * s**2))
-        return float(value), (nu + 1) * x / d, (nu + 1) * (d - 2 * x**2) / d**2
+        big = abs(z) > 1e150  # z * z would overflow: log1p(z^2 / nu) = 2 log|z| - log nu there
+        tail = 2 * math.log(abs(z)) - math.log(nu) if big else math.log1p(z * z / nu)
+        value = -log_norm + (nu + 1) / 2 * tail
+        ratio = 1.0 / z if big else z / (nu + z * z)  # z / (nu + z^2)
+        curvature = -1.0 / (z * z) if big else (nu - z * z) / (nu + z * z) ** 2
+        return float(value), (nu + 1) * ratio / s, (nu + 1) * curvature / s / s
