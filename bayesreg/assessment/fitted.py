@@ -18,9 +18,10 @@ from ..families import get_family
 from ..priors import Normal
 from .loo import (LOOWarning, auxiliary_draws, exact_gaussian_loo, log_likelihood_blocks, make_elpd, posterior_predictive_log_density,
                   psis_loo, relative_efficiency, warn_on_khat)
+from .kfold import exact_gaussian_kfold, fold_ids, fold_seeds, make_kfold_elpd, refit_fold_log_density
 from .reloo import refit_elpd, refit_settings
 
-__all__ = ["estimator_loo", "compare", "bayes_r2_draws"]
+__all__ = ["estimator_loo", "estimator_kfold", "estimator_bayes_r2", "compare", "bayes_r2_draws"]
 
 _METHODS = ("auto", "exact", "psis")
 
@@ -38,7 +39,7 @@ def exact_available(est) -> str:
 
 
 def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False, max_refits: int = 10,
-                  k_threshold=None, refit_kwargs=None, random_seed=None, offset=None):
+                  k_threshold=None, refit_kwargs=None, random_seed=None, offset=None, kfold: int | None = 10):
     """``est.loo``: see :meth:`bayesreg.estimators._base._BayesianRegression.loo`."""
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
@@ -87,13 +88,63 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
             settings = refit_settings(idata, refit_kwargs, random_seed)
             elpd_i[bad] = refit_elpd(est, X_arr, y, y_arr, bad, settings)
             p_i[bad], khat[bad] = lppd_i - elpd_i[bad], 0.0
+        elif bad.size and kfold:  # too many for one refit each: K refits cover every row
+            return estimator_kfold(est, X, y, k=kfold, random_seed=random_seed, refit_kwargs=refit_kwargs,
+                                   offset=offset, method="refit")
         elif bad.size:
             warnings.warn(f"reloo: {bad.size} rows have k-hat > {threshold:.2f}, more than max_refits={max_refits}; "
-                          "none was refitted. Use K-fold cross-validation (e.g. arviz_stats.loo_kfold with refits of "
-                          "the estimator), or raise max_refits if the refits are affordable.", LOOWarning, stacklevel=3)
+                          "none was refitted (kfold=None). Use K-fold cross-validation, est.kfold(X, y), or raise "
+                          "max_refits if the refits are affordable.", LOOWarning, stacklevel=3)
     elpd = make_elpd(elpd_i, p_i, n_samples, khat)
     warn_on_khat(elpd, n_rows, max_refits)
     return elpd
+
+
+_KFOLD_METHODS = ("auto", "exact", "refit")
+
+
+def estimator_kfold(est, X, y, k: int = 10, folds=None, random_seed=None, refit_kwargs=None, offset=None,
+                    sample_weight=None, method: str = "auto"):
+    """``est.kfold``: see :meth:`bayesreg.estimators._base._BayesianRegression.kfold` and :mod:`.kfold`."""
+    from ..data import is_dask_input
+
+    if method not in _KFOLD_METHODS:
+        raise ValueError(f"method must be one of {_KFOLD_METHODS}, got {method!r}")
+    if X is None or y is None:
+        raise ValueError("K-fold refits the model on part of the training data: pass it, est.kfold(X, y)")
+    if is_dask_input(X, y):
+        raise ValueError("K-fold refits are not available for Dask input (each refit would be a distributed fit): "
+                         "use est.loo(X, y), which runs in passes over the partitions, or K-fold on a sample in memory")
+    X_arr = est._validated_X(X)
+    y_arr = est._observed(y, X_arr.shape[0])
+    n = len(y_arr)
+    offset_arr, weights = v.check_offset(offset, n), v.check_sample_weight(sample_weight, n)
+    why_not = exact_available(est) or ("the closed form is derived without offset or sample_weight"
+                                       if offset_arr is not None or weights is not None else "")
+    if method == "exact" and why_not:
+        raise ValueError(f"method='exact': {why_not}. Use method='refit'.")
+    fold = fold_ids(n, k, folds, random_seed)
+    n_folds = int(fold.max()) + 1
+    if method != "refit" and not why_not:
+        elpd_i = exact_gaussian_kfold(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept, fold)
+        lppd_i = posterior_predictive_log_density(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept)
+        draws = 1 if est.idata_ is None else est.idata_["posterior"].sizes["chain"] * est.idata_["posterior"].sizes["draw"]
+        return make_kfold_elpd(elpd_i, lppd_i, draws, n_folds)
+    est._require_posterior("kfold (refits; the exact K-fold needs a fixed Normal prior and known sigma)")
+    aux = fixed_auxiliary(est)
+    lppd_i = np.empty(n)
+    for rows, loglik in log_likelihood_blocks(est.idata_, X_arr, y_arr, est._family, est.fit_intercept,
+                                              est._known_sigma(), offset=offset_arr, aux_fixed=aux):
+        draws = loglik.shape[0] * loglik.shape[1]
+        lppd_i[rows] = special.logsumexp(loglik.reshape(draws, -1), axis=0) - np.log(draws)
+    fit_method = est.method_ if est.method_ in ("nuts", "surrogate") else "nuts"
+    settings = {"method": fit_method, **refit_settings(est.idata_, refit_kwargs)}
+    settings.pop("random_seed", None)  # one per fold (fold_seeds)
+    elpd_i = refit_fold_log_density(est, X_arr, y, y_arr, fold, settings, fold_seeds(random_seed, n_folds),
+                                    offset_arr, weights, aux)
+    if weights is not None:  # a row of weight w is w copies kept in one fold (kfold module docstring)
+        elpd_i, lppd_i = weights * elpd_i, weights * lppd_i
+    return make_kfold_elpd(elpd_i, lppd_i, settings["draws"] * settings["chains"], n_folds)
 
 
 def fixed_auxiliary(est) -> dict:
@@ -127,6 +178,21 @@ def compare(fits: dict, method: str = "stacking", round_to="none", **loo_kwargs)
         else:
             raise TypeError(f"compare: {name!r} is {type(fit).__name__}, not a fitted estimator or an ELPDData")
     return arviz_compare(elpds, method=method, round_to=round_to)
+
+
+def estimator_bayes_r2(est, X, offset=None) -> np.ndarray:
+    """``est.bayes_r2``: the rows ``X`` checked against the fit (Dask ``X``: :mod:`.dask_passes`)."""
+    from ..data import is_dask_input
+
+    est._require_posterior("bayes_r2")
+    if is_dask_input(X):
+        from .dask_passes import dask_bayes_r2
+
+        return dask_bayes_r2(est, X, offset)
+    X_arr = est._validated_X(X)
+    offset = None if offset is None else v.check_offset(offset, X_arr.shape[0])
+    return bayes_r2_draws(est.idata_, X_arr, est._family, est.fit_intercept, est._known_sigma(),
+                          offset=offset, aux_fixed=fixed_auxiliary(est))
 
 
 def bayes_r2_draws(idata, X, family: str, fit_intercept: bool, sigma=None, budget=None, *, offset=None,
