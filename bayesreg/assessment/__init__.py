@@ -6,7 +6,8 @@ selection (:mod:`.projection`, :mod:`.projection_glm`, :mod:`.selection`).
 Works on fitted estimators through their attributes; never imports :mod:`bayesreg.estimators`.
 """
 
-from .fitted import bayes_r2_draws, compare, estimator_bayes_r2, estimator_kfold, estimator_loo
+from .fitted import compare, estimator_bayes_r2, estimator_kfold, estimator_loo
+from .r2 import bayes_r2_draws
 from .loo import LOOWarning
 from .projection import Projection, forward_search, project_gaussian
 from .projection_glm import project_bernoulli
