@@ -95,3 +95,30 @@ def test_auto_is_loo_without_high_khat_and_kfold_with_it(fitted):
     assert switched.pareto_k.max() > 0.7 and switched.cv_method == "kfold" and len(switched.fold_orders) == 3
     with pytest.raises(ValueError, match="cv_method must be one of"):
         br.select(fitted, X, y, cv_method="psis")
+
+
+def test_suggest_size_follows_projpreds_rule():
+    """A Selection with made-up pointwise elpd differences whose totals (-50, -10, -1.5, -0.5, 0.2)
+    and standard errors (5, 3, 1, 1, 0.5) are exact by construction; each of projpred's arguments
+    moves the answer as its rule, worked by hand, says (bounds diff +- z SE against pct (u_0 - u_ref))."""
+    n = 100
+    noise = np.random.default_rng(shifted(9)).normal(size=n)
+    noise = (noise - noise.mean()) / noise.std(ddof=1)  # mean 0, sd 1 exactly
+    diffs, ses = np.array([-50, -10, -1.5, -0.5, 0.2]), np.array([5, 3, 1.0, 1.0, 0.5])
+    elpd_i = diffs[:, None] / n + (ses[:, None] / np.sqrt(n)) * noise
+    truth = np.zeros(n)
+    predictions = np.vstack([truth + 5, truth + 5, truth, truth, truth])
+    selection = br.assessment.Selection([0, 1, 2, 3], ["a", "b", "c", "d"], elpd_i, np.zeros(n), predictions,
+                                        truth, truth, np.zeros(n), None, random_seed=shifted(10))
+    table = selection.table()
+    np.testing.assert_allclose(table["elpd_diff"], diffs, atol=1e-12)
+    np.testing.assert_allclose(table["elpd_diff_se"], ses, atol=1e-12)
+    assert selection.suggest_size() == 3  # upper one-SE bounds -45, -7, -0.5, 0.5, 0.7
+    assert selection.suggest_size(type="lower") is None  # -55, -13, -2.5, -1.5, -0.3
+    assert selection.suggest_size(pct=0.04, type="lower") == 3  # cutoff 0.04 * -50 = -2
+    assert selection.suggest_size(pct=0.1) == 2  # cutoff -5: -0.5 >= -5
+    assert selection.suggest_size(alpha=2 * stats.norm.cdf(-2)) == 2  # two SE: -1.5 + 2 = 0.5
+    assert selection.suggest_size(thres_elpd=-4) == 2  # -1.5 > -4
+    assert selection.suggest_size(stat="rmse") == 2  # sizes 0 and 1 are 5 off; 2 on equals the reference
+    with pytest.raises(ValueError, match="stat must be"):
+        selection.suggest_size(stat="r2")

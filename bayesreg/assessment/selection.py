@@ -16,8 +16,9 @@ r"""Projection predictive variable selection (projpred's ``cv_varsel``: PSIS-LOO
    ``elpd_diff_k = elpd_k - elpd_ref`` with standard error ``sqrt(n var_i(d_i))`` of the pointwise
    differences; RMSE of the LOO predictions ``hat y`` with a bootstrap (over rows) standard error
    of its difference to the reference's.
-4. ``suggest_size``: projpred's rule, the smallest ``k`` with ``elpd_diff_k + SE_k >= 0``
-   (its upper one-SE bound reaches the reference).
+4. ``suggest_size``: projpred's rule, by default the smallest ``k`` with ``elpd_diff_k + SE_k >= 0``
+   (its upper one-SE bound reaches the reference); ``pct``, ``type``, ``alpha``, ``thres_elpd`` and
+   ``stat="rmse"`` as projpred's arguments.
 
 With ``cv_method="kfold"`` (or ``"auto"`` when the reference's k-hat exceeds 0.7) step 3 is K-fold
 cross-validation instead (:mod:`.selection_kfold`): the reference refitted without each fold, the
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import special, stats
 
 from .. import results
 from .loo import LOOWarning, psis_loo, relative_efficiency
@@ -42,6 +43,8 @@ from .projection import Projection
 from .submodels import log_density, project, reference_draws, search
 
 __all__ = ["ProjectedModel", "Selection", "select"]
+
+ONE_SE_ALPHA = 2 * stats.norm.cdf(-1)  # projpred's default alpha: a +-1 SE interval
 
 
 @dataclass(frozen=True)
@@ -131,12 +134,28 @@ class Selection:
                          "rmse_diff": rmse - ref_rmse, "rmse_diff_se": boot_diff.std(ddof=1)})
         return pd.DataFrame(rows).set_index("size", drop=False)
 
-    def suggest_size(self) -> int | None:
-        """projpred's rule: the smallest size whose elpd is within one SE of the reference's
-        (``elpd_diff + elpd_diff_se >= 0``); None if no size up to ``max_terms`` reaches it."""
+    def suggest_size(self, stat: str = "elpd", pct: float = 0.0, type: str = "upper",
+                     alpha: float = ONE_SE_ALPHA, thres_elpd: float | None = None) -> int | None:
+        """projpred's ``suggest_size``: the smallest size ``j`` whose ``type`` ("upper" or "lower") bound of
+        the normal ``1 - alpha`` interval for ``U_j - U_ref`` (``diff_j -/+ z SE_j``) is at least
+        ``pct (u_0 - u_ref)``, the share ``pct`` of the null model's shortfall one accepts to lose
+        (``u_0``: size 0); with ``thres_elpd`` (``stat="elpd"``), also any ``j`` with
+        ``elpd_j - elpd_ref > thres_elpd``. ``stat``: ``"elpd"`` or ``"rmse"`` (as a utility, ``-RMSE``).
+        The defaults (``alpha = 2 Phi(-1)``: one SE) are projpred's: the smallest size whose elpd is
+        within one SE of the reference's. None if no size up to ``max_terms`` qualifies."""
+        if stat not in ("elpd", "rmse") or type not in ("upper", "lower"):
+            raise ValueError(f"stat must be 'elpd' or 'rmse' and type 'upper' or 'lower', got {stat!r}, {type!r}")
+        if not 0 < alpha < 1 or not 0 <= pct <= 1:
+            raise ValueError(f"alpha must be in (0, 1) and pct in [0, 1], got alpha={alpha}, pct={pct}")
         table = self.table()
-        reached = table[table["elpd_diff"] + table["elpd_diff_se"] >= 0]
-        return int(reached["size"].iloc[0]) if len(reached) else None
+        sign = 1.0 if stat == "elpd" else -1.0  # RMSE is a loss: its utility is -RMSE
+        diff, se = sign * table[f"{stat}_diff"].to_numpy(), table[f"{stat}_diff_se"].to_numpy()
+        z = stats.norm.ppf(1 - alpha / 2)
+        bound = diff + z * se if type == "upper" else diff - z * se
+        good = bound >= pct * diff[0]  # diff[0] = u_0 - u_ref
+        if thres_elpd is not None and stat == "elpd":
+            good |= diff > thres_elpd
+        return int(table["size"].iloc[np.argmax(good)]) if good.any() else None
 
     def project(self, terms=None) -> ProjectedModel:
         """The projection onto ``terms`` (names or column indices; default: the suggested size's
