@@ -78,7 +78,7 @@ def test_reloo_advice_and_its_limits():
         psis = est.loo(X, y, method="psis")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        capped = est.loo(X, y, method="psis", reloo=True, max_refits=0, k_threshold=-np.inf)
+        capped = est.loo(X, y, method="psis", reloo=True, max_refits=0, k_threshold=-np.inf, kfold=None)
     messages = [str(w.message) for w in caught if issubclass(w.category, LOOWarning)]
     assert any("more than max_refits=0; none was refitted" in m and "K-fold" in m for m in messages), messages
     assert all(w.filename == __file__ for w in caught if issubclass(w.category, LOOWarning))  # the caller's line

@@ -12,15 +12,16 @@ import warnings
 import numpy as np
 from scipy import special
 
-from .. import results
+from ..data import is_dask_input
 from ..data import validation as v
-from ..families import get_family
 from ..priors import Normal
-from .loo import (LOOWarning, auxiliary_draws, exact_gaussian_loo, log_likelihood_blocks, make_elpd, posterior_predictive_log_density,
+from .loo import (LOOWarning, exact_gaussian_loo, log_likelihood_blocks, make_elpd, posterior_predictive_log_density,
                   psis_loo, relative_efficiency, warn_on_khat)
+from .kfold import exact_gaussian_kfold, fold_ids, fold_seeds, make_kfold_elpd, refit_fold_log_density
+from .r2 import bayes_r2_draws
 from .reloo import refit_elpd, refit_settings
 
-__all__ = ["estimator_loo", "compare", "bayes_r2_draws"]
+__all__ = ["estimator_loo", "estimator_kfold", "estimator_bayes_r2", "compare", "bayes_r2_draws"]
 
 _METHODS = ("auto", "exact", "psis")
 
@@ -38,7 +39,7 @@ def exact_available(est) -> str:
 
 
 def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False, max_refits: int = 10,
-                  k_threshold=None, refit_kwargs=None, random_seed=None, offset=None):
+                  k_threshold=None, refit_kwargs=None, random_seed=None, offset=None, kfold: int | None = 10):
     """``est.loo``: see :meth:`bayesreg.estimators._base._BayesianRegression.loo`."""
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
@@ -49,6 +50,14 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
                          "est.loo(X, y, reloo=True)")
     if offset is not None and X is None:
         raise ValueError("offset is that of the training rows: pass them too, est.loo(X, y, offset=offset)")
+    if X is not None and is_dask_input(X, y):  # in passes over the partitions (dask_passes)
+        if method == "exact" or reloo or offset is not None:
+            raise ValueError("on Dask rows est.loo is PSIS-LOO in passes (method='auto' or 'psis'); the exact LOO, "
+                             "reloo and offset need the rows in memory: pass X.compute(), y.compute()")
+        est._require_posterior("loo (PSIS)")
+        from .dask_passes import dask_loo
+
+        return dask_loo(est, X, y, max_refits)
     if offset is not None and reloo:
         raise ValueError("reloo=True with an offset is not available yet (the refits would need it): use "
                          "reloo=False, and K-fold validation for the rows with a high k-hat")
@@ -87,13 +96,61 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
             settings = refit_settings(idata, refit_kwargs, random_seed)
             elpd_i[bad] = refit_elpd(est, X_arr, y, y_arr, bad, settings)
             p_i[bad], khat[bad] = lppd_i - elpd_i[bad], 0.0
+        elif bad.size and kfold:  # too many for one refit each: K refits cover every row
+            return estimator_kfold(est, X, y, k=kfold, random_seed=random_seed, refit_kwargs=refit_kwargs,
+                                   offset=offset, method="refit")
         elif bad.size:
             warnings.warn(f"reloo: {bad.size} rows have k-hat > {threshold:.2f}, more than max_refits={max_refits}; "
-                          "none was refitted. Use K-fold cross-validation (e.g. arviz_stats.loo_kfold with refits of "
-                          "the estimator), or raise max_refits if the refits are affordable.", LOOWarning, stacklevel=3)
+                          "none was refitted (kfold=None). Use K-fold cross-validation, est.kfold(X, y), or raise "
+                          "max_refits if the refits are affordable.", LOOWarning, stacklevel=3)
     elpd = make_elpd(elpd_i, p_i, n_samples, khat)
     warn_on_khat(elpd, n_rows, max_refits)
     return elpd
+
+
+_KFOLD_METHODS = ("auto", "exact", "refit")
+
+
+def estimator_kfold(est, X, y, k: int = 10, folds=None, random_seed=None, refit_kwargs=None, offset=None,
+                    sample_weight=None, method: str = "auto"):
+    """``est.kfold``: see :meth:`bayesreg.estimators._base._BayesianRegression.kfold` and :mod:`.kfold`."""
+    if method not in _KFOLD_METHODS:
+        raise ValueError(f"method must be one of {_KFOLD_METHODS}, got {method!r}")
+    if X is None or y is None:
+        raise ValueError("K-fold refits the model on part of the training data: pass it, est.kfold(X, y)")
+    if is_dask_input(X, y):
+        raise ValueError("K-fold refits are not available for Dask input (each refit would be a distributed fit): "
+                         "use est.loo(X, y), which runs in passes over the partitions, or K-fold on a sample in memory")
+    X_arr = est._validated_X(X)
+    y_arr = est._observed(y, X_arr.shape[0])
+    n = len(y_arr)
+    offset_arr, weights = v.check_offset(offset, n), v.check_sample_weight(sample_weight, n)
+    why_not = exact_available(est) or ("the closed form is derived without offset or sample_weight"
+                                       if offset_arr is not None or weights is not None else "")
+    if method == "exact" and why_not:
+        raise ValueError(f"method='exact': {why_not}. Use method='refit'.")
+    fold = fold_ids(n, k, folds, random_seed)
+    n_folds = int(fold.max()) + 1
+    if method != "refit" and not why_not:
+        elpd_i = exact_gaussian_kfold(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept, fold)
+        lppd_i = posterior_predictive_log_density(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept)
+        draws = 1 if est.idata_ is None else est.idata_["posterior"].sizes["chain"] * est.idata_["posterior"].sizes["draw"]
+        return make_kfold_elpd(elpd_i, lppd_i, draws, n_folds)
+    est._require_posterior("kfold (refits; the exact K-fold needs a fixed Normal prior and known sigma)")
+    aux = fixed_auxiliary(est)
+    lppd_i = np.empty(n)
+    for rows, loglik in log_likelihood_blocks(est.idata_, X_arr, y_arr, est._family, est.fit_intercept,
+                                              est._known_sigma(), offset=offset_arr, aux_fixed=aux):
+        draws = loglik.shape[0] * loglik.shape[1]
+        lppd_i[rows] = special.logsumexp(loglik.reshape(draws, -1), axis=0) - np.log(draws)
+    fit_method = est.method_ if est.method_ in ("nuts", "surrogate") else "nuts"
+    settings = {"method": fit_method, **refit_settings(est.idata_, refit_kwargs)}
+    settings.pop("random_seed", None)  # one per fold (fold_seeds)
+    elpd_i = refit_fold_log_density(est, X_arr, y, y_arr, fold, settings, fold_seeds(random_seed, n_folds),
+                                    offset_arr, weights, aux)
+    if weights is not None:  # a row of weight w is w copies kept in one fold (kfold module docstring)
+        elpd_i, lppd_i = weights * elpd_i, weights * lppd_i
+    return make_kfold_elpd(elpd_i, lppd_i, settings["draws"] * settings["chains"], n_folds)
 
 
 def fixed_auxiliary(est) -> dict:
@@ -129,52 +186,14 @@ def compare(fits: dict, method: str = "stacking", round_to="none", **loo_kwargs)
     return arviz_compare(elpds, method=method, round_to=round_to)
 
 
-def bayes_r2_draws(idata, X, family: str, fit_intercept: bool, sigma=None, budget=None, *, offset=None,
-                   aux_fixed=None) -> np.ndarray:
-    r"""Gelman, Goodrich, Gabry & Vehtari's (2019) Bayesian R^2, one value per draw:
+def estimator_bayes_r2(est, X, offset=None) -> np.ndarray:
+    """``est.bayes_r2``: the rows ``X`` checked against the fit (Dask ``X``: :mod:`.dask_passes`)."""
+    est._require_posterior("bayes_r2")
+    if is_dask_input(X):
+        from .dask_passes import dask_bayes_r2
 
-    .. math:: R^2_s = \frac{V_{i}(\mu_{si})}{V_{i}(\mu_{si}) + \overline{\sigma^2_{s}}}
-
-    with ``V_i`` the variance over rows (ddof=1, as ArviZ's ``bayesian_r2``) of the mean response
-    ``mu = g^-1(offset + b + x'w)`` and the residual variance the model's, averaged over rows:
-    ``sigma_s^2`` (Gaussian), ``mu (1 - mu)`` (Bernoulli), ``mu`` (Poisson), ``mu + mu^2 / phi``
-    (negative binomial), ``sigma^2 nu / (nu - 2)`` (Student-t; infinite for ``nu <= 2``, where that
-    draw's R^2 is 0). Row blocks with Chan's pairwise update of the means and sums of squares: no
-    draws x rows array.
-    """
-    coef = results.stacked_draws(idata, "coef")
-    intercept = results.stacked_draws(idata, "intercept")[:, None] if fit_intercept else 0.0
-    other = None if family in ("gaussian", "bernoulli") else get_family(family)
-    aux = () if other is None else auxiliary_draws(idata, other.aux_names, aux_fixed)
-    count, mean, m2, noise = 0, np.zeros(len(coef)), np.zeros(len(coef)), np.zeros(len(coef))
-    for rows in results.row_blocks(len(X), len(coef), budget):
-        mu = coef @ X[rows].T + intercept
-        if offset is not None:
-            mu = mu + offset[rows]
-        if family == "bernoulli":
-            mu = special.expit(mu)
-            noise += np.sum(mu * (1 - mu), axis=1)
-        elif family == "poisson":
-            mu = np.exp(mu)
-            noise += np.sum(mu, axis=1)
-        elif family == "negative_binomial":
-            mu = np.exp(mu)
-            noise += np.sum(mu + mu**2 / aux[0], axis=1)
-        k = mu.shape[1]
-        block_mean = mu.mean(axis=1)
-        block_m2 = np.sum((mu - block_mean[:, None]) ** 2, axis=1)
-        delta = block_mean - mean
-        total = count + k
-        mean = mean + delta * k / total
-        m2 = m2 + block_m2 + delta**2 * count * k / total
-        count = total
-    variance = m2 / (count - 1)
-    if family == "gaussian":
-        residual = results.stacked_draws(idata, "sigma") ** 2 if sigma is None else np.full(len(coef), sigma**2)
-    elif family == "student_t":
-        scale, nu = (np.broadcast_to(np.ravel(a), (len(coef),)) for a in aux)
-        with np.errstate(divide="ignore"):
-            residual = np.where(nu > 2, scale**2 * nu / np.maximum(nu - 2, 1e-300), np.inf)
-    else:
-        residual = noise / count
-    return variance / (variance + residual)
+        return dask_bayes_r2(est, X, offset)
+    X_arr = est._validated_X(X)
+    offset = None if offset is None else v.check_offset(offset, X_arr.shape[0])
+    return bayes_r2_draws(est.idata_, X_arr, est._family, est.fit_intercept, est._known_sigma(),
+                          offset=offset, aux_fixed=fixed_auxiliary(est))

@@ -178,7 +178,8 @@ def warn_on_khat(elpd, n_rows: int, max_refits: int = 10) -> None:
     bad = np.flatnonzero(elpd.pareto_k.to_numpy() > elpd.good_k)
     if bad.size:
         advice = ("refit without each of them: est.loo(X, y, reloo=True)" if bad.size <= max_refits
-                  else "use K-fold cross-validation (e.g. arviz_stats.loo_kfold with refits of the estimator)")
+                  else "use K-fold cross-validation: est.kfold(X, y), or est.loo(X, y, reloo=True), which runs it "
+                  f"when more than max_refits={max_refits} rows are flagged")
         warnings.warn(f"PSIS-LOO is unreliable for {bad.size} of {n_rows} rows (Pareto k-hat > {elpd.good_k:.2f}; "
                       f"rows {bad[:10].tolist()}{'...' if bad.size > 10 else ''}): their posterior changes much "
                       f"when they are left out. Look at them (outliers?), and {advice}.", LOOWarning, stacklevel=4)

@@ -1,5 +1,5 @@
-r"""Projection predictive variable selection (projpred's ``cv_varsel`` with ``validate_search=FALSE``)
-for linear regression (closed-form projection, :mod:`.projection`) and logistic regression
+r"""Projection predictive variable selection (projpred's ``cv_varsel``: PSIS-LOO with
+``validate_search=FALSE``, or K-fold with the search validated) for linear regression (closed-form projection, :mod:`.projection`) and logistic regression
 (Newton's method per draw, :mod:`.projection_glm`).
 
 1. Reference: ``S`` draws (thinned evenly to at most ``ndraws``) of the fitted estimator's
@@ -16,11 +16,15 @@ for linear regression (closed-form projection, :mod:`.projection`) and logistic 
    ``elpd_diff_k = elpd_k - elpd_ref`` with standard error ``sqrt(n var_i(d_i))`` of the pointwise
    differences; RMSE of the LOO predictions ``hat y`` with a bootstrap (over rows) standard error
    of its difference to the reference's.
-4. ``suggest_size``: projpred's rule, the smallest ``k`` with ``elpd_diff_k + SE_k >= 0``
-   (its upper one-SE bound reaches the reference).
+4. ``suggest_size``: projpred's rule, by default the smallest ``k`` with ``elpd_diff_k + SE_k >= 0``
+   (its upper one-SE bound reaches the reference); ``pct``, ``type``, ``alpha``, ``thres_elpd`` and
+   ``stat="rmse"`` as projpred's arguments.
 
-The search itself is not cross-validated (projpred's ``validate_search=TRUE`` repeats it per
-fold): with many candidates and few rows the chosen path's elpd is optimistic. Terms are columns,
+With ``cv_method="kfold"`` (or ``"auto"`` when the reference's k-hat exceeds 0.7) step 3 is K-fold
+cross-validation instead (:mod:`.selection_kfold`): the reference refitted without each fold, the
+search repeated on each refit, each size scored on the held-out rows. Under LOO the search itself
+is not cross-validated (projpred's ``validate_search=FALSE``): with many candidates and few rows
+the chosen path's elpd is optimistic; K-fold removes that bias at the cost of K refits. Terms are columns,
 or a formula fit's terms (``est.terms_``): a factor's dummies enter and leave together.
 """
 
@@ -31,18 +35,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import special, stats
 
 from .. import results
 from .loo import LOOWarning, psis_loo, relative_efficiency
-from .projection import Projection, forward_search, project_gaussian
-from .projection_glm import forward_search_bernoulli, project_bernoulli
+from .projection import Projection
+from .submodels import log_density, project, reference_draws, search
 
 __all__ = ["ProjectedModel", "Selection", "select"]
 
-
-def _log_normal(y, mean, sd):
-    return -0.5 * np.log(2 * np.pi) - np.log(sd) - (y - mean) ** 2 / (2 * sd**2)
+ONE_SE_ALPHA = 2 * stats.norm.cdf(-1)  # projpred's default alpha: a +-1 SE interval
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class Selection:
     random_seed: object = None
     term_names: list = None  # a formula's terms (a factor's dummies are one term); default the columns
     term_columns: list = None  # each term's column indices
+    cv_method: str = "loo"  # how elpd_i and the predictions were validated: "loo" or "kfold"
+    fold_orders: list = None  # K-fold: each fold's search path (term indices), for the path's stability
 
     def __post_init__(self):
         if self.term_names is None:
@@ -130,12 +134,28 @@ class Selection:
                          "rmse_diff": rmse - ref_rmse, "rmse_diff_se": boot_diff.std(ddof=1)})
         return pd.DataFrame(rows).set_index("size", drop=False)
 
-    def suggest_size(self) -> int | None:
-        """projpred's rule: the smallest size whose elpd is within one SE of the reference's
-        (``elpd_diff + elpd_diff_se >= 0``); None if no size up to ``max_terms`` reaches it."""
+    def suggest_size(self, stat: str = "elpd", pct: float = 0.0, type: str = "upper",
+                     alpha: float = ONE_SE_ALPHA, thres_elpd: float | None = None) -> int | None:
+        """projpred's ``suggest_size``: the smallest size ``j`` whose ``type`` ("upper" or "lower") bound of
+        the normal ``1 - alpha`` interval for ``U_j - U_ref`` (``diff_j -/+ z SE_j``) is at least
+        ``pct (u_0 - u_ref)``, the share ``pct`` of the null model's shortfall one accepts to lose
+        (``u_0``: size 0); with ``thres_elpd`` (``stat="elpd"``), also any ``j`` with
+        ``elpd_j - elpd_ref > thres_elpd``. ``stat``: ``"elpd"`` or ``"rmse"`` (as a utility, ``-RMSE``).
+        The defaults (``alpha = 2 Phi(-1)``: one SE) are projpred's: the smallest size whose elpd is
+        within one SE of the reference's. None if no size up to ``max_terms`` qualifies."""
+        if stat not in ("elpd", "rmse") or type not in ("upper", "lower"):
+            raise ValueError(f"stat must be 'elpd' or 'rmse' and type 'upper' or 'lower', got {stat!r}, {type!r}")
+        if not 0 < alpha < 1 or not 0 <= pct <= 1:
+            raise ValueError(f"alpha must be in (0, 1) and pct in [0, 1], got alpha={alpha}, pct={pct}")
         table = self.table()
-        reached = table[table["elpd_diff"] + table["elpd_diff_se"] >= 0]
-        return int(reached["size"].iloc[0]) if len(reached) else None
+        sign = 1.0 if stat == "elpd" else -1.0  # RMSE is a loss: its utility is -RMSE
+        diff, se = sign * table[f"{stat}_diff"].to_numpy(), table[f"{stat}_diff_se"].to_numpy()
+        z = stats.norm.ppf(1 - alpha / 2)
+        bound = diff + z * se if type == "upper" else diff - z * se
+        good = bound >= pct * diff[0]  # diff[0] = u_0 - u_ref
+        if thres_elpd is not None and stat == "elpd":
+            good |= diff > thres_elpd
+        return int(table["size"].iloc[np.argmax(good)]) if good.any() else None
 
     def project(self, terms=None) -> ProjectedModel:
         """The projection onto ``terms`` (names or column indices; default: the suggested size's
@@ -150,37 +170,31 @@ class Selection:
             if unknown:
                 raise ValueError(f"unknown terms {unknown}; the fit's terms are {self.term_names}")
             columns = self.columns_of(self.term_names.index(t) if isinstance(t, str) else int(t) for t in terms)
-        return ProjectedModel(_project(self._reference, columns), self.feature_names, self._reference[3])
+        return ProjectedModel(project(self._reference, columns), self.feature_names, self._reference[3])
 
 
-def _thinned(idata, ndraws: int) -> np.ndarray:
-    total = idata["posterior"].sizes["chain"] * idata["posterior"].sizes["draw"]
-    return np.unique(np.linspace(0, total - 1, min(ndraws, total)).round().astype(int))
-
-
-def _project(reference, columns) -> Projection:
-    X, mu, sigma, fit_intercept = reference
-    if sigma is None:
-        return project_bernoulli(X, mu, columns, fit_intercept)
-    return project_gaussian(X, mu, sigma, columns, fit_intercept)
-
-
-def _log_density(y, eta, projection: Projection, gaussian: bool):
-    if gaussian:
-        return _log_normal(y, eta, projection.sigma[:, None])
-    return y * eta - np.logaddexp(0.0, eta)
+CV_METHODS = ("loo", "kfold", "auto")
 
 
 def select(est, X, y, max_terms: int | None = None, ndraws: int = 1000, search_draws: int = 20,
-           random_seed=None) -> Selection:
+           random_seed=None, cv_method: str = "loo", k: int = 10, folds=None, refit_kwargs=None) -> Selection:
     """Projection predictive forward selection for a fitted estimator (module docstring).
 
     ``X, y``: the training data. ``max_terms``: the longest path searched (default ``min(p, 20)``).
     ``ndraws``: reference draws used (evenly thinned). ``search_draws``: draws of the logistic
     search (each step projects every candidate by Newton's method; projpred clusters them into 20).
-    ``random_seed``: the RMSE bootstrap's. For LogisticRegression "RMSE" is that of the LOO
-    predicted probability against the 0/1 outcome (the root of the Brier score).
+    ``random_seed``: the RMSE bootstrap's, and with ``cv_method="kfold"`` the folds' and refits'.
+    For LogisticRegression "RMSE" is that of the LOO predicted probability against the 0/1 outcome
+    (the root of the Brier score).
+
+    ``cv_method``: ``"loo"`` validates the one search path by PSIS-LOO; ``"kfold"`` refits the
+    reference without each of ``k`` folds (or the given ``folds``), repeats the search on each
+    fold's refit and scores its path on the held-out rows (:mod:`.selection_kfold`; the search is
+    validated too); ``"auto"``: K-fold when the reference's PSIS-LOO has rows with k-hat > 0.7,
+    else LOO. ``refit_kwargs`` override the refits' ``fit`` settings (default: the full fit's).
     """
+    if cv_method not in CV_METHODS:
+        raise ValueError(f"cv_method must be one of {CV_METHODS}, got {cv_method!r}")
     family = getattr(est, "_family", None)
     if family not in ("gaussian", "bernoulli"):
         raise ValueError(f"br.select projects LinearRegression and LogisticRegression fits; the {family} family "
@@ -195,36 +209,29 @@ def select(est, X, y, max_terms: int | None = None, ndraws: int = 1000, search_d
     max_terms = min(n_terms, 20) if max_terms is None else int(max_terms)
     if not 1 <= max_terms <= n_terms:
         raise ValueError(f"max_terms must be between 1 and the number of terms ({n_terms}), got {max_terms}")
-    keep = _thinned(est.idata_, ndraws)
-    coef = results.stacked_draws(est.idata_, "coef")[keep]
-    intercept = results.stacked_draws(est.idata_, "intercept")[keep] if est.fit_intercept else np.zeros(len(keep))
-    eta = coef @ X_arr.T + intercept[:, None]
-    if gaussian:
-        known = est._known_sigma()
-        sigma = np.full(len(keep), known) if known is not None else results.stacked_draws(est.idata_, "sigma")[keep]
-        mu, reference_loglik = eta, _log_normal(y_arr, eta, sigma[:, None])
-    else:
-        sigma, mu = None, special.expit(eta)
-        reference_loglik = y_arr * eta - np.logaddexp(0.0, eta)
+    mu, sigma, reference_loglik = reference_draws(est, est.idata_, X_arr, y_arr, ndraws)
     reff = relative_efficiency(est.idata_)
     ref_elpd_i, _, khat, log_weights, _ = psis_loo([(slice(0, n), reference_loglik[None])], n, reff,
                                                    keep_log_weights=True)
+    order = search(X_arr, mu, sigma, est.fit_intercept, max_terms, groups, search_draws)
+    reference = (X_arr, mu, sigma, est.fit_intercept)
+    if cv_method == "kfold" or (cv_method == "auto" and np.any(khat > 0.7)):
+        from .selection_kfold import kfold_validation
+
+        validated = kfold_validation(est, X_arr, y, y_arr, len(order), groups, ndraws, search_draws, k, folds,
+                                     random_seed, refit_kwargs)
+        return Selection(order, est.feature_names_, *validated.pop("arrays"), y_arr, khat, reference, random_seed,
+                         names, groups, **validated)
     if np.any(khat > 0.7):
         warnings.warn(f"PSIS-LOO of the reference model is unreliable for {int(np.sum(khat > 0.7))} rows "
-                      "(k-hat > 0.7): the elpd of the submodels is too; more draws help, else K-fold validation",
-                      LOOWarning, stacklevel=2)
+                      "(k-hat > 0.7): the elpd of the submodels is too; more draws help, else "
+                      "br.select(..., cv_method='kfold') (or 'auto')", LOOWarning, stacklevel=2)
     weights = np.exp(log_weights)
-    if gaussian:
-        order = forward_search(X_arr, mu, sigma, est.fit_intercept, max_terms, groups=groups)
-    else:
-        order = forward_search_bernoulli(X_arr, mu[_thinned_rows(len(keep), search_draws)], est.fit_intercept,
-                                         max_terms, groups=groups)
-    reference = (X_arr, mu, sigma, est.fit_intercept)
     elpd_i, predictions = [], []
-    for k in range(len(order) + 1):
-        projection = _project(reference, [j for t in order[:k] for j in groups[t]])
+    for size in range(len(order) + 1):
+        projection = project(reference, [j for t in order[:size] for j in groups[t]])
         eta_k = projection.linear_predictor(X_arr)
-        elpd_i.append(special.logsumexp(log_weights + _log_density(y_arr, eta_k, projection, gaussian), axis=0))
+        elpd_i.append(special.logsumexp(log_weights + log_density(y_arr, eta_k, projection, gaussian), axis=0))
         predictions.append(np.sum(weights * (eta_k if gaussian else special.expit(eta_k)), axis=0))
     return Selection(order, est.feature_names_, np.array(elpd_i), ref_elpd_i, np.array(predictions),
                      np.sum(weights * mu, axis=0), y_arr, khat, reference, random_seed, names, groups)
@@ -238,7 +245,3 @@ def _terms(est) -> tuple[list, list]:
     if not terms:
         return features, [[j] for j in range(len(features))]
     return list(terms), [[features.index(column) for column in columns] for columns in terms.values()]
-
-
-def _thinned_rows(total: int, count: int) -> np.ndarray:
-    return np.unique(np.linspace(0, total - 1, min(count, total)).round().astype(int))

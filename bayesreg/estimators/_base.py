@@ -274,7 +274,7 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
 
     # -- assessment (issue 23): thin shells over bayesreg.assessment -------------------------
     def loo(self, X=None, y=None, method: str = "auto", *, offset=None, reloo: bool = False, max_refits: int = 10,
-            k_threshold=None, refit_kwargs=None, random_seed=None):
+            k_threshold=None, refit_kwargs=None, random_seed=None, kfold: int | None = 10):
         """Leave-one-out elpd as an ArviZ ``ELPDDataLOO`` (``compare`` and ArviZ's plots take it).
 
         ``method="auto"``: exact in closed form for LinearRegression with a fixed Normal prior and
@@ -282,30 +282,42 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
         ``method="map"``); otherwise PSIS-LOO through ArviZ, with Pareto k-hat per row in
         ``.pareto_k`` and a :class:`~bayesreg.assessment.LOOWarning` naming the rows above the
         threshold. Without ``X, y`` the log-likelihood stored at fit is used; with them it is
-        computed from the draws in row blocks (bounded memory at any n). See :mod:`bayesreg.assessment.loo`.
+        computed from the draws in row blocks (bounded memory at any n; Dask ``X, y``: in passes
+        over the partitions). See :mod:`bayesreg.assessment.loo`.
 
         ``reloo=True`` (PSIS only; needs ``X, y``): when at most ``max_refits`` rows have k-hat above
         ``k_threshold`` (default ArviZ's), refit without each of them and use the refit's exact
-        leave-one-out density for it (:mod:`bayesreg.assessment.reloo`; ``refit_kwargs`` override
-        the refits' ``fit`` settings, by default the full fit's; ``random_seed`` seeds them).
+        leave-one-out density for it (:mod:`bayesreg.assessment.reloo`); when more are flagged, run
+        ``kfold``-fold cross-validation instead (:meth:`kfold`, ArviZ's ``ELPDDataLOOKFold``;
+        ``kfold=None``: keep PSIS and warn). ``refit_kwargs`` override the refits' ``fit`` settings,
+        by default the full fit's; ``random_seed`` seeds them (and the folds).
         ``offset``: the training rows' offset, when the fit had one (``log(exposure)``).
         """
         from ..assessment import estimator_loo
 
-        return estimator_loo(self, X, y, method, reloo, max_refits, k_threshold, refit_kwargs, random_seed, offset)
+        return estimator_loo(self, X, y, method, reloo, max_refits, k_threshold, refit_kwargs, random_seed, offset,
+                             kfold)
+
+    def kfold(self, X, y, k: int = 10, *, folds=None, offset=None, sample_weight=None, method: str = "auto",
+              refit_kwargs=None, random_seed=None):
+        """K-fold cross-validated elpd as ArviZ's ``ELPDDataLOOKFold`` (:mod:`bayesreg.assessment.kfold`).
+
+        ``method="auto"``: exact in closed form for LinearRegression with a fixed Normal prior and
+        known sigma, else ``"refit"``: the model refitted without each fold (``k`` random folds of
+        equal size, seeded by ``random_seed``, or ``folds``: a fold label per row). ``offset`` and
+        ``sample_weight``: the training rows', when the fit had them (a weighted row counts as
+        that many copies, kept in one fold). ``refit_kwargs`` override the full fit's settings."""
+        from ..assessment import estimator_kfold
+
+        return estimator_kfold(self, X, y, k, folds, random_seed, refit_kwargs, offset, sample_weight, method)
 
     def bayes_r2(self, X, offset=None) -> np.ndarray:
         """Draws of Gelman et al.'s (2019) Bayesian R^2 on rows ``X`` (the training rows, usually):
-        ``Var_i(mu) / (Var_i(mu) + residual variance)`` per draw (:func:`bayesreg.assessment.bayes_r2_draws`);
-        ``offset``: those rows' offset, when the fit had one."""
-        from ..assessment import bayes_r2_draws
-        from ..assessment.fitted import fixed_auxiliary
+        ``Var_i(mu) / (Var_i(mu) + residual variance)`` per draw (:func:`bayesreg.assessment.bayes_r2_draws`;
+        Dask ``X``: in passes over its partitions); ``offset``: those rows', when the fit had one."""
+        from ..assessment import estimator_bayes_r2
 
-        self._require_posterior("bayes_r2")
-        X_arr = self._validated_X(X)
-        offset = None if offset is None else v.check_offset(offset, X_arr.shape[0])
-        return bayes_r2_draws(self.idata_, X_arr, self._family, self.fit_intercept, self._known_sigma(),
-                              offset=offset, aux_fixed=fixed_auxiliary(self))
+        return estimator_bayes_r2(self, X, offset)
 
     def shrinkage(self, n_prior_draws: int = 4000, random_seed=None, tau=None):
         """Posterior draws of each coefficient's shrinkage factor ``kappa_j`` and of the effective

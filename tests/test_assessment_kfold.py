@@ -1,0 +1,139 @@
+"""K-fold cross-validation (issue 23): ``est.kfold`` and ``est.loo(reloo=True)`` when many rows fail PSIS.
+
+Reference: the conjugate Gaussian model (fixed Normal prior, known sigma), whose posterior given the
+training folds is solved here from scratch (normal equations, matrix inverse; with weights and an
+offset too), so each held-out row's predictive density is known exactly.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from arviz_stats.utils import ELPDDataLOOKFold
+from scipy import stats
+
+import bayesreg as br
+from bayesreg.assessment import LOOWarning
+from bayesreg.assessment.kfold import exact_gaussian_kfold, fold_ids
+from seeds import shifted
+
+pytestmark = pytest.mark.filterwarnings("ignore::bayesreg.sampling.SamplingWarning")
+rng = np.random.default_rng(shifted(231))
+N, P, SIGMA = 60, 4, 0.8
+SCALES = np.array([1.0, 0.5, 2.0, 1.0])
+X = rng.normal(size=(N, P)) * [1.0, 3.0, 0.5, 1.0]
+y = 1.5 + X @ [1.0, 0.3, 0.0, 0.0] + SIGMA * rng.normal(size=N)
+
+
+def brute_force_kfold(fold, fit_intercept=True, offset=None, weights=None):
+    """Per row: ``(mean, variance)`` of its fitted value under the posterior of the other folds, and
+    its exact elpd_i = w_i log N(y_i - offset_i | mean, variance + sigma^2)."""
+    offset = np.zeros(N) if offset is None else offset
+    weights = np.ones(N) if weights is None else weights
+    Z = np.hstack([np.ones((N, 1)), X]) if fit_intercept else X
+    prior_precision = np.diag(np.r_[[0.0] * fit_intercept, 1 / SCALES**2])
+    mean, variance = np.empty(N), np.empty(N)
+    for k in np.unique(fold):
+        train, test = fold != k, fold == k
+        W = np.diag(weights[train])
+        C = np.linalg.inv(Z[train].T @ W @ Z[train] / SIGMA**2 + prior_precision)
+        mean[test] = Z[test] @ C @ Z[train].T @ W @ (y[train] - offset[train]) / SIGMA**2
+        variance[test] = np.einsum("ij,jk,ik->i", Z[test], C, Z[test])
+    elpd_i = weights * stats.norm.logpdf(y - offset, mean, np.sqrt(variance + SIGMA**2))
+    return mean, variance, elpd_i
+
+
+def monte_carlo_sd(mean, variance, residual, n_effective):
+    """sd of log((1/S) sum_s N(r | f_s, sigma^2)) for f_s ~ N(mean, variance), by the delta method:
+    sqrt(rho / ESS) with rho = E[p^2] / E[p]^2 - 1, E[p] = N(r | mean, variance + sigma^2) and
+    E[p^2] = (4 pi sigma^2)^(-1/2) N(r | mean, variance + sigma^2 / 2) (Gaussian integrals)."""
+    first = stats.norm.pdf(residual, mean, np.sqrt(variance + SIGMA**2))
+    second = (4 * np.pi * SIGMA**2) ** -0.5 * stats.norm.pdf(residual, mean, np.sqrt(variance + SIGMA**2 / 2))
+    return np.sqrt((second / first**2 - 1) / n_effective)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_exact_kfold_equals_brute_force_refits(fit_intercept):
+    fold = fold_ids(N, 7, random_seed=shifted(1))
+    np.testing.assert_allclose(exact_gaussian_kfold(X, y, 1 / SCALES**2, SIGMA, fit_intercept, fold),
+                               brute_force_kfold(fold, fit_intercept)[2], rtol=0, atol=1e-8)
+
+
+def test_est_kfold_is_exact_and_is_arviz_kfold_object():
+    """No posterior needed (MAP fit); the folds are equal-sized and reproducible from the seed;
+    se and p follow ArviZ's loo_kfold (ddof 0; p = lppd - elpd with the exact full-data lppd)."""
+    est = br.LinearRegression(br.Normal(SCALES), sigma=SIGMA).fit(X, y, method="map")
+    result = est.kfold(X, y, k=10, random_seed=shifted(2))
+    fold = fold_ids(N, 10, random_seed=shifted(2))
+    assert np.bincount(fold).tolist() == [6] * 10
+    assert isinstance(result, ELPDDataLOOKFold) and result.kind == "loo_kfold" and result.n_folds == 10
+    elpd_i = brute_force_kfold(fold)[2]
+    np.testing.assert_allclose(result.elpd_i.to_numpy(), elpd_i, atol=1e-8)
+    assert result.se == pytest.approx(np.sqrt(N * np.var(elpd_i)), rel=1e-8)
+    Z = np.hstack([np.ones((N, 1)), X])
+    C = np.linalg.inv(Z.T @ Z / SIGMA**2 + np.diag(np.r_[0.0, 1 / SCALES**2]))
+    lppd = stats.norm.logpdf(y, Z @ C @ Z.T @ y / SIGMA**2, np.sqrt(np.einsum("ij,jk,ik->i", Z, C, Z) + SIGMA**2))
+    assert result.p == pytest.approx(lppd.sum() - elpd_i.sum(), abs=1e-8)
+    given = est.kfold(X, y, folds=np.repeat(["a", "b", "c"], 20))  # labels of any kind
+    assert given.n_folds == 3
+    np.testing.assert_allclose(given.elpd_i.to_numpy(), brute_force_kfold(np.repeat([0, 1, 2], 20))[2], atol=1e-8)
+
+
+def test_kfold_refits_respect_offset_and_weights():
+    """NUTS refits with an offset (sd 3: ignoring it costs ~10 nats per row) and weights 1 or 2 (a
+    weight-2 row counts twice: elpd_i doubles), against the brute-force weighted posterior. Each
+    row's error is within 4.5 Monte Carlo sds (monte_carlo_sd, times w_i) at a conservative ESS of
+    S / 4 (NUTS on a Gaussian posterior gets about S): two-sided 7e-6 per row, < 5e-4 for the 60."""
+    offset = 3.0 * rng.normal(size=N)
+    weights = rng.integers(1, 3, size=N).astype(float)
+    est = br.LinearRegression(br.Normal(SCALES), sigma=SIGMA).fit(X, y + offset, offset=offset, sample_weight=weights,
+                                                                  draws=1000, tune=500, chains=2,
+                                                                  random_seed=shifted(3), progressbar=False)
+    result = est.kfold(X, y + offset, k=5, offset=offset, sample_weight=weights, random_seed=shifted(4))
+    fold = fold_ids(N, 5, random_seed=shifted(4))
+    mean, variance, exact = brute_force_kfold(fold, offset=np.zeros(N), weights=weights)
+    tolerance = 4.5 * weights * monte_carlo_sd(mean, variance, y, 2000 / 4)
+    error = result.elpd_i.to_numpy() - exact
+    assert np.all(np.abs(error) < tolerance), (np.abs(error) / tolerance).max()
+    with pytest.raises(ValueError, match="method='exact'.*offset or sample_weight"):
+        est.kfold(X, y + offset, offset=offset, method="exact")
+
+
+def test_loo_runs_kfold_when_more_rows_than_max_refits_fail_psis():
+    """reloo with every row flagged (k_threshold=-inf) and max_refits=0: the K-fold result, the same
+    numbers as est.kfold with the same seed (same folds, same refit seeds); with kfold=None the
+    old behaviour, PSIS kept and a warning."""
+    est = br.LinearRegression(br.Normal(SCALES), sigma=SIGMA).fit(X, y, draws=300, tune=300, chains=2,
+                                                                  random_seed=shifted(5), progressbar=False)
+    settings = {"draws": 200, "tune": 200, "chains": 1}
+    result = est.loo(X, y, method="psis", reloo=True, max_refits=0, k_threshold=-np.inf, kfold=4,
+                     refit_kwargs=settings, random_seed=shifted(6))
+    direct = est.kfold(X, y, 4, method="refit", refit_kwargs=settings, random_seed=shifted(6))
+    assert isinstance(result, ELPDDataLOOKFold) and result.n_folds == 4
+    np.testing.assert_array_equal(result.elpd_i.to_numpy(), direct.elpd_i.to_numpy())
+    exact = est.kfold(X, y, 4, random_seed=shifted(6))  # same folds, closed form: within a loose MC bound
+    assert abs(result.elpd - exact.elpd) < 2.0, (result.elpd, exact.elpd)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.loo(X, y, method="psis", reloo=True, max_refits=0, k_threshold=-np.inf, kfold=None)
+    assert any(issubclass(w.category, LOOWarning) and "none was refitted" in str(w.message) for w in caught)
+
+
+def test_kfold_bad_input():
+    est = br.LinearRegression(br.Normal(SCALES), sigma=SIGMA).fit(X, y, method="map")
+    for k in (1, N + 1, 2.5, True):
+        with pytest.raises(ValueError, match="number of folds"):
+            est.kfold(X, y, k=k)
+    with pytest.raises(ValueError, match="one fold label per row"):
+        est.kfold(X, y, folds=[0, 1])
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        est.kfold(X, y, folds=np.zeros(N))
+    with pytest.raises(ValueError, match="method must be one of"):
+        est.kfold(X, y, method="psis")
+    with pytest.raises(ValueError, match=r"pass it, est.kfold\(X, y\)"):
+        est.kfold(X, None)
+    learned = br.LinearRegression(br.Normal(SCALES)).fit(X, y, method="map")
+    with pytest.raises(ValueError, match="needs a posterior"):
+        learned.kfold(X, y)
+    with pytest.raises(ValueError, match="known noise sd"):
+        learned.kfold(X, y, method="exact")
