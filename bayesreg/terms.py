@@ -88,3 +88,30 @@ def contribution_sd(X_term: np.ndarray, coef_draws: np.ndarray) -> np.ndarray:
 def probability_column(size: float) -> str:
     """The name of the column ``P(contribution sd > size | y)``."""
     return f"p_contribution_sd_gt_{size:g}"
+
+
+def term_draws(estimator, X=None) -> tuple[dict, dict]:
+    """``({term: draws}, {term: value at the MAP})`` of the group norm ``||w_g||``, or with design rows
+    ``X`` (already encoded) of the contribution sd over those rows; a fit without draws (MAP only)
+    gives an empty first dict, a fit without a MAP an empty second one."""
+    names = estimator.feature_names_
+    position = {name: j for j, name in enumerate(names)}
+    idata = getattr(estimator, "idata_", None)
+    draws = None if idata is None else idata["posterior"]["coef"].stack(
+        sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+    map_estimate = getattr(estimator, "map_", None)
+    map_coef = estimator.coef_ if draws is None else (None if map_estimate is None else map_estimate.coef)
+
+    def measure(coef_rows, index):
+        if X is None:
+            return np.linalg.norm(coef_rows[:, index], axis=1)
+        return contribution_sd(X[:, index], coef_rows[:, index])
+
+    per_draw, at_map = {}, {}
+    for term, columns in term_columns(estimator).items():
+        index = [position[c] for c in columns]
+        if draws is not None:
+            per_draw[term] = measure(draws, index)
+        if map_coef is not None:
+            at_map[term] = float(measure(np.asarray(map_coef)[None, :], index)[0])
+    return per_draw, at_map
