@@ -85,6 +85,14 @@ def check_options(args) -> None:
                          f"got {args.formula!r}")
     if args.prior == "group-lasso" and args.formula is None:
         raise ValueError("--prior group-lasso shrinks the formula's terms as groups: give --formula")
+    if args.term_size is not None:
+        if args.formula is None:
+            raise ValueError("--term-size is a size of a formula term's contribution (terms.csv): give --formula")
+        if not (np.isfinite(args.term_size) and args.term_size >= 0):
+            raise ValueError(f"--term-size must be a number >= 0 (units of the linear predictor), got {args.term_size}")
+        if args.method in ("map", "empirical_bayes"):
+            raise ValueError(f"--term-size asks for P(a term's contribution > size), which needs posterior draws; "
+                             f"--method {args.method} gives a point estimate: use --method nuts, or drop --term-size")
     if args.columns is not None and args.drop is not None:
         raise ValueError("--columns and --drop together: list the features to keep (--columns) or the ones to "
                          "leave out (--drop), not both")
@@ -174,6 +182,10 @@ def fit(args) -> int:
     lazy = path.is_dir() or path.suffix.lower() in PARQUET_SUFFIXES
     if not (path.is_file() or (lazy and path.exists())):
         raise FileNotFoundError(f"no such file: {path}")
+    if lazy and args.term_size is not None:
+        raise ValueError("--term-size compares each term's contribution over the rows, which Parquet input (read "
+                         "lazily) does not hold in memory: drop --term-size (terms.csv still has the group norms), "
+                         "or fit a CSV file")
     frame = _read_parquet(path) if lazy else pd.read_csv(path)
     if args.target not in frame.columns:
         raise ValueError(f"column {args.target!r} is not in {path.name}; its columns are {list(frame.columns)}")
@@ -207,9 +219,9 @@ def fit(args) -> int:
             "empirical_bayes": "empirical Bayes (prior scale by maximum evidence)",
             "nuts": f"NUTS, {sampled}",
             "surrogate": f"surrogate NUTS (quadratic expansion, PSIS-corrected), {sampled}"}
-    rows = f"Parquet read lazily through Dask, {frame.npartitions} partitions" if lazy else f"{len(y)} rows"
+    source = f"Parquet read lazily through Dask, {frame.npartitions} partitions" if lazy else f"{len(y)} rows"
     features = f"formula {args.formula!r}" if args.formula is not None else f"{X.shape[1]} features"
-    print(f"{type(est).__name__}, prior {prior}, {rows} x {features}: {what[args.method]}", flush=True)
+    print(f"{type(est).__name__}, prior {prior}, {source} x {features}: {what[args.method]}", flush=True)
     if args.family == "linear" and not lazy:  # (Parquet: finding out would cost a pass over the data)
         _warn_if_binary(y, args.target)
     _fit_reporting_warnings(est, X, y, method=args.method, **kwargs, **({} if offset is None else {"offset": offset}))
@@ -226,15 +238,18 @@ def fit(args) -> int:
         table.to_csv(out / "summary.csv")
     else:
         est.summary().to_csv(out / "summary.csv")
-        if args.formula is not None:  # one row per term: a factor's dummies together
-            est.term_summary(None if lazy else X).to_csv(out / "terms.csv")  # Parquet: no pass for the rows
-            written.append(out / "terms.csv")
-        if lazy or args.family in FAMILY_ESTIMATORS:  # data on disk, or no predictive plots yet: no rows needed
-            from . import plots
+    rows = None if lazy else X  # Parquet: the terms without the contributions, which would cost a pass over the rows
+    if args.formula is not None:  # one row per term: a factor's dummies together
+        est.term_summary(rows, args.term_size).to_csv(out / "terms.csv")
+        written.append(out / "terms.csv")
+    if not point:
+        from . import plots
 
-            written += _save_figures(out, "fit", {"coefficients": plots.coefficients(est)})
-        else:
-            written += _save_figures(out, "fit", _fit_figures(est, X, y))
+        figures = ({"coefficients": plots.coefficients(est)} if lazy or args.family in FAMILY_ESTIMATORS
+                   else _fit_figures(est, X, y))  # data on disk, or no predictive plots yet: no rows needed
+        if args.formula is not None:
+            figures["terms"] = plots.terms(est, rows, args.term_size)
+        written += _save_figures(out, "fit", figures)
     print(pd.read_csv(out / "summary.csv", index_col=0).to_string(float_format=lambda v: f"{v:.4g}"))
     if args.method == "surrogate":
         print(f"Pareto k-hat of the surrogate's importance weights: {est.idata_.attrs['pareto_k']:.2f} "
@@ -351,7 +366,11 @@ def build_parser() -> argparse.ArgumentParser:
                               "not together with --columns")
     run_fit.add_argument("--formula", default=None, metavar="'x1 + C(region) + x2:x3'",
                          help="the right side of a Wilkinson formula (formulaic): factors C(x), interactions, "
-                              "bs(x, 4), ...; the outcome is --target. Writes terms.csv (one row per term) too")
+                              "bs(x, 4), ...; the outcome is --target. Writes terms.csv (one row per term) and "
+                              "fit_terms.png too")
+    run_fit.add_argument("--term-size", type=float, default=None, metavar="SIZE",
+                         help="with --formula and NUTS: terms.csv adds P(sd over the rows of a term's contribution to "
+                              "the linear predictor > SIZE), fit_terms.png marks it (units of y, or log-odds)")
     run_fit.add_argument("--prior", choices=list(PRIORS), default="ridge",
                          help="default: ridge; without --scale that is Normal(2.5, autoscale=True), scale 2.5 in "
                               "standardized units (rstanarm's default)")

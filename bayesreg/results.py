@@ -229,7 +229,14 @@ class SummaryTable(pd.DataFrame):
 
     The rounding is computed at display time from the rows and columns present, so it survives
     ``.loc`` selections; ``str(table)`` and ``repr(table)`` show every column, never "...".
+
+    ``terms``: a fit with terms (a formula's, a group prior's) keeps its term table here
+    (:meth:`term_summary`), shown below the coefficients; the table itself keeps one row per
+    coefficient, as before. Selections (``.loc``) keep it; ``None`` for a fit without terms.
     """
+
+    _metadata = ["terms"]
+    terms: pd.DataFrame | None = None
 
     @property
     def _constructor(self):
@@ -240,11 +247,18 @@ class SummaryTable(pd.DataFrame):
         cells = [[_shown(self, row, column) for column in self.columns] for row in self.index]
         return pd.DataFrame(cells, index=self.index, columns=self.columns)
 
+    def _terms_shown(self) -> SummaryTable | None:
+        return None if self.terms is None else SummaryTable(self.terms)
+
     def __repr__(self) -> str:
-        return self.rounded().to_string()
+        shown = self.rounded().to_string()
+        terms = self._terms_shown()
+        return shown if terms is None else f"{shown}\n\nper term (term_summary):\n{terms.rounded().to_string()}"
 
     def _repr_html_(self) -> str:
-        return self.rounded().to_html()
+        terms = self._terms_shown()
+        shown = self.rounded().to_html()
+        return shown if terms is None else f"{shown}<p>per term (term_summary):</p>{terms.rounded().to_html()}"
 
 
 def _shown(table, row, column) -> str:

@@ -171,6 +171,9 @@ def test_fit_learn_scale_reports_the_scale(csv, tmp_path):
     (["--method", "empirical_bayes", "--draws", "50"], "--method empirical_bayes does not sample"),
     (["--chains", "0"], "--chains must be a whole number >= 1, got 0"),
     (["--draws", "-5"], "--draws must be a whole number >= 1, got -5"),
+    (["--term-size", "0.3"], "--term-size is a size of a formula term's contribution (terms.csv): give --formula"),
+    (["--formula", "a + b", "--term-size", "-1"], "--term-size must be a number >= 0"),
+    (["--formula", "a + b", "--method", "map", "--term-size", "0.3"], "needs posterior draws; --method map"),
 ])
 def test_each_option_means_one_thing_and_bad_values_are_refused(csv, capsys, argv, message):
     """Issue 13 item 7: --scale 0 became 1.0, --scale meant expected_nonzero for the regularized
@@ -252,6 +255,8 @@ def test_fit_with_a_formula(tmp_path):
     ref = br.LinearRegression(br.GroupLaplace(0.2), sigma=1.0, formula="y ~ a + C(region)").fit(frame, method="map")
     np.testing.assert_allclose(summary.loc[ref.feature_names_, "map"], ref.coef_, rtol=1e-12)
     assert main(["fit", str(tmp_path / "d.csv"), "--target", "y", "--formula", "y ~ a"]) == 2
+    terms = pd.read_csv(tmp_path / "o" / "terms.csv", index_col=0)  # a MAP fit: the MAP's term norms
+    np.testing.assert_allclose(terms.loc["C(region)", "norm_map"], np.linalg.norm(ref.coef_[1:]), rtol=1e-12)
     # Parquet, read lazily through Dask: the spec from the first partition (one file of two here),
     # which holds every level
     pytest.importorskip("dask.dataframe")
@@ -266,3 +271,25 @@ def test_fit_with_a_formula(tmp_path):
     lazy_summary = pd.read_csv(tmp_path / "p" / "summary.csv", index_col=0)
     np.testing.assert_allclose(lazy_summary.loc[ridge.feature_names_, "map"], ridge.coef_, rtol=1e-10)
     assert main(["fit", str(tmp_path / "d.csv"), "--target", "y", "--prior", "group-lasso"]) == 2
+    assert main(["fit", str(tmp_path / "pq"), "--target", "y", "--formula", "a + C(region)", "--term-size", "1",
+                 "--out", str(tmp_path / "p")]) == 2  # the contributions need the rows in memory
+
+
+def test_formula_fit_writes_the_term_table_and_plot(tmp_path):
+    """NUTS with --formula and --term-size: terms.csv is the saved fit's term_summary(rows, size) (the
+    same draws, so the same numbers to the CSV's 1e-12) and fit_terms.png is written."""
+    rng = np.random.default_rng(shifted(23))
+    frame = pd.DataFrame({"a": rng.normal(size=60), "region": rng.choice(["n", "s", "w"], 60)})
+    frame["y"] = 1 + frame["a"] + (frame["region"] == "s") + rng.normal(size=60)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    out = tmp_path / "o"
+    assert main(["fit", str(tmp_path / "d.csv"), "--target", "y", "--formula", "a + C(region)", "--prior",
+                 "group-lasso", "--term-size", "0.3", "--draws", "100", "--tune", "100", "--chains", "2",
+                 "--seed", str(shifted(2)), "--out", str(out)]) == 0
+    saved = br.load(out / "fit.zip")
+    expected = saved.term_summary(frame, 0.3)
+    written = pd.read_csv(out / "terms.csv", index_col=0)
+    assert list(written.columns) == list(expected.columns) and "p_contribution_sd_gt_0.3" in written
+    numbers = expected.columns.drop("columns")
+    np.testing.assert_allclose(written[numbers].to_numpy(float), expected[numbers].to_numpy(float), rtol=1e-12)
+    assert (out / "fit_terms.png").stat().st_size > 0 and (out / "fit_coefficients.png").exists()

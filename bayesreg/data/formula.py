@@ -12,9 +12,14 @@ The intercept is the estimator's (``fit_intercept``: a flat prior, never penaliz
 ``"y ~ x - 1"`` with ``fit_intercept=False``. With an intercept formulaic codes a factor of ``k``
 levels by ``k - 1`` treatment contrasts; without one, by ``k`` indicators.
 
-Errors name the problem: a column the formula uses but the frame lacks, a missing value (NaN/None) in
-a used column (never dropped silently: formulaic's default drops such rows), a factor level not
-seen in training (formulaic would encode it as all zeros).
+Errors name the problem: a column the formula uses but the frame lacks (with the closest column name),
+a missing value (NaN/None) in a used column (never dropped silently: formulaic's default drops such
+rows), a factor level not seen in training (formulaic would encode it as all zeros), and in training
+a level or an interaction cell that no row has (a column of zeros: a coefficient the data do not touch).
+
+String columns are factors whatever their dtype backend: ``object``, ``str``, ``category``, pandas'
+``string[pyarrow]``/``string[python]`` and pyarrow-backed ``pd.ArrowDtype`` strings and dictionaries
+(:func:`plain_factors` hands the last ones to formulaic as ``object`` columns).
 
 Each term of the formula is a group of columns (``terms``): a factor of ``k`` levels is one group of
 ``k - 1`` columns; the group priors (:mod:`bayesreg.priors.groups`) shrink them together.
@@ -24,6 +29,8 @@ Saving a formula fit stores the spec as JSON (:mod:`bayesreg.data.formula_state`
 from __future__ import annotations
 
 import ast
+import builtins
+import difflib
 import functools
 import warnings
 from dataclasses import dataclass
@@ -78,12 +85,13 @@ def fit_design(formula: str, data, y, fit_intercept: bool) -> FormulaFit:
     """Encode the training frame ``data``; ``y`` is taken from the formula's left side unless it has none."""
     from formulaic import model_matrix
 
-    frame = _frame(data, f"fit with formula={formula!r}")
     parsed, rhs = checked_formula(formula, y, fit_intercept)
+    frame = plain_factors(_frame(data, f"fit with formula={formula!r}"), factor_names(rhs))
     if hasattr(parsed, "lhs"):
         y = _outcome(parsed.lhs, frame, formula)
     try:
-        matrix = _materialise(lambda: model_matrix(rhs, frame, na_action="raise", output="pandas"), frame)
+        matrix = _materialise(lambda: model_matrix(rhs, frame, na_action="raise", output="pandas"), frame, rhs=rhs)
+        check_cells(matrix)
     except ValueError as exc:
         raise ValueError(f"cannot encode the data with formula {formula!r}: {exc}") from exc
     spec = matrix.model_spec
@@ -113,8 +121,10 @@ def checked_formula(formula: str, y, fit_intercept: bool):
 def apply_spec(spec, data, columns) -> NamedDesign:
     """The design of new rows ``data`` under the fitted ``spec`` (the intercept column dropped), which
     must have the training design's ``columns``."""
-    frame = _frame(data, "predict with a formula fit")
-    matrix = _materialise(lambda: spec.get_model_matrix(frame, na_action="raise", output="pandas"), frame, spec)
+    names = factor_names(spec.formula)
+    frame = plain_factors(_frame(data, "predict with a formula fit"), names)
+    matrix = _materialise(lambda: spec.get_model_matrix(frame, na_action="raise", output="pandas"), frame, spec,
+                          spec.formula)
     expected = list(columns)
     design = _without_intercept(matrix)
     if list(design.columns) != expected:  # e.g. a spec rebuilt from a file by another formulaic version
@@ -164,7 +174,78 @@ def _frame(data, doing: str) -> pd.DataFrame:
     raise TypeError(f"to {doing}, pass a pandas DataFrame holding the formula's columns, got {type(data).__name__}")
 
 
-def _materialise(build, frame: pd.DataFrame, spec=None):
+def factor_names(rhs) -> frozenset:
+    """Every name in the formula's factors: the columns it looks up, and the functions it calls."""
+    names = set()
+    for term in rhs:
+        for factor in term.factors:
+            expr = str(factor.expr)
+            if factor.eval_method.value == "lookup":
+                names.add(expr.strip("`"))
+            elif factor.eval_method.value == "python":
+                names |= _expression_names(expr)
+    return frozenset(names)
+
+
+def _expression_names(expr: str) -> set:
+    try:
+        return {node.id for node in ast.walk(ast.parse(expr, mode="eval")) if isinstance(node, ast.Name)}
+    except SyntaxError:
+        return {expr.strip("`")}
+
+
+def _is_text(dtype) -> bool:
+    """A string column that formulaic would not see as a factor: pandas' ``string`` dtype with
+    ``pd.NA`` (``"string[pyarrow]"``, ``"string[python]"``, what Dask makes of strings) and pyarrow-backed
+    strings and dictionaries (``pd.ArrowDtype``, e.g. from ``read_parquet(dtype_backend="pyarrow")``).
+    formulaic takes ``object``, pandas 3's default ``str`` and ``category`` as factors, and tries
+    to read anything else as numbers ("could not convert string to float")."""
+    if isinstance(dtype, pd.StringDtype):
+        return dtype != "str"  # pandas 3's default (na_value=NaN) is the one formulaic knows
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        kind = dtype.pyarrow_dtype
+        return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_dictionary(kind)
+    return False
+
+
+def plain_factors(frame: pd.DataFrame, names) -> pd.DataFrame:
+    """The frame with the formula's string columns of other dtypes (:func:`_is_text`) as ``object``
+    columns, missing values as NaN (so that ``na_action="raise"`` sees them): a factor whatever the
+    dtype backend. Its levels are then the sorted strings, as for any string column (a pyarrow
+    dictionary's order is the order of first appearance, no meaning). Other columns are not copied."""
+    text = [c for c in frame.columns if c in names and _is_text(frame[c].dtype)]
+    if not text:
+        return frame
+    converted = {c: frame[c].astype(object).where(frame[c].notna(), np.nan) for c in text}
+    return frame.assign(**converted)
+
+
+def check_cells(matrix) -> None:
+    """A column of a term made of factors only (a level, or a combination of levels of an
+    interaction) that is zero in every training row has no data: its coefficient would be the
+    prior's alone, and the term's other coefficients would shift with it. An error naming it."""
+    from formulaic.parser.types import Factor
+
+    spec = matrix.model_spec
+    kinds = {expr: kind for expr, (kind, _) in spec.encoder_state.items()}
+    for term, indices in spec.term_indices.items():
+        exprs = [str(factor.expr) for factor in term.factors]
+        if str(term) == "1" or not all(kinds.get(expr) is Factor.Kind.CATEGORICAL for expr in exprs):
+            continue
+        for i in indices:
+            name = spec.column_names[i]
+            if not matrix[name].to_numpy().any():
+                what = "combination of levels" if len(exprs) > 1 else "level"
+                raise ValueError(
+                    f"column {name!r} of term {str(term)!r} is zero in every row: no row has that {what}, so the "
+                    "data say nothing about its coefficient. Drop the term or merge levels (for an interaction "
+                    "of factors with an empty cell, e.g. keep the main effects only), or drop unused "
+                    "categories (df[col].cat.remove_unused_categories())")
+
+
+def _materialise(build, frame: pd.DataFrame, spec=None, rhs=None):
     """``build()``, with formulaic's quiet failure modes made errors that name the column or level."""
     from formulaic.errors import DataMismatchWarning, FactorEvaluationError
 
@@ -177,6 +258,11 @@ def _materialise(build, frame: pd.DataFrame, spec=None):
                              "the model has no coefficient for it. Drop or recode those rows (e.g. to the "
                              "reference level), or refit with them in the training data") from None
         except FactorEvaluationError as exc:
+            missing = _missing_columns(rhs, frame)
+            if missing:
+                raise ValueError(f"the data frame has no column {', '.join(map(repr, missing))}, which the formula "
+                                 f"uses{_close_matches(missing, frame)} (it has columns {list(frame.columns)[:20]})"
+                                 ) from None
             raise ValueError(f"a column the formula uses is missing or cannot be evaluated: {exc} "
                              f"(the data frame has columns {list(frame.columns)[:20]})") from None
         except ValueError as exc:
@@ -184,6 +270,24 @@ def _materialise(build, frame: pd.DataFrame, spec=None):
                 raise ValueError(f"missing values (NaN/None) in a column the formula uses: {exc} Drop those rows "
                                  "(df.dropna(subset=[...])) or impute them first") from None
             raise
+
+
+def _missing_columns(rhs, frame: pd.DataFrame) -> list:
+    """The names the formula uses that are neither columns of the frame nor formulaic's transforms
+    (``C``, ``np``, ``center``, ...) nor Python's builtins."""
+    from formulaic.transforms import TRANSFORMS
+
+    if rhs is None:
+        return []
+    known = {str(c) for c in frame.columns} | set(TRANSFORMS) | set(dir(builtins))
+    return sorted(set(factor_names(rhs)) - known)
+
+
+def _close_matches(missing: list, frame: pd.DataFrame) -> str:
+    columns = [str(c) for c in frame.columns]
+    found = {name: difflib.get_close_matches(name, columns, n=1) for name in missing}
+    hints = [f"{matches[0]!r} for {name!r}" for name, matches in found.items() if matches]
+    return f"; did you mean {', '.join(hints)}?" if hints else ""
 
 
 def _unseen(spec, frame: pd.DataFrame, warning) -> str:

@@ -20,9 +20,12 @@ The outcome must be a column (``"y ~ ..."``), or ``y`` is passed (a Dask series 
 
 from __future__ import annotations
 
+import operator
+
 import pandas as pd
 
-from .formula import INTERCEPT, FormulaFit, _materialise, apply_spec, checked_formula, terms_of
+from .formula import (INTERCEPT, FormulaFit, _materialise, apply_spec, checked_formula, factor_names, plain_factors,
+                      terms_of)
 from .validation import NamedDesign
 
 
@@ -34,12 +37,12 @@ def fit_design_dask(formula: str, data, y, fit_intercept: bool) -> FormulaFit:
         raise TypeError(f"to fit with formula={formula!r} on Dask input, pass a Dask DataFrame holding the "
                         f"formula's columns, got {type(data).__name__}")
     parsed, rhs = checked_formula(formula, y, fit_intercept)
-    first = data.get_partition(0).compute()
+    first = plain_factors(data.get_partition(0).compute(), factor_names(rhs))
     if len(first) == 0:
         raise ValueError(f"formula {formula!r} on a Dask data frame learns its encoding from the first partition, "
                          "which is empty: repartition the data (df.repartition(npartitions=...)) first")
     try:
-        matrix = _materialise(lambda: model_matrix(rhs, first, na_action="raise", output="pandas"), first)
+        matrix = _materialise(lambda: model_matrix(rhs, first, na_action="raise", output="pandas"), first, rhs=rhs)
     except ValueError as exc:
         raise ValueError(f"cannot encode the first partition with formula {formula!r}: {exc}") from exc
     spec = matrix.model_spec
@@ -50,7 +53,10 @@ def fit_design_dask(formula: str, data, y, fit_intercept: bool) -> FormulaFit:
                          "df.assign(x_c=df.x - df.x.mean())) and name them in the formula")
     columns = [str(name) for name in spec.column_names if name != INTERCEPT]
     if hasattr(parsed, "lhs"):
-        y = data[_outcome_column(parsed.lhs, data, formula)]
+        name = _outcome_column(parsed.lhs, data, formula)
+        # selected inside each partition, not as data[name]: Dask's optimiser pushes a column selection
+        # into a .categorize() below it, which fails there (KeyError; dask 2026.8)
+        y = data.map_partitions(operator.getitem, name, meta=data._meta[name])
     meta = pd.DataFrame({name: pd.Series(dtype=float) for name in columns})
     design = data.map_partitions(_encoded_partition, spec, columns, meta=meta)
     return FormulaFit(design, y, spec, terms_of(spec))

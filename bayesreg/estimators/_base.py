@@ -208,7 +208,7 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
             )
         return self._evidence_fit(X, y, prior.effective_scale())
 
-    def summary(self, ci_prob: float | None = None, round_to: str = "auto") -> "pd.DataFrame":
+    def summary(self, ci_prob: float | None = None, round_to: str = "auto", X=None, size=None) -> "pd.DataFrame":
         """Posterior summary per coefficient: mean, sd, the equal-tailed ``ci_prob`` interval
         (``eti94_lb``, ``eti94_ub``), the MAP, then R-hat, bulk and tail ESS and MCSE.
 
@@ -222,9 +222,13 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
             ``"auto"``: the numbers are kept in full precision (compute with them; ``to_csv``
             writes them) but shown rounded to what their Monte Carlo error supports, ESS as
             integers (:class:`~bayesreg.results.SummaryTable`). ``"none"``: a plain DataFrame.
+        X, size
+            A fit with terms (a formula, a group prior) adds its term table, ``table.terms``, shown
+            below the coefficients: :meth:`term_summary` ``(X, size, ci_prob)``.
         """
         self._require_posterior("summary")
-        return results.summary_table(self.idata_, _interval_level(ci_prob), self.map_, round_to)
+        table = results.summary_table(self.idata_, _interval_level(ci_prob), self.map_, round_to)
+        return self._with_term_table(table, X, size, ci_prob)
 
     def sample_posterior_predictive(self, X, y=None, random_seed=None):
         """Draw replicated ``y`` for rows ``X`` from the posterior, shape (chain, draw, obs); stored

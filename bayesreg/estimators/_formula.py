@@ -9,6 +9,10 @@ estimator does).
 from __future__ import annotations
 
 import dataclasses
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ..data import formula as fm
 from ..data import formula_dask, is_dask_input
@@ -64,28 +68,61 @@ class FormulaMixin:
         return term_columns(self)
 
     def term_summary(self, X=None, size: float | None = None, ci_prob: float | None = None):
-        """One row per term (a factor's dummies together): the posterior of the group norm ``||w_g||``
-        (mean, sd, equal-tailed ``ci_prob`` interval; at the MAP where there is one) and, for rows
-        ``X``, of the term's contribution to the linear predictor, the sd over those rows of
-        ``X_g w_g``: its posterior mean and, with ``size``, ``P(sd > size | y)``; a learned scale per
-        group (``scale_mean``, interval) where the prior has one. See :mod:`bayesreg.terms`.
+        """One row per term (a factor's dummies together): its columns, the posterior of the group
+        norm ``||w_g||`` (mean, sd, equal-tailed ``ci_prob`` interval; at the MAP where there is one)
+        and, for rows ``X``, of the term's contribution to the linear predictor, the sd over those
+        rows of ``X_g w_g``: its posterior mean and, with ``size``, ``P(sd > size | y)``; a learned
+        scale per group (``scale_mean``, interval) where the prior has one. See :mod:`bayesreg.terms`.
+
+        A fit with a MAP only (``method="map"``) gives the MAP's norm (``norm_map``) and, for rows
+        ``X``, its contribution (``contribution_sd_map``); a probability needs a posterior.
         """
         from .. import results
         from ..terms import term_table
 
-        self._require_posterior("term_summary")
+        check_is_fitted(self, "coef_")
         if size is not None and X is None:
             raise ValueError("size is a size of the term's contribution on rows X: pass X (e.g. the training data)")
+        if size is not None and not (isinstance(size, numbers.Real) and np.isfinite(size) and size >= 0):
+            raise ValueError(f"size (of a term's contribution, in units of the linear predictor) must be a "
+                             f"finite number >= 0, got {size!r}")
         prob = results.CI_PROB if ci_prob is None else ci_prob
         if not 0 < prob < 1:
             raise ValueError(f"the interval probability must be in (0, 1), got {prob}")
-        posterior = self.idata_["posterior"]
-        draws = posterior["coef"].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+        idata = getattr(self, "idata_", None)
+        map_coef = None if getattr(self, "map_", None) is None else self.map_.coef
+        if idata is None:  # a point fit: its coefficients are the MAP
+            if size is not None:
+                raise ValueError(f"P(contribution sd > size) needs a posterior, and this fit was "
+                                 f"method={getattr(self, 'method_', 'map')!r}: fit with method='nuts', or call "
+                                 "term_summary(X) without size for the MAP's contribution (contribution_sd_map)")
+            map_coef = self.coef_ if map_coef is None else map_coef
+            draws, scales = None, {}
+        else:
+            posterior = idata["posterior"]
+            draws = posterior["coef"].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+            scales = {}  # a learned scale per group: Normal's tau_g (prior_scale), the group horseshoe's lambda_g
+            for name in ("prior_scale", "local_scale"):
+                if name in posterior and "group" in posterior[name].dims:
+                    stacked = posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
+                    scales = {str(label): stacked.sel(group=label).to_numpy() for label in stacked["group"].to_numpy()}
         design = None if X is None else self._validated_X(X)
-        map_coef = None if self.map_ is None else self.map_.coef
-        scales = {}  # a learned scale per group: Normal's tau_g (prior_scale), the group horseshoe's lambda_g
-        for name in ("prior_scale", "local_scale"):
-            if name in posterior and "group" in posterior[name].dims:
-                stacked = posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
-                scales = {str(label): stacked.sel(group=label).to_numpy() for label in stacked["group"].to_numpy()}
         return term_table(draws, self.feature_names_, self.term_columns_, prob, map_coef, design, size, scales)
+
+    def _has_terms(self) -> bool:
+        """A formula fit, or a group prior's: terms that are not simply the columns."""
+        return getattr(self, "terms_", None) is not None or getattr(getattr(self, "prior_", None), "groups", None) is not None
+
+    def _with_term_table(self, table, X, size, ci_prob):
+        """The summary with its term table (``table.terms``, shown below the coefficients) for a fit
+        with terms; a plain (``round_to="none"``) table gets none: call ``term_summary``."""
+        from ..results import SummaryTable
+
+        if not self._has_terms():
+            if X is not None or size is not None:
+                raise ValueError("X and size are for the term table, and this fit has no terms (no formula, no "
+                                 "group prior): call summary() without them")
+            return table
+        if isinstance(table, SummaryTable):
+            table.terms = self.term_summary(X, size, ci_prob)
+        return table

@@ -3,7 +3,7 @@
 Built on arviz-plots where ArviZ has the plot, with what ArviZ does not know drawn on top: the
 MAP (the penalized solution) and the prior's exact density. Matplotlib draws the rest.
 
-``coefficients``             forest plot (arviz-plots) of one or several fits, MAP marked
+``coefficients``             forest plot (arviz-plots) of one or several fits, MAP marked, rows grouped by term
 ``prior_posterior``          posterior histograms (arviz-plots) under the prior's exact density
 ``posterior_predictive``     linear: replicated vs observed density (arviz-plots ``plot_ppc_dist``);
                              logistic: PAV calibration curve (arviz-plots ``plot_ppc_pava``)
@@ -29,9 +29,11 @@ from ..data import validation as v
 from ..estimators import LinearRegression, LogisticRegression
 from ..priors import (BayesianLasso, ElasticNet, GroupLaplace, Horseshoe, HorseshoePlus, Laplace, Normal,
                       RegularizedHorseshoe)
+from ..terms import term_columns
 
 MAP_STYLE = dict(marker="D", size=60, facecolor="none", edgecolor="crimson", width=1.5, zorder=3)
 MAP_LABEL = "MAP (penalized fit)"
+BAND_COLOR = "0.93"  # every other multi-column term's rows, behind the intervals
 
 
 def coefficients(fits, ci_prob: float | None = None, standardize: bool = False):
@@ -47,6 +49,10 @@ def coefficients(fits, ci_prob: float | None = None, standardize: bool = False):
     sd of ``x_j``) or ``sd(x_j) / sd(y)`` (linear: the change in y, in sds of y, per sd of ``x_j``),
     population sds of the training data (``x_sd_``, ``y_sd_``, as autoscale uses). It is a change
     of units: the same posterior, not a refit on standardized columns.
+
+    A fit with terms of several columns (a formula's factor, a group prior's group) has the rows of
+    each such term bracketed and named on the right, every other one on a grey band
+    (:func:`bayesreg.plots.terms` shows each term's posterior as a whole).
     """
     ci_prob = _level(ci_prob)
     fits = _as_mapping(fits)
@@ -76,6 +82,7 @@ def coefficients(fits, ci_prob: float | None = None, standardize: bool = False):
         colors = pc.get_aes_as_dataset("color")["mapping"].to_series()
         handles += [Line2D([], [], color=colors[label], lw=2, label=label) for label in fits]
     _text_only(pc.get_target("coef", {"column": "labels"}))
+    _mark_terms(next(iter(fits.values())), pc.get_target("coef", {"column": "labels"}), ax)
     figure = _figure(pc)
     figure.legend(handles=handles, fontsize="small", loc="outside lower center", ncol=min(len(handles), 4),
                   frameon=False)
@@ -83,6 +90,36 @@ def coefficients(fits, ci_prob: float | None = None, standardize: bool = False):
     title = "posterior of each coefficient" if several else f"{type(first).__name__}, prior {_prior_label(first)}"
     figure.suptitle(f"{title}, per standard deviation" if standardize else title)
     return figure
+
+
+def _mark_terms(est, label_ax, forest_ax) -> bool:
+    """Group a forest plot's rows by term: a grey band behind every other term of several columns
+    and, right of the axis, a bracket over its rows with the term's name. The rows are found from
+    the labels arviz-plots wrote (one text per coefficient, at its row's height). Does nothing, and
+    returns False, when every term is one column."""
+    terms = term_columns(est)
+    if all(len(columns) == 1 for columns in terms.values()):
+        return False
+    height = {text.get_text(): text.get_position()[1] for text in label_ax.texts}
+    if not all(name in height for columns in terms.values() for name in columns):
+        return False
+    levels = sorted(set(height.values()))
+    half = 0.5 * (min(np.diff(levels)) if len(levels) > 1 else 1.0)
+    banded = 0
+    for term, columns in terms.items():
+        if len(columns) == 1:
+            continue
+        rows = [height[name] for name in columns]
+        low, high = min(rows) - half, max(rows) + half
+        if banded % 2 == 0:
+            forest_ax.axhspan(low, high, color=BAND_COLOR, zorder=0, lw=0)
+        banded += 1
+        transform = forest_ax.get_yaxis_transform()  # x in axes fraction, y in data
+        forest_ax.plot([1.01, 1.02, 1.02, 1.01], [low + 0.15, low + 0.15, high - 0.15, high - 0.15], color="0.3",
+                       lw=1.0, transform=transform, clip_on=False)
+        forest_ax.text(1.03, 0.5 * (low + high), term, transform=transform, va="center", ha="left",
+                       fontsize="small", clip_on=False)
+    return True
 
 
 def _text_only(ax) -> None:
