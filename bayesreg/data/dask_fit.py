@@ -2,7 +2,8 @@
 
 In ``fit`` the data are either the in-memory pair ``(X, y)`` or what one distributed pass learned:
 :class:`~bayesreg.data.GaussianStatistics` (linear) or
-:class:`~bayesreg.data.logistic_passes.DaskBinaryData` (logistic). The functions here answer the
+:class:`~bayesreg.data.logistic_passes.DaskBinaryData` (logistic) or
+:class:`~bayesreg.data.family_passes.DaskFamilyData` (Poisson, negative binomial). The functions here answer the
 questions the estimators ask of either form, so the estimators never test for Dask themselves
 (the logistic MAP on either form is :func:`bayesreg.solvers.logistic_map`).
 """
@@ -13,6 +14,7 @@ import numpy as np
 
 from . import validation as v
 from .dask_input import check_dask_X, is_dask_input, lazy_rows
+from .family_passes import DaskFamilyData
 from .logistic_passes import DaskBinaryData
 from .statistics import GaussianStatistics
 
@@ -41,6 +43,15 @@ def in_memory_binary(data):
     X_arr, _ = v.check_X(data.X.compute())
     y = data.y.compute() if is_dask_input(data.y) else data.y
     return X_arr, v.check_y_fitted_labels(y, X_arr.shape[0], data.classes).astype(float)
+
+
+def in_memory_family(data):
+    """``(X, y)`` in memory (exact NUTS on Dask input of the count families), y checked by the family."""
+    if not isinstance(data, DaskFamilyData):
+        return data
+    X_arr, _ = v.check_X(data.X.compute())
+    y = data.y.compute() if is_dask_input(data.y) else data.y
+    return X_arr, data.family.check_y(v.check_y_continuous(y, X_arr.shape[0]))
 
 
 def rows_of(estimator, X, block_function, n_columns=None):

@@ -71,13 +71,15 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
         sample_weight : array-like, shape (n_samples,), optional
             Multiplies each row's log-likelihood; an integer weight is that many copies of the row.
             ``offset`` and ``sample_weight`` work with ``method="map"`` and ``"nuts"`` (not yet with
-            empirical Bayes, the surrogate, Dask input, ``log_likelihood`` or ``posterior_predictive``).
+            empirical Bayes, Dask input, ``log_likelihood`` or ``posterior_predictive``); the count
+            families' ``"surrogate"`` takes both.
         method : {"nuts", "map", "empirical_bayes", "surrogate"} or None
             Overrides the estimator's ``method`` parameter for this fit. ``"empirical_bayes"``
             (Normal prior) maximises the evidence: exactly for LinearRegression
             (:mod:`bayesreg.evidence`), by the Laplace approximation for LogisticRegression
-            (:mod:`bayesreg.evidence`). ``"surrogate"`` (LogisticRegression): NUTS on a
-            quadratic expansion of the log-likelihood, corrected by PSIS (:mod:`bayesreg.sampling.surrogate`).
+            (:mod:`bayesreg.evidence`). ``"surrogate"`` (logistic, Poisson, negative binomial): NUTS on a
+            quadratic expansion of the log-likelihood, corrected by PSIS (:mod:`bayesreg.sampling.surrogate`,
+            :mod:`bayesreg.sampling.surrogate_family`).
         draws, tune, chains, random_seed, progressbar, **sampler_kwargs
             Passed to the NUTS sampler (nutpie; low-rank mass matrix, or for horseshoe priors a
             diagonal one with ``target_accept=0.99``); ignored by ``method="map"``.
@@ -99,8 +101,8 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
         """
         method = v.check_method(self.method if method is None else method)
         if method == "surrogate" and method not in self._methods:
-            raise ValueError("method='surrogate' is for LogisticRegression; linear regression is exact at any n "
-                             "(NUTS runs on sufficient statistics): use method='nuts'")
+            raise ValueError(f"method='surrogate' is for LogisticRegression, PoissonRegression and "
+                             f"NegativeBinomialRegression, not {type(self).__name__}: {self._no_surrogate_reason}")
         if method not in self._methods:
             raise ValueError(f"method={method!r} is not available for {type(self).__name__}; use one of {self._methods}")
         if sampler_kwargs:  # a typo fails here, as Python's own "unexpected keyword argument", not mid-sampling
@@ -356,6 +358,8 @@ class _BayesianRegression(FormulaMixin, BaseEstimator):
         return None
 
     _row_methods = ("map", "nuts")  # the methods that take offset and sample_weight
+    # linear regression (and each estimator without a surrogate says why in its own class)
+    _no_surrogate_reason = "linear regression is exact at any n (NUTS runs on sufficient statistics): use method='nuts'"
 
     # -- pieces the subclasses share -------------------------------------------------------
     def _checked_prior(self) -> Prior:

@@ -5,8 +5,10 @@ Each MAP is exactly a penalized GLM: with ``prior=Normal(s)`` the Poisson MAP is
 ``PoissonRegressor(alpha = 1 / (n s^2))``; with Laplace / ElasticNet priors the Poisson and
 negative-binomial MAPs are glum's L1 / elastic-net GLMs (tests/test_map_glm.py). ``method="nuts"``
 samples the posterior with the compiled kernel (:mod:`bayesreg.sampling.kernels.likelihoods`), offsets
-and weights included, with the pointwise log-likelihood for LOO and posterior predictive draws;
-not yet: empirical Bayes, the surrogate and Dask input.
+and weights included, with the pointwise log-likelihood for LOO and posterior predictive draws.
+Poisson and negative binomial also take Dask input (the MAP in one pass per Newton step,
+:mod:`bayesreg.data.family_passes`) and ``method="surrogate"`` (:mod:`bayesreg.sampling.surrogate_family`);
+Student-t takes neither (its likelihood is not log-concave: no sound quadratic surrogate).
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..data import (DaskFamilyData, dask_fit, family_data, family_draws_log_likelihood_of, family_likelihood_of,
+                    family_size_of)
 from ..data import validation as v
 from .. import results
 from ..families import NEGATIVE_BINOMIAL, POISSON, STUDENT_T, AuxPrior
 from ..model import glm_inputs
-from ..priors import Prior
+from ..priors import Normal, Prior
 from ..results import MAPEstimate
-from ..solvers import NoMAPError, fit_glm_map
+from ..solvers import NoMAPError, family_map
 from ._base import _FIT_PARAMETERS, _BayesianRegression
 
 
@@ -54,8 +58,15 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
         return self._family_object.check_y(v.check_y_continuous(y, n_rows))
 
     def _dask_data(self, X, y):
-        raise ValueError(f"Dask input is not available for {type(self).__name__} yet; call fit on X.compute(), "
-                         "y.compute()")
+        if "surrogate" not in self._methods:
+            raise ValueError(f"Dask input is not available for {type(self).__name__}: {self._no_surrogate_reason} "
+                             "Call fit on X.compute(), y.compute()")
+        self._aux_settings()  # bad settings fail before the pass
+        data = family_data(X, y, self._family_object)  # one pass: y checked as counts, the columns' moments
+        if self.fit_intercept and data.y_mean == 0:
+            raise NoMAPError(f"every count in y is 0: with a flat intercept the {self._family} posterior is improper "
+                             "(the intercept runs off to -infinity) and has no MAP. Check y, or fit_intercept=False")
+        return data, data.feature_names, data.n_features, {}
 
     def _aux_settings(self) -> tuple[dict, dict]:
         """``(fixed values, user priors)`` of the auxiliary parameters, checked."""
@@ -76,8 +87,8 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
 
     def _fit_map(self, data, prior, offset=None, sample_weight=None) -> MAPEstimate:
         fixed, priors = self._aux_settings()
-        fit = fit_glm_map(*data, self._family_object, prior, self.fit_intercept, offset=offset,
-                          sample_weight=sample_weight, aux_fixed=fixed, aux_priors=priors)
+        fit = family_map(data, self._family_object, prior, self.fit_intercept, offset=offset, weights=sample_weight,
+                         aux_fixed=fixed, aux_priors=priors)
         return FamilyMAPEstimate(fit.coef, fit.intercept, fit.aux.get("sigma"), dict(fit.aux))
 
     def fit(self, X, y=None, method: str | None = None, *, offset=None, sample_weight=None, **kwargs):
@@ -93,10 +104,13 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
 
     def _posterior(self, data, prior, method, names, settings, log_likelihood, map_estimate, offset=None,
                    sample_weight=None):
-        """NUTS on the compiled kernel (:mod:`bayesreg.sampling.kernels.likelihoods`)."""
+        """NUTS on the compiled kernel (:mod:`bayesreg.sampling.kernels.likelihoods`), or the surrogate."""
         from ..sampling import check_sampler_options, columns_standardized, default_settings, sample_posterior, \
             warn_on_problems
 
+        if method == "surrogate":
+            return self._surrogate(data, prior, names, settings, log_likelihood, map_estimate, offset, sample_weight)
+        data = dask_fit.in_memory_family(data)  # exact NUTS needs every row at every gradient
         fixed, priors = self._aux_settings()
         spec, model_data = glm_inputs(*data, prior, self._family, fit_intercept=self.fit_intercept, offset=offset,
                                       sample_weight=sample_weight, aux_fixed=fixed, aux_priors=priors)
@@ -107,6 +121,29 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
         warn_on_problems(idata, [*results.summary_var_names(idata), *free], columns_standardized(data[0]))
         return _with_observations(idata, *data, self._family, self.fit_intercept, offset, fixed,
                                   log_likelihood if sample_weight is None else False)
+
+    def _surrogate(self, data, prior, names, settings, log_likelihood, map_estimate, offset, sample_weight):
+        """The PSIS-corrected quadratic surrogate (:mod:`bayesreg.sampling.surrogate_family`), expanded at
+        the MAP; for priors without one (horseshoes), at the mode under ``Normal(1e3)``, as the logistic's."""
+        from ..sampling import family_surrogate_posterior
+
+        family = self._family_object
+        fixed, priors = self._aux_settings()
+        if map_estimate is None:
+            map_estimate = self._fit_map(data, Normal(1e3), offset, sample_weight)
+        n, _, weight_sum, y_mean = family_size_of(data, sample_weight)
+        free = {name: priors.get(name) or family.default_aux_prior(name, None, None)
+                for name in family.aux_names if name not in fixed}
+        idata = family_surrogate_posterior(
+            family_likelihood_of(data, family, self.fit_intercept, None, offset, sample_weight),
+            family_draws_log_likelihood_of(data, family, offset, sample_weight), prior, family=family,
+            n=weight_sum, pseudo_sigma=1.0 / np.sqrt(max(y_mean, 1e-300)), fit_intercept=self.fit_intercept,
+            coef=map_estimate.coef, intercept=map_estimate.intercept, aux={**map_estimate.aux, **fixed},
+            aux_fixed=fixed, aux_priors=free, names=names, settings=settings)
+        if isinstance(data, tuple):
+            idata = _with_observations(idata, *data, self._family, self.fit_intercept, offset, fixed,
+                                       log_likelihood if sample_weight is None else False)
+        return idata
 
     def _posterior_attributes(self, idata):
         attributes = super()._posterior_attributes(idata)
@@ -144,11 +181,11 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
         families (``offset = log(exposure)`` of the new rows), ``offset + intercept_ + X @ coef_`` for
         Student-t."""
         check_is_fitted(self, "coef_")
+        coef, intercept, family = self.coef_, self.intercept_, self._family_object  # a lazy task must not carry self
+        if offset is None:  # Dask X gives a lazy Dask array
+            return dask_fit.rows_of(self, X, lambda rows: family.inverse_link(intercept + rows @ coef))
         X_arr = self._validated_X(X)
-        eta = self.intercept_ + X_arr @ self.coef_
-        if offset is not None:
-            eta = eta + v.check_offset(offset, X_arr.shape[0])
-        return self._family_object.inverse_link(eta)
+        return family.inverse_link(intercept + X_arr @ coef + v.check_offset(offset, X_arr.shape[0]))
 
 
 class PoissonRegression(_FamilyRegression):
@@ -160,7 +197,10 @@ class PoissonRegression(_FamilyRegression):
         ``None`` means ``Normal(2.5, autoscale=True)``: coefficient j gets scale ``2.5 / sd(x_j)``
         on the log scale (rstanarm's default). ``Normal(s)`` is ``PoissonRegressor(alpha=1/(n s^2))``.
     fit_intercept : bool, default True
-    method : {"nuts", "map"}, default "nuts"
+    method : {"nuts", "map", "surrogate"}, default "nuts"
+        ``"surrogate"`` for large n (and Dask input): NUTS on a quadratic expansion of the
+        log-likelihood at the MAP, corrected by PSIS, Pareto k-hat in ``idata_.attrs["pareto_k"]``
+        (:mod:`bayesreg.sampling.surrogate_family`).
     formula : str or None, default None
         As in ``LinearRegression``: ``"y ~ x1 + C(region)"`` with ``fit(df)`` (docs/formulas.md).
 
@@ -169,6 +209,8 @@ class PoissonRegression(_FamilyRegression):
 
     _family = "poisson"
     _family_object = POISSON
+    _methods = ("map", "nuts", "surrogate")
+    _row_methods = ("map", "nuts", "surrogate")
 
     def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts",
                  formula: str | None = None):
@@ -190,7 +232,7 @@ class NegativeBinomialRegression(_FamilyRegression):
     phi_prior : bayesreg.families prior or None
         ``None``: ``Exponential(1)`` (rstanarm's ``prior_aux`` for ``neg_binomial_2``).
     fit_intercept : bool, default True
-    method : {"nuts", "map"}, default "nuts"
+    method : {"nuts", "map", "surrogate"}, default "nuts"  (as :class:`PoissonRegression`)
 
     Attributes: as :class:`PoissonRegression`, and ``phi_``.
     """
@@ -198,6 +240,8 @@ class NegativeBinomialRegression(_FamilyRegression):
     _family = "negative_binomial"
     _family_object = NEGATIVE_BINOMIAL
     _aux_parameters = ("phi",)
+    _methods = ("map", "nuts", "surrogate")
+    _row_methods = ("map", "nuts", "surrogate")
 
     def __init__(self, prior: Prior | None = None, phi: float | None = None, phi_prior: AuxPrior | None = None,
                  fit_intercept: bool = True, method: str = "nuts", formula: str | None = None):
@@ -230,6 +274,9 @@ class StudentTRegression(_FamilyRegression):
     _family = "student_t"
     _family_object = STUDENT_T
     _aux_parameters = ("sigma", "nu")
+    _no_surrogate_reason = ("the Student-t likelihood is not log-concave (rows with r^2 > nu sigma^2 curve the wrong "
+                            "way) and its (sigma, nu) posterior is far from Gaussian, so no quadratic surrogate or "
+                            "distributed pass serves it; use method='nuts' or 'map' on data in memory.")
 
     def __init__(self, prior: Prior | None = None, sigma: float | None = None, nu: float | None = None,
                  sigma_prior: AuxPrior | None = None, nu_prior: AuxPrior | None = None, fit_intercept: bool = True,

@@ -57,6 +57,11 @@ class Family:
     def derivatives(self, eta, y, aux: tuple) -> RowDerivatives:
         raise NotImplementedError
 
+    def nll_columns(self, eta, y, weights, aux: tuple) -> np.ndarray:
+        """``sum_i s_i l_i(eta_is, a_s)`` for each column ``s`` of ``eta`` (n, S), the auxiliary values
+        one array of S draws each: the exact likelihood at posterior draws (the surrogate's weights)."""
+        return weights @ self.nll_rows(eta, y[:, None], tuple(np.asarray(a)[None, :] for a in aux))
+
     def inverse_link(self, eta):
         if self.link == "log":
             return np.exp(eta)

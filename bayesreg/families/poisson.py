@@ -32,6 +32,11 @@ class Poisson(Family):
         return RowDerivatives(mu - y * eta + special.gammaln(y + 1), mu - y, mu, empty,
                               np.zeros((0, 0, eta.size)), empty)
 
+    def nll_columns(self, eta, y, weights, aux=()):
+        """As the base class, without an (n, S) ``gammaln``: ``sum s e^eta - (s y)' eta + sum s log y!``."""
+        mu = np.exp(eta)
+        return weights @ mu - (weights * y) @ eta + weights @ special.gammaln(y + 1)
+
     def start(self, y, weights, offset):
         return log_mean_start(y, weights, offset), ()
 

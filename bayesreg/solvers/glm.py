@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg
 
-from ..data import Scaling
-from ..families.bernoulli import bernoulli_hessian
+from ..data import Scaling, family_likelihood_of, family_scaling_of, outcome_stand_in
 from ..priors import GroupLaplace, Prior
 from ._scaling import require_finite_penalty, scaled_penalty
 from .linear import NoMAPError
@@ -47,26 +46,44 @@ def fit_glm_map(X, y, family, prior: Prior, fit_intercept: bool, *, offset=None,
                 aux_fixed: dict | None = None, aux_priors: dict | None = None, max_iter: int = 500) -> GLMMAP:
     """The MAP (module docstring). ``aux_fixed`` holds known auxiliary values (e.g. ``{"phi": 2.0}``,
     ``{"nu": 4.0}``); the others are estimated under ``aux_priors`` (default: the family's)."""
+    n = X.shape[0]
+    offset = np.zeros(n) if offset is None else np.asarray(offset, dtype=float)
+    weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    return family_map((X, y), family, prior, fit_intercept, offset=offset, weights=weights, aux_fixed=aux_fixed,
+                      aux_priors=aux_priors, max_iter=max_iter)
+
+
+def family_map(data, family, prior: Prior, fit_intercept: bool, *, offset=None, weights=None,
+               aux_fixed: dict | None = None, aux_priors: dict | None = None, max_iter: int = 500) -> GLMMAP:
+    """The MAP of in-memory ``(X, y)`` (with ``offset`` and row ``weights``) or of Dask input
+    (:class:`~bayesreg.data.DaskFamilyData`, one distributed pass per Newton step): the same
+    rescaling and iteration either way, the rows' sums from :func:`~bayesreg.data.family_likelihood_of`."""
     if isinstance(prior, GroupLaplace):  # its MAP is bayesreg.solvers.groups, which has no offsets or weights yet
         raise NoMAPError(f"the GroupLaplace MAP is available for LinearRegression and LogisticRegression without "
                          f"offset or sample_weight (asked: the {family.name} family); use method='nuts', or leave "
                          "out offset and sample_weight")
-    n, p = X.shape
-    offset = np.zeros(n) if offset is None else np.asarray(offset, dtype=float)
-    weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    y, row_weights, row_offset = outcome_stand_in(data, offset, weights)
     aux_fixed = dict(aux_fixed or {})
     free = [name for name in family.aux_names if name not in aux_fixed]
-    priors = {name: (aux_priors or {}).get(name) or family.default_aux_prior(name, y, weights) for name in free}
-    _require_finite_mode(family, y, weights, fit_intercept, free)
-    scaling = Scaling.of_array(X, fit_intercept)
-    Z = scaling.design(X)
+    priors = {name: (aux_priors or {}).get(name) or family.default_aux_prior(name, y, row_weights) for name in free}
+    _require_finite_mode(family, y, row_weights, fit_intercept, free)
+    scaling = family_scaling_of(data, fit_intercept)
+    likelihood = family_likelihood_of(data, family, fit_intercept, scaling, offset, weights)
+    start_intercept, start_aux = family.start(y, row_weights, row_offset)
+    return _proximal_newton(likelihood, scaling, family, prior, fit_intercept, start_intercept,
+                            dict(zip(family.aux_names, start_aux)), aux_fixed, priors, max_iter)
+
+
+def _proximal_newton(likelihood, scaling: Scaling, family, prior, fit_intercept: bool, start_intercept: float,
+                     start_aux: dict, aux_fixed: dict, priors: dict, max_iter: int) -> GLMMAP:
+    """The iteration of the module docstring on ``likelihood(theta, aux) -> LikelihoodSums``."""
+    p = len(scaling.exponent)
+    free = list(priors)
     k = int(fit_intercept)
     l1, l2 = scaled_penalty(prior, scaling.exponent)
     pad = np.zeros(k), np.zeros(len(free))
     l1, l2 = (np.concatenate([pad[0], np.broadcast_to(weight, (p,)), pad[1]]) for weight in (l1, l2))
     require_finite_penalty(np.concatenate([l1, l2]), f"{family.name} MAP with {prior}")
-    start_intercept, start_aux = family.start(y, weights, offset)
-    start_aux = dict(zip(family.aux_names, start_aux))
 
     def aux_values(x):
         values = dict(aux_fixed)
@@ -76,26 +93,22 @@ def fit_glm_map(X, y, family, prior: Prior, fit_intercept: bool, *, offset=None,
     def smooth(x):
         """``F`` without the L1 part: value, gradient and Hessian in ``x``."""
         theta, aux = x[: k + p], aux_values(x)
-        eta = offset + Z @ theta[k:] + (theta[0] if k else 0.0)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            rows = family.derivatives(eta, y, aux)
-        value = float(weights @ rows.value) + 0.5 * l2 @ x**2
+        sums = likelihood(theta, aux)
+        value = sums.value + 0.5 * l2 @ x**2
         if not np.isfinite(value):
             return np.inf, None, None
-        g_eta, h_eta = weights * rows.d_eta, weights * rows.d_eta2
-        gradient = np.concatenate([[g_eta.sum()] * k, Z.T @ g_eta, np.zeros(len(free))]) + l2 * x
+        gradient = np.concatenate([sums.gradient, np.zeros(len(free))]) + l2 * x
         hessian = np.zeros((x.size, x.size))
-        hessian[: k + p, : k + p] = bernoulli_hessian(Z, h_eta, fit_intercept)
+        hessian[: k + p, : k + p] = sums.hessian
         index = [family.aux_names.index(name) for name in free]
         for i, a in enumerate(index):
             j = k + p + i
             value_prior, d1, d2 = priors[free[i]].neg_log_density(aux[a])
             value += value_prior
-            gradient[j] = weights @ rows.d_aux[a] + aux[a] * d1  # d/du of -log p(e^u), no Jacobian
-            cross = weights * rows.d_eta_aux[a]
-            hessian[j, : k + p] = hessian[: k + p, j] = np.concatenate([[cross.sum()] * k, Z.T @ cross])
+            gradient[j] = sums.d_aux[a] + aux[a] * d1  # d/du of -log p(e^u), no Jacobian
+            hessian[j, : k + p] = hessian[: k + p, j] = sums.cross[a]
             for i2, a2 in enumerate(index):
-                hessian[j, k + p + i2] = weights @ rows.d_aux2[a, a2]
+                hessian[j, k + p + i2] = sums.d_aux2[a, a2]
             hessian[j, j] += aux[a] ** 2 * d2 + aux[a] * d1
         hessian[np.diag_indices(x.size)] += l2
         return value, gradient, hessian
