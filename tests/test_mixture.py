@@ -128,6 +128,57 @@ def test_mixture_draws_have_the_exact_gaussian_mean_and_covariance(n, p, fit_int
     assert np.all(np.abs(np.cov(draws, rowvar=False) - Sigma) <= 5.5 * sd)
 
 
+
+def test_mixture_draws_survive_a_numerically_singular_k():
+    """Extreme scales (a horseshoe's span many decades) can make K = sigma^2 I + F D F' singular in
+    floating point though it is positive definite: here F = [[1, 0, 1], [1, 1, 0]], sigma = 1 and
+    d = (2^134, 1, 1), so every entry of K is 2^134 + {0, 2} and rounds to exactly 2^134 (the ulp
+    there is 2^82): K = 2^134 [[1, 1], [1, 1]], whose Cholesky factor fails with an exactly zero
+    pivot on any IEEE machine (asserted, so the case is known to hit it). The posterior is proper
+    (the data pin the first coefficient), with the textbook precision Q = F'F / sigma^2 + D^-1 as the
+    independent reference. m = 40000 draws, checked as in
+    test_mixture_draws_have_the_exact_gaussian_mean_and_covariance (false alarm below 1e-5).
+    Broken once: without the precision-form fallback cho_factor raises LinAlgError."""
+    from scipy import linalg
+
+    F = np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+    variances, sigma = np.array([2.0**134, 1.0, 1.0]), 1.0
+    a = np.array([0.8, -1.3])
+    K = (F * variances) @ F.T + sigma**2 * np.eye(2)
+    with pytest.raises(linalg.LinAlgError):
+        linalg.cho_factor(K, lower=True)
+    m = 40_000
+    coef, _ = mixture_coefficients({"factor": F, "mixture_projection": a}, False, np.full(m, sigma),
+                                   np.tile(variances, (m, 1)), np.random.default_rng(shifted(8)))
+    Sigma = np.linalg.inv(F.T @ F / sigma**2 + np.diag(1 / variances))
+    mu = Sigma @ F.T @ a / sigma**2
+    error = coef.mean(axis=0) - mu
+    assert m * error @ np.linalg.solve(Sigma, error) < stats.chi2(3).ppf(1 - 1e-6)
+    sd = np.sqrt((Sigma**2 + np.outer(np.diag(Sigma), np.diag(Sigma))) / (m - 1))
+    assert np.all(np.abs(np.cov(coef, rowvar=False) - Sigma) <= 5.5 * sd)
+
+
+@pytest.mark.parametrize("n,p", [(37, 5), (8, 12)])
+def test_precision_form_fallback_is_the_same_draw(n, p, monkeypatch):
+    """The fallback is the same linear map of the same normals as the K form (Woodbury, its
+    docstring), so with every draw forced onto it (no K passes a reciprocal condition number above
+    2) the draws equal the K form's to rounding, 1e-9 relative to the draws' scale (both are
+    backward stable solves of systems of condition below 100 here). Broken once: the simulated
+    noise's sign flipped in the fallback fails it."""
+    from bayesreg.sampling import conditional
+
+    X, y, _ = _problem(n, p, seed=3)
+    variances = np.random.default_rng(shifted(9)).uniform(0.05, 2.0, size=p)
+    spec, data = linear_inputs(X, y, br.Laplace(br.HalfCauchy(1.0)), sigma=None, fit_intercept=True)
+    m = 50
+    draw = lambda: mixture_coefficients(data, True, np.full(m, 0.9), np.tile(variances, (m, 1)),  # noqa: E731
+                                        np.random.default_rng(shifted(10)))
+    k_form = draw()
+    monkeypatch.setattr(conditional, "K_MIN_RCOND", 2.0)
+    fallback = draw()
+    for expected, got in zip(k_form, fallback):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9 * np.abs(expected).max())
+
 def test_which_fits_are_sampled_as_a_mixture():
     """No residual degrees of freedom always (p >= n; n = p + 1 with an intercept: the funnel case);
     otherwise while r^2 p stays small (120^3 does not), collinear columns included; never logistic
