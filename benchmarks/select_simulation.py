@@ -2,10 +2,17 @@
 (n = 100, high signal-to-noise, regularized horseshoe reference) and does suggest_size say 5?
 And how long do the reference fit and the selection take (n = 250, p = 13 and n = 100, p = 200)?
 
-Usage (from the repository root): OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/select_simulation.py [seeds]
+Usage (from the repository root):
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. .venv/bin/python benchmarks/select_simulation.py [seeds]
+        [--cv-method loo|kfold|auto] [--cases 250x13,100x200] [--draws 500] [--save DIR]
+
+One line per seed (found, suggested size, max k-hat, fit and selection seconds), then a summary per
+case; the load average before and after. ``--save DIR`` writes each seed's data (X, y, truth) as
+.npz, for the kulprit comparison (benchmarks/select_kulprit.py) on the same data.
 """
 
-import sys
+import argparse
+import os
 import time
 import warnings
 
@@ -25,30 +32,48 @@ def simulated(seed, n, p):
     return X, X @ w + rng.normal(size=n), truth
 
 
-def run(seed, n, p, draws=500, chains=2):
+def run(seed, n, p, draws=500, chains=2, cv_method="loo", save=None):
     X, y, truth = simulated(seed, n, p)
+    if save:
+        np.savez(os.path.join(save, f"sim_n{n}_p{p}_seed{seed}.npz"), X=X, y=y, truth=truth)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start = time.perf_counter()
         est = br.LinearRegression(br.RegularizedHorseshoe(expected_nonzero=5)).fit(
             X, y, draws=draws, tune=draws, chains=chains, random_seed=seed, progressbar=False)
         fitted = time.perf_counter()
-        selection = br.select(est, X, y, max_terms=min(p, 20))
+        selection = br.select(est, X, y, max_terms=min(p, 20), cv_method=cv_method, random_seed=seed)
         size = selection.suggest_size()
         done = time.perf_counter()
     found = set(selection.order[:5]) == set(truth.tolist())
-    return found, size, fitted - start, done - fitted
+    return found, size, fitted - start, done - fitted, float(np.max(selection.pareto_k)), selection.cv_method
 
 
-def main(seeds=10):
-    for n, p in ((250, 13), (100, 200)):
-        rows = [run(seed, n, p) for seed in range(seeds)]
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("seeds", nargs="?", type=int, default=10)
+    parser.add_argument("--cv-method", default="loo", choices=("loo", "kfold", "auto"))
+    parser.add_argument("--cases", default="250x13,100x200")
+    parser.add_argument("--draws", type=int, default=500)
+    parser.add_argument("--save", default=None)
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()}", flush=True)
+    for case in args.cases.split(","):
+        n, p = (int(v) for v in case.split("x"))
+        rows = []
+        for seed in range(args.seeds):
+            rows.append(run(seed, n, p, args.draws, cv_method=args.cv_method, save=args.save))
+            found, size, fit, select, khat, used = rows[-1]
+            print(f"  n={n} p={p} seed={seed}: true 5 first {found}, suggest_size {size}, max k-hat {khat:.2f} "
+                  f"({used}), fit {fit:.2f} s, select {select:.2f} s, load {os.getloadavg()[0]:.1f}", flush=True)
         found = sum(r[0] for r in rows)
         fives = sum(r[1] == 5 for r in rows)
-        print(f"n={n} p={p}: true 5 ranked first in {found}/{seeds} seeds; suggest_size == 5 in {fives}/{seeds} "
-              f"(sizes {[r[1] for r in rows]}); reference fit median {np.median([r[2] for r in rows]):.2f} s, "
-              f"select median {np.median([r[3] for r in rows]):.2f} s (max {max(r[3] for r in rows):.2f} s)")
+        print(f"n={n} p={p} cv_method={args.cv_method}: true 5 ranked first in {found}/{args.seeds} seeds; "
+              f"suggest_size == 5 in {fives}/{args.seeds} (sizes {[r[1] for r in rows]}); reference fit median "
+              f"{np.median([r[2] for r in rows]):.2f} s (max {max(r[2] for r in rows):.2f} s), select median "
+              f"{np.median([r[3] for r in rows]):.2f} s (max {max(r[3] for r in rows):.2f} s)", flush=True)
+    print(f"load average after: {os.getloadavg()}", flush=True)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10)
+    main()
