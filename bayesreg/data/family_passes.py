@@ -82,7 +82,8 @@ def draws_log_likelihood(X, y, family, coef, intercept, aux_draws: tuple, offset
         if offset is not None:
             eta += offset[:, None]
         aux = tuple(np.asarray(a, dtype=float)[start:stop] for a in aux_draws)
-        total[start:stop] = -family.nll_columns(eta, y, weights, aux)
+        with np.errstate(over="ignore"):  # a draw far out (an infinite NLL) gets weight 0, as it should
+            total[start:stop] = -family.nll_columns(eta, y, weights, aux)
     return total
 
 
