@@ -1,6 +1,7 @@
 """Simulation-based calibration at a larger size than the test suite runs.
 
-    .venv/bin/python benchmarks/sbc.py [--replications 400] [--priors fixed,learned]
+    .venv/bin/python benchmarks/sbc.py [--replications 400] [--priors fixed,learned] [--seed 7]
+        [--only TEXT] [--non-centred]
 
 Prints, per case and parameter, the chi-square p-value that SBC ranks are uniform (10 bins), plus
 the binned counts so a skew (over- or under-dispersion) is visible. Groups (``--priors``): fixed
@@ -8,10 +9,16 @@ the binned counts so a skew (over- or under-dispersion) is visible. Groups (``--
 scales with p > n), global_local (issue 24), elasticnet, intercept (flat
 linear intercept), sigma (estimated noise sd), logistic; ``all`` runs every group. Logistic cases
 also print how many simulated data sets were completely separable, and the p-values on the
-separable and the other data sets apart.
+separable and the other data sets apart. ``--only`` keeps the cases whose description matches the
+regular expression TEXT; ``--non-centred`` forces the non-centred kernel where the integrated (scale-mixture) one
+would be used (``mixture_pays`` patched to False, as benchmarks/global_local.py does): the
+simulated data sets depend on the seed only, so the same seed compares the two samplers on the
+same data. ``--seed`` changes both the data sets and the sampler seeds.
 """
 
 import argparse
+import contextlib
+import re
 import time
 
 import numpy as np
@@ -19,6 +26,7 @@ from scipy import optimize
 
 import bayesreg as br
 from bayesreg.calibration import rank_names, sbc_ranks, simulate, uniformity_pvalues
+from bayesreg.model import spec as model_spec
 
 P = 3
 SEED = 7
@@ -57,9 +65,12 @@ GROUPS = {
                  case(br.Normal(br.HalfCauchy(1.0)), 50, family="bernoulli", fit_intercept=True),
                  case(br.Horseshoe(autoscale=False), 50, family="bernoulli", fit_intercept=True),
                  case(br.RegularizedHorseshoe(1.0, 2.0, 4.0, autoscale=False), 50, family="bernoulli", fit_intercept=True)],
-    # issue 24: the integrated global-local kernel (linear: n = 2 < p, and n = 30 with sigma estimated)
+    # issue 24: the integrated global-local kernel (linear: n = 2 < p, and n = 30 with sigma estimated,
+    # where tau0 = sigma for the horseshoe and sigma enters the regularized horseshoe's tau0)
     # and the horseshoe+ and R2D2 on the non-centred kernel (logistic)
     "global_local": [case(br.Horseshoe(autoscale=False), 2), case(br.RegularizedHorseshoe(1.0, 2.0, 4.0, autoscale=False), 2),
+                     case(br.Horseshoe(autoscale=False), 30, sigma=None),
+                     case(br.RegularizedHorseshoe(1.0, 2.0, 4.0, autoscale=False), 30, sigma=None),
                      case(br.HorseshoePlus(autoscale=False), 2), case(br.R2D2(0.5, 2.0, autoscale=False), 2),
                      case(br.HorseshoePlus(autoscale=False), 30, sigma=None),
                      case(br.R2D2(0.5, 2.0, autoscale=False), 30, sigma=None, fit_intercept=True),
@@ -85,10 +96,21 @@ def separable(X, y01, fit_intercept) -> bool:
     return result.status == 0
 
 
-def separable_mask(prior, n, options, replications) -> np.ndarray:
+@contextlib.contextmanager
+def non_centred(active: bool):
+    original = model_spec.mixture_pays
+    if active:
+        model_spec.mixture_pays = lambda *args: False
+    try:
+        yield
+    finally:
+        model_spec.mixture_pays = original
+
+
+def separable_mask(prior, n, options, replications, seed=SEED) -> np.ndarray:
     """Which replications' data are separable, replaying sbc_ranks' simulations (its generator is
     default_rng(seed), used only by simulate)."""
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     return np.array([separable(*simulate(prior, rng, n=n, p=P, **options)[:2], options.get("fit_intercept", False))
                      for _ in range(replications)])
 
@@ -97,17 +119,24 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--replications", type=int, default=400)
     parser.add_argument("--priors", default="fixed,learned", help=f"groups: {', '.join(GROUPS)}, or all")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--only", default="", help="run only the cases whose description matches this regex")
+    parser.add_argument("--non-centred", action="store_true", help="force the non-centred kernel")
     args = parser.parse_args()
     names = list(GROUPS) if args.priors == "all" else args.priors.split(",")
     for prior, n, options in [entry for name in names for entry in GROUPS[name]]:
+        if not re.search(args.only, describe(prior, n, options)):
+            continue
         started = time.perf_counter()
-        ranks, n_values = sbc_ranks(prior, n=n, p=P, replications=args.replications, seed=SEED, **options)
+        with non_centred(args.non_centred):
+            ranks, n_values = sbc_ranks(prior, n=n, p=P, replications=args.replications, seed=args.seed, **options)
         pvalues = uniformity_pvalues(ranks, n_values)
         print(f"{describe(prior, n, options)}: {args.replications} replications in "
-              f"{time.perf_counter() - started:.0f} s")
+              f"{time.perf_counter() - started:.0f} s (seed {args.seed}"
+              f"{', non-centred kernel forced' if args.non_centred else ''})")
         if options.get("family") == "bernoulli":
             # ranks are uniform given the data, so each side of a split by the data is a valid SBC
-            mask = separable_mask(prior, n, options, args.replications)
+            mask = separable_mask(prior, n, options, args.replications, args.seed)
             print(f"  completely separable data sets: {mask.sum()}")
             if 0 < mask.sum() < len(mask):
                 for side, rows in (("separable", mask), ("not separable", ~mask)):
