@@ -5,6 +5,7 @@
                  handed to nutpie's sampler (nutpie's private API, pinned).
 ``kernels``      the numba log densities and gradients (non-centred, spectral, scale mixture).
 ``conditional``  exact draws of the coefficients that a collapsed kernel integrated out.
+``exact``        iid draws where the posterior is Gaussian (a fixed Normal prior, sigma known).
 ``options``      the sampler options fit passes on, checked against the installed nutpie.
 ``surrogate``    large-n logistic regression: NUTS on a quadratic surrogate, corrected by PSIS.
 ``progress``     what a user sees while it runs: progress on stderr, an early warning when slow.
@@ -14,12 +15,14 @@ nutpie and numba load on the first fit, not on ``import bayesreg``.
 
 from .nuts import (EBFMI_MIN, ESS_MIN, PACKAGE_FILES, RHAT_MAX, SamplingError, SamplingWarning, collected_problems,
                    columns_standardized, convergence_problems, default_settings, sample_posterior, warn_on_problems)
+from .exact import IgnoredOptionsWarning
 from .options import check_sampler_options
 from .progress import SlowSamplingWarning
 from .surrogate import (ApproximationWarning, LargeDataWarning, surrogate_posterior, warn_on_exact_nuts_time,
                         warn_on_pareto_k)
 
-__all__ = ["EBFMI_MIN", "ESS_MIN", "PACKAGE_FILES", "RHAT_MAX", "ApproximationWarning", "LargeDataWarning",
+__all__ = ["EBFMI_MIN", "ESS_MIN", "PACKAGE_FILES", "RHAT_MAX", "ApproximationWarning", "IgnoredOptionsWarning",
+           "LargeDataWarning",
            "SamplingError", "SamplingWarning", "SlowSamplingWarning", "check_sampler_options", "collected_problems",
            "columns_standardized", "convergence_problems", "default_settings", "sample_posterior",
            "surrogate_posterior", "warn_on_exact_nuts_time", "warn_on_pareto_k", "warn_on_problems"]
