@@ -122,7 +122,7 @@ def test_fit_from_a_read_only_install_caches_in_the_user_cache_dir(tmp_path):
     script = ("import numpy as np, bayesreg as br\n"
               "assert bayesreg_file.startswith(%r), bayesreg_file\n"
               "X = np.random.default_rng(0).normal(size=(30, 2)); y = X[:, 0] + 1\n"  # seed fixed: no claim on values, the fit only has to run
-              "br.LinearRegression(br.Normal(1.0), sigma=1.0).fit(X, y, draws=50, tune=50, chains=1, progressbar=False)\n"
+              "br.LinearRegression(br.Normal(1.0)).fit(X, y, draws=50, tune=50, chains=1, progressbar=False)\n"
               "print('ok')" % str(site))
     script = script.replace("bayesreg_file", "br.__file__")
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site), "XDG_CACHE_HOME": str(cache), "HOME": str(tmp_path),

@@ -74,6 +74,13 @@ class ModelSpec:
         """Collapsed as a Laplace scale mixture (the mixture kernel)."""
         return self.collapsed and self.prior_type is not Normal
 
+    @property
+    def conjugate(self) -> bool:
+        """A fixed Normal prior in linear regression, collapsed: exact iid draws with sigma known
+        (:mod:`bayesreg.sampling.exact`), else NUTS on ``log sigma`` alone (the spectral kernel with
+        ``tau = 1``), the coefficients drawn exactly given sigma."""
+        return self.spectral and not self.scale_learned
+
     @classmethod
     def of(cls, family: str, prior: Prior, n_features: int, fit_intercept: bool, sigma_known: bool = False):
         given = not (isinstance(prior, Horseshoe) and prior.scale is None)
@@ -309,10 +316,36 @@ MIXTURE_MAX_WORK = 1_000_000
 GLOBAL_LOCAL = (Horseshoe, RegularizedHorseshoe, HorseshoePlus, R2D2)
 
 
+def conjugate_pays(rank: int, n_features: int, residual_dof: int) -> bool:
+    """Whether a fixed Normal prior in linear regression with sigma estimated is sampled as NUTS on
+    ``log sigma`` alone, the coefficients drawn exactly given sigma, rather than NUTS on
+    ``(b, sigma, w)`` with the low-rank mass matrix. (With sigma known the posterior is Gaussian and
+    always drawn exactly.)
+
+    The one-dimensional sampler costs O(r) a gradient and O(r p) a conditional draw, after one SVD of
+    the r x p factor; the joint one O(r p) a gradient, a tree of several steps a draw, and its
+    adaptation must learn the coefficients' covariance. With no residual directions (p >= n) sigma and
+    the coefficients form a funnel the joint sampler crosses slowly; from ``p >= CONJUGATE_MIN_FEATURES``
+    on, the one-dimensional sampler's ESS per second is higher even with many residual directions.
+    Below that both take well under a second and the joint sampler is kept. The measurements are in
+    ``benchmarks/RESULTS.md`` (issue 24, conjugate cases; ``benchmarks/conjugate.py``).
+    """
+    return residual_dof <= 0 or n_features >= CONJUGATE_MIN_FEATURES
+
+
+CONJUGATE_MIN_FEATURES = 100
+
+
 def _integrated(spec: ModelSpec, data: dict, prior: Prior) -> tuple[ModelSpec, dict]:
     """The spec and data of the sampler that integrates the coefficients out, where there is one."""
     if spec.collapsed:
         return spec, {**data, **collapsed_data(data)}
+    if spec.family == "gaussian" and type(prior) is Normal and not spec.scale_learned:
+        rank = data["factor"].shape[0]
+        if spec.sigma_known or conjugate_pays(rank, spec.n_features, int(data["n"]) - spec.fit_intercept - rank):
+            data = {**data, "prior_factor": np.asarray(data["prior_scale"], dtype=float)}  # tau = 1: D = diag(s^2)
+            return replace(spec, collapsed=True), {**data, **collapsed_data(data)}
+        return spec, data
     mixture = spec.family == "gaussian" and not spec.scale_groups and (
         spec.scale_learned or isinstance(prior, (BayesianLasso, *GLOBAL_LOCAL)))
     rank = data["factor"].shape[0]

@@ -60,8 +60,8 @@ def unconstrained_layout(spec: ModelSpec) -> list[tuple[str, int]]:
     blocks = []
     if spec.collapsed:  # coefficients and intercept integrated out (the spectral and mixture kernels)
         blocks = [("sigma_log__", 1)] * (not spec.sigma_known)
-        if spec.spectral:
-            return blocks + [("prior_scale_log__", 1)]
+        if spec.spectral:  # a fixed Normal (conjugate) has no scale to sample
+            return blocks + [("prior_scale_log__", 1)] * (not spec.conjugate)
         if spec.prior_type in _INTEGRATED_LAYOUTS:
             return blocks + [(name, p if size is None else size) for name, size in _INTEGRATED_LAYOUTS[spec.prior_type]]
         return blocks + [("prior_scale_log__", 1), ("mixture_raw_log__", p)]
@@ -96,7 +96,7 @@ def expanded_layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
     """
     p = spec.n_features
     if spec.collapsed:
-        layout = [("sigma", ())] * (not spec.sigma_known) + [("prior_scale", ())]
+        layout = [("sigma", ())] * (not spec.sigma_known) + [("prior_scale", ())] * (not spec.conjugate)
         if spec.spectral:
             return layout
         if spec.prior_type in _INTEGRATED_EXPANDED:
@@ -186,6 +186,8 @@ def pack(spec: ModelSpec, data: dict) -> tuple[np.ndarray, tuple]:
     family_packing.pack_family(spec, data, header, arrays["scalars"], arrays)
     header[ld.PRIOR] = (_COLLAPSED_CODES if spec.collapsed else
                         _LEARNED_CODES if spec.scale_learned else _PRIOR_CODES)[spec.prior_type]
+    if spec.conjugate:
+        header[ld.PRIOR] = ld.NORMAL_CONJUGATE
     header[ld.FIT_INTERCEPT] = spec.fit_intercept
     header[ld.SIGMA_KNOWN] = spec.sigma_known
     header[ld.N_ROWS] = len(data["y"]) if "y" in data else 0
@@ -221,7 +223,7 @@ def log_density(header: np.ndarray, theta: np.ndarray) -> tuple[float, np.ndarra
 def _callbacks(header: np.ndarray):
     """The ``(logp, expand)`` C callbacks for the structure ``header`` describes (the collapsed
     kernels are imported, so loaded or compiled, only by the fits that use them)."""
-    if header[ld.PRIOR] == ld.NORMAL_COLLAPSED:
+    if header[ld.PRIOR] in (ld.NORMAL_COLLAPSED, ld.NORMAL_CONJUGATE):
         from .kernels import spectral as module
     elif header[ld.PRIOR] in (ld.LAPLACE_MIXTURE, ld.BAYESIAN_LASSO_MIXTURE):
         from .kernels import mixture as module

@@ -57,8 +57,14 @@ def default_settings(spec: ModelSpec) -> dict:
     cost more than they save there) with ``target_accept=0.9``, above 0.8 for sigma's left tail;
     the global-local priors sampled on their scales (:mod:`bayesreg.sampling.kernels.global_local`)
     take the same (0 divergences in 10 seeds on diabetes and a p > n case: ``benchmarks/RESULTS.md``).
+    A fixed Normal prior collapsed (``spec.conjugate``): NUTS on ``log sigma`` alone, diagonal with
+    ``target_accept=0.9`` (one dimension; the prior keeps every ``v_i >= s_i^2``, so the evidence has
+    no singular tail at sigma -> 0 to creep into); with sigma known nothing is sampled
+    (:mod:`bayesreg.sampling.exact`).
     Everything else: the low-rank mass matrix, for correlated coefficients.
     """
+    if spec.conjugate:
+        return {"adaptation": "diag", "target_accept": 0.9}
     if spec.spectral:
         return {"adaptation": "low_rank", "target_accept": 0.99}
     if spec.mixture:
@@ -83,6 +89,11 @@ def sample_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, 
     """
     if random_seed is not None and not isinstance(random_seed, (int, np.integer)):
         raise TypeError(f"random_seed must be an int or None, got {random_seed!r}")
+    if spec.conjugate and spec.sigma_known:  # a Gaussian posterior: iid draws, nothing for NUTS to do
+        from .exact import exact_posterior
+
+        return exact_posterior(spec, data, feature_names, draws=draws, chains=chains, random_seed=random_seed,
+                               **sampler_kwargs)
     import nutpie
     from nutpie.sample import in_notebook
 
@@ -156,8 +167,8 @@ def _add_conditional_coefficients(idata, spec: ModelSpec, data: dict, feature_na
     shape = (posterior.sizes["chain"], posterior.sizes["draw"])
     m = shape[0] * shape[1]
     sigma = posterior["sigma"].to_numpy().ravel() if "sigma" in posterior else np.full(m, float(data["sigma_known"]))
-    if spec.spectral:
-        tau = posterior["prior_scale"].to_numpy().ravel()
+    if spec.spectral:  # a fixed Normal (conjugate) is the spectral model at tau = 1
+        tau = np.ones(m) if spec.conjugate else posterior["prior_scale"].to_numpy().ravel()
         coef, intercept = normal_scale_coefficients(data, spec.fit_intercept, sigma, tau, rng)
     else:
         variances = posterior["mixture_variance"].to_numpy().reshape(m, -1)

@@ -43,6 +43,9 @@ GAUSSIAN, BERNOULLI, QUADRATIC = 0, 1, 2
 HORSESHOE_INTEGRATED, REG_HORSESHOE_INTEGRATED, HORSESHOE_PLUS, HORSESHOE_PLUS_INTEGRATED, R2D2, R2D2_INTEGRATED = \
     range(11, 17)
 S_R2_A, S_R2_B = 30, 31  # the R2D2 prior's Beta(a, b) on R^2
+# A fixed Normal prior with sigma estimated, collapsed (issue 24's conjugate case): the spectral kernel at
+# tau = 1 with no tau coordinate. Prior code 30: the first after the reserved ranges above.
+NORMAL_CONJUGATE = 30
 
 LOG_2PI = math.log(2 * math.pi)
 LOG_2_OVER_PI = math.log(2 / math.pi)

@@ -9,7 +9,12 @@ two dimensions, no funnel), and :func:`bayesreg.sampling.conditional.normal_scal
 eigen-data ``s_i^2`` (``PTR_VEC1``), ``a_i`` (``PTR_VEC2``), ``r`` (``RANK``) and ``R``
 (``S_RSS_MIN``); value and gradient cost O(r).
 
-Unconstrained vector: ``log sigma`` (when sigma is estimated), then ``log tau``. Derivatives, with
+A fixed Normal prior ``w_j ~ N(0, s_j^2)`` with sigma estimated is the same density at ``tau = 1``
+(``c_j = s_j`` in the eigen-data), with no ``tau`` coordinate and no hyperprior: prior code
+``NORMAL_CONJUGATE``, NUTS on ``log sigma`` alone (issue 24's conjugate case).
+
+Unconstrained vector: ``log sigma`` (when sigma is estimated), then ``log tau`` (not for
+``NORMAL_CONJUGATE``). Derivatives, with
 :math:`e_i = \tau^2 s_i^2`, :math:`v_i = \sigma^2 + e_i` and :math:`t_i = (v_i - a_i^2)/v_i^2`:
 
 .. math::
@@ -29,8 +34,8 @@ import numba
 import numpy as np
 
 from .layout import (EXPAND_SIGNATURE, FIT_INTERCEPT, HEADER_LEN, LOGP_SIGNATURE, LOG_2PI, N_DIM, N_SCALARS,
-                    PTR_SCALARS, PTR_VEC1, PTR_VEC2, RANK, SIGMA_KNOWN, S_HYPER_NU, S_HYPER_SCALE, S_N,
-                    S_RSS_MIN, S_SIGMA, array_at, jit, log_half_t,
+                    NORMAL_CONJUGATE, PRIOR, PTR_SCALARS, PTR_VEC1, PTR_VEC2, RANK, SIGMA_KNOWN, S_HYPER_NU,
+                    S_HYPER_SCALE, S_N, S_RSS_MIN, S_SIGMA, array_at, jit, log_half_t,
                     report)
 from .likelihoods import log_sigma_prior
 
@@ -50,7 +55,8 @@ def collapsed_log_density(theta, grad, header):
     if not header[SIGMA_KNOWN]:
         sigma = math.exp(theta[0])
         i = 1
-    u_tau = theta[i]
+    conjugate = header[PRIOR] == NORMAL_CONJUGATE
+    u_tau = 0.0 if conjugate else theta[i]
     tau_sq = math.exp(2.0 * u_tau)
     sigma_sq = sigma * sigma
     total = k * LOG_2PI + (k - r) * math.log(sigma_sq) + residual / sigma_sq
@@ -67,9 +73,10 @@ def collapsed_log_density(theta, grad, header):
     value = -0.5 * total
     if header[FIT_INTERCEPT]:
         value -= 0.5 * math.log(n)
-    hyper, d_hyper = log_half_t(u_tau, scalars[S_HYPER_NU], scalars[S_HYPER_SCALE])
-    value += hyper
-    grad[i] = d_tau + d_hyper
+    if not conjugate:
+        hyper, d_hyper = log_half_t(u_tau, scalars[S_HYPER_NU], scalars[S_HYPER_SCALE])
+        value += hyper
+        grad[i] = d_tau + d_hyper
     if i == 1:
         noise, d_noise = log_sigma_prior(theta[0], scalars)
         value += noise
@@ -79,7 +86,7 @@ def collapsed_log_density(theta, grad, header):
 
 @jit
 def collapsed_expand(theta, out):
-    """The sampled quantities: ``sigma`` (when estimated) and ``prior_scale`` (tau), in theta's order."""
+    """The sampled quantities: ``sigma`` (when estimated) and ``prior_scale`` (tau, when learned), in theta's order."""
     for j in range(theta.size):
         out[j] = math.exp(theta[j])
 
