@@ -2,8 +2,10 @@
 
 1. A formula fit costs no more than 10% over the same fit from the prebuilt matrix, at n = 1e5:
    ``LinearRegression(prior, formula=...).fit(df, method="map")`` against
-   ``LinearRegression(prior).fit(X, y, method="map")`` with X the design formulaic builds (the
-   encoding is the whole difference); and the same with NUTS (2 chains x 500 draws, 3 rounds).
+   ``LinearRegression(prior).fit(X, y, method="map")`` with X the design formulaic builds, as a
+   DataFrame, a row-major array and (what the formula path hands the solver) a column-major
+   ``NamedDesign``, so the encoding is the whole difference; ``fit_design`` alone and formulaic's
+   ``model_matrix`` alone split it; and the same with NUTS (2 chains x 500 draws, 3 rounds).
 2. The GroupLaplace MAP at n = 1e5, p = 200 in 40 groups takes at most 2x skglm's ``GroupLasso``
    (tol 1e-10, so both are at the optimum: the max |coef diff| is printed).
 
@@ -27,6 +29,8 @@ from formulaic import Formula, model_matrix
 from skglm import GroupLasso
 
 import bayesreg as br
+from bayesreg.data.formula import fit_design
+from bayesreg.data.validation import NamedDesign
 
 REPEATS = 5
 # CPU time of this process, not wall time: the machine is shared (load 5-8 on 2 cores), and every
@@ -58,18 +62,25 @@ def formula_overhead(n: int, rng) -> None:
     encoded = br.LinearRegression(prior, sigma=1.0, formula=formula).fit(df, method="map")
     X = pd.DataFrame(encoded.model_spec_.get_model_matrix(df).drop(columns="Intercept").astype(float))
     X_array, y_array = np.ascontiguousarray(X.to_numpy()), df.y.to_numpy()  # C order, as check_X makes it
+    X_columns = np.asfortranarray(X_array)  # column-major, the layout of the formula's design
     rhs = Formula(formula).rhs
     times = median_times({
         "formula": lambda: br.LinearRegression(prior, sigma=1.0, formula=formula).fit(df, method="map"),
         "matrix": lambda: br.LinearRegression(prior, sigma=1.0).fit(X, df.y, method="map"),
         "array": lambda: br.LinearRegression(prior, sigma=1.0).fit(X_array, y_array, method="map"),
-        "encoding": lambda: model_matrix(rhs, df, na_action="raise"),  # formulaic alone, as the fit calls it
+        "columns": lambda: br.LinearRegression(prior, sigma=1.0).fit(NamedDesign(X_columns, list(X.columns)), y_array,
+                                                                  method="map"),
+        "encoding": lambda: model_matrix(rhs, df, na_action="raise", output="pandas"),  # formulaic alone, as in the fit
+        "design": lambda: fit_design(formula, df, None, True),  # formulaic + bayesreg's checks and the design array
     }, repeats=REPEATS_MAP)
     print(f"formula fit, n = {n}, p = {X.shape[1]} (MAP, Normal prior): formula {times['formula']:.3f} s, "
           f"prebuilt DataFrame {times['matrix']:.3f} s (ratio {times['formula'] / times['matrix']:.2f}), "
-          f"prebuilt NumPy array {times['array']:.3f} s (ratio {times['formula'] / times['array']:.2f}); "
+          f"prebuilt NumPy array {times['array']:.3f} s (ratio {times['formula'] / times['array']:.2f}), "
+          f"prebuilt column-major design {times['columns']:.3f} s (ratio {times['formula'] / times['columns']:.2f}); "
           f"formulaic's model_matrix alone {times['encoding']:.3f} s, "
-          f"formula - array {times['formula'] - times['array']:.3f} s")
+          f"formula - array {times['formula'] - times['array']:.3f} s; the whole encoding (fit_design) "
+          f"{times['design']:.3f} s, of which bayesreg's (checks, the design array) "
+          f"{times['design'] - times['encoding']:.3f} s")
     nuts = dict(draws=500, tune=500, chains=2, random_seed=1, progressbar=False)
     times = median_times({
         "formula": lambda: br.LinearRegression(prior, formula=formula).fit(df, **nuts),

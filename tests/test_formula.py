@@ -55,19 +55,19 @@ def test_formula_map_equals_the_hand_built_design(frame):
 
 
 def test_design_assembled_in_blocks_equals_formulaic_matrix():
-    """The design bayesreg assembles from formulaic's columns (a C-contiguous array, written in blocks
-    of rows: a full block, and a partial last one here) equals formulaic's own matrix bit for bit; an
+    """The design bayesreg assembles from formulaic's columns (one column-major array, each column
+    copied whole) equals formulaic's own matrix bit for bit; an
     infinity in a used column is an error that says so (formulaic checks NaN only)."""
     from bayesreg.data import formula as fm
 
     rng = np.random.default_rng(shifted(23))
-    n = fm._ROWS_PER_BLOCK + 37
+    n = 4133
     df = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n),
                        "region": rng.choice(["north", "south", "west"], n), "flag": rng.random(n) > 0.5})
     fitted = fm.fit_design("~ x1 + C(region) + flag + x1:x2", df, df.x1, True)
     expected = fitted.model_spec.get_model_matrix(df).drop(columns="Intercept").astype(float)
     assert fitted.X.columns == list(expected.columns)
-    assert fitted.X.values.flags.c_contiguous and fitted.X.values.dtype == np.float64
+    assert fitted.X.values.flags.f_contiguous and fitted.X.values.dtype == np.float64
     np.testing.assert_array_equal(fitted.X.values, expected.to_numpy())
     new = df.iloc[::-1].reset_index(drop=True)
     np.testing.assert_array_equal(fm.apply_spec(fitted.model_spec, new, expected.columns).values,

@@ -17,7 +17,7 @@ METHODS = ("nuts", "map", "empirical_bayes", "surrogate")  # empirical_bayes: ex
 
 @dataclass(frozen=True)
 class NamedDesign:
-    """A design matrix built by bayesreg itself (a formula's encoding): a C-contiguous float64
+    """A design matrix built by bayesreg itself (a formula's encoding): a contiguous (either order) float64
     array with no missing values (its producer checked them) and its column names. ``check_X``
     takes it as it is, with the finiteness check only: no DataFrame round trip, no copy."""
 

@@ -174,7 +174,12 @@ def gaussian_data(X, y, fit_intercept: bool, sigma) -> dict[str, np.ndarray]:
     ``n >= p``: through :func:`~bayesreg.data.statistics.array_statistics`, the same computation
     Dask input takes, so a fit on Dask and on NumPy data see the same numbers. ``n < p``: the
     thin SVD of the centred X (see :func:`_least_squares_factor`).
+
+    ``X`` is taken in row-major order (a formula's design is column-major): BLAS sums the Gram
+    matrix in an order that depends on the layout, and the same data must give the same statistics,
+    hence the same draws for the same seed, whichever way they were built.
     """
+    X = np.ascontiguousarray(X, dtype=float)
     n, p = X.shape
     if n >= p:
         return statistics_data(array_statistics(X, y), fit_intercept, sigma)
