@@ -12,11 +12,12 @@ ratio of the median ESS/s (conjugate / today's).
 
 Data: scikit-learn's diabetes (n = 442, p = 10); its p > n version (40 rows drawn with seed 0, the
 10 columns and their 45 pairwise products; ``benchmarks/global_local.py``); and Gaussian designs
-n = 400 with p = 50, 100, 200 (5 signals), where the routing rule ``conjugate_pays`` is decided.
-Known sigma: half the sd of y.
+``n<rows>p<columns>`` (seed 0, min(p, 5) signals, unit noise), where the routing rule ``conjugate_pays`` is
+decided. Known sigma: half the sd of y.
 
-    .venv/bin/python benchmarks/conjugate.py [--seeds 3] [--cases diabetes,pairwise,n400p50,...]
+    cd benchmarks && PYTHONPATH=.. python conjugate.py [--seeds 3] [--cases diabetes,pairwise,n400p20,...]
         [--sigma known,estimated]
+    cd benchmarks && PYTHONPATH=.. python conjugate.py --sweep 0.6,0.7,0.8,0.9 --seeds 10
 """
 
 from __future__ import annotations
@@ -42,12 +43,19 @@ DRAWS = dict(draws=1000, tune=1000, chains=4)
 def gaussian_problem(n, p, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, p))
-    return X, X[:, :5] @ np.array([1.0, -0.8, 0.6, 0.5, -0.4]) + rng.normal(size=n)
+    signals = np.array([1.0, -0.8, 0.6, 0.5, -0.4])[:p]
+    return X, X[:, :len(signals)] @ signals + rng.normal(size=n)
 
 
-CASES = {"diabetes": lambda: load_diabetes(return_X_y=True), "pairwise": pairwise_problem,
-         "n400p50": lambda: gaussian_problem(400, 50), "n400p100": lambda: gaussian_problem(400, 100),
-         "n400p200": lambda: gaussian_problem(400, 200)}
+CASES = {"diabetes": lambda: load_diabetes(return_X_y=True), "pairwise": pairwise_problem}
+
+
+def problem(case):
+    """A named case, or ``n<rows>p<columns>`` for :func:`gaussian_problem`."""
+    if case in CASES:
+        return CASES[case]()
+    n, p = case[1:].split("p")
+    return gaussian_problem(int(n), int(p))
 
 
 def both_inputs(X, y, sigma):
@@ -64,11 +72,11 @@ def both_inputs(X, y, sigma):
     return (spec, data), (dataclasses.replace(spec, collapsed=False), today)
 
 
-def run(spec, data, names, seed):
+def run(spec, data, names, seed, **options):
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        idata = sample_posterior(spec, data, names, random_seed=seed, progressbar=False, **DRAWS)
+        idata = sample_posterior(spec, data, names, random_seed=seed, progressbar=False, **DRAWS, **options)
     wall = time.perf_counter() - started
     quantities = ["coef", "intercept"] + ["sigma"] * (not spec.sigma_known)
     ess = float(az.summary(idata, var_names=quantities, kind="diagnostics")["ess_bulk"].min())
@@ -78,11 +86,15 @@ def run(spec, data, names, seed):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--cases", default="diabetes,pairwise,n400p20,n400p50,n400p100")
     parser.add_argument("--sigma", default="known,estimated")
+    parser.add_argument("--sweep", default="", help="target_accept values: the sigma-estimated conjugate sampler "
+                        "alone at each (diag), min bulk ESS and divergences over the seeds")
     args = parser.parse_args()
+    if args.sweep:
+        return sweep(args)
     for case in args.cases.split(","):
-        X, y = CASES[case]()
+        X, y = problem(case)
         names = [f"x{j}" for j in range(X.shape[1])]
         for kind in args.sigma.split(","):
             sigma = 0.5 * float(np.std(y)) if kind == "known" else None
@@ -100,6 +112,21 @@ def main():
             ratio = (statistics.median(r["ess_per_s"] for r in rows["conjugate"])
                      / statistics.median(r["ess_per_s"] for r in rows["today"]))
             print(f"  median ESS/s ratio conjugate / today: {ratio:.1f}x", flush=True)
+
+
+def sweep(args):
+    for case in args.cases.split(","):
+        X, y = problem(case)
+        names = [f"x{j}" for j in range(X.shape[1])]
+        (spec, data), _ = both_inputs(X, y, None)
+        run(spec, data, names, 0)
+        for target in args.sweep.split(","):
+            results = [run(spec, data, names, seed, adaptation="diag", target_accept=float(target))
+                       for seed in range(1, args.seeds + 1)]
+            ess = [r["ess"] for r in results]
+            print(f"{case} target_accept {target}: min bulk ESS worst {min(ess):.0f}, median {statistics.median(ess):.0f}; "
+                  f"median wall {statistics.median(r['wall'] for r in results):.2f} s; "
+                  f"{sum(r['divergent'] for r in results)} divergent", flush=True)
 
 
 if __name__ == "__main__":

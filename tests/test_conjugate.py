@@ -134,7 +134,7 @@ def dense_log_posterior_and_gradient(log_sigma, X, y, scales, fit_intercept):
     return value, gradient, sigma**2 * (Qy @ Qy + abs(np.trace(Q))) + nu + 2
 
 
-@pytest.mark.parametrize("n,p", [*SHAPES, (150, CONJUGATE_MIN_FEATURES)])
+@pytest.mark.parametrize("n,p", [*SHAPES, (150, 100)])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_sigma_density_and_gradient_match_the_dense_marginal(n, p, fit_intercept):
     """The compiled NORMAL_CONJUGATE density in log sigma at 5 random sigmas equals the dense n x n
@@ -154,9 +154,11 @@ def test_sigma_density_and_gradient_match_the_dense_marginal(n, p, fit_intercept
 
 
 def test_which_fixed_normal_fits_are_conjugate():
-    """Sigma known: always (exact draws). Sigma estimated: where conjugate_pays (p >= n, or p >= 100);
+    """Sigma known: always (exact draws). Sigma estimated: where conjugate_pays (p >= n, or p >= 30);
     never for a learned scale (its own collapsed sampler), logistic regression or another prior."""
-    for n, p, expected in ((20, 3, False), (12, 30, True), (30, 29, True), (300, 99, False), (300, 100, True)):
+    cases = ((20, 3, False), (12, 15, True), (16, 15, True),  # n = p + 1 with an intercept: no residual direction
+             (300, CONJUGATE_MIN_FEATURES - 1, False), (300, CONJUGATE_MIN_FEATURES, True))
+    for n, p, expected in cases:
         X, y, _ = _problem(n, p)
         assert linear_inputs(X, y, br.Normal(1.0), sigma=None, fit_intercept=True)[0].conjugate is expected, (n, p)
         assert linear_inputs(X, y, br.Normal(1.0), sigma=2.0, fit_intercept=True)[0].conjugate
@@ -213,7 +215,7 @@ def test_weights_and_offset_give_the_repeated_rows_posterior():
             progressbar=False)
     assert est.idata_.attrs["sampler"] == "exact"
     assert_gaussian_draws(_draws(est.idata_, True), *exact_conditional(X_rep, y_rep, scales**2, 1.3, True))
-    wide_X = np.hstack([X, np.random.default_rng(shifted(10)).normal(size=(37, 100))])  # p >= 100: conjugate
+    wide_X = np.hstack([X, np.random.default_rng(shifted(10)).normal(size=(37, 100))])  # p >= 30: conjugate
     wide_scales = np.r_[scales, np.full(100, 0.3)]
     spec, data = weighted_linear_inputs(wide_X, y, br.Normal(wide_scales), sigma=None, fit_intercept=True,
                                         offset=offset, sample_weight=weights)

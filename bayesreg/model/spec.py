@@ -328,17 +328,17 @@ def conjugate_pays(rank: int, n_features: int, residual_dof: int) -> bool:
     always drawn exactly.)
 
     The one-dimensional sampler costs O(r) a gradient and O(r p) a conditional draw, after one SVD of
-    the r x p factor; the joint one O(r p) a gradient, a tree of several steps a draw, and its
-    adaptation must learn the coefficients' covariance. With no residual directions (p >= n) sigma and
-    the coefficients form a funnel the joint sampler crosses slowly; from ``p >= CONJUGATE_MIN_FEATURES``
-    on, the one-dimensional sampler's ESS per second is higher even with many residual directions.
-    Below that both take well under a second and the joint sampler is kept. The measurements are in
-    ``benchmarks/RESULTS.md`` (issue 24, conjugate cases; ``benchmarks/conjugate.py``).
+    the r x p factor; the joint one O(r p) a gradient, several a draw, and its adaptation must learn
+    the coefficients' covariance. Measured ESS per second (``benchmarks/conjugate.py``, RESULTS.md;
+    n = 400 unless said): 0.5x the joint sampler's at p = 3 (n = 50), 0.9x at p = 10 (and on
+    diabetes), 1.0x at p = 20, 1.3x at p = 30, 4.3x at p = 50, 19x at p = 100, 2.5x with p > n
+    (40 x 55). So: always without residual directions (p >= n, where sigma and the coefficients also
+    form a funnel), and from ``p >= CONJUGATE_MIN_FEATURES``.
     """
     return residual_dof <= 0 or n_features >= CONJUGATE_MIN_FEATURES
 
 
-CONJUGATE_MIN_FEATURES = 100
+CONJUGATE_MIN_FEATURES = 30
 
 
 def _integrated(spec: ModelSpec, data: dict, prior: Prior) -> tuple[ModelSpec, dict]:
