@@ -41,6 +41,7 @@ import bayesreg as br
 
 P = 50
 WORKERS = 2
+ROWS_PER_FILE = 50_000  # the --linear-n, --logistic-n and --poisson-n data: 20 MB files (lost in 849109e)
 
 
 def rule_mib(workers: int, columns: int = P + 1) -> float:

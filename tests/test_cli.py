@@ -266,3 +266,33 @@ def test_fit_with_a_formula(tmp_path):
     lazy_summary = pd.read_csv(tmp_path / "p" / "summary.csv", index_col=0)
     np.testing.assert_allclose(lazy_summary.loc[ridge.feature_names_, "map"], ridge.coef_, rtol=1e-10)
     assert main(["fit", str(tmp_path / "d.csv"), "--target", "y", "--prior", "group-lasso"]) == 2
+
+
+@pytest.mark.parametrize("family", ["poisson", "negative_binomial"])
+def test_count_families_take_the_surrogate(tmp_path, capsys, family):
+    """``--method surrogate`` with ``--family poisson|negative_binomial``, from CSV and from Parquet
+    (read through Dask): the saved fit is the family's surrogate (k-hat stored and printed), its
+    MAP the estimator's own; student_t is refused with the reason."""
+    rng = np.random.default_rng(shifted(23))
+    frame = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
+    frame["y"] = rng.poisson(np.exp(0.5 + 0.4 * frame["a"]))
+    frame.to_csv(tmp_path / "counts.csv", index=False)
+    estimator = {"poisson": br.PoissonRegression, "negative_binomial": br.NegativeBinomialRegression}[family]
+    direct = estimator(method="map").fit(frame[["a", "b"]], frame["y"])
+    sources = [tmp_path / "counts.csv"]
+    if pytest.importorskip("dask.dataframe"):
+        (tmp_path / "pq").mkdir()
+        frame.iloc[:200].to_parquet(tmp_path / "pq" / "part0.parquet")
+        frame.iloc[200:].to_parquet(tmp_path / "pq" / "part1.parquet")
+        sources.append(tmp_path / "pq")
+    for i, source in enumerate(sources):
+        out = tmp_path / f"out{i}"
+        assert main(["fit", str(source), "--target", "y", "--family", family, "--method", "surrogate", "--draws",
+                     "200", "--tune", "200", "--chains", "2", "--seed", str(shifted(1)), "--out", str(out)]) == 0
+        assert "Pareto k-hat of the surrogate's importance weights" in capsys.readouterr().out
+        saved = br.load(out / "fit.zip")
+        assert type(saved) is estimator and saved.method_ == "surrogate"
+        assert "pareto_k" in saved.idata_.attrs and "surrogate_weights" in saved.idata_.children
+        np.testing.assert_allclose(saved.map_.coef, direct.coef_, rtol=1e-9)
+    assert main(["fit", str(sources[0]), "--target", "y", "--family", "student_t", "--method", "surrogate"]) == 2
+    assert "not log-concave" in capsys.readouterr().err
