@@ -296,3 +296,18 @@ def test_count_families_take_the_surrogate(tmp_path, capsys, family):
         np.testing.assert_allclose(saved.map_.coef, direct.coef_, rtol=1e-9)
     assert main(["fit", str(sources[0]), "--target", "y", "--family", "student_t", "--method", "surrogate"]) == 2
     assert "not log-concave" in capsys.readouterr().err
+
+
+def test_count_families_take_empirical_bayes(tmp_path, capsys):
+    """``--method empirical_bayes --family poisson``: the chosen prior and log evidence are the estimator's."""
+    rng = np.random.default_rng(shifted(24))
+    frame = pd.DataFrame({"a": rng.normal(size=150), "b": rng.normal(size=150)})
+    frame["y"] = rng.poisson(np.exp(0.5 + 0.4 * frame["a"]))
+    frame.to_csv(tmp_path / "counts.csv", index=False)
+    assert main(["fit", str(tmp_path / "counts.csv"), "--target", "y", "--family", "poisson", "--method",
+                 "empirical_bayes", "--out", str(tmp_path / "out")]) == 0
+    assert "log evidence" in capsys.readouterr().out
+    saved = br.load(tmp_path / "out" / "fit.zip")
+    direct = br.PoissonRegression().fit(frame[["a", "b"]], frame["y"], method="empirical_bayes")
+    assert saved.log_evidence_ == pytest.approx(direct.log_evidence_, rel=1e-12)
+    np.testing.assert_allclose(saved.coef_, direct.coef_, rtol=1e-12)
