@@ -198,8 +198,10 @@ def fit(args) -> int:
         offset = frame[args.offset] if args.formula is not None else X[args.offset]
         if args.formula is None:
             X = X.drop(columns=[args.offset])
-    if args.method == "surrogate" and args.family != "logistic":
-        raise ValueError("--method surrogate is for --family logistic (linear fits are exact at any n)")
+    if args.method == "surrogate" and args.family not in SURROGATE_FAMILIES:
+        raise ValueError(f"--method surrogate is for --family {', '.join(SURROGATE_FAMILIES)}, not {args.family} "
+                         "(linear fits are exact at any n; the Student-t likelihood is not log-concave, so a "
+                         "quadratic surrogate is no sound proposal for it): use --method nuts")
     if not lazy and args.family == "logistic" and (n_values := y.nunique()) != 2:
         raise ValueError(f"--family logistic needs a target with two values; {args.target!r} has {n_values} "
                          "(use --family linear for a continuous target)")
@@ -260,6 +262,7 @@ def fit(args) -> int:
 
 
 SAVED = "fit.zip"
+SURROGATE_FAMILIES = ("logistic", "poisson", "negative_binomial")
 FAMILY_ESTIMATORS = {"poisson": PoissonRegression, "negative_binomial": NegativeBinomialRegression,
                      "student_t": StudentTRegression}
 
@@ -397,8 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     run_fit.add_argument("--sigma", type=float, default=None, help="known noise sd (linear only); default: estimated")
     run_fit.add_argument("--method", choices=["nuts", "map", "empirical_bayes", "surrogate"], default="nuts",
                          help="empirical_bayes: ridge only, the prior scale that maximises the evidence (exact for "
-                              "linear, Laplace-approximate for logistic); surrogate: logistic at large n (NUTS on "
-                              "a quadratic expansion, PSIS-corrected)")
+                              "linear, Laplace-approximate for logistic, poisson, negative_binomial); surrogate: "
+                              "logistic, poisson or negative_binomial at large n (NUTS on a quadratic expansion, "
+                              "PSIS-corrected)")
     for name, default in SAMPLER_COUNTS.items():
         run_fit.add_argument(_option(name), type=int, default=None, help=f"NUTS {name} (default {default})")
     run_fit.add_argument("--seed", type=int, default=None)

@@ -4,6 +4,8 @@ Linear: n rows x 50 features written to Parquet (in 50k-row files, never whole i
 ``LinearRegression().fit(dd.read_parquet(...))``: read + one statistics pass + NUTS, timed end to end.
 Logistic: the same for ``LogisticRegression(method="surrogate")`` (Newton passes, NUTS on the
 surrogate, one PSIS pass), with exact NUTS at a smaller n as the baseline in ESS per second.
+Poisson (issue 21): the same for ``PoissonRegression(method="surrogate")`` (``--poisson-n``; the
+target is n = 1e6: <= 120 s, k-hat <= 0.7), the Newton and PSIS passes from the family's rows' sums.
 
 The cluster runs in this process (``processes=False``), so the process's peak resident memory
 (``ru_maxrss``) counts the workers too. Run on an otherwise idle machine:
@@ -39,6 +41,7 @@ import bayesreg as br
 
 P = 50
 WORKERS = 2
+ROWS_PER_FILE = 50_000  # the --linear-n, --logistic-n and --poisson-n data: 20 MB files (lost in 849109e)
 
 
 def rule_mib(workers: int, columns: int = P + 1) -> float:
@@ -57,9 +60,13 @@ def write_parquet(folder: pathlib.Path, n: int, family: str, seed: int = 0) -> N
     for start in range(0, n, ROWS_PER_FILE):
         rows = min(ROWS_PER_FILE, n - start)
         X = rng.normal(size=(rows, P))
-        eta = 0.5 + X @ coef * (0.3 if family == "logistic" else 1.0)
-        y = (rng.random(rows) < 1 / (1 + np.exp(-eta))).astype(np.int8) if family == "logistic" else \
-            eta + rng.normal(size=rows)
+        eta = 0.5 + X @ coef * (0.3 if family in ("logistic", "poisson") else 1.0)
+        if family == "poisson":
+            y = rng.poisson(np.exp(eta)).astype(np.int32)
+        elif family == "logistic":
+            y = (rng.random(rows) < 1 / (1 + np.exp(-eta))).astype(np.int8)
+        else:
+            y = eta + rng.normal(size=rows)
         pd.DataFrame(X, columns=[f"x{j}" for j in range(P)]).assign(y=y).to_parquet(
             folder / f"part{start // ROWS_PER_FILE:05d}.parquet")
 
@@ -235,6 +242,20 @@ def run(args) -> None:
                                  min_ess=ess, ess_per_s=per_second))
                 print(rows[-1], flush=True)
                 del frame
+            for n in args.poisson_n:
+                folder = pathlib.Path(tmp) / f"poisson{n}"
+                write_in_child(folder, n, "poisson")
+                started = time.perf_counter()
+                frame = dd.read_parquet(folder).persist()  # Newton makes several passes: read once
+                est = br.PoissonRegression(br.Normal(1.0), method="surrogate").fit(
+                    frame.drop(columns="y"), frame["y"], random_seed=1, progressbar=False)
+                seconds = time.perf_counter() - started
+                ess, per_second = min_ess_per_second(est, seconds)
+                rows.append(dict(case=f"Poisson surrogate, n={n:.0e}", seconds=seconds, peak_mib=peak_mib(),
+                                 data_mib=n * (P + 1) * 8 / 2**20, pareto_k=est.idata_.attrs["pareto_k"],
+                                 min_ess=ess, ess_per_s=per_second))
+                print(rows[-1], flush=True)
+                del frame
     for n in args.exact_n:
         rng = np.random.default_rng(0)
         X = rng.normal(size=(n, P))
@@ -259,6 +280,7 @@ def main() -> None:
     parser.add_argument("--linear-n", type=sizes, default=None, help="default 1e5,1e6,5e6 (none with --partition-mb)")
     parser.add_argument("--logistic-n", type=sizes, default=None, help="default 1e6 (none with --partition-mb)")
     parser.add_argument("--exact-n", type=sizes, default=None, help="default 1e5 (none with --partition-mb)")
+    parser.add_argument("--poisson-n", type=sizes, default=None, help="default 1e6 (none with --partition-mb)")
     parser.add_argument("--partition-mb", type=sizes, default=[],
                         help="file sizes in MB (e.g. 20,200,1000): peak memory against partition size")
     parser.add_argument("--reader", type=lambda text: text.split(","), default=["fsspec"],
@@ -270,7 +292,8 @@ def main() -> None:
     parser.add_argument("--partition-n", type=lambda text: int(float(text)), default=5_000_000)
     parser.add_argument("--tmp", default=None, help="folder for the Parquet files (default: the system's)")
     args = parser.parse_args()
-    for name, default in (("linear_n", "1e5,1e6,5e6"), ("logistic_n", "1e6"), ("exact_n", "1e5")):
+    for name, default in (("linear_n", "1e5,1e6,5e6"), ("logistic_n", "1e6"), ("exact_n", "1e5"),
+                          ("poisson_n", "1e6")):
         if getattr(args, name) is None:
             setattr(args, name, [] if args.partition_mb else sizes(default))
     print(f"load average before: {os.getloadavg()}")

@@ -293,3 +293,48 @@ def test_formula_fit_writes_the_term_table_and_plot(tmp_path):
     numbers = expected.columns.drop("columns")
     np.testing.assert_allclose(written[numbers].to_numpy(float), expected[numbers].to_numpy(float), rtol=1e-12)
     assert (out / "fit_terms.png").stat().st_size > 0 and (out / "fit_coefficients.png").exists()
+
+
+@pytest.mark.parametrize("family", ["poisson", "negative_binomial"])
+def test_count_families_take_the_surrogate(tmp_path, capsys, family):
+    """``--method surrogate`` with ``--family poisson|negative_binomial``, from CSV and from Parquet
+    (read through Dask): the saved fit is the family's surrogate (k-hat stored and printed), its
+    MAP the estimator's own; student_t is refused with the reason."""
+    rng = np.random.default_rng(shifted(23))
+    frame = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
+    frame["y"] = rng.poisson(np.exp(0.5 + 0.4 * frame["a"]))
+    frame.to_csv(tmp_path / "counts.csv", index=False)
+    estimator = {"poisson": br.PoissonRegression, "negative_binomial": br.NegativeBinomialRegression}[family]
+    direct = estimator(method="map").fit(frame[["a", "b"]], frame["y"])
+    sources = [tmp_path / "counts.csv"]
+    if pytest.importorskip("dask.dataframe"):
+        (tmp_path / "pq").mkdir()
+        frame.iloc[:200].to_parquet(tmp_path / "pq" / "part0.parquet")
+        frame.iloc[200:].to_parquet(tmp_path / "pq" / "part1.parquet")
+        sources.append(tmp_path / "pq")
+    for i, source in enumerate(sources):
+        out = tmp_path / f"out{i}"
+        assert main(["fit", str(source), "--target", "y", "--family", family, "--method", "surrogate", "--draws",
+                     "200", "--tune", "200", "--chains", "2", "--seed", str(shifted(1)), "--out", str(out)]) == 0
+        assert "Pareto k-hat of the surrogate's importance weights" in capsys.readouterr().out
+        saved = br.load(out / "fit.zip")
+        assert type(saved) is estimator and saved.method_ == "surrogate"
+        assert "pareto_k" in saved.idata_.attrs and "surrogate_weights" in saved.idata_.children
+        np.testing.assert_allclose(saved.map_.coef, direct.coef_, rtol=1e-9)
+    assert main(["fit", str(sources[0]), "--target", "y", "--family", "student_t", "--method", "surrogate"]) == 2
+    assert "not log-concave" in capsys.readouterr().err
+
+
+def test_count_families_take_empirical_bayes(tmp_path, capsys):
+    """``--method empirical_bayes --family poisson``: the chosen prior and log evidence are the estimator's."""
+    rng = np.random.default_rng(shifted(24))
+    frame = pd.DataFrame({"a": rng.normal(size=150), "b": rng.normal(size=150)})
+    frame["y"] = rng.poisson(np.exp(0.5 + 0.4 * frame["a"]))
+    frame.to_csv(tmp_path / "counts.csv", index=False)
+    assert main(["fit", str(tmp_path / "counts.csv"), "--target", "y", "--family", "poisson", "--method",
+                 "empirical_bayes", "--out", str(tmp_path / "out")]) == 0
+    assert "log evidence" in capsys.readouterr().out
+    saved = br.load(tmp_path / "out" / "fit.zip")
+    direct = br.PoissonRegression().fit(frame[["a", "b"]], frame["y"], method="empirical_bayes")
+    assert saved.log_evidence_ == pytest.approx(direct.log_evidence_, rel=1e-12)
+    np.testing.assert_allclose(saved.coef_, direct.coef_, rtol=1e-12)

@@ -8,6 +8,7 @@ difference of two means, in posterior sds, is sqrt(1/ESS_exact + 1/ESS_surrogate
 surrogate's ESS: its draws' bulk ESS times the weights' Kish efficiency); each test first asserts
 that this is at most 0.025, so 0.1 sd is >= 4 standard errors: a false failure has probability
 < 7e-5 per comparison, < 0.2% over the 24 comparisons here, and a real bias above 0.1 sd shows.
+The posterior sds are compared too (within 10%, >= 5.6 standard errors of their ratio).
 """
 
 import warnings
@@ -65,6 +66,10 @@ def test_surrogate_matches_exact_nuts(family):
     labels = [*surrogate.feature_names_, "intercept"] + (["phi"] if family == "negative_binomial" else [])
     gap = np.abs(s.loc[labels, "mean"] - e.loc[labels, "mean"]) / e.loc[labels, "sd"]
     assert gap.max() < 0.1, gap.sort_values().tail(3)
+    # and the spread: the sd ratio's Monte Carlo sd is ~ sqrt(1/(2 ESS_e) + 1/(2 ESS_s)) <= SE / sqrt(2),
+    # so 0.1 is >= 5.6 of its standard errors (a proposal for phi left uncorrected halves its variance)
+    spread = np.abs(s.loc[labels, "sd"] / e.loc[labels, "sd"] - 1)
+    assert spread.max() < 0.1, spread.sort_values().tail(3)
 
 
 def zero_groups_data(seed: int, groups: int = 4, size: int = 5):

@@ -145,6 +145,16 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
                                        log_likelihood if sample_weight is None else False)
         return idata
 
+    def _evidence_fit(self, X, y, base) -> dict:
+        """``method="empirical_bayes"``: the Laplace-approximate evidence (:mod:`bayesreg.evidence_glm`)."""
+        from ..evidence_glm import fit_family_evidence
+
+        fixed, priors = self._aux_settings()
+        t, log_evidence, fit = fit_family_evidence(X, y, self._family_object, base, self.fit_intercept, fixed, priors)
+        estimate = FamilyMAPEstimate(fit.coef, fit.intercept, fit.aux.get("sigma"), dict(fit.aux))
+        return {"prior_": Normal(t * base), "log_evidence_": log_evidence, "map_": estimate,
+                **self._point_attributes(estimate)}
+
     def _posterior_attributes(self, idata):
         attributes = super()._posterior_attributes(idata)
         posterior = idata["posterior"]
@@ -197,7 +207,9 @@ class PoissonRegression(_FamilyRegression):
         ``None`` means ``Normal(2.5, autoscale=True)``: coefficient j gets scale ``2.5 / sd(x_j)``
         on the log scale (rstanarm's default). ``Normal(s)`` is ``PoissonRegressor(alpha=1/(n s^2))``.
     fit_intercept : bool, default True
-    method : {"nuts", "map", "surrogate"}, default "nuts"
+    method : {"nuts", "map", "surrogate", "empirical_bayes"}, default "nuts"
+        ``"empirical_bayes"`` (a Normal prior): its scale multiplier chosen by the Laplace-approximate
+        evidence (:mod:`bayesreg.evidence_glm`), ``log_evidence_`` set, ``coef_`` the MAP there.
         ``"surrogate"`` for large n (and Dask input): NUTS on a quadratic expansion of the
         log-likelihood at the MAP, corrected by PSIS, Pareto k-hat in ``idata_.attrs["pareto_k"]``
         (:mod:`bayesreg.sampling.surrogate_family`).
@@ -209,7 +221,7 @@ class PoissonRegression(_FamilyRegression):
 
     _family = "poisson"
     _family_object = POISSON
-    _methods = ("map", "nuts", "surrogate")
+    _methods = ("map", "nuts", "surrogate", "empirical_bayes")
     _row_methods = ("map", "nuts", "surrogate")
 
     def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts",
@@ -232,7 +244,8 @@ class NegativeBinomialRegression(_FamilyRegression):
     phi_prior : bayesreg.families prior or None
         ``None``: ``Exponential(1)`` (rstanarm's ``prior_aux`` for ``neg_binomial_2``).
     fit_intercept : bool, default True
-    method : {"nuts", "map", "surrogate"}, default "nuts"  (as :class:`PoissonRegression`)
+    method : {"nuts", "map", "surrogate", "empirical_bayes"}, default "nuts"  (as :class:`PoissonRegression`;
+        empirical Bayes integrates phi out with the coefficients in the Laplace approximation)
 
     Attributes: as :class:`PoissonRegression`, and ``phi_``.
     """
@@ -240,7 +253,7 @@ class NegativeBinomialRegression(_FamilyRegression):
     _family = "negative_binomial"
     _family_object = NEGATIVE_BINOMIAL
     _aux_parameters = ("phi",)
-    _methods = ("map", "nuts", "surrogate")
+    _methods = ("map", "nuts", "surrogate", "empirical_bayes")
     _row_methods = ("map", "nuts", "surrogate")
 
     def __init__(self, prior: Prior | None = None, phi: float | None = None, phi_prior: AuxPrior | None = None,

@@ -1,0 +1,108 @@
+r"""Empirical Bayes for the count families (Poisson, negative binomial): the Laplace approximation.
+
+Model: ``y_i ~ family(offset_i + b + x_i'w, a)``, ``w_j ~ N(0, t^2 d_j^2)`` with ``d`` the prior's
+(per-coefficient, possibly autoscaled) scale and ``t`` one multiplier learned from the data, a flat
+intercept ``b``, and the free auxiliary parameters ``a`` (the negative binomial's ``phi``) under
+their priors ``p(a)``. The evidence :math:`p(y \mid t) = \int e^{-F(x)}\,dx` over
+``x = (b, w, u)``, ``u = log a``, with :math:`F = \mathrm{NLL} - \log p(w \mid t) - \log p(e^u) - u`
+(every term normalised, the families' NLLs with their ``log y!`` constants; ``u`` is the Jacobian
+of ``a = e^u``), has no closed form. As for logistic regression (:mod:`bayesreg.evidence`, MacKay
+1992), expand ``F`` to second order at its minimum :math:`\hat x`:
+
+.. math::
+    \log p(y \mid t) \approx -F(\hat x) + \frac k2\log 2\pi - \frac12\log\det \nabla^2_x F(\hat x),
+
+``k`` the number of parameters. The expansion is in ``log a`` rather than ``a``: the posterior of
+``log phi`` is much closer to Gaussian (n = 50 counts of mean 1.5: error 0.005 against 0.065 in
+``phi``). :func:`bayesreg.solvers.fit_glm_map` finds :math:`\hat x` with the prior
+``p(a) a`` (:class:`_InLogScale`, the density of ``u`` written in ``a``), and the Hessian in ``u`` comes
+from the rows' sums (:class:`bayesreg.data.LikelihoodSums`) as that solver builds it. The error is
+:math:`O(1/n)` (Tierney & Kadane 1986; tests/test_evidence_families.py checks it against
+quadrature). ``t`` is chosen as for logistic regression: a grid of ``log t``, refined by bounded
+Brent. ``coef_`` is the centre :math:`\hat x`: the MAP at the chosen ``t`` for Poisson; for the
+negative binomial the mode in ``(b, w, log phi)``, which is not quite the MAP (the mode in ``phi``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, optimize
+
+from .data import family_likelihood_of
+from .families import AuxPrior
+from .priors import Normal
+from .solvers import GLMMAP, fit_glm_map
+
+_LOG_T = np.linspace(math.log(1e-4), math.log(1e4), 81)
+
+
+def family_laplace_log_evidence(X, y, family, base_scale, t: float, fit_intercept: bool, aux_fixed=None,
+                                aux_priors=None) -> tuple[float, GLMMAP]:
+    """``(log evidence, MAP)`` at ``Normal(t * base_scale)`` by the Laplace approximation."""
+    prior = Normal(t * np.asarray(base_scale, dtype=float))
+    aux_fixed = dict(aux_fixed or {})
+    free = [name for name in family.aux_names if name not in aux_fixed]
+    priors = {name: _InLogScale((aux_priors or {}).get(name) or family.default_aux_prior(name, y, np.ones(len(y))))
+              for name in free}
+    fit = fit_glm_map(X, y, family, prior, fit_intercept, aux_fixed=aux_fixed, aux_priors=priors)
+    aux = {**fit.aux, **aux_fixed}
+    k = int(fit_intercept)
+    theta = np.concatenate([[fit.intercept] * k, fit.coef])
+    sums = family_likelihood_of((X, y), family, fit_intercept)(theta, tuple(aux[name] for name in family.aux_names))
+    m = theta.size
+    hessian = np.zeros((m + len(free), m + len(free)))
+    hessian[:m, :m] = sums.hessian
+    hessian[k:m, k:m] += np.diag(np.broadcast_to(prior.l2, fit.coef.shape))
+    value = sums.value + prior.neg_log_density(fit.coef)
+    index = [family.aux_names.index(name) for name in free]
+    for i, a in enumerate(index):
+        j, x = m + i, aux[free[i]]
+        prior_value, d1, d2 = priors[free[i]].neg_log_density(x)
+        value += prior_value
+        hessian[j, :m] = hessian[:m, j] = sums.cross[a]
+        for i2, a2 in enumerate(index):
+            hessian[j, m + i2] = sums.d_aux2[a, a2]
+        hessian[j, j] += x**2 * d2 + x * d1
+    try:
+        logdet = 2 * np.sum(np.log(np.diag(linalg.cholesky(hessian, lower=True))))
+    except linalg.LinAlgError:
+        raise ValueError("the Laplace approximation needs a strict minimum of the negative log posterior, but its "
+                         "Hessian at the MAP is not positive definite; fix the prior scale or use method='nuts'") from None
+    return float(-value + hessian.shape[0] / 2 * math.log(2 * math.pi) - logdet / 2), fit
+
+
+@dataclass(frozen=True)
+class _InLogScale(AuxPrior):
+    """``p(x) x``: the density of ``u = log x`` written in ``x``, so that the solver's mode "in x" is
+    the mode in ``u`` and its Hessian in ``u`` is that of ``-log p(y, theta, u)``."""
+
+    prior: AuxPrior
+
+    def neg_log_density(self, x):
+        value, d1, d2 = self.prior.neg_log_density(x)
+        return value - math.log(x), d1 - 1.0 / x, d2 + 1.0 / x**2
+
+
+def fit_family_evidence(X, y, family, base_scale, fit_intercept: bool, aux_fixed=None, aux_priors=None):
+    """Maximise the Laplace-approximate evidence over ``t``; returns ``(t, log evidence, MAP)``."""
+
+    def negative(u):
+        return -family_laplace_log_evidence(X, y, family, base_scale, math.exp(u), fit_intercept, aux_fixed,
+                                            aux_priors)[0]
+
+    values = np.array([negative(u) for u in _LOG_T])
+    best = int(np.argmin(values))
+    if best in (0, len(_LOG_T) - 1):
+        edge = "0" if best == 0 else "infinity"
+        raise ValueError(
+            f"the (Laplace-approximate) evidence keeps growing as the prior scale -> {edge} (searched "
+            "multipliers 1e-4 to 1e4 of the prior's scale): empirical Bayes has no finite answer here. "
+            "Fix the prior scale, or learn it by NUTS with a hyperprior.")
+    found = optimize.minimize_scalar(negative, bounds=(_LOG_T[best - 1], _LOG_T[best + 1]), method="bounded",
+                                     options={"xatol": 1e-10})
+    t = math.exp(found.x)
+    value, fit = family_laplace_log_evidence(X, y, family, base_scale, t, fit_intercept, aux_fixed, aux_priors)
+    return t, value, fit
