@@ -13,6 +13,14 @@ compile cache are populated by an untimed run of each case first). "cold": a new
 one-time compile of every structure (one generic density serves them all).
 
     .venv/bin/python benchmarks/first_fit.py [--rounds 3] [--cold]
+
+``--families`` (issue 21's target "first Poisson NUTS fit in a new process, caches warm: no slower
+than the logistic one"): the compiled path only, the wells logistic fit against a Poisson fit on
+the same 3020 rows and 4 predictors (counts drawn once from a fixed seed, so the two differ in the
+likelihood only) and on the roach-trap counts with their exposure offset; rounds alternate between
+the cases, so load drifts hit each alike.
+
+    .venv/bin/python benchmarks/first_fit.py --families [--rounds 5]
 """
 
 from __future__ import annotations
@@ -42,10 +50,26 @@ CASE_SETUP = {
         "est = br.LinearRegression(br.RegularizedHorseshoe(expected_nonzero=3, slab_scale=float(y.std() / X.std(0).mean()), autoscale=False))"),
 }
 
+WELLS = ("import pandas as pd\nframe = pd.read_csv(%r)\n"
+         "X = frame[['dist100', 'arsenic', 'assoc', 'educ4']].to_numpy(float)\n"
+         % str(ROOT / "notebooks" / "data" / "wells.csv"))
+FAMILY_SETUP = {
+    "wells logistic Normal, 4 predictors": CASE_SETUP["wells logistic Normal, 4 predictors"],
+    "wells rows, Poisson Normal, 4 predictors": (
+        WELLS + "rate = np.exp(0.3 + X @ np.array([-0.4, 0.2, -0.1, 0.1]))\n"
+        "y = np.random.default_rng(21).poisson(rate)  # seed fixed: the benchmark's data\n"
+        "est = br.PoissonRegression(br.Normal(2.5))"),
+    "roaches Poisson Normal, exposure offset": (
+        "import pandas as pd\nframe = pd.read_csv(%r)\n"
+        "X = np.column_stack([frame.roach1 / 100, frame.treatment, frame.senior]); y = frame.y.to_numpy()\n"
+        "fit_options = {'offset': np.log(frame.exposure2.to_numpy())}\n"
+        "est = br.PoissonRegression(br.Normal(2.5))" % str(ROOT / "notebooks" / "data" / "roaches.csv")),
+}
+
 TIMED = {
     "compiled": """
 started = time.perf_counter()
-est.fit(X, y, draws=1000, tune=1000, chains=4, random_seed=1, progressbar=False)
+est.fit(X, y, draws=1000, tune=1000, chains=4, random_seed=1, progressbar=False, **globals().get("fit_options", {}))
 seconds = time.perf_counter() - started
 ess = float(est.summary()["ess_bulk"].min())
 """,
@@ -68,8 +92,9 @@ ess = float(az.summary(idata, var_names=["coef"], kind="diagnostics")["ess_bulk"
 
 
 def run_case(case: str, path: str, env: dict) -> dict:
+    setup = {**CASE_SETUP, **FAMILY_SETUP}[case]
     script = ("import time, warnings\nwarnings.simplefilter('ignore')\nimport numpy as np\nimport bayesreg as br\n"
-              + CASE_SETUP[case] + TIMED[path] + "print(__import__('json').dumps({'seconds': seconds, 'ess': ess}))")
+              + setup + TIMED[path] + "print(__import__('json').dumps({'seconds': seconds, 'ess': ess}))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT)
     if done.returncode:
         raise RuntimeError(f"{case} / {path} failed:\n{done.stderr[-3000:]}")
@@ -80,8 +105,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold", action="store_true", help="empty numba and PyTensor caches for every process")
+    parser.add_argument("--families", action="store_true", help="Poisson against logistic, compiled path, warm")
     args = parser.parse_args()
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    if args.families:
+        families(args.rounds, env)
+        return
     print(f"{'case':40s} {'path':10s} seconds inside fit (each round)        min ESS")
     for case in CASE_SETUP:
         for path in ("compiled", "pymc-path"):
@@ -98,6 +127,25 @@ def main() -> None:
                 ess = result["ess"]
             print(f"{case:40s} {path:10s} median {statistics.median(times):6.2f}  "
                   f"({', '.join(f'{t:.2f}' for t in times)})  {ess:7.0f}", flush=True)
+
+
+def families(rounds: int, env: dict) -> None:
+    """Each case warm (one untimed run first), then ``rounds`` rounds alternating between the cases."""
+    print(f"load {os.getloadavg()[0]:.1f}; compiled path, caches warm, seconds inside fit")
+    for case in FAMILY_SETUP:
+        run_case(case, "compiled", env)
+    times = {case: [] for case in FAMILY_SETUP}
+    ess = {}
+    for _ in range(rounds):
+        for case in FAMILY_SETUP:
+            result = run_case(case, "compiled", env)
+            times[case].append(result["seconds"])
+            ess[case] = result["ess"]
+    logistic = statistics.median(times["wells logistic Normal, 4 predictors"])
+    for case, values in times.items():
+        print(f"{case:42s} median {statistics.median(values):6.2f}  ({', '.join(f'{t:.2f}' for t in values)})  "
+              f"min ESS {ess[case]:6.0f}  / logistic {statistics.median(values) / logistic:.2f}", flush=True)
+    print(f"load after {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
