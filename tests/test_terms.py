@@ -89,3 +89,12 @@ def test_summary_carries_the_term_table(frame, nuts_fit):
     assert no_terms.summary().terms is None and "per term" not in repr(no_terms.summary())
     with pytest.raises(ValueError, match="no terms"):
         no_terms.summary(X=X)
+
+
+def test_term_table_is_shown_whole(frame):
+    """The term table prints every column (no "..."), rounded, and keeps full precision."""
+    fit = br.LinearRegression(br.GroupLaplace(0.5), sigma=1.0, formula=FORMULA).fit(frame, method="map")
+    table = fit.term_summary(frame)
+    assert isinstance(table, SummaryTable) and "..." not in repr(table)
+    assert f"{table.loc['C(region)', 'norm_map']:.3g}" in repr(table)
+    assert table.loc["C(region)", "norm_map"] == pytest.approx(np.linalg.norm(fit.coef_[1:]), rel=1e-12)

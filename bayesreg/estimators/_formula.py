@@ -76,6 +76,9 @@ class FormulaMixin:
 
         A fit with a MAP only (``method="map"``) gives the MAP's norm (``norm_map``) and, for rows
         ``X``, its contribution (``contribution_sd_map``); a probability needs a posterior.
+
+        A :class:`~bayesreg.results.SummaryTable`: full-precision numbers, shown rounded to 3
+        significant digits with every column.
         """
         from .. import results
         from ..terms import term_table
@@ -107,7 +110,8 @@ class FormulaMixin:
                     stacked = posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
                     scales = {str(label): stacked.sel(group=label).to_numpy() for label in stacked["group"].to_numpy()}
         design = None if X is None else self._validated_X(X)
-        return term_table(draws, self.feature_names_, self.term_columns_, prob, map_coef, design, size, scales)
+        table = term_table(draws, self.feature_names_, self.term_columns_, prob, map_coef, design, size, scales)
+        return results.SummaryTable(table)  # shown with every column, numbers rounded; full precision kept
 
     def _has_terms(self) -> bool:
         """A formula fit, or a group prior's: terms that are not simply the columns."""
