@@ -220,11 +220,12 @@ def convergence_problems(idata, var_names, standardized: bool | None = None) -> 
             "scales). Use a non-centred or regularized prior (RegularizedHorseshoe), or standardize X.")
     summary = az.summary(idata, var_names=var_names, kind="diagnostics")
     n_chains = idata["posterior"].sizes["chain"]
-    if n_chains < 2:
+    iid = idata.attrs.get("sampler") == "exact"  # iid draws (sampling/exact.py): R-hat would only flag chance
+    if n_chains < 2 and not iid:
         problems.append(
             "R-hat needs at least 2 chains and was not checked (chains=1): disagreement between chains, "
             "the main sign of non-convergence, cannot be seen. Use chains=4.")
-    else:
+    elif not iid:
         worst_rhat = float(summary["r_hat"].max())
         if worst_rhat > RHAT_MAX:
             problems.append(
