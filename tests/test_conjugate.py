@@ -10,7 +10,6 @@ the PyMC model.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import warnings
 
@@ -21,7 +20,7 @@ from scipy import stats
 import bayesreg as br
 from bayesreg.families.gaussian import SIGMA_PRIOR_NU
 from bayesreg.model import weighted_linear_inputs
-from bayesreg.model.spec import CONJUGATE_MIN_FEATURES, collapsed_data, conjugate_pays, linear_inputs
+from bayesreg.model.spec import CONJUGATE_MIN_FEATURES, conjugate_inputs, conjugate_pays, linear_inputs
 from bayesreg.sampling import IgnoredOptionsWarning, SamplingWarning, convergence_problems, sample_posterior
 from bayesreg.sampling import nutpie as adapter
 from gaussian_references import dense_log_evidence, exact_conditional, uncentred_problem
@@ -37,11 +36,8 @@ def _problem(n, p, seed=0):
 
 
 def _conjugate(spec, data):
-    """The conjugate spec and data even where conjugate_pays keeps the joint sampler (n > p, p < 100)."""
-    if spec.conjugate:
-        return spec, data
-    data = {**data, "prior_factor": data["prior_scale"]}
-    return dataclasses.replace(spec, collapsed=True), {**data, **collapsed_data(data)}
+    """The conjugate spec and data even where conjugate_pays keeps the joint sampler (n > p, p < 30)."""
+    return (spec, data) if spec.conjugate else conjugate_inputs(spec, data)
 
 
 def _draws(idata, fit_intercept):
