@@ -34,7 +34,7 @@ from global_local import pairwise_problem
 from sklearn.datasets import load_diabetes
 
 import bayesreg as br
-from bayesreg.model.spec import linear_inputs
+from bayesreg.model.spec import conjugate_inputs, linear_inputs
 from bayesreg.sampling import sample_posterior
 
 DRAWS = dict(draws=1000, tune=1000, chains=4)
@@ -60,16 +60,10 @@ def problem(case):
 
 def both_inputs(X, y, sigma):
     """The conjugate (collapsed) spec and data, and today's (non-centred, ``collapsed=False``)."""
-    from bayesreg.model.spec import collapsed_data
-
     spec, data = linear_inputs(X, y, br.Normal(1.0), sigma=sigma, fit_intercept=True)
-    today = {key: value for key, value in data.items() if not key.startswith("spectrum_")}
-    today.pop("prior_factor", None)
-    spec = dataclasses.replace(spec, collapsed=True)
-    if "spectrum_eigval" not in data:  # below conjugate_pays' threshold: collapse it here for the comparison
-        data = {**data, "prior_factor": data["prior_scale"]}
-        data.update(collapsed_data(data))
-    return (spec, data), (dataclasses.replace(spec, collapsed=False), today)
+    today = {key: value for key, value in data.items() if not key.startswith("spectrum_") and key != "prior_factor"}
+    today_spec = dataclasses.replace(spec, collapsed=False)
+    return conjugate_inputs(today_spec, today), (today_spec, today)
 
 
 def run(spec, data, names, seed, **options):

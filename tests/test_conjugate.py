@@ -10,7 +10,6 @@ the PyMC model.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import warnings
 
@@ -21,8 +20,8 @@ from scipy import stats
 import bayesreg as br
 from bayesreg.families.gaussian import SIGMA_PRIOR_NU
 from bayesreg.model import weighted_linear_inputs
-from bayesreg.model.spec import CONJUGATE_MIN_FEATURES, collapsed_data, conjugate_pays, linear_inputs
-from bayesreg.sampling import IgnoredOptionsWarning, SamplingWarning, sample_posterior
+from bayesreg.model.spec import CONJUGATE_MIN_FEATURES, conjugate_inputs, conjugate_pays, linear_inputs
+from bayesreg.sampling import IgnoredOptionsWarning, SamplingWarning, convergence_problems, sample_posterior
 from bayesreg.sampling import nutpie as adapter
 from gaussian_references import dense_log_evidence, exact_conditional, uncentred_problem
 from seeds import shifted
@@ -37,11 +36,8 @@ def _problem(n, p, seed=0):
 
 
 def _conjugate(spec, data):
-    """The conjugate spec and data even where conjugate_pays keeps the joint sampler (n > p, p < 100)."""
-    if spec.conjugate:
-        return spec, data
-    data = {**data, "prior_factor": data["prior_scale"]}
-    return dataclasses.replace(spec, collapsed=True), {**data, **collapsed_data(data)}
+    """The conjugate spec and data even where conjugate_pays keeps the joint sampler (n > p, p < 30)."""
+    return (spec, data) if spec.conjugate else conjugate_inputs(spec, data)
 
 
 def _draws(idata, fit_intercept):
@@ -106,8 +102,27 @@ def test_exact_fit_is_shaped_as_a_nuts_fit_and_names_the_options_it_ignores():
     assert np.all(np.isfinite(table[["r_hat", "ess_bulk", "ess_tail"]].to_numpy()))
     with warnings.catch_warnings():
         warnings.simplefilter("error", IgnoredOptionsWarning)
-        warnings.simplefilter("ignore", SamplingWarning)  # 3 x 300 draws: R-hat may wander; not the point here
+        warnings.simplefilter("ignore", SamplingWarning)  # 900 draws: an ESS estimate may fall below 400
         est.fit(X, y, draws=300, chains=3, random_seed=shifted(4), progressbar=False)
+    with pytest.raises(ValueError, match="draws must be a positive integer"):
+        est.fit(X, y, draws=0, progressbar=False)
+    assert est.idata_["posterior"].sizes["draw"] == 300  # the failed fit left the previous one
+
+
+def test_exact_draws_are_not_judged_by_r_hat():
+    """iid draws have nothing to converge: however far R-hat lands from 1 (here pushed far above 1.01 by
+    shifting one chain), the convergence checks do not report it for an exact fit, and still do for
+    the same draws labelled as NUTS's. Broken once: dropping the sampler test fails here."""
+    X, y, scales = _problem(37, 5)
+    est = br.LinearRegression(br.Normal(scales), sigma=1.3).fit(X, y, draws=500, chains=4, random_seed=shifted(12),
+                                                                 progressbar=False)
+    idata = est.idata_.copy()
+    shifted_chain = idata["posterior"]["intercept"].copy()
+    shifted_chain[0] += 10 * float(shifted_chain.std())
+    idata["posterior"] = idata["posterior"].to_dataset().assign(intercept=shifted_chain)
+    assert not any("R-hat" in problem for problem in convergence_problems(idata, ["coef", "intercept"]))
+    idata.attrs["sampler"] = "nutpie"
+    assert any("R-hat" in problem for problem in convergence_problems(idata, ["coef", "intercept"]))
 
 
 def dense_log_posterior_and_gradient(log_sigma, X, y, scales, fit_intercept):
@@ -188,7 +203,8 @@ def test_sigma_unknown_posterior_matches_the_non_centred_one():
     settings = dict(draws=2000, tune=1000, chains=4, random_seed=shifted(7), progressbar=False)
     conjugate = sample_posterior(*_conjugate(spec, data), names, **settings)
     noncentred = sample_posterior(spec, data, names, **settings)
-    assert not conjugate["sample_stats"]["diverging"].any()
+    # a guard against a broken sampler (as in tests/test_global_local.py), not a test of it
+    assert int(conjugate["sample_stats"]["diverging"].sum()) <= 0.01 * conjugate["sample_stats"]["diverging"].size
     first, second = (az.summary(fit, var_names=["coef", "intercept", "sigma"]) for fit in (conjugate, noncentred))
     for statistic, error in (("mean", "mcse_mean"), ("sd", "mcse_sd")):
         gap = (first[statistic] - second[statistic]).abs()

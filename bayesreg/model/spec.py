@@ -341,6 +341,16 @@ def conjugate_pays(rank: int, n_features: int, residual_dof: int) -> bool:
 CONJUGATE_MIN_FEATURES = 30
 
 
+def conjugate_inputs(spec: ModelSpec, data: dict) -> tuple[ModelSpec, dict]:
+    """A fixed Normal prior's Gaussian model, collapsed whatever :func:`conjugate_pays` says: the
+    eigen-data of :func:`collapsed_data` at ``tau = 1`` with ``c_j = s_j`` (so ``D = diag(s^2)``)."""
+    if spec.family != "gaussian" or spec.prior_type is not Normal or spec.scale_learned:
+        raise ValueError(f"the conjugate sampler is for a fixed Normal prior in linear regression, got "
+                         f"{spec.prior_type.__name__} in the {spec.family} family")
+    data = {**data, "prior_factor": np.asarray(data["prior_scale"], dtype=float)}
+    return replace(spec, collapsed=True), {**data, **collapsed_data(data)}
+
+
 def _integrated(spec: ModelSpec, data: dict, prior: Prior) -> tuple[ModelSpec, dict]:
     """The spec and data of the sampler that integrates the coefficients out, where there is one."""
     if spec.collapsed:
@@ -348,8 +358,7 @@ def _integrated(spec: ModelSpec, data: dict, prior: Prior) -> tuple[ModelSpec, d
     if spec.family == "gaussian" and type(prior) is Normal and not spec.scale_learned:
         rank = data["factor"].shape[0]
         if spec.sigma_known or conjugate_pays(rank, spec.n_features, int(data["n"]) - spec.fit_intercept - rank):
-            data = {**data, "prior_factor": np.asarray(data["prior_scale"], dtype=float)}  # tau = 1: D = diag(s^2)
-            return replace(spec, collapsed=True), {**data, **collapsed_data(data)}
+            return conjugate_inputs(spec, data)
         return spec, data
     mixture = spec.family == "gaussian" and not spec.scale_groups and (
         spec.scale_learned or isinstance(prior, (BayesianLasso, *GLOBAL_LOCAL)))

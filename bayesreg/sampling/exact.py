@@ -13,8 +13,10 @@ the eigen-data of :func:`bayesreg.model.spec.collapsed_data`, O(r p) a draw afte
 there are no divergences, no adaptation, and the effective sample size is the number of draws.
 
 The result is shaped as a NUTS fit's (``chain`` x ``draw``, with a ``sample_stats`` group whose
-``diverging`` is all False), so the summary, the convergence checks (R-hat and ESS computed as
-usual, near 1 and near the draw count), plots, LOO and persistence treat it as any other fit.
+``diverging`` is all False), so the summary (R-hat and ESS computed as usual, near 1 and near the
+draw count), plots, LOO and persistence treat it as any other fit. The convergence checks skip
+R-hat for it (iid draws have nothing to converge; with few draws R-hat passed 1.01 by chance) and
+keep the ESS check, whose advice (more draws) still holds.
 ``chains`` and ``draws`` keep their meaning; ``tune`` has none here. The nutpie options
 (``target_accept``, ``maxdepth``, ``adaptation``, ``cores``, ...) have no effect on exact draws, so
 one :class:`IgnoredOptionsWarning` names those given.
@@ -45,6 +47,9 @@ def exact_posterior(spec: ModelSpec, data: dict, feature_names, *, draws: int, c
     if not (spec.conjugate and spec.sigma_known):
         raise ValueError(f"exact draws need a fixed Normal prior with sigma known, got {spec.prior_type.__name__} "
                          f"with sigma {'known' if spec.sigma_known else 'estimated'}")
+    for name, value in (("draws", draws), ("chains", chains)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}: e.g. fit(..., draws=1000, chains=4)")
     if nuts_options:
         warnings.warn(f"the posterior is Gaussian (a fixed Normal prior with sigma known), so it is drawn exactly, "
                       f"without NUTS; these NUTS options have no effect: {', '.join(sorted(nuts_options))}",

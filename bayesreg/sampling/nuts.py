@@ -59,10 +59,11 @@ def default_settings(spec: ModelSpec) -> dict:
     take the same (0 divergences in 10 seeds on diabetes and a p > n case: ``benchmarks/RESULTS.md``).
     A fixed Normal prior collapsed (``spec.conjugate``): NUTS on ``log sigma`` alone, diagonal with
     nutpie's ``target_accept=0.8``. In one dimension larger steps give more effective draws (median
-    bulk ESS of sigma 2800 of 4000 draws at 0.6, 2400 at 0.7, 1800 at 0.8, 1500 at 0.9, on diabetes,
-    its p > n version and n = 400 with p = 50 and 100), but at 0.6 a fit with n > p diverged once in
-    5 of 20 (sigma's wall at 0, where RSS / sigma^2 blows up); 0.7 and 0.8 had none in 60 fits, and
-    0.8 keeps a margin. With sigma known nothing is sampled (:mod:`bayesreg.sampling.exact`).
+    min bulk ESS of 4000 draws near 2600 at 0.6, 2400 at 0.7, 1770 at 0.8, 1480 at 0.9), but 0.6
+    diverged at n = 30, p = 4 (4 transitions in 10 fits: sigma's wall at 0, where RSS / sigma^2
+    blows up); 0.7 and 0.8 had none in 40 fits each, and 0.8 keeps a margin
+    (``benchmarks/conjugate.py --sweep``). With sigma known nothing is sampled
+    (:mod:`bayesreg.sampling.exact`).
     Everything else: the low-rank mass matrix, for correlated coefficients.
     """
     if spec.conjugate:
@@ -219,11 +220,12 @@ def convergence_problems(idata, var_names, standardized: bool | None = None) -> 
             "scales). Use a non-centred or regularized prior (RegularizedHorseshoe), or standardize X.")
     summary = az.summary(idata, var_names=var_names, kind="diagnostics")
     n_chains = idata["posterior"].sizes["chain"]
-    if n_chains < 2:
+    iid = idata.attrs.get("sampler") == "exact"  # iid draws (sampling/exact.py): R-hat would only flag chance
+    if n_chains < 2 and not iid:
         problems.append(
             "R-hat needs at least 2 chains and was not checked (chains=1): disagreement between chains, "
             "the main sign of non-convergence, cannot be seen. Use chains=4.")
-    else:
+    elif not iid:
         worst_rhat = float(summary["r_hat"].max())
         if worst_rhat > RHAT_MAX:
             problems.append(
