@@ -89,23 +89,30 @@ def _assert_calibrated(prior, replications, seed, n, p, **kwargs):
     assert pvalues.min() > 1e-3 / len(pvalues), pvalues
 
 
-@pytest.mark.parametrize("prior,family,n", [
-    (br.HorseshoePlus(autoscale=False), "gaussian", 2),
-    (br.R2D2(0.5, 2.0, autoscale=False), "gaussian", 2),
-    (br.R2D2(0.5, 2.0, autoscale=False), "bernoulli", 30),
-], ids=["HorseshoePlus-integrated", "R2D2-integrated", "R2D2-logistic"])
-def test_simulation_based_calibration(prior, family, n):
+@pytest.mark.parametrize("prior,family,n,sigma", [
+    (br.HorseshoePlus(autoscale=False), "gaussian", 2, 1.0),
+    (br.R2D2(0.5, 2.0, autoscale=False), "gaussian", 2, 1.0),
+    (br.R2D2(0.5, 2.0, autoscale=False), "bernoulli", 30, 1.0),
+    (br.Horseshoe(autoscale=False), "gaussian", 30, None),
+    (br.RegularizedHorseshoe(1.0, 2.0, 4.0, autoscale=False), "gaussian", 30, None),
+], ids=["HorseshoePlus-integrated", "R2D2-integrated", "R2D2-logistic", "Horseshoe-integrated-sigma",
+        "RegularizedHorseshoe-integrated-sigma"])
+def test_simulation_based_calibration(prior, family, n, sigma):
     """SBC at CI size (60 replications, p = 3; linear with fewer rows than coefficients, where the
     integrated kernel is used, logistic on the non-centred kernel with R2D2's pseudo-variance fixed
-    as bayesreg.calibration does). It catches gross errors only (benchmarks/sbc.py runs at size).
-    False alarm below 1e-3 per case. The horseshoe+ in logistic regression (non-centred, 43 s here)
-    is left to benchmarks/sbc.py; its density is held to PyMC's by tests/test_logdensity.py."""
+    as bayesreg.calibration does). The integrated horseshoes with sigma estimated (n = 30, still
+    integrated: r^2 p = 27) rank sigma too: tau0 = sigma for the horseshoe, and sigma enters the
+    regularized horseshoe's tau0 = p0 / (p - p0) sigma / sqrt(n). It catches gross errors only
+    (benchmarks/sbc.py runs at size). False alarm below 1e-3 per case. The horseshoe+ in logistic
+    regression (non-centred, 43 s here) is left to benchmarks/sbc.py; its density is held to PyMC's
+    by tests/test_logdensity.py."""
     X = np.eye(n, 3)
     y = np.arange(n, dtype=float) % 2
-    integrated = (linear_inputs(X, y, prior, sigma=1.0, fit_intercept=False) if family == "gaussian"
+    integrated = (linear_inputs(X, y, prior, sigma=sigma, fit_intercept=False) if family == "gaussian"
                   else logistic_inputs(X, y, prior, fit_intercept=False))[0].collapsed
     assert integrated is (family == "gaussian")
-    _assert_calibrated(prior, replications=60, seed=11, n=n, p=3, family=family)
+    kwargs = {"sigma": sigma} if family == "gaussian" else {}
+    _assert_calibrated(prior, replications=60, seed=11, n=n, p=3, family=family, **kwargs)
 
 
 @pytest.mark.parametrize("w", [0.05, 0.3, 1.0, 3.0])
