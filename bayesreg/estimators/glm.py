@@ -131,7 +131,7 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
         fixed, priors = self._aux_settings()
         if map_estimate is None:
             map_estimate = self._fit_map(data, Normal(1e3), offset, sample_weight)
-        n, _, weight_sum, y_mean = family_size_of(data, sample_weight)
+        _, _, weight_sum, y_mean = family_size_of(data, sample_weight)
         free = {name: priors.get(name) or family.default_aux_prior(name, None, None)
                 for name in family.aux_names if name not in fixed}
         idata = family_surrogate_posterior(
