@@ -88,9 +88,9 @@ class Selection:
 
     order: list  # term indices in the order the search added them
     feature_names: list
-    elpd_i: np.ndarray  # (max_terms + 1, n): LOO elpd per row of sizes 0..max_terms
+    elpd_i: np.ndarray  # (max_terms + 1, n): LOO (or K-fold, cv_method) elpd per row of sizes 0..max_terms
     reference_elpd_i: np.ndarray
-    loo_predictions: np.ndarray  # (max_terms + 1, n)
+    loo_predictions: np.ndarray  # (max_terms + 1, n): the held-out predictions (LOO or K-fold)
     reference_predictions: np.ndarray
     y: np.ndarray
     pareto_k: np.ndarray
