@@ -137,3 +137,21 @@ def test_kfold_bad_input():
         learned.kfold(X, y)
     with pytest.raises(ValueError, match="known noise sd"):
         learned.kfold(X, y, method="exact")
+
+
+def test_refits_of_a_formula_fit_are_refused_with_the_fix():
+    """A fold could miss a factor level and change the design's columns: refused by K-fold, by
+    select's K-fold and by reloo, each naming formula= and what still works."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": X[:, 0], "g": np.where(X[:, 1] > 0, "a", "b"), "y": y})
+    est = br.LinearRegression(formula="y ~ x + C(g)").fit(frame, draws=100, tune=100, chains=1,
+                                                          random_seed=shifted(7), progressbar=False)
+    with pytest.raises(ValueError, match="K-fold refits .* formula=.*PSIS-LOO"):
+        est.kfold(frame, frame["y"], k=3)
+    with pytest.raises(ValueError, match="cv_method='kfold'.* formula="):
+        br.select(est, frame, frame["y"], cv_method="kfold", k=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LOOWarning)
+        with pytest.raises(ValueError, match="reloo=True refits .* formula="):
+            est.loo(frame, frame["y"], reloo=True, k_threshold=-np.inf)

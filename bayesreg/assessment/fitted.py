@@ -17,7 +17,7 @@ from ..data import validation as v
 from ..priors import Normal
 from .loo import (LOOWarning, exact_gaussian_loo, log_likelihood_blocks, make_elpd, posterior_predictive_log_density,
                   psis_loo, relative_efficiency, warn_on_khat)
-from .kfold import exact_gaussian_kfold, fold_ids, fold_seeds, make_kfold_elpd, refit_fold_log_density
+from .kfold import check_refittable, exact_gaussian_kfold, fold_ids, fold_seeds, make_kfold_elpd, refit_fold_log_density
 from .r2 import bayes_r2_draws
 from .reloo import refit_elpd, refit_settings
 
@@ -91,6 +91,8 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
     if reloo:
         threshold = make_elpd(elpd_i, p_i, n_samples, khat).good_k if k_threshold is None else k_threshold
         bad = np.flatnonzero(khat > threshold)
+        if bad.size and (bad.size <= max_refits or kfold):
+            check_refittable(est, "reloo=True")
         if 0 < bad.size <= max_refits:  # exact refits (reloo module docstring)
             lppd_i = p_i[bad] + elpd_i[bad]
             settings = refit_settings(idata, refit_kwargs, random_seed)
@@ -137,6 +139,7 @@ def estimator_kfold(est, X, y, k: int = 10, folds=None, random_seed=None, refit_
         draws = 1 if est.idata_ is None else est.idata_["posterior"].sizes["chain"] * est.idata_["posterior"].sizes["draw"]
         return make_kfold_elpd(elpd_i, lppd_i, draws, n_folds)
     est._require_posterior("kfold (refits; the exact K-fold needs a fixed Normal prior and known sigma)")
+    check_refittable(est, "K-fold")
     aux = fixed_auxiliary(est)
     lppd_i = np.empty(n)
     for rows, loglik in log_likelihood_blocks(est.idata_, X_arr, y_arr, est._family, est.fit_intercept,

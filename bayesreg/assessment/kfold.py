@@ -35,7 +35,17 @@ from scipy import linalg, special
 
 from .loo import log_likelihood_blocks
 
-__all__ = ["fold_ids", "exact_gaussian_kfold", "refit_fold_log_density", "make_kfold_elpd", "fold_seeds"]
+__all__ = ["fold_ids", "exact_gaussian_kfold", "refit_fold_log_density", "make_kfold_elpd", "fold_seeds",
+           "check_refittable"]
+
+
+def check_refittable(est, what: str) -> None:
+    """Refits (K-fold, reloo) take the fit's design matrix; a formula fit would re-encode each
+    fold's rows, and a fold that misses a factor level changes the columns: refused, with the fix."""
+    if getattr(est, "model_spec_", None) is not None:
+        raise ValueError(f"{what} refits the model on subsets of the rows, which is not available yet for a fit with "
+                         "formula= (a subset can miss a factor level, changing the columns). Fit the estimator "
+                         "without formula= on the encoded design to use it; PSIS-LOO (est.loo) works as it is")
 
 
 def fold_ids(n_rows: int, k: int = 10, folds=None, random_seed=None) -> np.ndarray:

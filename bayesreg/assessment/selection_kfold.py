@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .kfold import fold_ids, fold_seeds
+from .kfold import check_refittable, fold_ids, fold_seeds
 from .reloo import refit_settings
 from .submodels import log_density, project, reference_draws, search
 
@@ -39,6 +39,7 @@ def kfold_validation(est, X, y_raw, y, max_terms: int, groups, ndraws: int, sear
     loo_predictions, reference_predictions`` (``arrays``), ``cv_method`` and ``fold_orders``."""
     from sklearn.base import clone
 
+    check_refittable(est, "br.select(..., cv_method='kfold')")
     n = len(y)
     fold = fold_ids(n, k, folds, random_seed)
     n_folds = int(fold.max()) + 1
