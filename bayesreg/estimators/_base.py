@@ -72,8 +72,9 @@ class _BayesianRegression(AssessmentMixin, FormulaMixin, BaseEstimator):
         sample_weight : array-like, shape (n_samples,), optional
             Multiplies each row's log-likelihood; an integer weight is that many copies of the row.
             ``offset`` and ``sample_weight`` work with ``method="map"`` and ``"nuts"`` (not yet with
-            empirical Bayes, Dask input, ``log_likelihood`` or ``posterior_predictive``); the count
-            families' ``"surrogate"`` takes both.
+            empirical Bayes, ``log_likelihood`` or ``posterior_predictive``); the count families'
+            ``"surrogate"`` takes both, and with Dask input their ``"map"`` and ``"surrogate"`` do
+            (Dask Series aligned with a Dask DataFrame X; Dask or NumPy arrays with a Dask array X).
         method : {"nuts", "map", "empirical_bayes", "surrogate"} or None
             Overrides the estimator's ``method`` parameter for this fit. ``"empirical_bayes"``
             (Normal prior) maximises the evidence: exactly for LinearRegression
