@@ -156,9 +156,9 @@ def test_dask_map_with_offset_and_weights_equals_numpy(client, counts, rows, est
     got = estimator(br.Normal(0.5), method="map").fit(X, y, offset=dask_offset, sample_weight=dask_weights)
     _assert_same_map(got, expected, family)
     da = pytest.importorskip("dask.array")
-    got = estimator(br.Normal(0.5), method="map").fit(
-        da.from_array(counts[COLUMNS].to_numpy(), chunks=(700, 4)), da.from_array(counts[column].to_numpy(), chunks=500),
-        offset=offset, sample_weight=da.from_array(weights, chunks=1100))
+    X, y = da.from_array(counts[COLUMNS].to_numpy(), chunks=(700, 4)), da.from_array(counts[column].to_numpy(), 500)
+    got = estimator(br.Normal(0.5), method="map").fit(X, y, offset=offset,
+                                                      sample_weight=da.from_array(weights, chunks=1100))
     _assert_same_map(got, expected, family)
 
 
