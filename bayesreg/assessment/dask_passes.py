@@ -79,7 +79,7 @@ def _piece_moments(X, _, draws, family) -> RowMoments:
 def dask_bayes_r2(est, X, offset=None) -> np.ndarray:
     """Bayesian R^2 draws on Dask rows ``X``: the per-draw moments of each piece, merged in row order."""
     if offset is not None:
-        raise ValueError("offset with Dask rows is not available (Dask fits take no offset); pass X.compute()")
+        raise ValueError("bayes_r2 with an offset on Dask rows is not available yet; pass X.compute() and the offset")
     X = _design(est, X)
     draws = draws_of(est.idata_, est._family, est.fit_intercept)
     moments = map_row_pieces(X, None, _piece_moments, draws, est._family)

@@ -7,6 +7,7 @@
                      one distributed pass per statistic, lazy prediction, Parquet.
 ``logistic_passes``  the Bernoulli likelihood's distributed passes (labels, Newton steps, draws).
 ``family_passes``    any family's passes (Poisson, negative binomial): the rows' sums, in memory or Dask.
+``dask_row_arguments`` offset and sample_weight of Dask input, split into X's row blocks.
 ``dask_fit``         what fit and predict do differently for Dask input, so estimators never ask.
 ``formula``          data frames encoded by a formula (formulaic): the design, y, the terms.
 ``formula_state``    a formula fit's model spec as JSON and back (no pickle), for save and load.

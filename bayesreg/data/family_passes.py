@@ -12,8 +12,9 @@ the evidence need from the rows is a sum over rows of the family's per-row negat
 
 ``a_i = (1, z_i)`` the (scaled) design row and ``u = log a`` (:class:`LikelihoodSums`). One block
 function computes them for a block of rows; in memory it runs on one block, for Dask input once per
-row block (one task each, a binary tree of sums), so the two agree to rounding. Dask input here
-has no offsets or weights (the estimators refuse them with a message); in memory both are taken.
+row block (one task each, a binary tree of sums), so the two agree to rounding. Offsets and weights
+are taken either way: for Dask input they travel with their rows' block
+(:mod:`.dask_row_arguments`), checked there as in memory.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..families.bernoulli import bernoulli_hessian
-from .dask_input import RowBlocks, as_float, check_dask_X, pieces, require_dask, row_blocks, split_block, tree_reduce
+from .dask_input import RowBlocks, as_float, check_dask_X, require_dask, tree_reduce
+from .dask_row_arguments import row_blocks_with, row_pieces
 from .logistic_passes import DRAW_BLOCK_ENTRIES
 from .scaling import Scaling, binary_exponent
 from .statistics import Moments
@@ -103,6 +105,8 @@ class DaskFamilyData:
     x_min: np.ndarray
     x_max: np.ndarray
     blocks: RowBlocks
+    # (sum s, sum s y, sum s y^2, sum s e^offset) when offset or weights came with the rows, else None
+    row_sums: tuple | None = None
 
     @property
     def x_sd(self) -> np.ndarray:
@@ -115,22 +119,51 @@ class DaskFamilyData:
 
 
 def _block_outcomes(X_block, y_block, family, names, index: int):
-    """The outcomes' and the columns' moments of one row block, and the columns' ranges."""
+    """The outcomes' and the columns' moments of one row block, the columns' ranges, and the
+    weighted sums of :attr:`DaskFamilyData.row_sums`."""
     empty = Moments(0, np.zeros(0), np.zeros((0, 0)))
     y_moments, x_moments, x_min, x_max = empty, empty, np.inf, -np.inf
-    for X_piece, y_piece in pieces(*split_block(X_block, y_block), index):
-        X, y = _arrays(X_piece, y_piece, family, names, index)
+    row_sums = np.zeros(4)
+    for X, y, offset, weights in _block_pieces(X_block, y_block, family, names, index):
         if not X.shape[0]:
             continue
+        with np.errstate(over="ignore"):  # an overflowing exposure fails in the MAP's start, as in memory
+            row_sums += [weights.sum(), weights @ y, weights @ y**2, weights @ np.exp(offset)]
         y_moments = y_moments.merge(Moments.of_chunk(y[:, None]))
         x_moments = x_moments.merge(Moments.of_chunk(X))
         x_min = np.minimum(x_min, X.min(axis=0))
         x_max = np.maximum(x_max, X.max(axis=0))
-    return y_moments, x_moments, x_min, x_max
+    return y_moments, x_moments, x_min, x_max, row_sums
 
 
 def _merge_outcomes(a: tuple, b: tuple) -> tuple:
-    return a[0].merge(b[0]), a[1].merge(b[1]), np.minimum(a[2], b[2]), np.maximum(a[3], b[3])
+    return a[0].merge(b[0]), a[1].merge(b[1]), np.minimum(a[2], b[2]), np.maximum(a[3], b[3]), a[4] + b[4]
+
+
+def _block_pieces(X_block, y_block, family, names, index: int):
+    """``(X, y, offset, weights)`` as checked float arrays, piece by piece (zeros and ones when not given)."""
+    from .validation import check_offset, check_sample_weight
+
+    for X_piece, y_piece, offset, weights in row_pieces(X_block, y_block, index):
+        X, y = _arrays(X_piece, y_piece, family, names, index)
+        n = len(y)
+        try:
+            offset = np.zeros(n) if offset is None else check_offset(_numbers(offset), n)
+            weights = np.ones(n) if weights is None else _nonnegative(check_offset(_numbers(weights), n))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{exc} (row block {index}; rows counted within the block). Nothing was fitted.") from None
+        yield X, y, offset, weights
+
+
+def _numbers(values):
+    return values.to_numpy(dtype=float, na_value=np.nan) if hasattr(values, "to_numpy") else values
+
+
+def _nonnegative(weights):
+    if np.any(weights < 0):
+        raise ValueError("sample_weight must be >= 0 (a weight counts a row that many times: use 0 to leave a row "
+                         "out); it is negative")
+    return weights
 
 
 def _arrays(X_piece, y_piece, family, names, index: int):
@@ -145,27 +178,32 @@ def _arrays(X_piece, y_piece, family, names, index: int):
         raise ValueError(f"{exc} (row block {index}; rows counted within the block). Nothing was fitted.") from None
 
 
-def family_data(X, y, family) -> DaskFamilyData:
-    """Validate Dask ``X``/``y`` for ``family`` in one pass (its check of y in every block)."""
+def family_data(X, y, family, offset=None, weights=None) -> DaskFamilyData:
+    """Validate Dask ``X``/``y`` (and ``offset``, ``weights``: Dask, row-aligned with X, or NumPy) for
+    ``family`` in one pass (its check of y in every block)."""
     dask = require_dask()
     names = check_dask_X(X)
     p = len(names) if names is not None else X.shape[1]
-    blocks = row_blocks(X, y)
-    ((y_moments, x_moments, x_min, x_max),) = dask.compute(
+    blocks = row_blocks_with(X, y, offset, weights)
+    ((y_moments, x_moments, x_min, x_max, row_sums),) = dask.compute(
         tree_reduce(blocks.map(_block_outcomes, family, names), _merge_outcomes))
     if y_moments.n == 0:
         raise ValueError("X has no rows")
     if x_moments.mean.shape[0] != p:
         raise ValueError(f"X blocks have {x_moments.mean.shape[0]} columns, expected {p}")
-    return DaskFamilyData(X, y, family, y_moments.n, y_moments, names, p, x_moments, x_min, x_max, blocks)
+    if offset is None and weights is None:
+        row_sums = None
+    elif not row_sums[0] > 0:
+        raise ValueError("sample_weight is zero in every row, so there are no data to fit; give some rows a weight > 0")
+    return DaskFamilyData(X, y, family, y_moments.n, y_moments, names, p, x_moments, x_min, x_max, blocks,
+                          None if row_sums is None else tuple(float(s) for s in row_sums))
 
 
 def _block_sums(X_block, y_block, theta, aux, family, names, fit_intercept, scaling, index):
     total = None
-    for X_piece, y_piece in pieces(*split_block(X_block, y_block), index):
-        X, y = _arrays(X_piece, y_piece, family, names, index)
+    for X, y, offset, weights in _block_pieces(X_block, y_block, family, names, index):
         Z = X if scaling is None else scaling.design(X)
-        piece = likelihood_sums(Z, y, _linear_predictor(Z, theta, 0.0, fit_intercept), np.ones(len(y)), family,
+        piece = likelihood_sums(Z, y, _linear_predictor(Z, theta, offset, fit_intercept), weights, family,
                                 aux, fit_intercept)
         total = piece if total is None else total + piece
     return total
@@ -173,9 +211,8 @@ def _block_sums(X_block, y_block, theta, aux, family, names, fit_intercept, scal
 
 def _block_draws(X_block, y_block, coef, intercept, aux_draws, family, names, index):
     total = np.zeros(len(intercept))
-    for X_piece, y_piece in pieces(*split_block(X_block, y_block), index):
-        X, y = _arrays(X_piece, y_piece, family, names, index)
-        total += draws_log_likelihood(X, y, family, coef, intercept, aux_draws)
+    for X, y, offset, weights in _block_pieces(X_block, y_block, family, names, index):
+        total += draws_log_likelihood(X, y, family, coef, intercept, aux_draws, offset, weights)
     return total
 
 
@@ -244,6 +281,12 @@ def outcome_stand_in(data, offset=None, weights=None) -> tuple[np.ndarray, np.nd
     and default priors read no more of y than these two moments (the count families; the Gaussian
     and Student-t families are not fitted from Dask input through here).
     """
+    if isinstance(data, DaskFamilyData) and data.row_sums is not None:
+        # weighted: the same two moments, and one offset giving the same sum s e^offset (the start's)
+        total, sy, syy, exposure = data.row_sums
+        mean = sy / total
+        sd = float(np.sqrt(max(syy / total - mean**2, 0.0)))
+        return np.array([mean - sd, mean + sd]), np.full(2, total / 2), np.full(2, np.log(exposure / total))
     if isinstance(data, DaskFamilyData):
         mean, sd = data.y_mean, float(np.sqrt(max(data.y_moments.comoment[0, 0], 0.0) / data.n))
         return np.array([mean - sd, mean + sd]), np.full(2, data.n / 2), np.zeros(2)
@@ -253,6 +296,8 @@ def outcome_stand_in(data, offset=None, weights=None) -> tuple[np.ndarray, np.nd
 
 def family_size_of(data, weights=None) -> tuple[int, int, float, float]:
     """``(n, p, sum of weights, weighted mean of y)``."""
+    if isinstance(data, DaskFamilyData) and data.row_sums is not None:
+        return data.n, data.n_features, data.row_sums[0], data.row_sums[1] / data.row_sums[0]
     if isinstance(data, DaskFamilyData):
         return data.n, data.n_features, float(data.n), data.y_mean
     X, y = data

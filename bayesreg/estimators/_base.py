@@ -72,8 +72,9 @@ class _BayesianRegression(AssessmentMixin, FormulaMixin, BaseEstimator):
         sample_weight : array-like, shape (n_samples,), optional
             Multiplies each row's log-likelihood; an integer weight is that many copies of the row.
             ``offset`` and ``sample_weight`` work with ``method="map"`` and ``"nuts"`` (not yet with
-            empirical Bayes, Dask input, ``log_likelihood`` or ``posterior_predictive``); the count
-            families' ``"surrogate"`` takes both.
+            empirical Bayes, ``log_likelihood`` or ``posterior_predictive``); the count families'
+            ``"surrogate"`` takes both, and with Dask input their ``"map"`` and ``"surrogate"`` do
+            (Dask Series aligned with a Dask DataFrame X; Dask or NumPy arrays with a Dask array X).
         method : {"nuts", "map", "empirical_bayes", "surrogate"} or None
             Overrides the estimator's ``method`` parameter for this fit. ``"empirical_bayes"``
             (Normal prior) maximises the evidence: exactly for LinearRegression
@@ -123,12 +124,14 @@ class _BayesianRegression(AssessmentMixin, FormulaMixin, BaseEstimator):
             if posterior_predictive:
                 raise ValueError("posterior_predictive=True is not available for Dask input (draws x rows numbers): "
                                  "call sample_posterior_predictive on a sample of rows")
-            data, names, n_features, fitted = self._dask_data(X, y)
+            in_pass = (offset is not None or sample_weight is not None) and method in self._dask_row_methods
+            data, names, n_features, fitted = (self._dask_data(X, y, offset, sample_weight) if in_pass
+                                               else self._dask_data(X, y))
         else:
             X_arr, names = v.check_X(X)
             y_arr, fitted = self._check_y(y, X_arr.shape[0])
             data, n_features = (X_arr, y_arr), X_arr.shape[1]
-        rows = _row_arguments(offset, sample_weight, data, method, self._row_methods)
+        rows = _row_arguments(offset, sample_weight, data, method, self._row_methods, self._dask_row_methods)
         if rows and (log_likelihood or posterior_predictive):
             raise ValueError("log_likelihood=True and posterior_predictive=True are not available with offset or "
                              "sample_weight yet (pointwise values would need the offsets and weights of new rows)")
@@ -290,6 +293,7 @@ class _BayesianRegression(AssessmentMixin, FormulaMixin, BaseEstimator):
         return None
 
     _row_methods = ("map", "nuts")  # the methods that take offset and sample_weight
+    _dask_row_methods: tuple[str, ...] = ()  # those that take them with Dask input (in the distributed passes)
     # linear regression (and each estimator without a surrogate says why in its own class)
     _no_surrogate_reason = "linear regression is exact at any n (NUTS runs on sufficient statistics): use method='nuts'"
 
@@ -337,15 +341,21 @@ class _BayesianRegression(AssessmentMixin, FormulaMixin, BaseEstimator):
         return list(names) if names is not None else _default_names(self.n_features_in_)
 
 
-def _row_arguments(offset, sample_weight, data, method: str, row_methods: tuple) -> dict:
+def _row_arguments(offset, sample_weight, data, method: str, row_methods: tuple, dask_row_methods: tuple = ()) -> dict:
     """``offset`` and ``sample_weight`` checked against the rows of ``X`` (keyword arguments of
-    ``_fit_map``; empty when neither is given, so every estimator's plain path stays as it was)."""
+    ``_fit_map``; empty when neither is given, so every estimator's plain path stays as it was).
+    Dask input that took them into its pass (``dask_row_methods``) carries them itself: empty too."""
     if offset is None and sample_weight is None:
         return {}
     given = " and ".join(name for name, value in (("offset", offset), ("sample_weight", sample_weight))
                          if value is not None)
     if not isinstance(data, tuple):
-        raise ValueError(f"{given} with Dask input is not available yet; call fit on X.compute(), y.compute()")
+        if method in dask_row_methods:
+            return {}
+        where = (f"; with Dask input they work with method in {dask_row_methods}" if dask_row_methods
+                 else " for this estimator")
+        raise ValueError(f"{given} with Dask input is not available with method={method!r}{where}; call fit on "
+                         "X.compute(), y.compute()")
     if method not in row_methods:
         raise ValueError(f"{given} is available with method in {row_methods} (not yet with method={method!r}); "
                          f"fit with method='map', or leave out {given}")

@@ -57,12 +57,13 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
     def _observed(self, y, n_rows):
         return self._family_object.check_y(v.check_y_continuous(y, n_rows))
 
-    def _dask_data(self, X, y):
+    def _dask_data(self, X, y, offset=None, sample_weight=None):
         if "surrogate" not in self._methods:
             raise ValueError(f"Dask input is not available for {type(self).__name__}: {self._no_surrogate_reason} "
                              "Call fit on X.compute(), y.compute()")
         self._aux_settings()  # bad settings fail before the pass
-        data = family_data(X, y, self._family_object)  # one pass: y checked as counts, the columns' moments
+        # one pass: y checked as counts (offset and weights as in memory), the columns' moments
+        data = family_data(X, y, self._family_object, offset, sample_weight)
         if self.fit_intercept and data.y_mean == 0:
             raise NoMAPError(f"every count in y is 0: with a flat intercept the {self._family} posterior is improper "
                              "(the intercept runs off to -infinity) and has no MAP. Check y, or fit_intercept=False")
@@ -223,6 +224,7 @@ class PoissonRegression(_FamilyRegression):
     _family_object = POISSON
     _methods = ("map", "nuts", "surrogate", "empirical_bayes")
     _row_methods = ("map", "nuts", "surrogate")
+    _dask_row_methods = ("map", "surrogate")
 
     def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts",
                  formula: str | None = None):
@@ -255,6 +257,7 @@ class NegativeBinomialRegression(_FamilyRegression):
     _aux_parameters = ("phi",)
     _methods = ("map", "nuts", "surrogate", "empirical_bayes")
     _row_methods = ("map", "nuts", "surrogate")
+    _dask_row_methods = ("map", "surrogate")
 
     def __init__(self, prior: Prior | None = None, phi: float | None = None, phi_prior: AuxPrior | None = None,
                  fit_intercept: bool = True, method: str = "nuts", formula: str | None = None):
