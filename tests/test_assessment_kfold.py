@@ -169,6 +169,10 @@ def test_formula_kfold_equals_the_hand_built_design_exactly():
                                by_hand.kfold(design, y, 5, random_seed=shifted(4)).elpd_i.to_numpy(), rtol=0, atol=1e-10)
     with pytest.raises(ValueError, match="no column 'g'"):
         by_formula.kfold(frame.drop(columns="g"), folds=folds)
+    no_outcome = br.LinearRegression(prior, sigma=SIGMA, formula="~ x + C(g)").fit(frame, y, method="map")
+    with pytest.raises(ValueError, match="names no outcome: pass y"):
+        no_outcome.kfold(frame, folds=folds)
+    np.testing.assert_allclose(no_outcome.kfold(frame, y, folds=folds).elpd_i.to_numpy(), formula_elpd, rtol=0, atol=1e-10)
 
 
 @pytest.fixture(scope="module")

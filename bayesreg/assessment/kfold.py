@@ -62,7 +62,8 @@ def outcome_of(est, X, y):
 
     y = fm.outcome_of(formula, X)
     if y is None:
-        raise ValueError(f"formula {formula!r} names no outcome: pass y, e.g. est.kfold(df, y)")
+        raise ValueError(f"formula {formula!r} names no outcome: pass y beside the data frame, "
+                         "e.g. est.kfold(df, y), est.loo(df, y) or br.select(est, df, y)")
     return y
 
 

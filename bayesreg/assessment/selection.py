@@ -181,7 +181,8 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
            random_seed=None, cv_method: str = "loo", k: int = 10, folds=None, refit_kwargs=None) -> Selection:
     """Projection predictive forward selection for a fitted estimator (module docstring).
 
-    ``X, y``: the training data. ``max_terms``: the longest path searched (default ``min(p, 20)``).
+    ``X, y``: the training data (a ``formula=`` fit: its data frame, ``y`` read from the formula's
+    outcome when left out). ``max_terms``: the longest path searched (default ``min(p, 20)``).
     ``ndraws``: reference draws used (evenly thinned). ``search_draws``: draws of the logistic
     search (each step projects every candidate by Newton's method; projpred clusters them into 20).
     ``random_seed``: the RMSE bootstrap's, and with ``cv_method="kfold"`` the folds' and refits'.

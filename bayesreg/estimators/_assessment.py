@@ -27,7 +27,9 @@ class AssessmentMixin:
         leave-one-out density for it (:mod:`bayesreg.assessment.reloo`); when more are flagged, run
         ``kfold``-fold cross-validation instead (:meth:`kfold`, ArviZ's ``ELPDDataLOOKFold``;
         ``kfold=None``: keep PSIS and warn). ``refit_kwargs`` override the refits' ``fit`` settings,
-        by default the full fit's; ``random_seed`` seeds them (and the folds).
+        by default the full fit's; ``random_seed`` seeds them (and the folds). A ``formula=`` fit
+        takes its data frame, ``y`` read from the formula's outcome when left out; the refits get
+        rows encoded by the full fit's spec (:mod:`bayesreg.assessment.kfold`).
         ``offset``: the training rows' offset, when the fit had one (``log(exposure)``).
         """
         from ..assessment import estimator_loo
