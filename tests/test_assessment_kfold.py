@@ -8,6 +8,7 @@ offset too), so each held-out row's predictive density is known exactly.
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from arviz_stats.utils import ELPDDataLOOKFold
 from scipy import stats
@@ -139,19 +140,79 @@ def test_kfold_bad_input():
         learned.kfold(X, y, method="exact")
 
 
-def test_refits_of_a_formula_fit_are_refused_with_the_fix():
-    """A fold could miss a factor level and change the design's columns: refused by K-fold, by
-    select's K-fold and by reloo, each naming formula= and what still works."""
-    import pandas as pd
+def formula_frame(n_rows=N):
+    """A frame with a number column and a factor of levels a, b, c (d only in rows 0-2, so the fold
+    that holds those rows trains without level d), and the design built by hand: x and treatment
+    dummies against level a, the columns formulaic gives for ``y ~ x + C(g)``."""
+    labels = np.array(["a", "b", "c"])[np.arange(n_rows) % 3]
+    labels[:3] = "d"
+    frame = pd.DataFrame({"x": X[:n_rows, 0], "g": labels, "y": y[:n_rows]})
+    design = np.asfortranarray(np.column_stack([X[:n_rows, 0]] + [(labels == level).astype(float) for level in "bcd"]))
+    folds = np.where(labels == "d", 0, 1 + np.arange(n_rows) % 3)  # fold 0's training rows lack level d
+    return frame, design, folds
 
-    frame = pd.DataFrame({"x": X[:, 0], "g": np.where(X[:, 1] > 0, "a", "b"), "y": y})
-    est = br.LinearRegression(formula="y ~ x + C(g)").fit(frame, draws=100, tune=100, chains=1,
-                                                          random_seed=shifted(7), progressbar=False)
-    with pytest.raises(ValueError, match="K-fold refits .* formula=.*PSIS-LOO"):
-        est.kfold(frame, frame["y"], k=3)
-    with pytest.raises(ValueError, match="cv_method='kfold'.* formula="):
-        br.select(est, frame, frame["y"], cv_method="kfold", k=3)
+
+def test_formula_kfold_equals_the_hand_built_design_exactly():
+    """Closed form on both sides, so equal to rounding (1e-10): the formula fit's K-fold (y read
+    from the formula, the frame's rows encoded by the full fit's spec) is the K-fold of the
+    hand-built design, also for the fold whose training rows miss level d (its column is kept and
+    its coefficient is the prior's)."""
+    frame, design, folds = formula_frame()
+    prior = br.Normal(np.r_[SCALES[:1], 0.7, 1.3, 2.0])
+    by_formula = br.LinearRegression(prior, sigma=SIGMA, formula="y ~ x + C(g)").fit(frame, method="map")
+    by_hand = br.LinearRegression(prior, sigma=SIGMA).fit(design, y, method="map")
+    assert by_formula.feature_names_ == ["x", "C(g)[T.b]", "C(g)[T.c]", "C(g)[T.d]"]
+    formula_elpd = by_formula.kfold(frame, folds=folds).elpd_i.to_numpy()
+    np.testing.assert_allclose(formula_elpd, by_hand.kfold(design, y, folds=folds).elpd_i.to_numpy(),
+                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(by_formula.kfold(frame, frame["y"], 5, random_seed=shifted(4)).elpd_i.to_numpy(),
+                               by_hand.kfold(design, y, 5, random_seed=shifted(4)).elpd_i.to_numpy(), rtol=0, atol=1e-10)
+    with pytest.raises(ValueError, match="no column 'g'"):
+        by_formula.kfold(frame.drop(columns="g"), folds=folds)
+    no_outcome = br.LinearRegression(prior, sigma=SIGMA, formula="~ x + C(g)").fit(frame, y, method="map")
+    with pytest.raises(ValueError, match="names no outcome: pass y"):
+        no_outcome.kfold(frame, folds=folds)
+    np.testing.assert_allclose(no_outcome.kfold(frame, y, folds=folds).elpd_i.to_numpy(), formula_elpd, rtol=0, atol=1e-10)
+
+
+@pytest.fixture(scope="module")
+def formula_and_hand_fits():
+    """The same model fitted by NUTS with the same seed on the frame (formula) and on its design by
+    hand. The hand-built fit takes the formula fit's resolved prior: autoscale's column sds of the
+    formula's column-major design can differ from those of a row-major copy in the last bit, and
+    NUTS would amplify that; with the same prior numbers the two fits are the same computation."""
+    frame, design, folds = formula_frame(30)
+    options = dict(draws=150, tune=150, chains=1, random_seed=shifted(8), progressbar=False)
+    by_formula = br.LinearRegression(br.Normal(1.0, autoscale=True), formula="y ~ x + C(g)").fit(frame, **options)
+    return frame, design, folds, by_formula, br.LinearRegression(by_formula.prior_).fit(design, y[:30], **options)
+
+
+def test_formula_kfold_refits_equal_those_of_the_hand_built_design(formula_and_hand_fits):
+    """Refits by NUTS: the formula fit's refits get the full fit's design rows and prior, so with the
+    same seeds they are the hand-built design's refits draw for draw: the same numbers (rtol 1e-10:
+    the same floating-point operations in one process, so no Monte Carlo tolerance is involved)."""
+    frame, design, folds, by_formula, by_hand = formula_and_hand_fits
+    settings = dict(method="refit", folds=folds, refit_kwargs={"draws": 100, "tune": 100}, random_seed=shifted(9))
+    formula_kfold, hand_kfold = by_formula.kfold(frame, **settings), by_hand.kfold(design, y[:30], **settings)
+    assert np.all(np.isfinite(formula_kfold.elpd_i.to_numpy()))
+    np.testing.assert_allclose(formula_kfold.elpd_i.to_numpy(), hand_kfold.elpd_i.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(formula_kfold.p_kfold_i.to_numpy(), hand_kfold.p_kfold_i.to_numpy(), rtol=1e-10)
+
+
+def test_reloo_of_a_formula_fit_refits_its_worst_rows_as_the_hand_built_design(formula_and_hand_fits):
+    """reloo on a formula fit (y read from the formula): the two rows of highest k-hat refitted
+    (k_threshold just below them) get k-hat 0, the other rows keep PSIS's, and every elpd_i is the
+    hand-built design's reloo with the same seeds (rtol 1e-10, the same computation)."""
+    frame, design, _, by_formula, by_hand = formula_and_hand_fits
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LOOWarning)
-        with pytest.raises(ValueError, match="reloo=True refits .* formula="):
-            est.loo(frame, frame["y"], reloo=True, k_threshold=-np.inf)
+        psis = by_formula.loo(frame)
+        khat = psis.pareto_k.to_numpy()
+        threshold = np.sort(khat)[-3]
+        options = dict(reloo=True, k_threshold=threshold, max_refits=2, random_seed=shifted(10),
+                       refit_kwargs={"draws": 100, "tune": 100})
+        reloo, hand = by_formula.loo(frame, **options), by_hand.loo(design, y[:30], **options)
+    refitted = khat > threshold
+    assert refitted.sum() == 2 and np.all(reloo.pareto_k.to_numpy()[refitted] == 0)
+    np.testing.assert_array_equal(reloo.elpd_i.to_numpy()[~refitted], psis.elpd_i.to_numpy()[~refitted])
+    np.testing.assert_allclose(reloo.elpd_i.to_numpy(), hand.elpd_i.to_numpy(), rtol=1e-10)

@@ -122,3 +122,27 @@ def test_suggest_size_follows_projpreds_rule():
     assert selection.suggest_size(stat="rmse") == 2  # sizes 0 and 1 are 5 off; 2 on equals the reference
     with pytest.raises(ValueError, match="stat must be"):
         selection.suggest_size(stat="r2")
+
+
+def test_kfold_selection_of_a_formula_fit_searches_its_terms():
+    """A formula fit with a three-level factor: select(cv_method="kfold") on the frame (y read from
+    the formula) searches terms, the factor's two dummies as one term, in the full path and in every
+    fold's; its reference elpd is the same model's K-fold refits on the hand-built design (same folds
+    and seeds, and the formula fit's resolved prior, as in tests/test_assessment_kfold.py: the same
+    computation, so rtol 1e-10)."""
+    import pandas as pd
+
+    labels = np.array(["a", "b", "c"])[np.arange(N) % 3]
+    y_factor = y + np.where(labels == "b", 3.0, 0.0)
+    frame = pd.DataFrame({"x0": X[:, 0], "x1": X[:, 1], "x2": X[:, 2], "g": labels, "y": y_factor})
+    design = np.column_stack([X[:, :3]] + [(labels == level).astype(float) for level in "bc"])
+    options = dict(draws=300, tune=300, chains=1, random_seed=shifted(11), progressbar=False)
+    est = br.LinearRegression(br.Normal(1.0, autoscale=True), formula="y ~ x0 + x1 + x2 + C(g)").fit(frame, **options)
+    selection = br.select(est, frame, cv_method="kfold", k=3, refit_kwargs=REFITS, random_seed=shifted(12))
+    assert sorted(selection.term_names) == ["C(g)", "x0", "x1", "x2"] and len(selection.order) == 4
+    assert selection.term_columns[selection.term_names.index("C(g)")] == [3, 4]
+    assert all(sorted(order) == [0, 1, 2, 3] for order in selection.fold_orders)
+    assert set(selection.terms[:3]) == {"x0", "x1", "C(g)"}  # the signals (t-values > 10) first
+    by_hand = br.LinearRegression(est.prior_).fit(design, y_factor, **options)
+    direct = by_hand.kfold(design, y_factor, 3, method="refit", refit_kwargs=REFITS, random_seed=shifted(12))
+    np.testing.assert_allclose(selection.reference_elpd_i, direct.elpd_i.to_numpy(), rtol=1e-10)

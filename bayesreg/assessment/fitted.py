@@ -17,7 +17,8 @@ from ..data import validation as v
 from ..priors import Normal
 from .loo import (LOOWarning, exact_gaussian_loo, log_likelihood_blocks, make_elpd, posterior_predictive_log_density,
                   psis_loo, relative_efficiency, warn_on_khat)
-from .kfold import check_refittable, exact_gaussian_kfold, fold_ids, fold_seeds, make_kfold_elpd, refit_fold_log_density
+from .kfold import (exact_gaussian_kfold, fold_ids, fold_seeds, make_kfold_elpd, outcome_of,
+                    refit_fold_log_density)
 from .r2 import bayes_r2_draws
 from .reloo import refit_elpd, refit_settings
 
@@ -43,6 +44,7 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
     """``est.loo``: see :meth:`bayesreg.estimators._base._BayesianRegression.loo`."""
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    y = None if X is None else outcome_of(est, X, y)  # a formula fit's outcome from the frame
     if (X is None) != (y is None):
         raise ValueError("pass both the training X and y (or neither, to use the log-likelihood stored at fit)")
     if reloo and X is None:
@@ -91,8 +93,6 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
     if reloo:
         threshold = make_elpd(elpd_i, p_i, n_samples, khat).good_k if k_threshold is None else k_threshold
         bad = np.flatnonzero(khat > threshold)
-        if bad.size and (bad.size <= max_refits or kfold):
-            check_refittable(est, "reloo=True")
         if 0 < bad.size <= max_refits:  # exact refits (reloo module docstring)
             lppd_i = p_i[bad] + elpd_i[bad]
             settings = refit_settings(idata, refit_kwargs, random_seed)
@@ -118,6 +118,7 @@ def estimator_kfold(est, X, y, k: int = 10, folds=None, random_seed=None, refit_
     """``est.kfold``: see :meth:`bayesreg.estimators._base._BayesianRegression.kfold` and :mod:`.kfold`."""
     if method not in _KFOLD_METHODS:
         raise ValueError(f"method must be one of {_KFOLD_METHODS}, got {method!r}")
+    y = None if X is None else outcome_of(est, X, y)  # a formula fit's outcome from the frame
     if X is None or y is None:
         raise ValueError("K-fold refits the model on part of the training data: pass it, est.kfold(X, y)")
     if is_dask_input(X, y):
@@ -139,7 +140,6 @@ def estimator_kfold(est, X, y, k: int = 10, folds=None, random_seed=None, refit_
         draws = 1 if est.idata_ is None else est.idata_["posterior"].sizes["chain"] * est.idata_["posterior"].sizes["draw"]
         return make_kfold_elpd(elpd_i, lppd_i, draws, n_folds)
     est._require_posterior("kfold (refits; the exact K-fold needs a fixed Normal prior and known sigma)")
-    check_refittable(est, "K-fold")
     aux = fixed_auxiliary(est)
     lppd_i = np.empty(n)
     for rows, loglik in log_likelihood_blocks(est.idata_, X_arr, y_arr, est._family, est.fit_intercept,

@@ -20,6 +20,19 @@ fold, no refits, no Monte Carlo error.
 :mod:`.reloo`), fitted by the full fit's method with its sampler settings (``refit_kwargs``
 override them), one seed per fold spawned from ``random_seed``.
 
+**Formula fits.** ``X`` is the user's data frame (``y`` may be left out when the formula names
+the outcome: it is read from the frame). Every row is encoded once by the *full* fit's model spec
+(``est._validated_X``, as for predictions), and each refit is a clone without ``formula=`` fitted on its training rows of
+that design, with the full fit's resolved prior (its groups are the formula's terms already). So
+the columns are the same in every fold: a factor level that no training row of a fold has keeps its
+column (zero in those rows), its coefficient is the prior's, and the held-out rows of that level
+are predicted from the prior: what the exact K-fold of the fixed design gives, and the honest
+answer to "predict a level the training data never saw". Re-learning the spec from each fold's
+rows instead would drop that column (formulaic learns the levels present), so the held-out rows
+could not be encoded at all; refusing would make K-fold fail whenever a rare level sits in one
+fold. Stateful transforms (``center()``, ``scale()``, spline knots) keep the full fit's constants:
+they are learned from the covariates only, never from ``y``.
+
 **Offsets and weights.** ``offset`` (the training rows') goes to each refit and into the held-out
 rows' linear predictor. ``sample_weight``: a row of weight ``w_i`` counts as ``w_i`` copies of itself
 (the meaning the fit gives it) that always sit in the same fold, so its contribution is
@@ -36,16 +49,34 @@ from scipy import linalg, special
 from .loo import log_likelihood_blocks
 
 __all__ = ["fold_ids", "exact_gaussian_kfold", "refit_fold_log_density", "make_kfold_elpd", "fold_seeds",
-           "check_refittable"]
+           "outcome_of", "refit_clone"]
 
 
-def check_refittable(est, what: str) -> None:
-    """Refits (K-fold, reloo) take the fit's design matrix; a formula fit would re-encode each
-    fold's rows, and a fold that misses a factor level changes the columns: refused, with the fix."""
-    if getattr(est, "model_spec_", None) is not None:
-        raise ValueError(f"{what} refits the model on subsets of the rows, which is not available yet for a fit with "
-                         "formula= (a subset can miss a factor level, changing the columns). Fit the estimator "
-                         "without formula= on the encoded design to use it; PSIS-LOO (est.loo) works as it is")
+def outcome_of(est, X, y):
+    """``y`` as given, or for a formula fit naming the outcome (``"y ~ ..."``) and ``y=None``, the
+    outcome read from the data frame ``X`` (module docstring, formula fits)."""
+    formula = getattr(est, "formula", None)
+    if y is not None or formula is None or getattr(est, "model_spec_", None) is None:
+        return y
+    from ..data import formula as fm
+
+    y = fm.outcome_of(formula, X)
+    if y is None:
+        raise ValueError(f"formula {formula!r} names no outcome: pass y beside the data frame, "
+                         "e.g. est.kfold(df, y), est.loo(df, y) or br.select(est, df, y)")
+    return y
+
+
+def refit_clone(est):
+    """An unfitted copy of ``est`` with the full fit's resolved prior, fitted by the refits on rows of
+    the full fit's design: a formula fit's clone drops ``formula=`` (its rows come encoded by the full
+    fit's spec, so every fold has the same columns; module docstring)."""
+    from sklearn.base import clone
+
+    refit = clone(est).set_params(prior=est.prior_)
+    if getattr(est, "formula", None) is not None:
+        refit.set_params(formula=None)
+    return refit
 
 
 def fold_ids(n_rows: int, k: int = 10, folds=None, random_seed=None) -> np.ndarray:
@@ -94,8 +125,6 @@ def refit_fold_log_density(est, X_arr, y_raw, y_arr, fold, settings: dict, seeds
                            aux_fixed=None) -> np.ndarray:
     """``log (1/S) sum_s p(y_i | theta^(-k)_s)`` per row from one refit per fold (module docstring).
     ``y_raw``: ``y`` as the user gave it (labels), for the refits' ``fit``; ``y_arr``: as numbers."""
-    from sklearn.base import clone
-
     y_raw = np.asarray(y_raw)
     out = np.empty(len(y_arr))
     for k, seed in zip(np.unique(fold), seeds):
@@ -105,7 +134,7 @@ def refit_fold_log_density(est, X_arr, y_raw, y_arr, fold, settings: dict, seeds
             rows["offset"] = offset[~test]
         if sample_weight is not None:
             rows["sample_weight"] = sample_weight[~test]
-        refit = clone(est).set_params(prior=est.prior_)
+        refit = refit_clone(est)
         refit.fit(X_arr[~test], y_raw[~test], **rows, **{**settings, "random_seed": seed})
         blocks = log_likelihood_blocks(refit.idata_, X_arr[test], y_arr[test], est._family, est.fit_intercept,
                                        est._known_sigma(), offset=None if offset is None else offset[test],

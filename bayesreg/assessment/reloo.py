@@ -52,13 +52,13 @@ def refit_elpd(est, X_arr, y_raw, y_arr, rows, settings: dict) -> np.ndarray:
     """``log (1/S) sum_s p(y_i | theta^(-i)_s)`` for each ``i`` in ``rows``, one refit each
     (module docstring). ``y_raw``: ``y`` as the user gave it (labels), for the refit's ``fit``;
     ``y_arr``: the same as numbers, for the log-likelihood."""
-    from sklearn.base import clone
+    from .kfold import refit_clone
 
     y_raw = np.asarray(y_raw)
     out = np.empty(len(rows))
     for k, i in enumerate(rows):
         keep = np.arange(len(y_arr)) != i
-        refit = clone(est).set_params(prior=est.prior_)
+        refit = refit_clone(est)  # a formula fit's: on rows of the full fit's design (kfold module docstring)
         refit.fit(X_arr[keep], y_raw[keep], method="nuts", **settings)
         ((_, loglik),) = log_likelihood_blocks(refit.idata_, X_arr[[i]], y_arr[[i]], est._family, est.fit_intercept,
                                                est._known_sigma())

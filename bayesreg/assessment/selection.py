@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .. import results
+from .kfold import outcome_of
 from .loo import LOOWarning, psis_loo, relative_efficiency
 from .projection import Projection
 from .submodels import log_density, project, reference_draws, search
@@ -176,11 +177,12 @@ class Selection:
 CV_METHODS = ("loo", "kfold", "auto")
 
 
-def select(est, X, y, max_terms: int | None = None, ndraws: int = 1000, search_draws: int = 20,
+def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, search_draws: int = 20,
            random_seed=None, cv_method: str = "loo", k: int = 10, folds=None, refit_kwargs=None) -> Selection:
     """Projection predictive forward selection for a fitted estimator (module docstring).
 
-    ``X, y``: the training data. ``max_terms``: the longest path searched (default ``min(p, 20)``).
+    ``X, y``: the training data (a ``formula=`` fit: its data frame, ``y`` read from the formula's
+    outcome when left out). ``max_terms``: the longest path searched (default ``min(p, 20)``).
     ``ndraws``: reference draws used (evenly thinned). ``search_draws``: draws of the logistic
     search (each step projects every candidate by Newton's method; projpred clusters them into 20).
     ``random_seed``: the RMSE bootstrap's, and with ``cv_method="kfold"`` the folds' and refits'.
@@ -201,6 +203,7 @@ def select(est, X, y, max_terms: int | None = None, ndraws: int = 1000, search_d
                          "has no projection yet (its submodels would need an IRLS projection per draw)")
     gaussian = family == "gaussian"
     est._require_posterior("select")
+    y = outcome_of(est, X, y)  # a formula fit's outcome from the frame when y is None
     X_arr = est._validated_X(X)
     y_arr = est._observed(y, X_arr.shape[0])
     n = X_arr.shape[0]

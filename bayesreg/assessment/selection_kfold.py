@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .kfold import check_refittable, fold_ids, fold_seeds
+from .kfold import fold_ids, fold_seeds, refit_clone
 from .reloo import refit_settings
 from .submodels import log_density, project, reference_draws, search
 
@@ -37,9 +37,6 @@ def kfold_validation(est, X, y_raw, y, max_terms: int, groups, ndraws: int, sear
     """K-fold elpd and predictions of every size up to ``max_terms`` and of the reference (module
     docstring), as the :class:`~.selection.Selection` fields ``elpd_i, reference_elpd_i,
     loo_predictions, reference_predictions`` (``arrays``), ``cv_method`` and ``fold_orders``."""
-    from sklearn.base import clone
-
-    check_refittable(est, "br.select(..., cv_method='kfold')")
     n = len(y)
     fold = fold_ids(n, k, folds, random_seed)
     n_folds = int(fold.max()) + 1
@@ -53,7 +50,7 @@ def kfold_validation(est, X, y_raw, y, max_terms: int, groups, ndraws: int, sear
     fold_orders = []
     for f, seed in zip(range(n_folds), fold_seeds(random_seed, n_folds)):
         test = fold == f
-        refit = clone(est).set_params(prior=est.prior_).fit(X[~test], y_raw[~test], **settings, random_seed=seed)
+        refit = refit_clone(est).fit(X[~test], y_raw[~test], **settings, random_seed=seed)
         mu, sigma, _ = reference_draws(est, refit.idata_, X[~test], y[~test], ndraws)
         order = search(X[~test], mu, sigma, est.fit_intercept, max_terms, groups, search_draws)
         fold_orders.append(order)

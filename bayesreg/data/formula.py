@@ -132,6 +132,15 @@ def apply_spec(spec, data, columns) -> NamedDesign:
     return design
 
 
+def outcome_of(formula: str, data):
+    """The outcome the formula's left side reads from the frame ``data`` (None when it has none):
+    the training ``y`` of a formula fit's assessment (K-fold, LOO) called without ``y``."""
+    parsed = parse(formula)
+    if not hasattr(parsed, "lhs"):
+        return None
+    return _outcome(parsed.lhs, _frame(data, f"read the outcome of formula={formula!r}"), formula)
+
+
 def terms_of(spec) -> dict:
     """``{term: [its columns]}`` in design order, the intercept left out (a factor: its contrasts)."""
     return {str(term): [spec.column_names[i] for i in indices]

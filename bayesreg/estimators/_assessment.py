@@ -27,7 +27,9 @@ class AssessmentMixin:
         leave-one-out density for it (:mod:`bayesreg.assessment.reloo`); when more are flagged, run
         ``kfold``-fold cross-validation instead (:meth:`kfold`, ArviZ's ``ELPDDataLOOKFold``;
         ``kfold=None``: keep PSIS and warn). ``refit_kwargs`` override the refits' ``fit`` settings,
-        by default the full fit's; ``random_seed`` seeds them (and the folds).
+        by default the full fit's; ``random_seed`` seeds them (and the folds). A ``formula=`` fit
+        takes its data frame, ``y`` read from the formula's outcome when left out; the refits get
+        rows encoded by the full fit's spec (:mod:`bayesreg.assessment.kfold`).
         ``offset``: the training rows' offset, when the fit had one (``log(exposure)``).
         """
         from ..assessment import estimator_loo
@@ -35,7 +37,7 @@ class AssessmentMixin:
         return estimator_loo(self, X, y, method, reloo, max_refits, k_threshold, refit_kwargs, random_seed, offset,
                              kfold)
 
-    def kfold(self, X, y, k: int = 10, *, folds=None, offset=None, sample_weight=None, method: str = "auto",
+    def kfold(self, X, y=None, k: int = 10, *, folds=None, offset=None, sample_weight=None, method: str = "auto",
               refit_kwargs=None, random_seed=None):
         """K-fold cross-validated elpd as ArviZ's ``ELPDDataLOOKFold`` (:mod:`bayesreg.assessment.kfold`).
 
@@ -43,7 +45,10 @@ class AssessmentMixin:
         known sigma, else ``"refit"``: the model refitted without each fold (``k`` random folds of
         equal size, seeded by ``random_seed``, or ``folds``: a fold label per row). ``offset`` and
         ``sample_weight``: the training rows', when the fit had them (a weighted row counts as
-        that many copies, kept in one fold). ``refit_kwargs`` override the full fit's settings."""
+        that many copies, kept in one fold). ``refit_kwargs`` override the full fit's settings.
+        A ``formula=`` fit takes its data frame (``y`` read from the formula's outcome when left
+        out); every fold is encoded by the full fit's spec, so a level missing from a fold's
+        training rows keeps its column and its prior (:mod:`bayesreg.assessment.kfold`)."""
         from ..assessment import estimator_kfold
 
         return estimator_kfold(self, X, y, k, folds, random_seed, refit_kwargs, offset, sample_weight, method)
