@@ -41,7 +41,7 @@ def test_reloo_refits_the_high_khat_rows_and_matches_the_closed_form():
     """Each refitted row's elpd_i = log mean_s N(y_i | f_s, sigma^2) over the refit's S = 4000 draws
     f_s ~ N(m, v) (the cavity). Its Monte Carlo sd is sqrt(r / ESS) with r = E[p^2] / E[p]^2 - 1 in
     closed form: E[p] = N(y | m, v + sigma^2), E[p^2] = (4 pi sigma^2)^(-1/2) N(y | m, v + sigma^2 / 2).
-    With a conservative ESS = S / 4 (NUTS on a Gaussian posterior gets ~S), the tolerance is 4 such
+    With a conservative ESS = S / 4 (this conjugate model's exact iid draws get S), the tolerance is 4 such
     sds: a false alarm below 1e-4 per row. k-hat itself is noisy for row 0 (0.62-1.34 over seed
     shifts at a true 0.93; the other rows' largest 0.35-0.62), so the refits are asked for above
     k_threshold=0.4 and checked for whichever rows that flags (row 0 among them in all seeds tried);
@@ -65,8 +65,19 @@ def test_reloo_refits_the_high_khat_rows_and_matches_the_closed_form():
     assert np.all(refitted.pareto_k.to_numpy()[flagged] == 0) and not refitted.warning
     # p_loo_i = lppd_i - elpd_i with the full-data lppd_i: p moves by exactly what elpd moved
     assert refitted.p - psis.p == pytest.approx(psis.elpd - refitted.elpd, abs=1e-9)
+    # a fixed Normal prior with sigma known is drawn exactly (no NUTS): its refits get no NUTS options,
+    # so they raise no IgnoredOptionsWarning
+    assert est.idata_.attrs["sampler"] == "exact"
     settings = refit_settings(est.idata_, {"draws": 300}, random_seed=shifted(7))
-    assert settings == dict(draws=300, chains=4, tune=500, target_accept=settings["target_accept"], progressbar=False,
+    assert settings == dict(draws=300, chains=4, progressbar=False, random_seed=shifted(7))
+
+
+def test_refit_settings_repeat_a_nuts_fits_tune_and_target_accept():
+    """A NUTS fit (sigma estimated) records its tune and target_accept; the refits repeat them."""
+    est = br.LinearRegression(br.Normal(SCALES)).fit(X, y, draws=60, tune=70, chains=2, target_accept=0.85,
+                                                     random_seed=shifted(8), progressbar=False)
+    settings = refit_settings(est.idata_, {"draws": 300}, random_seed=shifted(7))
+    assert settings == dict(draws=300, chains=2, tune=70, target_accept=0.85, progressbar=False,
                             random_seed=shifted(7))
 
 
