@@ -40,18 +40,23 @@ _LOG_T = np.linspace(math.log(1e-4), math.log(1e4), 81)
 
 
 def family_laplace_log_evidence(X, y, family, base_scale, t: float, fit_intercept: bool, aux_fixed=None,
-                                aux_priors=None) -> tuple[float, GLMMAP]:
-    """``(log evidence, MAP)`` at ``Normal(t * base_scale)`` by the Laplace approximation."""
+                                aux_priors=None, offset=None, weights=None) -> tuple[float, GLMMAP]:
+    """``(log evidence, MAP)`` at ``Normal(t * base_scale)`` by the Laplace approximation; ``offset`` and
+    row ``weights`` (a row of integer weight ``c`` is ``c`` copies of it) enter the NLL's sums."""
+    offset = np.zeros(len(y)) if offset is None else np.asarray(offset, dtype=float)
+    weights = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     prior = Normal(t * np.asarray(base_scale, dtype=float))
     aux_fixed = dict(aux_fixed or {})
     free = [name for name in family.aux_names if name not in aux_fixed]
-    priors = {name: _InLogScale((aux_priors or {}).get(name) or family.default_aux_prior(name, y, np.ones(len(y))))
+    priors = {name: _InLogScale((aux_priors or {}).get(name) or family.default_aux_prior(name, y, weights))
               for name in free}
-    fit = fit_glm_map(X, y, family, prior, fit_intercept, aux_fixed=aux_fixed, aux_priors=priors)
+    fit = fit_glm_map(X, y, family, prior, fit_intercept, offset=offset, sample_weight=weights, aux_fixed=aux_fixed,
+                      aux_priors=priors)
     aux = {**fit.aux, **aux_fixed}
     k = int(fit_intercept)
     theta = np.concatenate([[fit.intercept] * k, fit.coef])
-    sums = family_likelihood_of((X, y), family, fit_intercept)(theta, tuple(aux[name] for name in family.aux_names))
+    likelihood = family_likelihood_of((X, y), family, fit_intercept, offset=offset, weights=weights)
+    sums = likelihood(theta, tuple(aux[name] for name in family.aux_names))
     m = theta.size
     hessian = np.zeros((m + len(free), m + len(free)))
     hessian[:m, :m] = sums.hessian
@@ -86,12 +91,13 @@ class _InLogScale(AuxPrior):
         return value - math.log(x), d1 - 1.0 / x, d2 + 1.0 / x**2
 
 
-def fit_family_evidence(X, y, family, base_scale, fit_intercept: bool, aux_fixed=None, aux_priors=None):
+def fit_family_evidence(X, y, family, base_scale, fit_intercept: bool, aux_fixed=None, aux_priors=None, *,
+                        offset=None, weights=None):
     """Maximise the Laplace-approximate evidence over ``t``; returns ``(t, log evidence, MAP)``."""
 
     def negative(u):
         return -family_laplace_log_evidence(X, y, family, base_scale, math.exp(u), fit_intercept, aux_fixed,
-                                            aux_priors)[0]
+                                            aux_priors, offset, weights)[0]
 
     values = np.array([negative(u) for u in _LOG_T])
     best = int(np.argmin(values))
@@ -104,5 +110,6 @@ def fit_family_evidence(X, y, family, base_scale, fit_intercept: bool, aux_fixed
     found = optimize.minimize_scalar(negative, bounds=(_LOG_T[best - 1], _LOG_T[best + 1]), method="bounded",
                                      options={"xatol": 1e-10})
     t = math.exp(found.x)
-    value, fit = family_laplace_log_evidence(X, y, family, base_scale, t, fit_intercept, aux_fixed, aux_priors)
+    value, fit = family_laplace_log_evidence(X, y, family, base_scale, t, fit_intercept, aux_fixed, aux_priors,
+                                             offset, weights)
     return t, value, fit

@@ -72,8 +72,8 @@ class _BayesianRegression(AssessmentMixin, FormulaMixin, BaseEstimator):
         sample_weight : array-like, shape (n_samples,), optional
             Multiplies each row's log-likelihood; an integer weight is that many copies of the row.
             ``offset`` and ``sample_weight`` work with ``method="map"`` and ``"nuts"`` (not yet with
-            empirical Bayes, ``log_likelihood`` or ``posterior_predictive``); the count families'
-            ``"surrogate"`` takes both, and with Dask input their ``"map"`` and ``"surrogate"`` do
+            ``log_likelihood`` or ``posterior_predictive``); the count families' ``"surrogate"`` and
+            ``"empirical_bayes"`` take both, and with Dask input their ``"map"`` and ``"surrogate"`` do
             (Dask Series aligned with a Dask DataFrame X; Dask or NumPy arrays with a Dask array X).
         method : {"nuts", "map", "empirical_bayes", "surrogate"} or None
             Overrides the estimator's ``method`` parameter for this fit. ``"empirical_bayes"``
@@ -144,7 +144,7 @@ class _BayesianRegression(AssessmentMixin, FormulaMixin, BaseEstimator):
             if not isinstance(data, tuple):
                 raise ValueError("method='empirical_bayes' needs X and y in memory (not Dask input): call fit on "
                                  "X.compute(), y.compute(), or use method='map' or 'nuts'")
-            fitted.update(self._fit_empirical_bayes(*data, prior))
+            fitted.update(self._fit_empirical_bayes(*data, prior, **rows))
             return self._set_fitted(fitted, names)
         try:
             if not prior.has_map:
@@ -205,14 +205,14 @@ class _BayesianRegression(AssessmentMixin, FormulaMixin, BaseEstimator):
         warn_on_problems(idata, results.summary_var_names(idata), standardized)
         return idata
 
-    def _fit_empirical_bayes(self, X, y, prior) -> dict:
+    def _fit_empirical_bayes(self, X, y, prior, **rows) -> dict:
         if not isinstance(prior, Normal) or prior.learned:
             raise ValueError(
                 f"method='empirical_bayes' chooses the scale of a fixed Normal prior (its value sets the "
                 f"relative scales and units; one multiplier is learned), got {prior}. Use e.g. "
                 "br.Normal(1.0, autoscale=True), or method='nuts' for other learned priors."
             )
-        return self._evidence_fit(X, y, prior.effective_scale())
+        return self._evidence_fit(X, y, prior.effective_scale(), **rows)  # rows: only where _row_methods allow
 
     def summary(self, ci_prob: float | None = None, round_to: str = "auto", X=None, size=None) -> "pd.DataFrame":
         """Posterior summary per coefficient: mean, sd, the equal-tailed ``ci_prob`` interval

@@ -146,12 +146,14 @@ class _FamilyRegression(RegressorMixin, _BayesianRegression):
                                        log_likelihood if sample_weight is None else False)
         return idata
 
-    def _evidence_fit(self, X, y, base) -> dict:
-        """``method="empirical_bayes"``: the Laplace-approximate evidence (:mod:`bayesreg.evidence_glm`)."""
+    def _evidence_fit(self, X, y, base, offset=None, sample_weight=None) -> dict:
+        """``method="empirical_bayes"``: the Laplace-approximate evidence (:mod:`bayesreg.evidence_glm`),
+        with the rows' ``offset`` (log exposure) and ``sample_weight``."""
         from ..evidence_glm import fit_family_evidence
 
         fixed, priors = self._aux_settings()
-        t, log_evidence, fit = fit_family_evidence(X, y, self._family_object, base, self.fit_intercept, fixed, priors)
+        t, log_evidence, fit = fit_family_evidence(X, y, self._family_object, base, self.fit_intercept, fixed, priors,
+                                                   offset=offset, weights=sample_weight)
         estimate = FamilyMAPEstimate(fit.coef, fit.intercept, fit.aux.get("sigma"), dict(fit.aux))
         return {"prior_": Normal(t * base), "log_evidence_": log_evidence, "map_": estimate,
                 **self._point_attributes(estimate)}
@@ -223,7 +225,7 @@ class PoissonRegression(_FamilyRegression):
     _family = "poisson"
     _family_object = POISSON
     _methods = ("map", "nuts", "surrogate", "empirical_bayes")
-    _row_methods = ("map", "nuts", "surrogate")
+    _row_methods = ("map", "nuts", "surrogate", "empirical_bayes")
     _dask_row_methods = ("map", "surrogate")
 
     def __init__(self, prior: Prior | None = None, fit_intercept: bool = True, method: str = "nuts",
@@ -256,7 +258,7 @@ class NegativeBinomialRegression(_FamilyRegression):
     _family_object = NEGATIVE_BINOMIAL
     _aux_parameters = ("phi",)
     _methods = ("map", "nuts", "surrogate", "empirical_bayes")
-    _row_methods = ("map", "nuts", "surrogate")
+    _row_methods = ("map", "nuts", "surrogate", "empirical_bayes")
     _dask_row_methods = ("map", "surrogate")
 
     def __init__(self, prior: Prior | None = None, phi: float | None = None, phi_prior: AuxPrior | None = None,
