@@ -188,7 +188,8 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
     search (each step projects every candidate by Newton's method; projpred clusters them into 20).
     ``random_seed``: the RMSE bootstrap's, and with ``cv_method="kfold"`` the folds' and refits'.
     For LogisticRegression "RMSE" is that of the LOO predicted probability against the 0/1 outcome
-    (the root of the Brier score).
+    (the root of the Brier score), for PoissonRegression that of the predicted rate against the count;
+    a Poisson fit with an offset is refused (the projection has none yet).
 
     ``cv_method``: ``"loo"`` validates the one search path by PSIS-LOO; ``"kfold"`` refits the
     reference without each of ``k`` folds (or the given ``folds``), repeats the search on each
@@ -250,7 +251,7 @@ def _refuse_offset(est, reference_loglik, ndraws: int) -> None:
     stored = np.asarray(est.idata_["log_likelihood"]["y"].values)
     stored = stored.reshape(-1, stored.shape[-1])[_thinned(est.idata_, ndraws)]
     if stored.shape == reference_loglik.shape and not np.allclose(stored, reference_loglik, rtol=1e-8, atol=1e-8):
-        raise ValueError("br.select cannot project a fit with an offset (or sample_weight) yet: the projection "
+        raise ValueError("br.select cannot project a fit with an offset yet: the projection "
                          "would need the offset inside each submodel's linear predictor. Refit without it, e.g. "
                          "with log(exposure) as a column of X")
 
