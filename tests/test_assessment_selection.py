@@ -140,9 +140,9 @@ def test_select_refuses_point_estimates_and_bad_sizes(selection_and_fit):
     with pytest.raises(ValueError, match="needs a posterior"):
         br.select(logistic, X, labels)
     counts = np.round(np.abs(y - y.min())).astype(int)
-    poisson = br.PoissonRegression(method="map").fit(X, counts)
-    with pytest.raises(ValueError, match="poisson family has no projection"):
-        br.select(poisson, X, counts)  # not silently projected as if it were logistic
+    negative_binomial = br.NegativeBinomialRegression(method="map").fit(X, counts)
+    with pytest.raises(ValueError, match="negative_binomial family has no projection yet .*dispersion"):
+        br.select(negative_binomial, X, counts)  # not silently projected as if it were Poisson
 
 
 def test_logistic_projection_solves_its_score_equations_and_reproduces_the_reference():

@@ -10,11 +10,11 @@ from .fitted import compare, estimator_bayes_r2, estimator_kfold, estimator_loo
 from .r2 import bayes_r2_draws
 from .loo import LOOWarning
 from .projection import Projection, forward_search, project_gaussian
-from .projection_glm import project_bernoulli
+from .projection_glm import project_bernoulli, project_poisson
 from .ranking import RankDistribution, rank_draws
 from .selection import ProjectedModel, Selection, select
 from .shrinkage import Shrinkage, estimator_shrinkage
 
 __all__ = ["LOOWarning", "ProjectedModel", "Projection", "RankDistribution", "Selection", "Shrinkage",
            "bayes_r2_draws", "compare", "estimator_bayes_r2", "estimator_kfold", "estimator_loo", "estimator_shrinkage", "forward_search",
-           "project_bernoulli", "project_gaussian", "rank_draws", "select"]
+           "project_bernoulli", "project_gaussian", "project_poisson", "rank_draws", "select"]

@@ -1,55 +1,87 @@
-r"""Projection of a logistic-regression reference posterior onto a submodel, by Newton's method
-(IRLS) per draw (projpred's ``project`` for the Bernoulli family).
+r"""Projection of a generalized-linear reference posterior onto a submodel, by Newton's method
+(IRLS) per draw (projpred's ``project`` for the Bernoulli and Poisson families).
 
-Draw ``s`` of the reference predicts ``P(y_i = 1) = pi_si``. Its projection onto columns ``S``
-minimises the Kullback-Leibler divergence from ``Bernoulli(pi_si)`` to ``Bernoulli(logit^-1(z_i'b))``
-summed over rows, i.e. the logistic loss with the fractional targets ``pi_si``:
+Draw ``s`` of the reference predicts the mean ``m_si`` (a probability, or a Poisson rate). Its
+projection onto columns ``S`` minimises the Kullback-Leibler divergence from the reference's
+predictive to the submodel's, summed over rows; for an exponential family with canonical link
+that is the family's negative log-likelihood with the *fractional* targets ``m_si`` in place of
+``y``, up to terms free of ``b``:
 
-.. math:: b_s^\perp = \arg\min_b \sum_i -\pi_{si}\log\sigma(z_i'b) - (1 - \pi_{si})\log(1 - \sigma(z_i'b)),
+.. math:: b_s^\perp = \arg\min_b \sum_i A(z_i'b) - m_{si}\, z_i'b,\qquad
+          A(\eta) = \log(1 + e^\eta)\ \text{(Bernoulli)},\quad A(\eta) = e^\eta\ \text{(Poisson)},
 
-whose score equations are ``Z'(pi_s - sigma(Z b_s)) = 0``. Fractional targets in (0, 1) cannot
-separate, so the minimum exists whenever ``Z`` has full column rank. Newton steps
-``b <- b - H^{-1} g`` with ``g = Z'(sigma(Zb) - pi_s)`` and ``H = Z' diag(sigma(1 - sigma)) Z``, all
-draws at once, halving a draw's step while its loss would rise.
+whose score equations are ``Z'(A'(Z b_s) - m_s) = 0``: the submodel's mean matches the reference's
+mean along every kept column. Targets inside the mean's range (probabilities in (0, 1), rates > 0)
+cannot separate, so the minimum exists whenever ``Z`` has full column rank. Newton steps
+``b <- b - H^{-1} g`` with ``g = Z'(A'(Zb) - m_s)`` and ``H = Z' diag(A''(Zb)) Z``, all draws at
+once, halving a draw's step while its loss would rise. A family is one row of :data:`FAMILIES`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 from scipy import special
 
+from ..families import POISSON
 from .projection import Projection, _design
 
-__all__ = ["bernoulli_divergence", "project_bernoulli"]
+__all__ = ["FAMILIES", "bernoulli_divergence", "forward_search_glm", "glm_divergence", "project_bernoulli",
+           "project_glm", "project_poisson"]
 
 
-def _loss(B, Z, prob) -> np.ndarray:
+@dataclass(frozen=True)
+class ProjectionFamily:
+    """What the projection needs of a canonical-link family, in the linear predictor ``eta``."""
+
+    cumulant: Callable  # A(eta): the loss is A(eta) - target * eta
+    mean: Callable  # A'(eta), the inverse link
+    variance: Callable  # A''(eta), the Newton weight
+    link: Callable  # start: the intercept of the rows' mean target
+    log_density: Callable  # log p(y | eta), for the validation
+
+
+FAMILIES = {
+    "bernoulli": ProjectionFamily(lambda eta: np.logaddexp(0.0, eta), special.expit,
+                                  lambda eta: special.expit(eta) * special.expit(-eta),
+                                  lambda m: special.logit(np.clip(m, 1e-12, 1 - 1e-12)),
+                                  lambda y, eta: y * eta - np.logaddexp(0.0, eta)),
+    "poisson": ProjectionFamily(np.exp, np.exp, np.exp, lambda m: np.log(np.maximum(m, 1e-300)),
+                                lambda y, eta: -POISSON.nll_rows(eta, y)),
+}
+
+
+def _loss(B, Z, target, family: ProjectionFamily) -> np.ndarray:
     eta = B @ Z.T
-    return np.sum(np.logaddexp(0.0, eta) - prob * eta, axis=1)  # -[p log s + (1-p) log(1-s)]
+    with np.errstate(over="ignore"):  # a trial step may overflow exp: its infinite loss halves the step
+        return np.sum(family.cumulant(eta) - target * eta, axis=1)
 
 
-def project_bernoulli(X, prob, columns, fit_intercept: bool, max_iter: int = 100, tol: float = 1e-12) -> Projection:
-    """The projection (module docstring) of reference probabilities ``prob`` (S, n) onto ``columns``;
-    ``sigma`` of the result is NaN (no noise sd in logistic regression)."""
+def project_glm(X, target, columns, fit_intercept: bool, family: str, max_iter: int = 100,
+                tol: float = 1e-12) -> Projection:
+    """The projection (module docstring) of the reference means ``target`` (S, n) onto ``columns``;
+    ``sigma`` of the result is NaN (neither family has a noise sd)."""
+    glm = FAMILIES[family]
     columns = tuple(int(j) for j in columns)
     Z = _design(X, columns, fit_intercept)
-    S, k = len(prob), Z.shape[1]
+    S, k = len(target), Z.shape[1]
     B = np.zeros((S, k))
     if fit_intercept:
-        mean = np.clip(prob.mean(axis=1), 1e-12, 1 - 1e-12)
-        B[:, 0] = special.logit(mean)
+        B[:, 0] = glm.link(target.mean(axis=1))
     if k:
-        loss = _loss(B, Z, prob)
+        loss = _loss(B, Z, target, glm)
         for _ in range(max_iter):
-            fitted = special.expit(B @ Z.T)
-            gradient = (fitted - prob) @ Z
-            hessian = np.einsum("sn,nk,nl->skl", fitted * (1 - fitted), Z, Z)
+            eta = B @ Z.T
+            gradient = (glm.mean(eta) - target) @ Z
+            hessian = np.einsum("sn,nk,nl->skl", glm.variance(eta), Z, Z)
             step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
             size = np.ones((S, 1))
-            for _ in range(30):  # step halving per draw until its loss does not rise
+            for _ in range(60):  # step halving per draw until its loss does not rise
                 trial = B - size * step
-                new_loss = _loss(trial, Z, prob)
-                rising = new_loss > loss + 1e-12 * np.abs(loss)
+                new_loss = _loss(trial, Z, target, glm)
+                rising = ~(new_loss <= loss + 1e-12 * np.abs(loss))
                 if not rising.any():
                     break
                 size[rising] *= 0.5
@@ -60,23 +92,36 @@ def project_bernoulli(X, prob, columns, fit_intercept: bool, max_iter: int = 100
     return Projection(columns, B[:, int(fit_intercept):].copy(), intercept, np.full(S, np.nan))
 
 
-def bernoulli_divergence(X, prob, columns, fit_intercept: bool) -> float:
+def project_bernoulli(X, prob, columns, fit_intercept: bool, **kwargs) -> Projection:
+    """:func:`project_glm` of reference probabilities ``prob`` (S, n) (logistic regression)."""
+    return project_glm(X, prob, columns, fit_intercept, "bernoulli", **kwargs)
+
+
+def project_poisson(X, rate, columns, fit_intercept: bool, **kwargs) -> Projection:
+    """:func:`project_glm` of reference rates ``rate`` (S, n) (Poisson regression, log link, no offset)."""
+    return project_glm(X, rate, columns, fit_intercept, "poisson", **kwargs)
+
+
+def glm_divergence(X, target, columns, fit_intercept: bool, family: str) -> float:
     """Summed (over draws and rows) divergence of the projection onto ``columns``, up to a constant
     (the cross-entropy; the reference's own entropy does not depend on the submodel)."""
-    projection = project_bernoulli(X, prob, columns, fit_intercept)
-    return float(np.sum(_loss(np.hstack([projection.intercept[:, None], projection.coef])
-                              if fit_intercept else projection.coef, _design(X, projection.columns, fit_intercept),
-                              prob)))
+    projection = project_glm(X, target, columns, fit_intercept, family)
+    B = np.hstack([projection.intercept[:, None], projection.coef]) if fit_intercept else projection.coef
+    return float(np.sum(_loss(B, _design(X, projection.columns, fit_intercept), target, FAMILIES[family])))
 
 
-def forward_search_bernoulli(X, prob, fit_intercept: bool, max_terms: int, groups=None) -> list[int]:
-    """Forward search by :func:`bernoulli_divergence`: each step projects every remaining column
+def bernoulli_divergence(X, prob, columns, fit_intercept: bool) -> float:
+    return glm_divergence(X, prob, columns, fit_intercept, "bernoulli")
+
+
+def forward_search_glm(X, target, fit_intercept: bool, max_terms: int, family: str, groups=None) -> list[int]:
+    """Forward search by :func:`glm_divergence`: each step projects every remaining column
     (or group of columns, ``groups``: then group indices are returned)."""
     groups = [[j] for j in range(X.shape[1])] if groups is None else [list(g) for g in groups]
     chosen: list[int] = []
     for _ in range(min(max_terms, len(groups))):
         remaining = [g for g in range(len(groups)) if g not in chosen]
         columns = [j for g in chosen for j in groups[g]]
-        costs = [bernoulli_divergence(X, prob, columns + groups[g], fit_intercept) for g in remaining]
+        costs = [glm_divergence(X, target, columns + groups[g], fit_intercept, family) for g in remaining]
         chosen.append(remaining[int(np.argmin(costs))])
     return chosen

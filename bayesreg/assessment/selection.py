@@ -1,5 +1,5 @@
 r"""Projection predictive variable selection (projpred's ``cv_varsel``: PSIS-LOO with
-``validate_search=FALSE``, or K-fold with the search validated) for linear regression (closed-form projection, :mod:`.projection`) and logistic regression
+``validate_search=FALSE``, or K-fold with the search validated) for linear regression (closed-form projection, :mod:`.projection`), logistic and Poisson regression
 (Newton's method per draw, :mod:`.projection_glm`).
 
 1. Reference: ``S`` draws (thinned evenly to at most ``ndraws``) of the fitted estimator's
@@ -41,7 +41,7 @@ from .. import results
 from .kfold import outcome_of
 from .loo import LOOWarning, psis_loo, relative_efficiency
 from .projection import Projection
-from .submodels import log_density, project, reference_draws, search
+from .submodels import _thinned, log_density, mean_of, project, reference_draws, search
 
 __all__ = ["ProjectedModel", "Selection", "select"]
 
@@ -55,6 +55,7 @@ class ProjectedModel:
     projection: Projection
     feature_names: list
     fit_intercept: bool
+    family: str = "gaussian"
 
     @property
     def terms(self) -> list:
@@ -62,13 +63,13 @@ class ProjectedModel:
 
     @property
     def gaussian(self) -> bool:
-        return not np.isnan(self.projection.sigma).all()  # a logistic projection has no sigma
+        return self.family == "gaussian"
 
     def predict(self, X) -> np.ndarray:
-        """Mean over projected draws of ``b + X_S w`` (linear) or of ``P(y = 1) = logit^-1(b + X_S w)``
-        (logistic); ``X`` with all the reference's columns."""
+        """Mean over projected draws of ``b + X_S w`` (linear), ``P(y = 1) = logit^-1(b + X_S w)``
+        (logistic) or ``exp(b + X_S w)`` (Poisson); ``X`` with all the reference's columns."""
         eta = self.projection.linear_predictor(np.asarray(X, dtype=float))
-        return (eta if self.gaussian else special.expit(eta)).mean(axis=0)
+        return mean_of(eta, self.family).mean(axis=0)
 
     def summary(self, ci_prob: float = results.CI_PROB) -> pd.DataFrame:
         """Mean, sd and equal-tailed interval of each projected coefficient, the intercept and sigma."""
@@ -95,7 +96,7 @@ class Selection:
     reference_predictions: np.ndarray
     y: np.ndarray
     pareto_k: np.ndarray
-    _reference: tuple = field(repr=False)  # (X, mu or probabilities, sigma or None, fit_intercept)
+    _reference: tuple = field(repr=False)  # (X, mu or the GLM's means, sigma or None, fit_intercept, family)
     random_seed: object = None
     term_names: list = None  # a formula's terms (a factor's dummies are one term); default the columns
     term_columns: list = None  # each term's column indices
@@ -171,7 +172,7 @@ class Selection:
             if unknown:
                 raise ValueError(f"unknown terms {unknown}; the fit's terms are {self.term_names}")
             columns = self.columns_of(self.term_names.index(t) if isinstance(t, str) else int(t) for t in terms)
-        return ProjectedModel(project(self._reference, columns), self.feature_names, self._reference[3])
+        return ProjectedModel(project(self._reference, columns), self.feature_names, *self._reference[3:])
 
 
 CV_METHODS = ("loo", "kfold", "auto")
@@ -187,7 +188,8 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
     search (each step projects every candidate by Newton's method; projpred clusters them into 20).
     ``random_seed``: the RMSE bootstrap's, and with ``cv_method="kfold"`` the folds' and refits'.
     For LogisticRegression "RMSE" is that of the LOO predicted probability against the 0/1 outcome
-    (the root of the Brier score).
+    (the root of the Brier score), for PoissonRegression that of the predicted rate against the count;
+    a Poisson fit with an offset is refused (the projection has none yet).
 
     ``cv_method``: ``"loo"`` validates the one search path by PSIS-LOO; ``"kfold"`` refits the
     reference without each of ``k`` folds (or the given ``folds``), repeats the search on each
@@ -198,10 +200,10 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
     if cv_method not in CV_METHODS:
         raise ValueError(f"cv_method must be one of {CV_METHODS}, got {cv_method!r}")
     family = getattr(est, "_family", None)
-    if family not in ("gaussian", "bernoulli"):
-        raise ValueError(f"br.select projects LinearRegression and LogisticRegression fits; the {family} family "
-                         "has no projection yet (its submodels would need an IRLS projection per draw)")
-    gaussian = family == "gaussian"
+    if family not in ("gaussian", "bernoulli", "poisson"):
+        raise ValueError(f"br.select projects LinearRegression, LogisticRegression and PoissonRegression fits; the "
+                         f"{family} family has no projection yet (its dispersion parameter would need a projection "
+                         "of its own, besides the coefficients' IRLS per draw)")
     est._require_posterior("select")
     y = outcome_of(est, X, y)  # a formula fit's outcome from the frame when y is None
     X_arr = est._validated_X(X)
@@ -216,8 +218,9 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
     reff = relative_efficiency(est.idata_)
     ref_elpd_i, _, khat, log_weights, _ = psis_loo([(slice(0, n), reference_loglik[None])], n, reff,
                                                    keep_log_weights=True)
-    order = search(X_arr, mu, sigma, est.fit_intercept, max_terms, groups, search_draws)
-    reference = (X_arr, mu, sigma, est.fit_intercept)
+    _refuse_offset(est, reference_loglik, ndraws)
+    order = search(X_arr, mu, sigma, est.fit_intercept, max_terms, groups, search_draws, family)
+    reference = (X_arr, mu, sigma, est.fit_intercept, family)
     if cv_method == "kfold" or (cv_method == "auto" and np.any(khat > 0.7)):
         from .selection_kfold import kfold_validation
 
@@ -234,10 +237,23 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
     for size in range(len(order) + 1):
         projection = project(reference, [j for t in order[:size] for j in groups[t]])
         eta_k = projection.linear_predictor(X_arr)
-        elpd_i.append(special.logsumexp(log_weights + log_density(y_arr, eta_k, projection, gaussian), axis=0))
-        predictions.append(np.sum(weights * (eta_k if gaussian else special.expit(eta_k)), axis=0))
+        elpd_i.append(special.logsumexp(log_weights + log_density(y_arr, eta_k, projection, family), axis=0))
+        predictions.append(np.sum(weights * mean_of(eta_k, family), axis=0))
     return Selection(order, est.feature_names_, np.array(elpd_i), ref_elpd_i, np.array(predictions),
                      np.sum(weights * mu, axis=0), y_arr, khat, reference, random_seed, names, groups)
+
+
+def _refuse_offset(est, reference_loglik, ndraws: int) -> None:
+    """The projections have no offset, and a fit does not keep its own: a fit whose stored
+    log-likelihood (computed with its offset) differs from the one recomputed without it had one."""
+    if est._family == "gaussian" or "log_likelihood" not in est.idata_.children:
+        return
+    stored = np.asarray(est.idata_["log_likelihood"]["y"].values)
+    stored = stored.reshape(-1, stored.shape[-1])[_thinned(est.idata_, ndraws)]
+    if stored.shape == reference_loglik.shape and not np.allclose(stored, reference_loglik, rtol=1e-8, atol=1e-8):
+        raise ValueError("br.select cannot project a fit with an offset yet: the projection "
+                         "would need the offset inside each submodel's linear predictor. Refit without it, e.g. "
+                         "with log(exposure) as a column of X")
 
 
 def _terms(est) -> tuple[list, list]:

@@ -27,7 +27,7 @@ from scipy import special
 
 from .kfold import fold_ids, fold_seeds, refit_clone
 from .reloo import refit_settings
-from .submodels import log_density, project, reference_draws, search
+from .submodels import log_density, mean_of, project, reference_draws, search
 
 __all__ = ["kfold_validation"]
 
@@ -44,7 +44,7 @@ def kfold_validation(est, X, y_raw, y, max_terms: int, groups, ndraws: int, sear
                 **refit_settings(est.idata_, refit_kwargs)}
     settings.pop("random_seed", None)
     y_raw = np.asarray(y_raw)
-    gaussian = est._family == "gaussian"
+    family = est._family
     elpd_i, predictions = np.empty((max_terms + 1, n)), np.empty((max_terms + 1, n))
     reference_elpd_i, reference_predictions = np.empty(n), np.empty(n)
     fold_orders = []
@@ -52,16 +52,16 @@ def kfold_validation(est, X, y_raw, y, max_terms: int, groups, ndraws: int, sear
         test = fold == f
         refit = refit_clone(est).fit(X[~test], y_raw[~test], **settings, random_seed=seed)
         mu, sigma, _ = reference_draws(est, refit.idata_, X[~test], y[~test], ndraws)
-        order = search(X[~test], mu, sigma, est.fit_intercept, max_terms, groups, search_draws)
+        order = search(X[~test], mu, sigma, est.fit_intercept, max_terms, groups, search_draws, family)
         fold_orders.append(order)
         mu_test, _, loglik_test = reference_draws(est, refit.idata_, X[test], y[test], ndraws)
         log_draws = np.log(len(mu_test))
         reference_elpd_i[test] = special.logsumexp(loglik_test, axis=0) - log_draws
         reference_predictions[test] = mu_test.mean(axis=0)
         for size in range(max_terms + 1):
-            projection = project((X[~test], mu, sigma, est.fit_intercept), [j for t in order[:size] for j in groups[t]])
+            projection = project((X[~test], mu, sigma, est.fit_intercept, family), [j for t in order[:size] for j in groups[t]])
             eta = projection.linear_predictor(X[test])
-            elpd_i[size, test] = special.logsumexp(log_density(y[test], eta, projection, gaussian), axis=0) - log_draws
-            predictions[size, test] = (eta if gaussian else special.expit(eta)).mean(axis=0)
+            elpd_i[size, test] = special.logsumexp(log_density(y[test], eta, projection, family), axis=0) - log_draws
+            predictions[size, test] = mean_of(eta, family).mean(axis=0)
     return {"arrays": (elpd_i, reference_elpd_i, predictions, reference_predictions), "cv_method": "kfold",
             "fold_orders": fold_orders}

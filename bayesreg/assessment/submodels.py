@@ -5,13 +5,12 @@ projection of those draws onto a submodel with its log predictive density (:mod:
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from .. import results
 from .projection import Projection, forward_search, project_gaussian
-from .projection_glm import forward_search_bernoulli, project_bernoulli
+from .projection_glm import FAMILIES, forward_search_glm, project_glm
 
-__all__ = ["log_density", "project", "reference_draws", "search"]
+__all__ = ["log_density", "mean_of", "project", "reference_draws", "search"]
 
 
 def log_normal(y, mean, sd):
@@ -24,22 +23,28 @@ def _thinned(idata, ndraws: int) -> np.ndarray:
 
 
 def project(reference, columns) -> Projection:
-    X, mu, sigma, fit_intercept = reference
-    if sigma is None:
-        return project_bernoulli(X, mu, columns, fit_intercept)
-    return project_gaussian(X, mu, sigma, columns, fit_intercept)
+    """``reference``: ``(X, mu, sigma, fit_intercept, family)`` as :func:`reference_draws` gives them."""
+    X, mu, sigma, fit_intercept, family = reference
+    if family == "gaussian":
+        return project_gaussian(X, mu, sigma, columns, fit_intercept)
+    return project_glm(X, mu, columns, fit_intercept, family)
 
 
-def log_density(y, eta, projection: Projection, gaussian: bool):
-    if gaussian:
+def log_density(y, eta, projection: Projection, family: str):
+    if family == "gaussian":
         return log_normal(y, eta, projection.sigma[:, None])
-    return y * eta - np.logaddexp(0.0, eta)
+    return FAMILIES[family].log_density(y, eta)
+
+
+def mean_of(eta, family: str):
+    """The mean response of a linear predictor: ``eta`` itself (Gaussian) or the inverse link."""
+    return eta if family == "gaussian" else FAMILIES[family].mean(eta)
 
 
 def reference_draws(est, idata, X, y, ndraws: int):
     """``(mu, sigma, log-likelihood)`` of the reference at ``ndraws`` evenly thinned draws of
     ``idata`` (``est``'s posterior or a refit's) on rows ``X, y``: ``mu`` is the mean response's
-    linear predictor (Gaussian) or probability (logistic, where ``sigma`` is None)."""
+    linear predictor (Gaussian) or mean (probability, Poisson rate; there ``sigma`` is None)."""
     keep = _thinned(idata, ndraws)
     coef = results.stacked_draws(idata, "coef")[keep]
     intercept = results.stacked_draws(idata, "intercept")[keep] if est.fit_intercept else np.zeros(len(keep))
@@ -48,15 +53,16 @@ def reference_draws(est, idata, X, y, ndraws: int):
         known = est._known_sigma()
         sigma = np.full(len(keep), known) if known is not None else results.stacked_draws(idata, "sigma")[keep]
         return eta, sigma, log_normal(y, eta, sigma[:, None])
-    return special.expit(eta), None, y * eta - np.logaddexp(0.0, eta)
+    glm = FAMILIES[est._family]
+    return glm.mean(eta), None, glm.log_density(y, eta)
 
 
-def search(X, mu, sigma, fit_intercept: bool, max_terms: int, groups, search_draws: int) -> list:
-    """The forward search's path (term indices): Gaussian in closed form, logistic on ``search_draws`` draws."""
-    if sigma is not None:
+def search(X, mu, sigma, fit_intercept: bool, max_terms: int, groups, search_draws: int, family: str) -> list:
+    """The forward search's path (term indices): Gaussian in closed form, a GLM on ``search_draws`` draws."""
+    if family == "gaussian":
         return forward_search(X, mu, sigma, fit_intercept, max_terms, groups=groups)
-    return forward_search_bernoulli(X, mu[_thinned_rows(len(mu), search_draws)], fit_intercept, max_terms,
-                                    groups=groups)
+    return forward_search_glm(X, mu[_thinned_rows(len(mu), search_draws)], fit_intercept, max_terms, family,
+                              groups=groups)
 
 
 def _thinned_rows(total: int, count: int) -> np.ndarray:
