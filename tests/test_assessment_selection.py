@@ -116,6 +116,9 @@ def test_selection_table_projection_and_plot(selection_and_fit):
     full = table.iloc[-1]  # every term: the reference's own predictions, so no difference
     assert abs(full["elpd_diff"]) < 1e-8 and abs(full["rmse_diff"]) < 1e-8
     assert table["elpd_diff"].iloc[0] < -20  # the empty model predicts badly
+    shown = repr(selection)  # the path and its numbers, not the n x draws arrays behind them
+    assert f"suggest_size() = {selection.suggest_size()}" in shown and selection.terms[0] in shown
+    assert len(shown.splitlines()) == len(table) + 3 and "array(" not in shown  # title, header, index name
     model = selection.project(["x3", "x1"])
     assert model.terms == ["x3", "x1"] and list(model.summary().index) == ["x3", "x1", "intercept", "sigma"]
     everything = selection.project(est.feature_names_)

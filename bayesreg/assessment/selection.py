@@ -84,7 +84,7 @@ class ProjectedModel:
         return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "sd", f"eti{percent}_lb", f"eti{percent}_ub"])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Selection:
     """The result of :func:`select`: the search path, its LOO validation, and projections."""
 
@@ -107,6 +107,15 @@ class Selection:
         if self.term_names is None:
             object.__setattr__(self, "term_names", list(self.feature_names))
             object.__setattr__(self, "term_columns", [[j] for j in range(len(self.feature_names))])
+
+    def __repr__(self) -> str:  # the path and its validation, not the arrays behind them (n x draws)
+        table = self.table()[["added", "elpd_diff", "elpd_diff_se", "rmse"]].round(2)
+        try:
+            size = self.suggest_size()
+        except ValueError:  # no size reached the reference: say so rather than fail to print
+            size = None
+        return (f"Selection of {len(self.term_names)} terms validated by {self.cv_method} "
+                f"(suggest_size() = {size}):\n{table.to_string()}")
 
     @property
     def terms(self) -> list:
