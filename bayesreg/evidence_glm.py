@@ -29,15 +29,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, optimize
+from scipy import linalg
 
 from .data import family_likelihood_of
+from .evidence import best_log_multiplier
 from .families import AuxPrior
 from .priors import Normal
 from .solvers import GLMMAP, fit_glm_map
-
-_LOG_T = np.linspace(math.log(1e-4), math.log(1e4), 81)
-
 
 def family_laplace_log_evidence(X, y, family, base_scale, t: float, fit_intercept: bool, aux_fixed=None,
                                 aux_priors=None, offset=None, weights=None) -> tuple[float, GLMMAP]:
@@ -99,17 +97,7 @@ def fit_family_evidence(X, y, family, base_scale, fit_intercept: bool, aux_fixed
         return -family_laplace_log_evidence(X, y, family, base_scale, math.exp(u), fit_intercept, aux_fixed,
                                             aux_priors, offset, weights)[0]
 
-    values = np.array([negative(u) for u in _LOG_T])
-    best = int(np.argmin(values))
-    if best in (0, len(_LOG_T) - 1):
-        edge = "0" if best == 0 else "infinity"
-        raise ValueError(
-            f"the (Laplace-approximate) evidence keeps growing as the prior scale -> {edge} (searched "
-            "multipliers 1e-4 to 1e4 of the prior's scale): empirical Bayes has no finite answer here. "
-            "Fix the prior scale, or learn it by NUTS with a hyperprior.")
-    found = optimize.minimize_scalar(negative, bounds=(_LOG_T[best - 1], _LOG_T[best + 1]), method="bounded",
-                                     options={"xatol": 1e-10})
-    t = math.exp(found.x)
+    t = best_log_multiplier(negative)
     value, fit = family_laplace_log_evidence(X, y, family, base_scale, t, fit_intercept, aux_fixed, aux_priors,
                                              offset, weights)
     return t, value, fit
