@@ -228,34 +228,23 @@ def run(args) -> None:
                                  setup_s=est.idata_.attrs["setup_seconds"],
                                  sampling_s=est.idata_.attrs["sampling_seconds"]))
                 print(rows[-1], flush=True)
-            for n in args.logistic_n:
-                folder = pathlib.Path(tmp) / f"logistic{n}"
-                write_in_child(folder, n, "logistic")
-                started = time.perf_counter()
-                frame = dd.read_parquet(folder).persist()  # Newton makes several passes: read once
-                est = br.LogisticRegression(br.Normal(1.0), method="surrogate").fit(
-                    frame.drop(columns="y"), frame["y"], random_seed=1, progressbar=False)
-                seconds = time.perf_counter() - started
-                ess, per_second = min_ess_per_second(est, seconds)
-                rows.append(dict(case=f"logistic surrogate, n={n:.0e}", seconds=seconds, peak_mib=peak_mib(),
-                                 data_mib=n * (P + 1) * 8 / 2**20, pareto_k=est.idata_.attrs["pareto_k"],
-                                 min_ess=ess, ess_per_s=per_second))
-                print(rows[-1], flush=True)
-                del frame
-            for n in args.poisson_n:
-                folder = pathlib.Path(tmp) / f"poisson{n}"
-                write_in_child(folder, n, "poisson")
-                started = time.perf_counter()
-                frame = dd.read_parquet(folder).persist()  # Newton makes several passes: read once
-                est = br.PoissonRegression(br.Normal(1.0), method="surrogate").fit(
-                    frame.drop(columns="y"), frame["y"], random_seed=1, progressbar=False)
-                seconds = time.perf_counter() - started
-                ess, per_second = min_ess_per_second(est, seconds)
-                rows.append(dict(case=f"Poisson surrogate, n={n:.0e}", seconds=seconds, peak_mib=peak_mib(),
-                                 data_mib=n * (P + 1) * 8 / 2**20, pareto_k=est.idata_.attrs["pareto_k"],
-                                 min_ess=ess, ess_per_s=per_second))
-                print(rows[-1], flush=True)
-                del frame
+            surrogates = [("logistic", "logistic", args.logistic_n, br.LogisticRegression),
+                          ("poisson", "Poisson", args.poisson_n, br.PoissonRegression)]
+            for kind, label, sizes, estimator in surrogates:
+                for n in sizes:
+                    folder = pathlib.Path(tmp) / f"{kind}{n}"
+                    write_in_child(folder, n, kind)
+                    started = time.perf_counter()
+                    frame = dd.read_parquet(folder).persist()  # Newton makes several passes: read once
+                    est = estimator(br.Normal(1.0), method="surrogate").fit(
+                        frame.drop(columns="y"), frame["y"], random_seed=1, progressbar=False)
+                    seconds = time.perf_counter() - started
+                    ess, per_second = min_ess_per_second(est, seconds)
+                    rows.append(dict(case=f"{label} surrogate, n={n:.0e}", seconds=seconds, peak_mib=peak_mib(),
+                                     data_mib=n * (P + 1) * 8 / 2**20, pareto_k=est.idata_.attrs["pareto_k"],
+                                     min_ess=ess, ess_per_s=per_second))
+                    print(rows[-1], flush=True)
+                    del frame
     for n in args.exact_n:
         rng = np.random.default_rng(0)
         X = rng.normal(size=(n, P))
