@@ -111,5 +111,7 @@ def test_count_fit_loo_uses_its_offset_and_the_stored_log_likelihood_agrees():
     assert np.isfinite(nb.shrinkage().m_eff).all()
     with pytest.raises(ValueError, match="offset is that of the training rows"):
         poisson.loo(offset=offset)
+    with pytest.raises(ValueError, match="cannot project a fit with an offset"):
+        br.select(poisson, X, y)  # Poisson projects, but not yet with the offset in each submodel
     with pytest.raises(ValueError, match="no projection yet"):
-        br.select(poisson, X, y)
+        br.select(nb, X, y)  # the dispersion has no projection
