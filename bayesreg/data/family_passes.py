@@ -149,7 +149,7 @@ def _block_pieces(X_block, y_block, family, names, index: int):
         n = len(y)
         try:
             offset = np.zeros(n) if offset is None else check_offset(_numbers(offset), n)
-            weights = np.ones(n) if weights is None else _nonnegative(check_offset(_numbers(weights), n))
+            weights = np.ones(n) if weights is None else check_sample_weight(_numbers(weights), n, all_rows=False)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{exc} (row block {index}; rows counted within the block). Nothing was fitted.") from None
         yield X, y, offset, weights
@@ -157,13 +157,6 @@ def _block_pieces(X_block, y_block, family, names, index: int):
 
 def _numbers(values):
     return values.to_numpy(dtype=float, na_value=np.nan) if hasattr(values, "to_numpy") else values
-
-
-def _nonnegative(weights):
-    if np.any(weights < 0):
-        raise ValueError("sample_weight must be >= 0 (a weight counts a row that many times: use 0 to leave a row "
-                         "out); it is negative")
-    return weights
 
 
 def _arrays(X_piece, y_piece, family, names, index: int):

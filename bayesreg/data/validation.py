@@ -173,8 +173,10 @@ def check_offset(offset, n_rows: int) -> np.ndarray | None:
     return offset
 
 
-def check_sample_weight(sample_weight, n_rows: int) -> np.ndarray | None:
-    """``sample_weight`` as a finite, non-negative float64 vector with a positive sum (None stays None)."""
+def check_sample_weight(sample_weight, n_rows: int, *, all_rows: bool = True) -> np.ndarray | None:
+    """``sample_weight`` as a finite, non-negative float64 vector with a positive sum (None stays None).
+    ``all_rows=False``: a piece of the rows (a Dask block), whose weights may all be 0; the positive
+    sum is then checked on the total."""
     if sample_weight is None:
         return None
     weights = _row_vector(sample_weight, n_rows, "sample_weight")
@@ -182,7 +184,7 @@ def check_sample_weight(sample_weight, n_rows: int) -> np.ndarray | None:
     if np.any(weights < 0):
         raise ValueError(f"sample_weight must be >= 0; it is negative {_where(weights < 0)}. A weight counts "
                          "a row that many times: use 0 to leave a row out")
-    if not weights.sum() > 0:
+    if all_rows and not weights.sum() > 0:
         raise ValueError("sample_weight is zero in every row, so there are no data to fit; give some rows a weight > 0")
     return weights
 
