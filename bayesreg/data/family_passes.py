@@ -50,6 +50,14 @@ class LikelihoodSums:
     def astuple(self) -> tuple:
         return self.value, self.gradient, self.hessian, self.d_aux, self.d_aux2, self.cross
 
+    def joint(self, index: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and Hessian in ``(theta, u)``, ``u`` the log auxiliary parameters at ``index`` (the
+        free ones, in the family's order): what the surrogate and the Laplace evidence expand."""
+        gradient = np.concatenate([self.gradient, self.d_aux[index]])
+        hessian = np.block([[self.hessian, self.cross[index].T],
+                            [self.cross[index], self.d_aux2[np.ix_(index, index)]]])
+        return gradient, hessian
+
 
 def likelihood_sums(Z, y, eta, weights, family, aux: tuple, fit_intercept: bool) -> LikelihoodSums:
     """:class:`LikelihoodSums` of one block of rows at the linear predictor ``eta``."""

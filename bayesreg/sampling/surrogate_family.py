@@ -74,8 +74,7 @@ def family_surrogate_posterior(likelihood, exact_log_likelihood, prior, *, famil
     free = [name for name in family.aux_names if name not in aux_fixed]
     index = [family.aux_names.index(name) for name in free]
     sums = likelihood(theta, tuple(aux[name] for name in family.aux_names))
-    gradient = np.concatenate([sums.gradient, sums.d_aux[index]])
-    hessian = np.block([[sums.hessian, sums.cross[index].T], [sums.cross[index], sums.d_aux2[np.ix_(index, index)]]])
+    gradient, hessian = sums.joint(index)
     x = np.concatenate([theta, np.log([aux[name] for name in free])])
     x_hat = x - _solve(hessian, gradient)
     conditional = _conditional_of(hessian, m) if free else None
