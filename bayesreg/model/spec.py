@@ -321,7 +321,7 @@ MIXTURE_MAX_WORK = 1_000_000
 GLOBAL_LOCAL = (Horseshoe, RegularizedHorseshoe, HorseshoePlus, R2D2)
 
 
-def conjugate_pays(rank: int, n_features: int, residual_dof: int) -> bool:
+def conjugate_pays(n_features: int, residual_dof: int) -> bool:
     """Whether a fixed Normal prior in linear regression with sigma estimated is sampled as NUTS on
     ``log sigma`` alone, the coefficients drawn exactly given sigma, rather than NUTS on
     ``(b, sigma, w)`` with the low-rank mass matrix. (With sigma known the posterior is Gaussian and
@@ -356,8 +356,8 @@ def _integrated(spec: ModelSpec, data: dict, prior: Prior) -> tuple[ModelSpec, d
     if spec.collapsed:
         return spec, {**data, **collapsed_data(data)}
     if spec.family == "gaussian" and type(prior) is Normal and not spec.scale_learned:
-        rank = data["factor"].shape[0]
-        if spec.sigma_known or conjugate_pays(rank, spec.n_features, int(data["n"]) - spec.fit_intercept - rank):
+        residual_dof = int(data["n"]) - spec.fit_intercept - data["factor"].shape[0]
+        if spec.sigma_known or conjugate_pays(spec.n_features, residual_dof):
             return conjugate_inputs(spec, data)
         return spec, data
     mixture = spec.family == "gaussian" and not spec.scale_groups and (
