@@ -20,6 +20,19 @@ r"""Projection predictive variable selection (projpred's ``cv_varsel``: PSIS-LOO
    (its upper one-SE bound reaches the reference); ``pct``, ``type``, ``alpha``, ``thres_elpd`` and
    ``stat="rmse"`` as projpred's arguments.
 
+**Offsets and weights** (``offset``, ``sample_weight``: the training rows' as the fit had them; a fit
+does not keep its own). Every linear predictor, the reference's and each submodel's, is ``offset +
+b + X_S w``; each projection minimises the divergence summed over rows with row ``i`` counted
+``v_i`` times (:mod:`.projection`, :mod:`.projection_glm`), and so does the search. In the
+validation a row of weight ``v_i`` stands for ``v_i`` copies: its LOO elpd is ``v_i`` times that of
+leaving one copy out (the importance ratios ``1 / p(y_i | theta_s)``, as ``est.loo(X, y)`` computes
+them for a weighted fit), its K-fold elpd ``v_i`` times its held-out log density (the copies kept in
+one fold, as ``est.kfold(..., sample_weight=...)``); RMSE and the standard errors are those of the
+copies (``SE = sqrt(N var(e))`` over ``N = sum v_i`` copies of per-copy values ``e``), so an integer
+weight gives what the repeated rows give. A fit whose stored log-likelihood disagrees with the one
+recomputed with the ``offset`` given (e.g. a Poisson fit with ``log(exposure)`` selected without it)
+is refused; a weighted fit stores none, so forgotten weights cannot be detected.
+
 With ``cv_method="kfold"`` (or ``"auto"`` when the reference's k-hat exceeds 0.7) step 3 is K-fold
 cross-validation instead (:mod:`.selection_kfold`): the reference refitted without each fold, the
 search repeated on each refit, each size scored on the held-out rows. Under LOO the search itself
@@ -38,10 +51,11 @@ import pandas as pd
 from scipy import special, stats
 
 from .. import results
+from ..data import validation as v
 from .kfold import outcome_of
 from .loo import LOOWarning, psis_loo, relative_efficiency
 from .projection import Projection
-from .submodels import _thinned, log_density, mean_of, project, reference_draws, search
+from .submodels import Reference, _thinned, log_density, mean_of, project, reference_draws, search
 
 __all__ = ["ProjectedModel", "Selection", "select"]
 
@@ -65,10 +79,12 @@ class ProjectedModel:
     def gaussian(self) -> bool:
         return self.family == "gaussian"
 
-    def predict(self, X) -> np.ndarray:
-        """Mean over projected draws of ``b + X_S w`` (linear), ``P(y = 1) = logit^-1(b + X_S w)``
-        (logistic) or ``exp(b + X_S w)`` (Poisson); ``X`` with all the reference's columns."""
-        eta = self.projection.linear_predictor(np.asarray(X, dtype=float))
+    def predict(self, X, offset=None) -> np.ndarray:
+        """Mean over projected draws of ``eta = offset + b + X_S w`` (linear), ``P(y = 1) = logit^-1(eta)``
+        (logistic) or ``exp(eta)`` (Poisson: ``offset = log(exposure)`` of the new rows); ``X`` with
+        all the reference's columns."""
+        X = np.asarray(X, dtype=float)
+        eta = self.projection.linear_predictor(X, v.check_offset(offset, X.shape[0]))
         return mean_of(eta, self.family).mean(axis=0)
 
     def summary(self, ci_prob: float = results.CI_PROB) -> pd.DataFrame:
@@ -96,12 +112,13 @@ class Selection:
     reference_predictions: np.ndarray
     y: np.ndarray
     pareto_k: np.ndarray
-    _reference: tuple = field(repr=False)  # (X, mu or the GLM's means, sigma or None, fit_intercept, family)
+    _reference: Reference = field(repr=False)  # the draws the projections start from
     random_seed: object = None
     term_names: list = None  # a formula's terms (a factor's dummies are one term); default the columns
     term_columns: list = None  # each term's column indices
     cv_method: str = "loo"  # how elpd_i and the predictions were validated: "loo" or "kfold"
     fold_orders: list = None  # K-fold: each fold's search path (term indices), for the path's stability
+    weights: np.ndarray = None  # sample_weight of the rows (elpd_i already scaled by it), None: all 1
 
     def __post_init__(self):
         if self.term_names is None:
@@ -130,19 +147,29 @@ class Selection:
         """One row per size 0..max_terms: the term added, elpd and RMSE, their differences to the
         reference and standard errors (module docstring)."""
         n = len(self.y)
+        weights = np.ones(n) if self.weights is None else self.weights
+        kept = weights > 0  # rows of weight 0 are no copies: they count in nothing
+        copies = weights[kept].sum()
         rng = np.random.default_rng(self.random_seed)
         boot = rng.integers(0, n, size=(1000, n))
+        boot_weights = weights[boot]
+
+        def rmse_of(error, rows=slice(None)):  # the copies': sqrt(sum_i v_i e_i / sum_i v_i)
+            w = weights if isinstance(rows, slice) else boot_weights
+            return np.sqrt(np.sum(w * error[rows], axis=-1) / np.sum(w, axis=-1))
+
         ref_error = (self.y - self.reference_predictions) ** 2
-        ref_rmse = np.sqrt(ref_error.mean())
+        ref_rmse = rmse_of(ref_error)
         rows = []
         for k, (elpd_i, prediction) in enumerate(zip(self.elpd_i, self.loo_predictions)):
-            d = elpd_i - self.reference_elpd_i
+            per_copy = (elpd_i - self.reference_elpd_i)[kept] / weights[kept]
+            spread = np.sum(weights[kept] * (per_copy - per_copy @ weights[kept] / copies) ** 2) / (copies - 1)
             error = (self.y - prediction) ** 2
-            rmse = np.sqrt(error.mean())
-            boot_diff = np.sqrt(error[boot].mean(axis=1)) - np.sqrt(ref_error[boot].mean(axis=1))
+            rmse = rmse_of(error)
+            boot_diff = rmse_of(error, boot) - rmse_of(ref_error, boot)
             rows.append({"size": k, "added": self.terms[k - 1] if k else "", "elpd": elpd_i.sum(),
-                         "elpd_diff": d.sum(), "elpd_diff_se": np.sqrt(n * d.var(ddof=1)), "rmse": rmse,
-                         "rmse_diff": rmse - ref_rmse, "rmse_diff_se": boot_diff.std(ddof=1)})
+                         "elpd_diff": np.sum(elpd_i - self.reference_elpd_i), "elpd_diff_se": np.sqrt(copies * spread),
+                         "rmse": rmse, "rmse_diff": rmse - ref_rmse, "rmse_diff_se": boot_diff.std(ddof=1)})
         return pd.DataFrame(rows).set_index("size", drop=False)
 
     def suggest_size(self, stat: str = "elpd", pct: float = 0.0, type: str = "upper",
@@ -181,24 +208,33 @@ class Selection:
             if unknown:
                 raise ValueError(f"unknown terms {unknown}; the fit's terms are {self.term_names}")
             columns = self.columns_of(self.term_names.index(t) if isinstance(t, str) else int(t) for t in terms)
-        return ProjectedModel(project(self._reference, columns), self.feature_names, *self._reference[3:])
+        return ProjectedModel(project(self._reference, columns), self.feature_names, self._reference.fit_intercept,
+                              self._reference.family)
 
 
 CV_METHODS = ("loo", "kfold", "auto")
 
 
 def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, search_draws: int = 20,
-           random_seed=None, cv_method: str = "loo", k: int = 10, folds=None, refit_kwargs=None) -> Selection:
+           random_seed=None, cv_method: str = "loo", k: int = 10, folds=None, refit_kwargs=None, offset=None,
+           sample_weight=None) -> Selection:
     """Projection predictive forward selection for a fitted estimator (module docstring).
 
     ``X, y``: the training data (a ``formula=`` fit: its data frame, ``y`` read from the formula's
     outcome when left out). ``max_terms``: the longest path searched (default ``min(p, 20)``).
-    ``ndraws``: reference draws used (evenly thinned). ``search_draws``: draws of the logistic
-    search (each step projects every candidate by Newton's method; projpred clusters them into 20).
-    ``random_seed``: the RMSE bootstrap's, and with ``cv_method="kfold"`` the folds' and refits'.
+    ``ndraws``: reference draws used (evenly thinned). ``search_draws``: for LogisticRegression and
+    PoissonRegression, the number of clusters of those draws the search projects (projpred's
+    ``nclusters``, 20 as its default for the search; :mod:`.draw_clusters`): each step projects every
+    candidate by Newton's method, once per cluster; ``search_draws >= ndraws`` projects every draw.
+    The Gaussian search is in closed form over every draw. ``random_seed``: the clustering's, the
+    RMSE bootstrap's, and with ``cv_method="kfold"`` the folds' and refits'.
     For LogisticRegression "RMSE" is that of the LOO predicted probability against the 0/1 outcome
-    (the root of the Brier score), for PoissonRegression that of the predicted rate against the count;
-    a Poisson fit with an offset is refused (the projection has none yet).
+    (the root of the Brier score), for PoissonRegression that of the predicted rate against the count.
+
+    ``offset``, ``sample_weight``: the training rows' offset (e.g. ``log(exposure)`` of a Poisson fit)
+    and weights, as passed to ``fit`` (module docstring: each projection, the search and the
+    validation use them; the K-fold refits get their training rows'). A fit whose stored
+    log-likelihood shows an offset other than the one given is refused.
 
     ``cv_method``: ``"loo"`` validates the one search path by PSIS-LOO; ``"kfold"`` refits the
     reference without each of ``k`` folds (or the given ``folds``), repeats the search on each
@@ -218,51 +254,57 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
     X_arr = est._validated_X(X)
     y_arr = est._observed(y, X_arr.shape[0])
     n = X_arr.shape[0]
+    offset, weights = v.check_offset(offset, n), v.check_sample_weight(sample_weight, n)
     names, groups = _terms(est)
     n_terms = len(groups)
     max_terms = min(n_terms, 20) if max_terms is None else int(max_terms)
     if not 1 <= max_terms <= n_terms:
         raise ValueError(f"max_terms must be between 1 and the number of terms ({n_terms}), got {max_terms}")
-    mu, sigma, reference_loglik = reference_draws(est, est.idata_, X_arr, y_arr, ndraws)
+    mu, sigma, reference_loglik = reference_draws(est, est.idata_, X_arr, y_arr, ndraws, offset)
+    _check_offset(est, reference_loglik, ndraws, offset)
     reff = relative_efficiency(est.idata_)
     ref_elpd_i, _, khat, log_weights, _ = psis_loo([(slice(0, n), reference_loglik[None])], n, reff,
                                                    keep_log_weights=True)
-    _refuse_offset(est, reference_loglik, ndraws)
-    order = search(X_arr, mu, sigma, est.fit_intercept, max_terms, groups, search_draws, family)
-    reference = (X_arr, mu, sigma, est.fit_intercept, family)
+    reference = Reference(X_arr, mu, sigma, est.fit_intercept, family, offset, weights)
+    order = search(reference, max_terms, groups, search_draws, random_seed)
     if cv_method == "kfold" or (cv_method == "auto" and np.any(khat > 0.7)):
         from .selection_kfold import kfold_validation
 
         validated = kfold_validation(est, X_arr, y, y_arr, len(order), groups, ndraws, search_draws, k, folds,
-                                     random_seed, refit_kwargs)
+                                     random_seed, refit_kwargs, offset, weights)
         return Selection(order, est.feature_names_, *validated.pop("arrays"), y_arr, khat, reference, random_seed,
-                         names, groups, **validated)
+                         names, groups, **validated, weights=weights)
     if np.any(khat > 0.7):
         warnings.warn(f"PSIS-LOO of the reference model is unreliable for {int(np.sum(khat > 0.7))} rows "
                       "(k-hat > 0.7): the elpd of the submodels is too; more draws help, else "
                       "br.select(..., cv_method='kfold') (or 'auto')", LOOWarning, stacklevel=2)
-    weights = np.exp(log_weights)
+    copies = 1.0 if weights is None else weights  # a row of weight v: v copies, each left out alone
+    draw_weights = np.exp(log_weights)
     elpd_i, predictions = [], []
     for size in range(len(order) + 1):
         projection = project(reference, [j for t in order[:size] for j in groups[t]])
-        eta_k = projection.linear_predictor(X_arr)
-        elpd_i.append(special.logsumexp(log_weights + log_density(y_arr, eta_k, projection, family), axis=0))
-        predictions.append(np.sum(weights * mean_of(eta_k, family), axis=0))
-    return Selection(order, est.feature_names_, np.array(elpd_i), ref_elpd_i, np.array(predictions),
-                     np.sum(weights * mu, axis=0), y_arr, khat, reference, random_seed, names, groups)
+        eta_k = projection.linear_predictor(X_arr, offset)
+        elpd_i.append(copies * special.logsumexp(log_weights + log_density(y_arr, eta_k, projection, family), axis=0))
+        predictions.append(np.sum(draw_weights * mean_of(eta_k, family), axis=0))
+    return Selection(order, est.feature_names_, np.array(elpd_i), copies * ref_elpd_i, np.array(predictions),
+                     np.sum(draw_weights * mu, axis=0), y_arr, khat, reference, random_seed, names, groups,
+                     weights=weights)
 
 
-def _refuse_offset(est, reference_loglik, ndraws: int) -> None:
-    """The projections have no offset, and a fit does not keep its own: a fit whose stored
-    log-likelihood (computed with its offset) differs from the one recomputed without it had one."""
-    if est._family == "gaussian" or "log_likelihood" not in est.idata_.children:
+def _check_offset(est, reference_loglik, ndraws: int, offset) -> None:
+    """A fit does not keep its offset, and a forgotten one would project and validate another model:
+    a fit whose stored log-likelihood (computed with its offset) differs from the one recomputed
+    with ``offset`` had another. (A fit with sample_weight stores none: nothing to compare.)"""
+    if "log_likelihood" not in est.idata_.children:
         return
     stored = np.asarray(est.idata_["log_likelihood"]["y"].values)
     stored = stored.reshape(-1, stored.shape[-1])[_thinned(est.idata_, ndraws)]
     if stored.shape == reference_loglik.shape and not np.allclose(stored, reference_loglik, rtol=1e-8, atol=1e-8):
-        raise ValueError("br.select cannot project a fit with an offset yet: the projection "
-                         "would need the offset inside each submodel's linear predictor. Refit without it, e.g. "
-                         "with log(exposure) as a column of X")
+        if offset is None:
+            raise ValueError("this fit had an offset: pass it, br.select(est, X, y, offset=...) (its stored "
+                             "log-likelihood differs from the one without an offset; or X, y are not its training rows)")
+        raise ValueError("the offset given is not this fit's: its stored log-likelihood differs from the one "
+                         "recomputed with it (or X, y are not its training rows); pass the offset given to fit")
 
 
 def _terms(est) -> tuple[list, list]:

@@ -18,6 +18,10 @@ No importance sampling, so it holds where PSIS-LOO's k-hat is high; and since ev
 anew, the elpd of the sizes is not inflated by the search having seen the held-out rows. The
 reported path (``Selection.order``) is the full-data search; the elpd per size is that of each
 fold's path at that size.
+
+With an ``offset`` and ``sample_weight`` each refit gets its training rows' (as ``est.kfold``), the
+search and projections use them, the held-out linear predictors add the held-out rows' offset, and
+a held-out row's elpd is scaled by its weight (its copies sit in one fold, as ``est.kfold``).
 """
 
 from __future__ import annotations
@@ -27,13 +31,13 @@ from scipy import special
 
 from .kfold import fold_ids, fold_seeds, refit_clone
 from .reloo import refit_settings
-from .submodels import log_density, mean_of, project, reference_draws, search
+from .submodels import Reference, log_density, mean_of, project, reference_draws, search
 
 __all__ = ["kfold_validation"]
 
 
 def kfold_validation(est, X, y_raw, y, max_terms: int, groups, ndraws: int, search_draws: int, k: int, folds,
-                     random_seed, refit_kwargs) -> dict:
+                     random_seed, refit_kwargs, offset=None, weights=None) -> dict:
     """K-fold elpd and predictions of every size up to ``max_terms`` and of the reference (module
     docstring), as the :class:`~.selection.Selection` fields ``elpd_i, reference_elpd_i,
     loo_predictions, reference_predictions`` (``arrays``), ``cv_method`` and ``fold_orders``."""
@@ -48,20 +52,28 @@ def kfold_validation(est, X, y_raw, y, max_terms: int, groups, ndraws: int, sear
     elpd_i, predictions = np.empty((max_terms + 1, n)), np.empty((max_terms + 1, n))
     reference_elpd_i, reference_predictions = np.empty(n), np.empty(n)
     fold_orders = []
+    def rows(values, which):
+        return None if values is None else values[which]
+
     for f, seed in zip(range(n_folds), fold_seeds(random_seed, n_folds)):
         test = fold == f
-        refit = refit_clone(est).fit(X[~test], y_raw[~test], **settings, random_seed=seed)
-        mu, sigma, _ = reference_draws(est, refit.idata_, X[~test], y[~test], ndraws)
-        order = search(X[~test], mu, sigma, est.fit_intercept, max_terms, groups, search_draws, family)
+        given = {name: values[~test] for name, values in (("offset", offset), ("sample_weight", weights))
+                 if values is not None}
+        refit = refit_clone(est).fit(X[~test], y_raw[~test], **given, **settings, random_seed=seed)
+        mu, sigma, _ = reference_draws(est, refit.idata_, X[~test], y[~test], ndraws, rows(offset, ~test))
+        training = Reference(X[~test], mu, sigma, est.fit_intercept, family, rows(offset, ~test), rows(weights, ~test))
+        order = search(training, max_terms, groups, search_draws, seed)
         fold_orders.append(order)
-        mu_test, _, loglik_test = reference_draws(est, refit.idata_, X[test], y[test], ndraws)
+        mu_test, _, loglik_test = reference_draws(est, refit.idata_, X[test], y[test], ndraws, rows(offset, test))
         log_draws = np.log(len(mu_test))
-        reference_elpd_i[test] = special.logsumexp(loglik_test, axis=0) - log_draws
+        copies = 1.0 if weights is None else weights[test]  # a weighted row's copies are held out together
+        reference_elpd_i[test] = copies * (special.logsumexp(loglik_test, axis=0) - log_draws)
         reference_predictions[test] = mu_test.mean(axis=0)
         for size in range(max_terms + 1):
-            projection = project((X[~test], mu, sigma, est.fit_intercept, family), [j for t in order[:size] for j in groups[t]])
-            eta = projection.linear_predictor(X[test])
-            elpd_i[size, test] = special.logsumexp(log_density(y[test], eta, projection, family), axis=0) - log_draws
+            projection = project(training, [j for t in order[:size] for j in groups[t]])
+            eta = projection.linear_predictor(X[test], rows(offset, test))
+            elpd_i[size, test] = copies * (special.logsumexp(log_density(y[test], eta, projection, family), axis=0)
+                                           - log_draws)
             predictions[size, test] = mean_of(eta, family).mean(axis=0)
     return {"arrays": (elpd_i, reference_elpd_i, predictions, reference_predictions), "cv_method": "kfold",
             "fold_orders": fold_orders}

@@ -4,13 +4,32 @@ projection of those draws onto a submodel with its log predictive density (:mod:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import results
+from .draw_clusters import cluster_draws
 from .projection import Projection, forward_search, project_gaussian
 from .projection_glm import FAMILIES, forward_search_glm, project_glm
 
-__all__ = ["log_density", "mean_of", "project", "reference_draws", "search"]
+__all__ = ["Reference", "log_density", "mean_of", "project", "reference_draws", "search"]
+
+
+@dataclass(frozen=True, repr=False)
+class Reference:
+    """The reference's draws on the training rows, as the projections need them: ``mu`` (S, n) is
+    the linear predictor (Gaussian, the ``offset`` included) or the mean (probability, Poisson rate),
+    ``sigma`` (S,) the Gaussian noise sd (None otherwise); ``offset`` and ``weights`` those of the rows
+    (None: 0 and 1)."""
+
+    X: np.ndarray
+    mu: np.ndarray
+    sigma: np.ndarray | None
+    fit_intercept: bool
+    family: str
+    offset: np.ndarray | None = None
+    weights: np.ndarray | None = None
 
 
 def log_normal(y, mean, sd):
@@ -22,12 +41,12 @@ def _thinned(idata, ndraws: int) -> np.ndarray:
     return np.unique(np.linspace(0, total - 1, min(ndraws, total)).round().astype(int))
 
 
-def project(reference, columns) -> Projection:
-    """``reference``: ``(X, mu, sigma, fit_intercept, family)`` as :func:`reference_draws` gives them."""
-    X, mu, sigma, fit_intercept, family = reference
-    if family == "gaussian":
-        return project_gaussian(X, mu, sigma, columns, fit_intercept)
-    return project_glm(X, mu, columns, fit_intercept, family)
+def project(reference: Reference, columns) -> Projection:
+    """Every reference draw projected onto ``columns`` (:mod:`.projection`, :mod:`.projection_glm`)."""
+    r = reference
+    if r.family == "gaussian":
+        return project_gaussian(r.X, r.mu, r.sigma, columns, r.fit_intercept, r.offset, r.weights)
+    return project_glm(r.X, r.mu, columns, r.fit_intercept, r.family, offset=r.offset, weights=r.weights)
 
 
 def log_density(y, eta, projection: Projection, family: str):
@@ -41,14 +60,17 @@ def mean_of(eta, family: str):
     return eta if family == "gaussian" else FAMILIES[family].mean(eta)
 
 
-def reference_draws(est, idata, X, y, ndraws: int):
+def reference_draws(est, idata, X, y, ndraws: int, offset=None):
     """``(mu, sigma, log-likelihood)`` of the reference at ``ndraws`` evenly thinned draws of
-    ``idata`` (``est``'s posterior or a refit's) on rows ``X, y``: ``mu`` is the mean response's
-    linear predictor (Gaussian) or mean (probability, Poisson rate; there ``sigma`` is None)."""
+    ``idata`` (``est``'s posterior or a refit's) on rows ``X, y`` with their ``offset``: ``mu`` is the
+    mean response's linear predictor (Gaussian) or mean (probability, Poisson rate; there ``sigma``
+    is None)."""
     keep = _thinned(idata, ndraws)
     coef = results.stacked_draws(idata, "coef")[keep]
     intercept = results.stacked_draws(idata, "intercept")[keep] if est.fit_intercept else np.zeros(len(keep))
     eta = coef @ X.T + intercept[:, None]
+    if offset is not None:
+        eta = eta + offset
     if est._family == "gaussian":
         known = est._known_sigma()
         sigma = np.full(len(keep), known) if known is not None else results.stacked_draws(idata, "sigma")[keep]
@@ -57,13 +79,15 @@ def reference_draws(est, idata, X, y, ndraws: int):
     return glm.mean(eta), None, glm.log_density(y, eta)
 
 
-def search(X, mu, sigma, fit_intercept: bool, max_terms: int, groups, search_draws: int, family: str) -> list:
-    """The forward search's path (term indices): Gaussian in closed form, a GLM on ``search_draws`` draws."""
-    if family == "gaussian":
-        return forward_search(X, mu, sigma, fit_intercept, max_terms, groups=groups)
-    return forward_search_glm(X, mu[_thinned_rows(len(mu), search_draws)], fit_intercept, max_terms, family,
-                              groups=groups)
-
-
-def _thinned_rows(total: int, count: int) -> np.ndarray:
-    return np.unique(np.linspace(0, total - 1, min(count, total)).round().astype(int))
+def search(reference: Reference, max_terms: int, groups, search_draws: int, random_seed=None) -> list:
+    """The forward search's path (term indices): Gaussian in closed form over every draw; a GLM on
+    ``search_draws`` clusters of the draws (:mod:`.draw_clusters`, seeded by ``random_seed``), each
+    cluster's divergence counted once per draw it holds."""
+    r = reference
+    if r.family == "gaussian":
+        return forward_search(r.X, r.mu, r.sigma, r.fit_intercept, max_terms, groups=groups, offset=r.offset,
+                              weights=r.weights)
+    glm = FAMILIES[r.family]
+    targets, sizes, _ = cluster_draws(glm.link(r.mu), r.mu, search_draws, random_seed, r.weights)
+    return forward_search_glm(r.X, targets, r.fit_intercept, max_terms, r.family, groups=groups, offset=r.offset,
+                              weights=r.weights, draw_weights=sizes)
