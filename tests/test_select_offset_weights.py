@@ -90,6 +90,31 @@ def test_integer_weights_are_repeated_rows_in_the_projection_and_the_search(fami
     np.testing.assert_allclose(weighted.intercept, repeated.intercept, atol=1e-10)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_weighted_gaussian_search_is_a_greedy_search_by_weighted_projections(fit_intercept):
+    """Each step: the candidate whose weighted projection (offset subtracted) has the least summed
+    divergence sum_s log(sigma_perp_s^2), every candidate projected from scratch (noise sds 0.01 to
+    10, so the draws weigh differently). Then two cases the weights and the offset decide: x0
+    explains the rows of weight ~0 and x1 the others; and mu = offset + x3 with offset = 5 x2 (x2
+    would explain mu itself)."""
+    generator, X, mu, offset, _ = _data(shifted(2405))
+    weights, sigma = generator.uniform(0.05, 3.0, N), np.geomspace(0.01, 10, S)
+    chosen = []
+    for _ in range(P):
+        remaining = [j for j in range(P) if j not in chosen]
+        cost = [np.sum(np.log(project_gaussian(X, mu, sigma, chosen + [j], fit_intercept, offset, weights).sigma ** 2))
+                for j in remaining]
+        chosen.append(remaining[int(np.argmin(cost))])
+    assert forward_search(X, mu, sigma, fit_intercept, P, offset=offset, weights=weights) == chosen
+    light = np.arange(N) < N // 2
+    split = np.where(light, 10 * X[:, 0], X[:, 1])[None] + 0.1 * generator.normal(size=(S, N))
+    assert forward_search(X, split, sigma, fit_intercept, 1, weights=np.where(light, 1e-3, 1.0)) == [1]
+    assert forward_search(X, split, sigma, fit_intercept, 1) == [0]
+    shifted_mu = 5 * X[:, 2] + X[:, 3] + 0.1 * generator.normal(size=(S, N))
+    assert forward_search(X, shifted_mu, sigma, fit_intercept, 1, offset=5 * X[:, 2]) == [3]
+    assert forward_search(X, shifted_mu, sigma, fit_intercept, 1) == [2]
+
+
 def _stand_in(model, X, y, weights, generator, draws=150):
     """A fit on the weighted rows (MAP) with draws around it standing in for its posterior (NUTS
     would add seconds and nothing to what is checked: the same draws serve both sides)."""
@@ -154,12 +179,14 @@ def test_poisson_fit_with_exposure_is_selected_with_its_offset_and_refused_witho
     """The three signals first (each ~ 8 posterior sd from 0: n = 150 rows with mean exposure 2.75
     and rate ~ e^0.2 give a coefficient sd ~ 0.06; a noise column entering before one has probability
     far below 1e-6), size 0 below the reference by more than 2 SE; the projected model predicts
-    ``exp(offset) E[exp(b + X_S w)]``. Without the offset: refused, naming what to do."""
+    ``exp(offset) E[exp(b + X_S w)]``; the projection onto every column is the reference. Without the offset: refused, naming what to do."""
     est, X, counts, offset = poisson_with_exposure
-    selection = br.select(est, X, counts, offset=offset, max_terms=4, random_seed=shifted(3))
+    selection = br.select(est, X, counts, offset=offset, random_seed=shifted(3))
     assert set(selection.order[:3]) == {1, 4, 6}
     table = selection.table()
     assert table["elpd_diff"].iloc[0] + 2 * table["elpd_diff_se"].iloc[0] < 0
+    # every column: the projection returns each draw's own rates (Newton to ~1e-12), so the reference's elpd
+    assert abs(table["elpd_diff"].iloc[-1]) < 1e-6 and abs(table["rmse_diff"].iloc[-1]) < 1e-6
     model = selection.project(["x1", "x4", "x6"])
     np.testing.assert_allclose(model.predict(X, offset=offset), np.exp(offset) * model.predict(X), rtol=1e-12)
     with pytest.raises(ValueError, match=r"this fit had an offset: pass it, br.select\(est, X, y, offset=...\)"):
