@@ -50,8 +50,8 @@ def test_linear_fit_on_dask_loo_and_r2_equal_the_in_memory_ones():
     frame = dd.from_pandas(pd.DataFrame(X, columns=columns).assign(target=y), npartitions=3)
     _assert_same_loo(est.loo(frame[columns].to_dask_array(lengths=True), frame["target"]), in_memory)
     np.testing.assert_allclose(est.bayes_r2(X_dask), est.bayes_r2(X), rtol=1e-10)
-    with pytest.raises(ValueError, match="exact LOO, reloo and offset need the rows in memory"):
-        est.loo(X_dask, y_dask, reloo=True)
+    with pytest.raises(ValueError, match=r"method='exact' on Dask rows is not available.*method='psis'"):
+        est.loo(X_dask, y_dask, method="exact")
     with pytest.raises(ValueError, match="X has 3 features"):
         est.loo(X_dask[:, :3], y_dask)
 
