@@ -52,17 +52,43 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
                          "est.loo(X, y, reloo=True)")
     if offset is not None and X is None:
         raise ValueError("offset is that of the training rows: pass them too, est.loo(X, y, offset=offset)")
-    if X is not None and is_dask_input(X, y):  # in passes over the partitions (dask_passes)
-        if method == "exact" or reloo or offset is not None:
-            raise ValueError("on Dask rows est.loo is PSIS-LOO in passes (method='auto' or 'psis'); the exact LOO, "
-                             "reloo and offset need the rows in memory: pass X.compute(), y.compute()")
+    if X is not None and is_dask_input(X, y, offset):  # in passes over the partitions (dask_passes, dask_refits)
+        if method == "exact":
+            raise ValueError("method='exact' on Dask rows is not available (the closed form reads every row at "
+                             "once): use method='psis' (in passes), or pass X.compute(), y.compute()")
         est._require_posterior("loo (PSIS)")
-        from .dask_passes import dask_loo
+        from .dask_refits import DaskRefits
 
-        return dask_loo(est, X, y, max_refits)
-    if offset is not None and reloo:
-        raise ValueError("reloo=True with an offset is not available yet (the refits would need it): use "
-                         "reloo=False, and K-fold validation for the rows with a high k-hat")
+        dask_rows = DaskRefits(est, X, y, offset)
+        elpd_i, p_i, khat, n_samples = dask_rows.psis()
+        n_rows, refit_rows = len(elpd_i), dask_rows.reloo_elpd
+    else:
+        in_memory = _in_memory_psis(est, X, y, method, offset)
+        if not isinstance(in_memory, tuple):  # the exact LOO
+            return in_memory
+        elpd_i, p_i, khat, n_samples, n_rows, refit_rows = in_memory
+    if reloo:
+        threshold = make_elpd(elpd_i, p_i, n_samples, khat).good_k if k_threshold is None else k_threshold
+        bad = np.flatnonzero(khat > threshold)
+        if 0 < bad.size <= max_refits:  # exact refits (reloo module docstring)
+            lppd_i = p_i[bad] + elpd_i[bad]
+            elpd_i[bad] = refit_rows(bad, refit_settings(est.idata_, refit_kwargs, random_seed))
+            p_i[bad], khat[bad] = lppd_i - elpd_i[bad], 0.0
+        elif bad.size and kfold:  # too many for one refit each: K refits cover every row
+            return estimator_kfold(est, X, y, k=kfold, random_seed=random_seed, refit_kwargs=refit_kwargs,
+                                   offset=offset, method="refit")
+        elif bad.size:
+            warnings.warn(f"reloo: {bad.size} rows have k-hat > {threshold:.2f}, more than max_refits={max_refits}; "
+                          "none was refitted (kfold=None). Use K-fold cross-validation, est.kfold(X, y), or raise "
+                          "max_refits if the refits are affordable.", LOOWarning, stacklevel=3)
+    elpd = make_elpd(elpd_i, p_i, n_samples, khat)
+    warn_on_khat(elpd, n_rows, max_refits)
+    return elpd
+
+
+def _in_memory_psis(est, X, y, method, offset):
+    """PSIS-LOO of in-memory rows (or of the log-likelihood stored at fit): ``(elpd_i, p_i, k-hat,
+    draws, rows, reloo's refits of some rows)``, or the exact LOO's ``ELPDData``."""
     why_not = exact_available(est) or ("exact LOO is derived without an offset" if offset is not None else "")
     if method == "exact" and why_not:
         raise ValueError(f"method='exact': {why_not}. Use method='psis'.")
@@ -82,32 +108,20 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
                              "pass the training data, est.loo(X, y), and it is computed in row blocks")
         values = idata["log_likelihood"]["y"].transpose("chain", "draw", "obs").to_numpy()
         blocks, n_rows = [(slice(0, values.shape[-1]), values)], values.shape[-1]
+        refit_rows = None
     else:
         X_arr = est._validated_X(X)
         y_arr = est._observed(y, X_arr.shape[0])
         offset_arr = None if offset is None else v.check_offset(offset, len(y_arr))
+        aux = fixed_auxiliary(est)
         blocks = log_likelihood_blocks(idata, X_arr, y_arr, est._family, est.fit_intercept, est._known_sigma(),
-                                       offset=offset_arr, aux_fixed=fixed_auxiliary(est))
+                                       offset=offset_arr, aux_fixed=aux)
         n_rows = len(y_arr)
+
+        def refit_rows(rows, settings):
+            return refit_elpd(est, X_arr, y, y_arr, rows, settings, offset_arr, aux)
     elpd_i, p_i, khat, _, n_samples = psis_loo(blocks, n_rows, relative_efficiency(idata))
-    if reloo:
-        threshold = make_elpd(elpd_i, p_i, n_samples, khat).good_k if k_threshold is None else k_threshold
-        bad = np.flatnonzero(khat > threshold)
-        if 0 < bad.size <= max_refits:  # exact refits (reloo module docstring)
-            lppd_i = p_i[bad] + elpd_i[bad]
-            settings = refit_settings(idata, refit_kwargs, random_seed)
-            elpd_i[bad] = refit_elpd(est, X_arr, y, y_arr, bad, settings)
-            p_i[bad], khat[bad] = lppd_i - elpd_i[bad], 0.0
-        elif bad.size and kfold:  # too many for one refit each: K refits cover every row
-            return estimator_kfold(est, X, y, k=kfold, random_seed=random_seed, refit_kwargs=refit_kwargs,
-                                   offset=offset, method="refit")
-        elif bad.size:
-            warnings.warn(f"reloo: {bad.size} rows have k-hat > {threshold:.2f}, more than max_refits={max_refits}; "
-                          "none was refitted (kfold=None). Use K-fold cross-validation, est.kfold(X, y), or raise "
-                          "max_refits if the refits are affordable.", LOOWarning, stacklevel=3)
-    elpd = make_elpd(elpd_i, p_i, n_samples, khat)
-    warn_on_khat(elpd, n_rows, max_refits)
-    return elpd
+    return elpd_i, p_i, khat, n_samples, n_rows, refit_rows
 
 
 _KFOLD_METHODS = ("auto", "exact", "refit")
@@ -121,9 +135,14 @@ def estimator_kfold(est, X, y, k: int = 10, folds=None, random_seed=None, refit_
     y = None if X is None else outcome_of(est, X, y)  # a formula fit's outcome from the frame
     if X is None or y is None:
         raise ValueError("K-fold refits the model on part of the training data: pass it, est.kfold(X, y)")
-    if is_dask_input(X, y):
-        raise ValueError("K-fold refits are not available for Dask input (each refit would be a distributed fit): "
-                         "use est.loo(X, y), which runs in passes over the partitions, or K-fold on a sample in memory")
+    if is_dask_input(X, y, offset, sample_weight):  # refits on the Dask training rows (dask_refits)
+        if method == "exact":
+            raise ValueError("method='exact' on Dask rows is not available (the closed form reads every row at "
+                             "once): use method='refit', or pass X.compute(), y.compute()")
+        est._require_posterior("kfold (refits)")
+        from .dask_refits import dask_kfold
+
+        return dask_kfold(est, X, y, k, folds, random_seed, _kfold_settings(est, refit_kwargs), offset, sample_weight)
     X_arr = est._validated_X(X)
     y_arr = est._observed(y, X_arr.shape[0])
     n = len(y_arr)
@@ -146,14 +165,20 @@ def estimator_kfold(est, X, y, k: int = 10, folds=None, random_seed=None, refit_
                                               est._known_sigma(), offset=offset_arr, aux_fixed=aux):
         draws = loglik.shape[0] * loglik.shape[1]
         lppd_i[rows] = special.logsumexp(loglik.reshape(draws, -1), axis=0) - np.log(draws)
-    fit_method = est.method_ if est.method_ in ("nuts", "surrogate") else "nuts"
-    settings = {"method": fit_method, **refit_settings(est.idata_, refit_kwargs)}
-    settings.pop("random_seed", None)  # one per fold (fold_seeds)
+    settings = _kfold_settings(est, refit_kwargs)
     elpd_i = refit_fold_log_density(est, X_arr, y, y_arr, fold, settings, fold_seeds(random_seed, n_folds),
                                     offset_arr, weights, aux)
     if weights is not None:  # a row of weight w is w copies kept in one fold (kfold module docstring)
         elpd_i, lppd_i = weights * elpd_i, weights * lppd_i
     return make_kfold_elpd(elpd_i, lppd_i, settings["draws"] * settings["chains"], n_folds)
+
+
+def _kfold_settings(est, refit_kwargs) -> dict:
+    """The refits' ``fit`` settings: the full fit's sampler and its settings, no seed (one per fold)."""
+    settings = {"method": est.method_ if est.method_ in ("nuts", "surrogate") else "nuts",
+                **refit_settings(est.idata_, refit_kwargs)}
+    settings.pop("random_seed", None)  # one per fold (fold_seeds)
+    return settings
 
 
 def fixed_auxiliary(est) -> dict:
