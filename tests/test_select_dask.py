@@ -70,23 +70,28 @@ def assert_same_selection(on_dask, in_memory, tol=1e-8):
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_gram_search_and_projection_equal_the_ones_on_rows(fit_intercept):
-    """Groups include one that lies in the span of others (column 6 = x0 + x1): skipped by both."""
-    Xd = np.column_stack([X, X[:, 0] + X[:, 1]])
+    """Noise sds from 0.05 to 5 (the draws weigh differently). Groups with a column in the span of
+    others (column 6 = x0 + x1): the group's new directions only, or the group skipped. (Single
+    dependent columns would tie exactly: after x6, x0 and x1 span the same space; rounding, not
+    the method, would break the tie.)"""
     S = 25
     coef, intercept, sigma = rng.normal(size=(S, P + 1)), rng.normal(size=S), np.geomspace(0.05, 5, S)
-    mu = coef @ Xd.T + (intercept[:, None] if fit_intercept else 0.0)
+    Xd = np.column_stack([X, X[:, 0] + X[:, 1]])
     mean = Xd.mean(axis=0)
     stats = GramStatistics(N, mean, (Xd - mean).T @ (Xd - mean))
-    order = forward_search(Xd, mu, sigma, fit_intercept, P + 1)
-    assert forward_search_gram(stats, coef, sigma, fit_intercept, P + 1) == order
+    mu = coef @ Xd.T + (intercept[:, None] if fit_intercept else 0.0)
+    independent = GramStatistics(N, mean[:P], stats.scatter[:P, :P])
+    order = forward_search(X, mu, sigma, fit_intercept, P)  # mu uses column 6 too: x0 + x1 in X's span
+    assert forward_search_gram(independent, coef[:, :P] + np.outer(coef[:, P], [1, 1, 0, 0, 0, 0]), sigma,
+                               fit_intercept, P) == order
     for size in range(len(order) + 1):
         expected = project_gaussian(Xd, mu, sigma, order[:size], fit_intercept)
         got = project_gram(stats, coef, intercept, sigma, order[:size], fit_intercept)
         for name in ("coef", "intercept", "sigma"):
             np.testing.assert_allclose(getattr(got, name), getattr(expected, name), rtol=0, atol=1e-8)
-    groups = [[0, 6], [2], [1, 3], [4, 5]]
-    assert (forward_search_gram(stats, coef, sigma, fit_intercept, 4, groups)
-            == forward_search(Xd, mu, sigma, fit_intercept, 4, groups=groups))
+    for groups in ([[0, 6], [2], [1, 3], [4, 5]], [[0, 1], [6], [2]]):
+        expected = forward_search(Xd, mu, sigma, fit_intercept, len(groups), groups=groups)
+        assert forward_search_gram(stats, coef, sigma, fit_intercept, len(groups), groups) == expected
 
 
 @pytest.mark.parametrize("family", ["bernoulli", "poisson"])
@@ -174,7 +179,8 @@ def test_fits_made_on_dask_select_end_to_end():
 
 def test_the_search_sample_is_uniform_rows_in_order():
     """The first pass's statistics equal NumPy's, and its sample is ``search_rows`` distinct rows of X
-    in row order (all of X when it has no more rows); a different seed draws a different sample."""
+    in row order, spread over the rows (all of X when it has no more rows); a different seed draws a
+    different sample."""
     from functools import partial
 
     from bayesreg.assessment.selection_dask import _first_piece, _merge_first
@@ -194,6 +200,9 @@ def test_the_search_sample_is_uniform_rows_in_order():
     np.testing.assert_allclose(target_sum, np.exp(intercept[:, None] + coef @ X.T).sum(axis=1), rtol=1e-10)
     rows = [int(np.flatnonzero((X == row).all(axis=1))[0]) for row in sample[2][np.lexsort(sample[1].T[::-1])]]
     assert len(set(rows)) == 100 and rows == sorted(rows)
+    # uniform: the rows in the second half are hypergeometric, mean 100 * 150 / 300 = 50, sd 4.3; 5 sd
+    # either side (a false alarm ~ 1e-6) excludes e.g. the first 100 rows
+    assert 28 <= sum(row >= N // 2 for row in rows) <= 72
     other = first(100, shifted(4))[2]
     assert not np.array_equal(np.sort(other[0]), np.sort(sample[0]))
     everything = first(N + 5, shifted(3))[2]
