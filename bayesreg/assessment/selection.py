@@ -51,6 +51,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .. import results
+from ..data import is_dask_input
 from ..data import validation as v
 from .kfold import outcome_of
 from .loo import LOOWarning, psis_loo, relative_efficiency
@@ -198,6 +199,15 @@ class Selection:
     def project(self, terms=None) -> ProjectedModel:
         """The projection onto ``terms`` (names or column indices; default: the suggested size's
         first terms of the search), drawn for every reference draw."""
+        columns, reference = self._columns_for(terms), self._reference
+        if isinstance(reference, Reference):  # the rows in memory
+            return ProjectedModel(project(reference, columns), self.feature_names, reference.fit_intercept,
+                                  reference.family)
+        # Dask rows: a selection_dask.DaskReference projects in passes
+        return ProjectedModel(reference.project(columns), self.feature_names, reference.fit_intercept, reference.family)
+
+    def _columns_for(self, terms) -> list[int]:
+        """The columns of ``terms`` (names or term indices), or of the suggested size's first terms."""
         if terms is None:
             size = self.suggest_size()
             if size is None:
@@ -208,8 +218,7 @@ class Selection:
             if unknown:
                 raise ValueError(f"unknown terms {unknown}; the fit's terms are {self.term_names}")
             columns = self.columns_of(self.term_names.index(t) if isinstance(t, str) else int(t) for t in terms)
-        return ProjectedModel(project(self._reference, columns), self.feature_names, self._reference.fit_intercept,
-                              self._reference.family)
+        return columns
 
 
 CV_METHODS = ("loo", "kfold", "auto")
@@ -217,7 +226,7 @@ CV_METHODS = ("loo", "kfold", "auto")
 
 def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, search_draws: int = 20,
            random_seed=None, cv_method: str = "loo", k: int = 10, folds=None, refit_kwargs=None, offset=None,
-           sample_weight=None) -> Selection:
+           sample_weight=None, search_rows: int | None = None) -> Selection:
     """Projection predictive forward selection for a fitted estimator (module docstring).
 
     ``X, y``: the training data (a ``formula=`` fit: its data frame, ``y`` read from the formula's
@@ -241,6 +250,9 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
     fold's refit and scores its path on the held-out rows (:mod:`.selection_kfold`; the search is
     validated too); ``"auto"``: K-fold when the reference's PSIS-LOO has rows with k-hat > 0.7,
     else LOO. ``refit_kwargs`` override the refits' ``fit`` settings (default: the full fit's).
+
+    Dask ``X, y``: the same selection in a few passes over the row blocks (:mod:`.selection_dask`;
+    LOO only); a GLM's search runs on a uniform sample of ``search_rows`` rows (default 20,000).
     """
     if cv_method not in CV_METHODS:
         raise ValueError(f"cv_method must be one of {CV_METHODS}, got {cv_method!r}")
@@ -251,6 +263,16 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
                          "of its own, besides the coefficients' IRLS per draw)")
     est._require_posterior("select")
     y = outcome_of(est, X, y)  # a formula fit's outcome from the frame when y is None
+    if is_dask_input(X, y):
+        if offset is not None or sample_weight is not None:
+            raise ValueError("br.select on Dask rows does not take offset or sample_weight yet: pass X.compute(), "
+                             "y.compute() with them (in memory), or select on a fit without them")
+        from .selection_dask import dask_select
+
+        names, groups = _terms(est)
+        order, arrays, reference = dask_select(est, X, y, groups, max_terms, ndraws, search_draws, random_seed,
+                                               cv_method, search_rows)
+        return Selection(order, est.feature_names_, *arrays, reference, random_seed, names, groups)
     X_arr = est._validated_X(X)
     y_arr = est._observed(y, X_arr.shape[0])
     n = X_arr.shape[0]
