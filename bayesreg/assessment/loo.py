@@ -39,7 +39,7 @@ from scipy import linalg, special
 from .. import results
 from ..families import get_family
 
-__all__ = ["LOOWarning", "exact_gaussian_loo", "psis_loo", "make_elpd", "log_likelihood_blocks"]
+__all__ = ["LOOWarning", "exact_gaussian_loo", "psis_loo", "make_elpd", "log_likelihood_blocks", "fixed_auxiliary"]
 
 
 class LOOWarning(UserWarning):
@@ -183,3 +183,9 @@ def warn_on_khat(elpd, n_rows: int, max_refits: int = 10) -> None:
         warnings.warn(f"PSIS-LOO is unreliable for {bad.size} of {n_rows} rows (Pareto k-hat > {elpd.good_k:.2f}; "
                       f"rows {bad[:10].tolist()}{'...' if bad.size > 10 else ''}): their posterior changes much "
                       f"when they are left out. Look at them (outliers?), and {advice}.", LOOWarning, stacklevel=4)
+
+
+def fixed_auxiliary(est) -> dict:
+    """The auxiliary parameters the fit held fixed (``NegativeBinomialRegression(phi=2.0)``)."""
+    settings = getattr(est, "_aux_settings", None)
+    return settings()[0] if settings is not None else {}

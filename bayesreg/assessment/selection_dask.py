@@ -40,7 +40,7 @@ from .. import results
 from ..data.dask_reduce import reduce_row_pieces
 from ..data.dask_rows import map_row_pieces
 from ..data.statistics import Moments
-from .dask_passes import _design, _numeric_y
+from .dask_passes import design_rows, numeric_y
 from .loo import LOOWarning, psis_loo, relative_efficiency
 from .projection_gram import GramStatistics, forward_search_gram, project_gram
 from .projection_glm import FAMILIES
@@ -92,7 +92,7 @@ def dask_select(est, X, y, groups, max_terms, ndraws: int, search_draws: int, ra
                          "memory: pass X.compute(), y.compute()")
     if y is None:
         raise ValueError("pass y, the training rows' outcome, beside X: br.select(est, X, y)")
-    X = _design(est, X)
+    X = design_rows(est, X)
     max_terms = min(len(groups), 20) if max_terms is None else int(max_terms)
     if not 1 <= max_terms <= len(groups):
         raise ValueError(f"max_terms must be between 1 and the number of terms ({len(groups)}), got {max_terms}")
@@ -177,7 +177,7 @@ def _merge_first(a, b, sample_rows: int):
 def _validate_piece(X, labels, draws, projections, family: str, fit_intercept: bool, reff: float, classes):
     """Per row of the piece: ``y``, the reference's LOO elpd, k-hat and prediction, and each
     projection's LOO elpd and prediction (rows x sizes), with the reference's PSIS weights."""
-    y = _numeric_y(labels, family, classes)
+    y = numeric_y(labels, family, classes)
     if family == "poisson" and np.any((y < 0) | (y != np.round(y))):
         raise ValueError("y must be counts (non-negative integers) for PoissonRegression")
     coef, intercept, sigma = draws
