@@ -237,5 +237,9 @@ def test_a_formula_fit_selects_factors_as_whole_terms():
     assert set(selection.terms[:2]) == {"x1", "C(region)"}  # both strong: |effect| / noise >= 2
     submodel = selection.project(["C(region)"])
     assert submodel.terms == [name for name in est.feature_names_ if name.startswith("C(region)")]
+    # a formula fit's submodel predicts from the data frame, encoded as the fit's design
+    design = est._validated_X(frame.head(7))
+    np.testing.assert_allclose(submodel.predict(frame.head(7)), submodel.projection.linear_predictor(design).mean(axis=0),
+                               rtol=1e-12)
     with pytest.raises(ValueError, match="unknown terms"):
         selection.project(["C(region)[T.b]"])

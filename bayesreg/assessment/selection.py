@@ -71,6 +71,7 @@ class ProjectedModel:
     feature_names: list
     fit_intercept: bool
     family: str = "gaussian"
+    encode: object = field(default=None, repr=False, compare=False)  # the fit's X -> design (a formula fit's frame)
 
     @property
     def terms(self) -> list:
@@ -83,8 +84,8 @@ class ProjectedModel:
     def predict(self, X, offset=None) -> np.ndarray:
         """Mean over projected draws of ``eta = offset + b + X_S w`` (linear), ``P(y = 1) = logit^-1(eta)``
         (logistic) or ``exp(eta)`` (Poisson: ``offset = log(exposure)`` of the new rows); ``X`` with
-        all the reference's columns."""
-        X = np.asarray(X, dtype=float)
+        all the reference's columns (a ``formula=`` fit: a data frame, encoded as the fit's)."""
+        X = np.asarray(X, dtype=float) if self.encode is None else self.encode(X)
         eta = self.projection.linear_predictor(X, v.check_offset(offset, X.shape[0]))
         return mean_of(eta, self.family).mean(axis=0)
 
@@ -120,6 +121,7 @@ class Selection:
     cv_method: str = "loo"  # how elpd_i and the predictions were validated: "loo" or "kfold"
     fold_orders: list = None  # K-fold: each fold's search path (term indices), for the path's stability
     weights: np.ndarray = None  # sample_weight of the rows (elpd_i already scaled by it), None: all 1
+    encode: object = field(default=None, repr=False, compare=False)  # the fit's X -> design, for project().predict
 
     def __post_init__(self):
         if self.term_names is None:
@@ -202,9 +204,10 @@ class Selection:
         columns, reference = self._columns_for(terms), self._reference
         if isinstance(reference, Reference):  # the rows in memory
             return ProjectedModel(project(reference, columns), self.feature_names, reference.fit_intercept,
-                                  reference.family)
+                                  reference.family, self.encode)
         # Dask rows: a selection_dask.DaskReference projects in passes
-        return ProjectedModel(reference.project(columns), self.feature_names, reference.fit_intercept, reference.family)
+        return ProjectedModel(reference.project(columns), self.feature_names, reference.fit_intercept, reference.family,
+                              self.encode)
 
     def _columns_for(self, terms) -> list[int]:
         """The columns of ``terms`` (names or term indices), or of the suggested size's first terms."""
@@ -272,7 +275,8 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
         names, groups = _terms(est)
         order, arrays, reference = dask_select(est, X, y, groups, max_terms, ndraws, search_draws, random_seed,
                                                cv_method, search_rows)
-        return Selection(order, est.feature_names_, *arrays, reference, random_seed, names, groups)
+        return Selection(order, est.feature_names_, *arrays, reference, random_seed, names, groups,
+                         encode=est._validated_X)
     X_arr = est._validated_X(X)
     y_arr = est._observed(y, X_arr.shape[0])
     n = X_arr.shape[0]
@@ -295,7 +299,7 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
         validated = kfold_validation(est, X_arr, y, y_arr, len(order), groups, ndraws, search_draws, k, folds,
                                      random_seed, refit_kwargs, offset, weights)
         return Selection(order, est.feature_names_, *validated.pop("arrays"), y_arr, khat, reference, random_seed,
-                         names, groups, **validated, weights=weights)
+                         names, groups, **validated, weights=weights, encode=est._validated_X)
     if np.any(khat > 0.7):
         warnings.warn(f"PSIS-LOO of the reference model is unreliable for {int(np.sum(khat > 0.7))} rows "
                       "(k-hat > 0.7): the elpd of the submodels is too; more draws help, else "
@@ -310,7 +314,7 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
         predictions.append(np.sum(draw_weights * mean_of(eta_k, family), axis=0))
     return Selection(order, est.feature_names_, np.array(elpd_i), copies * ref_elpd_i, np.array(predictions),
                      np.sum(draw_weights * mu, axis=0), y_arr, khat, reference, random_seed, names, groups,
-                     weights=weights)
+                     weights=weights, encode=est._validated_X)
 
 
 def _check_offset(est, reference_loglik, ndraws: int, offset) -> None:
