@@ -5,7 +5,9 @@ r"""Projection predictive variable selection (projpred's ``cv_varsel``: PSIS-LOO
 1. Reference: ``S`` draws (thinned evenly to at most ``ndraws``) of the fitted estimator's
    posterior, ``mu_s = b_s + X w_s`` and ``sigma_s``.
 2. Search: forward selection of columns by the projection's divergence
-   (:func:`~bayesreg.assessment.projection.forward_search`), up to ``max_terms``.
+   (:func:`~bayesreg.assessment.projection.forward_search`), up to ``max_terms``; for the
+   logistic and Poisson families on ``search_draws`` k-means clusters of the draws, each counted
+   once per draw it holds (projpred's ``nclusters``; :mod:`.draw_clusters`).
 3. Validation by PSIS-LOO: the reference's log-likelihood gives Pareto-smoothed weights
    ``w_is`` (normalised over draws), and each submodel ``k`` (its first ``k`` columns, projected
    draw by draw) is scored with the same weights (projpred's LOO for projected draws):
