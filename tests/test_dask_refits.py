@@ -86,8 +86,6 @@ def in_memory_refit_sd(est, X_arr, y_raw, y_arr, k, seed, offset=None, weights=N
 def _assert_within_monte_carlo(got, expected, sd):
     error = np.abs(got.elpd_i.to_numpy() - expected.elpd_i.to_numpy())
     assert np.all(error <= 5 * np.sqrt(2) * sd), (error / np.maximum(sd, 1e-300)).max()
-    print("largest |difference| / Monte Carlo sd:", (error / np.maximum(sd, 1e-300)).max(), "largest |difference|:",
-          error.max())
     assert got.n_folds == expected.n_folds and got.n_samples == expected.n_samples
 
 
