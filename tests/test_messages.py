@@ -43,6 +43,13 @@ def test_a_typo_is_an_unexpected_keyword_with_a_suggestion(no_sampling, typo, me
         br.LinearRegression().fit(X, y, **{typo: 200})
 
 
+@pytest.mark.parametrize("name,value", [("formula", "y ~ x0"), ("fit_intercept", False)])
+def test_an_estimator_argument_given_to_fit_is_named_as_one(no_sampling, name, value):
+    with pytest.raises(TypeError, match=f"fit\\(\\) got '{name}', an argument of the estimator itself: "
+                                        f"PoissonRegression\\(..., {name}=...\\)"):
+        br.PoissonRegression().fit(X, np.arange(len(X)) % 4, **{name: value})
+
+
 def test_an_unknown_name_without_a_close_one_lists_what_fit_takes(no_sampling):
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'.*target_accept"):
         br.LogisticRegression().fit(X, labels, colour="red")

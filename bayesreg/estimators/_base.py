@@ -110,6 +110,11 @@ class _BayesianRegression(AssessmentMixin, FormulaMixin, BaseEstimator):
         if sampler_kwargs:  # a typo fails here, as Python's own "unexpected keyword argument", not mid-sampling
             from ..sampling import check_sampler_options
 
+            misplaced = sorted(set(sampler_kwargs) & set(self.get_params(deep=False)))
+            if misplaced:  # fit(df, formula=...): the estimator's argument, as in bambi's Model(formula, data)
+                raise TypeError(f"fit() got {misplaced[0]!r}, an argument of the estimator itself: "
+                                f"{type(self).__name__}(..., {misplaced[0]}=...).fit(X, y)")
+
             check_sampler_options(sampler_kwargs, _FIT_PARAMETERS)
         if method not in ("nuts", "surrogate") and sampler_kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(sampler_kwargs)}: sampler "
