@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
+from .term_hierarchy import eligible
+
 __all__ = ["Projection", "forward_search", "project_gaussian"]
 
 
@@ -82,7 +84,7 @@ def project_gaussian(X, mu, sigma, columns, fit_intercept: bool, offset=None, we
 
 
 def forward_search(X, mu, sigma, fit_intercept: bool, max_terms: int, tol: float = 1e-10,
-                   groups=None, offset=None, weights=None) -> list[int]:
+                   groups=None, offset=None, weights=None, parents=None) -> list[int]:
     """Columns in the order forward search adds them (module docstring), at most ``max_terms``.
 
     ``groups`` (a list of column-index lists, e.g. a factor's dummies): the search adds whole
@@ -107,7 +109,7 @@ def forward_search(X, mu, sigma, fit_intercept: bool, max_terms: int, tol: float
     for _ in range(min(max_terms, len(groups))):
         best, best_cost, best_basis = None, np.inf, None
         for g, columns in enumerate(groups):
-            if g in chosen:
+            if g in chosen or not eligible(g, chosen, parents):  # an interaction after its main effects
                 continue
             basis = _orthonormal(candidates[:, columns], tol * scale[columns])
             if basis.shape[1] == 0:

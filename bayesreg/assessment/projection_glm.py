@@ -37,6 +37,7 @@ from scipy import special
 
 from ..families import POISSON
 from .projection import Projection, _design
+from .term_hierarchy import eligible
 
 __all__ = ["FAMILIES", "bernoulli_divergence", "forward_search_glm", "glm_divergence", "project_bernoulli",
            "project_glm", "project_poisson"]
@@ -137,14 +138,14 @@ def bernoulli_divergence(X, prob, columns, fit_intercept: bool) -> float:
 
 
 def forward_search_glm(X, target, fit_intercept: bool, max_terms: int, family: str, groups=None, offset=None,
-                       weights=None, draw_weights=None) -> list[int]:
+                       weights=None, draw_weights=None, parents=None) -> list[int]:
     """Forward search by :func:`glm_divergence`: each step projects every remaining column
     (or group of columns, ``groups``: then group indices are returned). ``target``: the draws' (or
     the clusters') means, each counted ``draw_weights`` times (None: once)."""
     groups = [[j] for j in range(X.shape[1])] if groups is None else [list(g) for g in groups]
     chosen: list[int] = []
     for _ in range(min(max_terms, len(groups))):
-        remaining = [g for g in range(len(groups)) if g not in chosen]
+        remaining = [g for g in range(len(groups)) if g not in chosen and eligible(g, chosen, parents)]
         columns = [j for g in chosen for j in groups[g]]
         costs = [glm_divergence(X, target, columns + groups[g], fit_intercept, family, offset, weights, draw_weights)
                  for g in remaining]

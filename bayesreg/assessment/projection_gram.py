@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .projection import Projection
+from .term_hierarchy import eligible
 
 __all__ = ["GramStatistics", "forward_search_gram", "project_gram"]
 
@@ -82,7 +83,7 @@ def _residual_scatter(C, columns) -> np.ndarray:
 
 
 def forward_search_gram(stats: GramStatistics, coef, sigma, fit_intercept: bool, max_terms: int,
-                        groups=None) -> list[int]:
+                        groups=None, parents=None) -> list[int]:
     """:func:`~.projection.forward_search` from the Gram statistics (module docstring): the terms
     (groups of columns, default one per column) in the order the search adds them."""
     _, C = stats.about(fit_intercept)
@@ -98,7 +99,7 @@ def forward_search_gram(stats: GramStatistics, coef, sigma, fit_intercept: bool,
         projected = coef @ M  # (S, p): v_s = M_{GB} w_s for every column
         best, best_cost, best_inverse = None, np.inf, None
         for g, columns in enumerate(groups):
-            if g in chosen:
+            if g in chosen or not eligible(g, chosen, parents):  # an interaction after its main effects
                 continue
             inverse = _pseudo_inverse(M[np.ix_(columns, columns)], GRAM_TOL * np.max(scale[columns]))
             if inverse is None:

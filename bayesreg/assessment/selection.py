@@ -40,7 +40,8 @@ cross-validation instead (:mod:`.selection_kfold`): the reference refitted witho
 search repeated on each refit, each size scored on the held-out rows. Under LOO the search itself
 is not cross-validated (projpred's ``validate_search=FALSE``): with many candidates and few rows
 the chosen path's elpd is optimistic; K-fold removes that bias at the cost of K refits. Terms are columns,
-or a formula fit's terms (``est.terms_``): a factor's dummies enter and leave together.
+or a formula fit's terms (``est.terms_``): a factor's dummies enter and leave together, and an
+interaction enters only after its lower-order terms (:mod:`.term_hierarchy`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from ..data import validation as v
 from .kfold import outcome_of
 from .loo import LOOWarning, psis_loo, relative_efficiency
 from .projection import Projection
+from .term_hierarchy import parents_of
 from .submodels import Reference, _thinned, log_density, mean_of, project, reference_draws, search
 
 __all__ = ["ProjectedModel", "Selection", "select"]
@@ -276,7 +278,7 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
 
         names, groups = _terms(est)
         order, arrays, reference = dask_select(est, X, y, groups, max_terms, ndraws, search_draws, random_seed,
-                                               cv_method, search_rows)
+                                               cv_method, search_rows, parents_of(names))
         return Selection(order, est.feature_names_, *arrays, reference, random_seed, names, groups,
                          encode=est._validated_X)
     X_arr = est._validated_X(X)
@@ -294,12 +296,13 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
     ref_elpd_i, _, khat, log_weights, _ = psis_loo([(slice(0, n), reference_loglik[None])], n, reff,
                                                    keep_log_weights=True)
     reference = Reference(X_arr, mu, sigma, est.fit_intercept, family, offset, weights)
-    order = search(reference, max_terms, groups, search_draws, random_seed)
+    parents = parents_of(names)  # an interaction enters after its main effects (term_hierarchy)
+    order = search(reference, max_terms, groups, search_draws, random_seed, parents)
     if cv_method == "kfold" or (cv_method == "auto" and np.any(khat > 0.7)):
         from .selection_kfold import kfold_validation
 
         validated = kfold_validation(est, X_arr, y, y_arr, len(order), groups, ndraws, search_draws, k, folds,
-                                     random_seed, refit_kwargs, offset, weights)
+                                     random_seed, refit_kwargs, offset, weights, parents)
         return Selection(order, est.feature_names_, *validated.pop("arrays"), y_arr, khat, reference, random_seed,
                          names, groups, **validated, weights=weights, encode=est._validated_X)
     if np.any(khat > 0.7):

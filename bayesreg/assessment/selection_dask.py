@@ -83,7 +83,7 @@ class DaskReference:
 
 
 def dask_select(est, X, y, groups, max_terms, ndraws: int, search_draws: int, random_seed, cv_method: str,
-                search_rows: int | None = None) -> tuple:
+                search_rows: int | None = None, parents=None) -> tuple:
     """:func:`~.selection.select` on Dask ``X, y`` (module docstring) over the terms ``groups`` (each
     a list of column indices): ``(order, the Selection's per-row arrays, DaskReference)``."""
     family = est._family
@@ -110,12 +110,12 @@ def dask_select(est, X, y, groups, max_terms, ndraws: int, search_draws: int, ra
     stats = GramStatistics(moments.n, moments.mean, moments.comoment)
     coef, intercept, sigma = draws
     if family == "gaussian":
-        order = forward_search_gram(stats, coef, sigma, est.fit_intercept, max_terms, groups)
+        order = forward_search_gram(stats, coef, sigma, est.fit_intercept, max_terms, groups, parents)
     else:
         rows = sample[2][np.lexsort((sample[1][:, 1], sample[1][:, 0]))]  # in row order
         target = FAMILIES[family].mean(intercept[:, None] + coef @ rows.T)
         order = search(Reference(rows, target, None, est.fit_intercept, family), max_terms, groups, search_draws,
-                       random_seed)
+                       random_seed, parents)
     reference = DaskReference(X, y, draws, stats, None if target_sum is None else target_sum / moments.n,
                               est.fit_intercept, family)
     sizes = [[j for t in order[:size] for j in groups[t]] for size in range(len(order) + 1)]

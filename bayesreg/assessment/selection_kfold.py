@@ -37,10 +37,11 @@ __all__ = ["kfold_validation"]
 
 
 def kfold_validation(est, X, y_raw, y, max_terms: int, groups, ndraws: int, search_draws: int, k: int, folds,
-                     random_seed, refit_kwargs, offset=None, weights=None) -> dict:
+                     random_seed, refit_kwargs, offset=None, weights=None, parents=None) -> dict:
     """K-fold elpd and predictions of every size up to ``max_terms`` and of the reference (module
     docstring), as the :class:`~.selection.Selection` fields ``elpd_i, reference_elpd_i,
-    loo_predictions, reference_predictions`` (``arrays``), ``cv_method`` and ``fold_orders``."""
+    loo_predictions, reference_predictions`` (``arrays``), ``cv_method`` and ``fold_orders``. ``parents``:
+    each term's lower-order terms, which enter before it (:mod:`.term_hierarchy`)."""
     n = len(y)
     fold = fold_ids(n, k, folds, random_seed)
     n_folds = int(fold.max()) + 1
@@ -62,7 +63,7 @@ def kfold_validation(est, X, y_raw, y, max_terms: int, groups, ndraws: int, sear
         refit = refit_clone(est).fit(X[~test], y_raw[~test], **given, **settings, random_seed=seed)
         mu, sigma, _ = reference_draws(est, refit.idata_, X[~test], y[~test], ndraws, rows(offset, ~test))
         training = Reference(X[~test], mu, sigma, est.fit_intercept, family, rows(offset, ~test), rows(weights, ~test))
-        order = search(training, max_terms, groups, search_draws, seed)
+        order = search(training, max_terms, groups, search_draws, seed, parents)
         fold_orders.append(order)
         mu_test, _, loglik_test = reference_draws(est, refit.idata_, X[test], y[test], ndraws, rows(offset, test))
         log_draws = np.log(len(mu_test))

@@ -79,15 +79,15 @@ def reference_draws(est, idata, X, y, ndraws: int, offset=None):
     return glm.mean(eta), None, glm.log_density(y, eta)
 
 
-def search(reference: Reference, max_terms: int, groups, search_draws: int, random_seed=None) -> list:
+def search(reference: Reference, max_terms: int, groups, search_draws: int, random_seed=None, parents=None) -> list:
     """The forward search's path (term indices): Gaussian in closed form over every draw; a GLM on
     ``search_draws`` clusters of the draws (:mod:`.draw_clusters`, seeded by ``random_seed``), each
     cluster's divergence counted once per draw it holds."""
     r = reference
     if r.family == "gaussian":
         return forward_search(r.X, r.mu, r.sigma, r.fit_intercept, max_terms, groups=groups, offset=r.offset,
-                              weights=r.weights)
+                              weights=r.weights, parents=parents)
     glm = FAMILIES[r.family]
     targets, sizes, _ = cluster_draws(glm.link(r.mu), r.mu, search_draws, random_seed, r.weights)
     return forward_search_glm(r.X, targets, r.fit_intercept, max_terms, r.family, groups=groups, offset=r.offset,
-                              weights=r.weights, draw_weights=sizes)
+                              weights=r.weights, draw_weights=sizes, parents=parents)
