@@ -91,10 +91,11 @@ def project_glm(X, target, columns, fit_intercept: bool, family: str, max_iter: 
         B[:, 0] = glm.link(target @ weights / weights.sum()) - offset @ weights / weights.sum()
     if k:
         loss = _loss(B, Z, target, glm, offset, weights)
+        outer = (Z[:, :, None] * Z[:, None, :]).reshape(len(Z), k * k)  # row i: z_i z_i', so H = V @ outer
         for _ in range(max_iter):
             eta = B @ Z.T + offset
             gradient = ((glm.mean(eta) - target) * weights) @ Z
-            hessian = np.einsum("sn,nk,nl->skl", glm.variance(eta) * weights, Z, Z)
+            hessian = ((glm.variance(eta) * weights) @ outer).reshape(S, k, k)  # one product (BLAS), not einsum's loop
             step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
             size = np.ones((S, 1))
             for _ in range(60):  # step halving per draw until its loss does not rise
