@@ -1,6 +1,7 @@
 r"""Projection predictive variable selection (projpred's ``cv_varsel``: PSIS-LOO with
 ``validate_search=FALSE``, or K-fold with the search validated) for linear regression (closed-form projection, :mod:`.projection`), logistic and Poisson regression
-(Newton's method per draw, :mod:`.projection_glm`).
+(Newton's method per draw, :mod:`.projection_glm`), negative binomial and Student-t regression (the
+dispersion projected with the coefficients, :mod:`.projection_dispersion`).
 
 1. Reference: ``S`` draws (thinned evenly to at most ``ndraws``) of the fitted estimator's
    posterior, ``mu_s = b_s + X w_s`` and ``sigma_s``.
@@ -60,6 +61,7 @@ from .kfold import outcome_of
 from .loo import LOOWarning, psis_loo, relative_efficiency
 from .projection import Projection
 from .term_hierarchy import parents_of
+from .projection_dispersion import DISPERSION_FAMILIES
 from .submodels import Reference, _thinned, log_density, mean_of, project, reference_draws, search
 
 __all__ = ["ProjectedModel", "Selection", "select"]
@@ -86,20 +88,23 @@ class ProjectedModel:
         return self.family == "gaussian"
 
     def predict(self, X, offset=None) -> np.ndarray:
-        """Mean over projected draws of ``eta = offset + b + X_S w`` (linear), ``P(y = 1) = logit^-1(eta)``
-        (logistic) or ``exp(eta)`` (Poisson: ``offset = log(exposure)`` of the new rows); ``X`` with
-        all the reference's columns (a ``formula=`` fit: a data frame, encoded as the fit's)."""
+        """Mean over projected draws of ``eta = offset + b + X_S w`` (linear, Student-t),
+        ``P(y = 1) = logit^-1(eta)`` (logistic) or ``exp(eta)`` (Poisson, negative binomial:
+        ``offset = log(exposure)`` of the new rows); ``X`` with all the reference's columns (a
+        ``formula=`` fit: a data frame, encoded as the fit's)."""
         X = np.asarray(X, dtype=float) if self.encode is None else self.encode(X)
         eta = self.projection.linear_predictor(X, v.check_offset(offset, X.shape[0]))
         return mean_of(eta, self.family).mean(axis=0)
 
     def summary(self, ci_prob: float = results.CI_PROB) -> pd.DataFrame:
-        """Mean, sd and equal-tailed interval of each projected coefficient, the intercept and sigma."""
+        """Mean, sd and equal-tailed interval of each projected coefficient, the intercept and the projected
+        dispersion (``sigma``; ``phi`` of the negative binomial; the Student-t's ``nu`` is the reference's)."""
         columns = {name: self.projection.coef[:, k] for k, name in enumerate(self.terms)}
         if self.fit_intercept:
             columns["intercept"] = self.projection.intercept
         if self.gaussian:
             columns["sigma"] = self.projection.sigma
+        columns.update(getattr(self.projection, "dispersion", {}))  # projected phi (NB) or sigma (Student-t)
         percent = round(100 * ci_prob)
         rows = {name: [v.mean(), v.std(ddof=1), *np.quantile(v, [(1 - ci_prob) / 2, (1 + ci_prob) / 2])]
                 for name, v in columns.items()}
@@ -264,13 +269,19 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
     if cv_method not in CV_METHODS:
         raise ValueError(f"cv_method must be one of {CV_METHODS}, got {cv_method!r}")
     family = getattr(est, "_family", None)
-    if family not in ("gaussian", "bernoulli", "poisson"):
-        raise ValueError(f"br.select projects LinearRegression, LogisticRegression and PoissonRegression fits; the "
-                         f"{family} family has no projection yet (its dispersion parameter would need a projection "
-                         "of its own, besides the coefficients' IRLS per draw)")
+    if family not in ("gaussian", "bernoulli", "poisson", "negative_binomial", "student_t"):
+        raise ValueError(f"br.select projects LinearRegression, LogisticRegression, PoissonRegression, "
+                         f"NegativeBinomialRegression and StudentTRegression fits; the {family} family has no projection")
     est._require_posterior("select")
+    if family in DISPERSION_FAMILIES and (offset is not None or sample_weight is not None):
+        raise ValueError(f"br.select does not take offset or sample_weight for the {family} family yet (its "
+                         "dispersion projection has neither): select a fit without them, e.g. log(exposure) as a "
+                         "column of X")
     y = outcome_of(est, X, y)  # a formula fit's outcome from the frame when y is None
     if is_dask_input(X, y):
+        if family in DISPERSION_FAMILIES:
+            raise ValueError(f"br.select on Dask rows projects linear, logistic and Poisson fits, not the {family} "
+                             "family: pass X.compute(), y.compute()")
         if offset is not None or sample_weight is not None:
             raise ValueError("br.select on Dask rows does not take offset or sample_weight yet: pass X.compute(), "
                              "y.compute() with them (in memory), or select on a fit without them")
