@@ -87,15 +87,19 @@ def _proximal_newton(likelihood, scaling: Scaling, family, prior, fit_intercept:
 
     def aux_values(x):
         values = dict(aux_fixed)
-        values.update({name: float(np.exp(x[k + p + i])) for i, name in enumerate(free)})
+        with np.errstate(over="ignore"):  # a trial step's huge log phi: inf, refused by smooth()
+            values.update({name: np.exp(np.float64(x[k + p + i])) for i, name in enumerate(free)})
         return tuple(values[name] for name in family.aux_names)
 
     def smooth(x):
         """``F`` without the L1 part: value, gradient and Hessian in ``x``."""
         theta, aux = x[: k + p], aux_values(x)
-        sums = likelihood(theta, aux)
+        if not all(0.0 < a < 1e150 for a in aux):  # the line search's trial step overshot: halve it
+            return np.inf, None, None  # (phi**2 of a Python float above 1e154 raised OverflowError)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overshooting trial: refused just below
+            sums = likelihood(theta, aux)
         value = sums.value + 0.5 * l2 @ x**2
-        if not np.isfinite(value):
+        if not (np.isfinite(value) and np.all(np.isfinite(sums.gradient)) and np.all(np.isfinite(sums.hessian))):
             return np.inf, None, None
         gradient = np.concatenate([sums.gradient, np.zeros(len(free))]) + l2 * x
         hessian = np.zeros((x.size, x.size))
