@@ -32,9 +32,11 @@ leaving one copy out (the importance ratios ``1 / p(y_i | theta_s)``, as ``est.l
 them for a weighted fit), its K-fold elpd ``v_i`` times its held-out log density (the copies kept in
 one fold, as ``est.kfold(..., sample_weight=...)``); RMSE and the standard errors are those of the
 copies (``SE = sqrt(N var(e))`` over ``N = sum v_i`` copies of per-copy values ``e``), so an integer
-weight gives what the repeated rows give. A fit whose stored log-likelihood disagrees with the one
-recomputed with the ``offset`` given (e.g. a Poisson fit with ``log(exposure)`` selected without it)
-is refused; a weighted fit stores none, so forgotten weights cannot be detected.
+weight gives what the repeated rows give (for a weight below 1, "one copy" is more than the row
+holds: K-fold, which holds rows out whole, is the cleaner validation of fractional weights). A fit
+whose stored log-likelihood disagrees with the one recomputed with the ``offset`` given (e.g. a
+Poisson fit with ``log(exposure)`` selected without it) is refused; a weighted fit stores none, so
+forgotten weights cannot be detected.
 
 With ``cv_method="kfold"`` (or ``"auto"`` when the reference's k-hat exceeds 0.7) step 3 is K-fold
 cross-validation instead (:mod:`.selection_kfold`): the reference refitted without each fold, the
