@@ -35,7 +35,7 @@ from .dask_passes import LikelihoodOf, design_rows, log_likelihood_posterior, nu
 from .kfold import fold_ids, fold_seeds, make_kfold_elpd, refit_clone
 from .loo import relative_efficiency
 
-__all__ = ["dask_kfold", "DaskRefits"]
+__all__ = ["dask_kfold", "DaskRows"]
 
 
 def _mean_density(blocks, out, positions):
@@ -73,7 +73,7 @@ def refit_method(est) -> str:
     return est.method_ if est.method_ in ("nuts", "surrogate") else "nuts"
 
 
-class DaskRefits:
+class DaskRows:
     """The Dask rows of one assessment (the fit's design, ``y``, ``offset``, ``sample_weight``) and
     the rows of each row block, learned by the first pass (module docstring)."""
 
@@ -139,7 +139,7 @@ class DaskRefits:
 def dask_kfold(est, X, y, k, folds, random_seed, settings: dict, offset=None, sample_weight=None):
     """``est.kfold`` on Dask rows by refits (module docstring); ``settings``: the refits' ``fit``
     settings (the full fit's, updated by ``refit_kwargs``) without the seed."""
-    rows = DaskRefits(est, X, y, offset, sample_weight)
+    rows = DaskRows(est, X, y, offset, sample_weight)
     method = settings["method"]
     rows.check_row_arguments(method, "K-fold")
     parts = rows.map(_piece_lppd, log_likelihood_posterior(est.idata_, est._family), rows.likelihood)
