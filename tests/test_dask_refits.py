@@ -21,7 +21,8 @@ import pytest
 from scipy import special
 
 import bayesreg as br
-from bayesreg.assessment.fitted import _kfold_settings, fixed_auxiliary
+from bayesreg.assessment.fitted import _kfold_settings
+from bayesreg.assessment.loo import fixed_auxiliary
 from bayesreg.assessment.kfold import fold_ids, fold_seeds, refit_clone
 from bayesreg.assessment.loo import log_likelihood_blocks
 from bayesreg.data import dask_input

@@ -23,7 +23,7 @@ import xarray as xr
 from ..data.dask_input import check_dask_X
 from ..data.dask_rows import map_row_blocks, map_row_pieces
 from ..families import get_family
-from .loo import log_likelihood_blocks, psis_loo
+from .loo import fixed_auxiliary, log_likelihood_blocks, psis_loo
 from .r2 import RowMoments, draws_of, r2_draws, row_moments
 
 __all__ = ["piece_loo", "dask_bayes_r2", "design_rows", "numeric_y", "log_likelihood_posterior", "LikelihoodOf"]
@@ -68,8 +68,6 @@ class LikelihoodOf:
     not carry it): the family, intercept, known sigma, fixed auxiliary values and classes."""
 
     def __init__(self, est):
-        from .fitted import fixed_auxiliary
-
         self.family, self.fit_intercept, self.sigma = est._family, est.fit_intercept, est._known_sigma()
         self.aux_fixed, self.classes = fixed_auxiliary(est), getattr(est, "classes_", None)
 
@@ -100,8 +98,6 @@ def _piece_moments_offset(piece, draws, family) -> RowMoments:
 def dask_bayes_r2(est, X, offset=None) -> np.ndarray:
     """Bayesian R^2 draws on Dask rows ``X`` (with their ``offset``: Dask, aligned with ``X`` as in
     ``fit``, or NumPy): the per-draw moments of each piece, merged in row order."""
-    from .fitted import fixed_auxiliary
-
     X = design_rows(est, X)
     draws = draws_of(est.idata_, est._family, est.fit_intercept, fixed_auxiliary(est))
     if offset is None:

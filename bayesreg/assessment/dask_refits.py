@@ -84,7 +84,8 @@ class DaskRows:
 
     def map(self, function, *shared) -> list:
         """``function(piece, *shared)`` of every piece, in row order (and the rows of each block learned)."""
-        blocks = map_row_blocks(self.X, self.y, partial(_counted, function), *shared, offset=self.offset, weights=self.weights)
+        blocks = map_row_blocks(self.X, self.y, partial(_counted, function), *shared, offset=self.offset,
+                                weights=self.weights)
         self.lengths = [sum(n for n, _ in block) for block in blocks]
         return [part for block in blocks for _, part in block]
 
@@ -102,7 +103,8 @@ class DaskRows:
         return np.split(values, np.cumsum(self.lengths)[:-1])
 
     def check_row_arguments(self, method: str, what: str) -> None:
-        given = [name for name, value in (("offset", self.offset), ("sample_weight", self.weights)) if value is not None]
+        given = [name for name, value in (("offset", self.offset), ("sample_weight", self.weights))
+                 if value is not None]
         if given and method not in self.est._dask_row_methods:
             raise ValueError(f"{what} on Dask rows refits {type(self.est).__name__} with method={method!r}, which "
                              f"takes {' and '.join(given)} with Dask input only with method in "
@@ -114,7 +116,8 @@ class DaskRows:
         posteriors = []
         for mask, seed in zip(held_out, seeds):
             X, y, offset, weights = keep_rows(self.X, (self.y, self.offset, self.weights), self.split(~mask))
-            rows = {name: value for name, value in (("offset", offset), ("sample_weight", weights)) if value is not None}
+            rows = {name: value for name, value in (("offset", offset), ("sample_weight", weights))
+                    if value is not None}
             refit = refit_clone(self.est).fit(X, y, **rows, **{**settings, "random_seed": seed})
             posteriors.append(log_likelihood_posterior(refit.idata_, self.est._family))
         return posteriors

@@ -15,8 +15,8 @@ from scipy import special
 from ..data import is_dask_input
 from ..data import validation as v
 from ..priors import Normal
-from .loo import (LOOWarning, exact_gaussian_loo, log_likelihood_blocks, make_elpd, posterior_predictive_log_density,
-                  psis_loo, relative_efficiency, warn_on_khat)
+from .loo import (LOOWarning, exact_gaussian_loo, fixed_auxiliary, log_likelihood_blocks, make_elpd,
+                  posterior_predictive_log_density, psis_loo, relative_efficiency, warn_on_khat)
 from .kfold import (exact_gaussian_kfold, fold_ids, fold_seeds, make_kfold_elpd, outcome_of,
                     refit_fold_log_density)
 from .r2 import bayes_r2_draws
@@ -188,12 +188,6 @@ def _kfold_settings(est, refit_kwargs) -> dict:
                 **refit_settings(est.idata_, refit_kwargs)}
     settings.pop("random_seed", None)  # one per fold (fold_seeds)
     return settings
-
-
-def fixed_auxiliary(est) -> dict:
-    """The auxiliary parameters the fit held fixed (``NegativeBinomialRegression(phi=2.0)``)."""
-    settings = getattr(est, "_aux_settings", None)
-    return settings()[0] if settings is not None else {}
 
 
 def _exact_p(elpd_i, est, X, y) -> np.ndarray:

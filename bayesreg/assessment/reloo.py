@@ -53,7 +53,7 @@ def refit_elpd(est, X_arr, y_raw, y_arr, rows, settings: dict, offset=None, aux_
     (module docstring). ``y_raw``: ``y`` as the user gave it (labels), for the refit's ``fit``;
     ``y_arr``: the same as numbers, for the log-likelihood; ``offset``: the rows' (each refit gets
     its rows', the left-out row's enters its density); ``aux_fixed``: the auxiliary values the fit
-    held fixed (:func:`.fitted.fixed_auxiliary`)."""
+    held fixed (:func:`.loo.fixed_auxiliary`)."""
     from .kfold import refit_clone
 
     y_raw = np.asarray(y_raw)
