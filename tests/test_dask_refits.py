@@ -21,7 +21,8 @@ import pytest
 from scipy import special
 
 import bayesreg as br
-from bayesreg.assessment.fitted import _kfold_settings, fixed_auxiliary
+from bayesreg.assessment.fitted import _kfold_settings
+from bayesreg.assessment.loo import fixed_auxiliary
 from bayesreg.assessment.kfold import fold_ids, fold_seeds, refit_clone
 from bayesreg.assessment.loo import log_likelihood_blocks
 from bayesreg.data import dask_input
@@ -166,11 +167,64 @@ def test_dask_refits_refused_clearly():
     with pytest.raises(ValueError, match=r"K-fold on Dask rows refits LinearRegression with method='nuts'.*"
                                          r"sample_weight.*X.compute\(\)"):
         est.kfold(X_frame, frame["y"], sample_weight=frame["weight"])
-    with pytest.raises(ValueError, match=r"method='exact' on Dask rows is not available.*method='refit'"):
+    with pytest.raises(ValueError, match=r"method='exact': exact LOO needs a known noise sd.*method='refit'"):
         est.kfold(X_frame, frame["y"], method="exact")
     with pytest.raises(ValueError, match="give y, offset and sample_weight as Dask Series|give offset as a Dask Series"):
         br.PoissonRegression(method="surrogate").fit(X, COUNTS, **SETTINGS, random_seed=shifted(13)).kfold(
             X_frame, frame["count"], offset=OFFSET)
     map_fit = br.LinearRegression(method="map").fit(X, y)
-    with pytest.raises(ValueError, match="kfold .refits.* needs a posterior"):
+    with pytest.raises(ValueError, match=r"kfold \(refits; the exact K-fold needs .*\) needs a posterior"):
         map_fit.kfold(X_frame, frame["y"])
+
+
+def _reloo_row_by_hand(est, row, seed, method):
+    """The flagged row's log mean_s NB(y_i | exp(offset_i + b_s + x_i'w_s), phi = 3) under a refit
+    by hand without it (scipy's density; reloo's settings and seed), and its Monte Carlo sd."""
+    from scipy import stats
+
+    from bayesreg.assessment.reloo import refit_settings
+
+    keep = np.arange(N) != row
+    hand = br.NegativeBinomialRegression(est.prior_, phi=3.0).fit(
+        X[keep], COUNTS[keep], offset=OFFSET[keep], method=method, **refit_settings(est.idata_, None, seed))
+    posterior = hand.idata_["posterior"]
+    coef = posterior["coef"].to_numpy().reshape(-1, P)
+    mu = np.exp(OFFSET[row] + posterior["intercept"].to_numpy().ravel() + coef @ X[row])
+    log_p = stats.nbinom.logpmf(COUNTS[row], 3.0, 3.0 / (3.0 + mu))
+    p = np.exp(log_p - log_p.max())
+    return special.logsumexp(log_p) - np.log(mu.size), p.std() / p.mean() / np.sqrt(mu.size / 4)
+
+
+def _worst_row_threshold(est, *data, offset):
+    khat = np.sort(est.loo(*data, offset=offset).pareto_k.to_numpy())
+    return (khat[-1] + khat[-2]) / 2  # only the row of largest k-hat is flagged
+
+
+def test_reloo_with_offset_and_fixed_phi_in_memory_equals_a_hand_refit():
+    """reloo of a negative binomial with phi fixed and an offset (in memory it used to refuse the
+    offset): the flagged row's elpd is the hand refit's, to 1e-10."""
+    est = br.NegativeBinomialRegression(br.Normal(1.0), phi=3.0).fit(X, COUNTS, offset=OFFSET, **SETTINGS,
+                                                                      random_seed=shifted(14))
+    threshold = _worst_row_threshold(est, X, COUNTS, offset=OFFSET)
+    got = est.loo(X, COUNTS, offset=OFFSET, reloo=True, k_threshold=threshold, random_seed=shifted(15))
+    (row,) = np.flatnonzero(got.pareto_k.to_numpy() == 0)
+    density, _ = _reloo_row_by_hand(est, row, shifted(15), "nuts")
+    assert got.elpd_i.to_numpy()[row] == pytest.approx(density, rel=1e-10)
+
+
+def test_reloo_of_a_dask_surrogate_fit_with_offset_within_monte_carlo_error(small_pieces):
+    """On Dask the refit is the full fit's surrogate on the Dask rows without the flagged row (the
+    offset a column of the frame): within 5 sqrt(2) Monte Carlo sds of a hand surrogate refit in
+    memory (module docstring); the other rows keep PSIS's values exactly."""
+    _, frame = _frame()
+    est = br.NegativeBinomialRegression(br.Normal(1.0), phi=3.0, method="surrogate").fit(
+        frame[COLUMNS], frame["count"], offset=frame["offset"], **SETTINGS, random_seed=shifted(16))
+    threshold = _worst_row_threshold(est, X, COUNTS, offset=OFFSET)
+    psis = est.loo(X, COUNTS, offset=OFFSET)
+    got = est.loo(frame[COLUMNS], frame["count"], offset=frame["offset"], reloo=True, k_threshold=threshold,
+                  random_seed=shifted(17))
+    (row,) = np.flatnonzero(got.pareto_k.to_numpy() == 0)
+    density, sd = _reloo_row_by_hand(est, row, shifted(17), "surrogate")
+    assert abs(got.elpd_i.to_numpy()[row] - density) <= 5 * np.sqrt(2) * sd
+    others = np.arange(N) != row
+    np.testing.assert_allclose(got.elpd_i.to_numpy()[others], psis.elpd_i.to_numpy()[others], rtol=1e-10)

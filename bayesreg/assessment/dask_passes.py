@@ -68,7 +68,6 @@ class LikelihoodOf:
     not carry it): the family, intercept, known sigma, fixed auxiliary values and classes."""
 
     def __init__(self, est):
-
         self.family, self.fit_intercept, self.sigma = est._family, est.fit_intercept, est._known_sigma()
         self.aux_fixed, self.classes = fixed_auxiliary(est), getattr(est, "classes_", None)
 
@@ -99,7 +98,6 @@ def _piece_moments_offset(piece, draws, family) -> RowMoments:
 def dask_bayes_r2(est, X, offset=None) -> np.ndarray:
     """Bayesian R^2 draws on Dask rows ``X`` (with their ``offset``: Dask, aligned with ``X`` as in
     ``fit``, or NumPy): the per-draw moments of each piece, merged in row order."""
-
     X = design_rows(est, X)
     draws = draws_of(est.idata_, est._family, est.fit_intercept, fixed_auxiliary(est))
     if offset is None:

@@ -35,7 +35,7 @@ from .dask_passes import LikelihoodOf, design_rows, log_likelihood_posterior, nu
 from .kfold import fold_ids, fold_seeds, make_kfold_elpd, refit_clone
 from .loo import relative_efficiency
 
-__all__ = ["dask_kfold", "DaskRefits"]
+__all__ = ["dask_kfold", "DaskRows"]
 
 
 def _mean_density(blocks, out, positions):
@@ -73,7 +73,7 @@ def refit_method(est) -> str:
     return est.method_ if est.method_ in ("nuts", "surrogate") else "nuts"
 
 
-class DaskRefits:
+class DaskRows:
     """The Dask rows of one assessment (the fit's design, ``y``, ``offset``, ``sample_weight``) and
     the rows of each row block, learned by the first pass (module docstring)."""
 
@@ -84,7 +84,8 @@ class DaskRefits:
 
     def map(self, function, *shared) -> list:
         """``function(piece, *shared)`` of every piece, in row order (and the rows of each block learned)."""
-        blocks = map_row_blocks(self.X, self.y, partial(_counted, function), *shared, offset=self.offset, weights=self.weights)
+        blocks = map_row_blocks(self.X, self.y, partial(_counted, function), *shared, offset=self.offset,
+                                weights=self.weights)
         self.lengths = [sum(n for n, _ in block) for block in blocks]
         return [part for block in blocks for _, part in block]
 
@@ -102,7 +103,8 @@ class DaskRefits:
         return np.split(values, np.cumsum(self.lengths)[:-1])
 
     def check_row_arguments(self, method: str, what: str) -> None:
-        given = [name for name, value in (("offset", self.offset), ("sample_weight", self.weights)) if value is not None]
+        given = [name for name, value in (("offset", self.offset), ("sample_weight", self.weights))
+                 if value is not None]
         if given and method not in self.est._dask_row_methods:
             raise ValueError(f"{what} on Dask rows refits {type(self.est).__name__} with method={method!r}, which "
                              f"takes {' and '.join(given)} with Dask input only with method in "
@@ -114,7 +116,8 @@ class DaskRefits:
         posteriors = []
         for mask, seed in zip(held_out, seeds):
             X, y, offset, weights = keep_rows(self.X, (self.y, self.offset, self.weights), self.split(~mask))
-            rows = {name: value for name, value in (("offset", offset), ("sample_weight", weights)) if value is not None}
+            rows = {name: value for name, value in (("offset", offset), ("sample_weight", weights))
+                    if value is not None}
             refit = refit_clone(self.est).fit(X, y, **rows, **{**settings, "random_seed": seed})
             posteriors.append(log_likelihood_posterior(refit.idata_, self.est._family))
         return posteriors
@@ -139,7 +142,7 @@ class DaskRefits:
 def dask_kfold(est, X, y, k, folds, random_seed, settings: dict, offset=None, sample_weight=None):
     """``est.kfold`` on Dask rows by refits (module docstring); ``settings``: the refits' ``fit``
     settings (the full fit's, updated by ``refit_kwargs``) without the seed."""
-    rows = DaskRefits(est, X, y, offset, sample_weight)
+    rows = DaskRows(est, X, y, offset, sample_weight)
     method = settings["method"]
     rows.check_row_arguments(method, "K-fold")
     parts = rows.map(_piece_lppd, log_likelihood_posterior(est.idata_, est._family), rows.likelihood)

@@ -53,13 +53,17 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
     if offset is not None and X is None:
         raise ValueError("offset is that of the training rows: pass them too, est.loo(X, y, offset=offset)")
     if X is not None and is_dask_input(X, y, offset):  # in passes over the partitions (dask_passes, dask_refits)
-        if method == "exact":
-            raise ValueError("method='exact' on Dask rows is not available (the closed form reads every row at "
-                             "once): use method='psis' (in passes), or pass X.compute(), y.compute()")
-        est._require_posterior("loo (PSIS)")
-        from .dask_refits import DaskRefits
+        why_not = exact_available(est) or ("exact LOO is derived without an offset" if offset is not None else "")
+        if method == "exact" and why_not:
+            raise ValueError(f"method='exact': {why_not}. Use method='psis'.")
+        if method != "psis" and not why_not:
+            from .dask_exact import dask_exact_loo
 
-        dask_rows = DaskRefits(est, X, y, offset)
+            return dask_exact_loo(est, X, y)
+        est._require_posterior("loo (PSIS)")
+        from .dask_refits import DaskRows
+
+        dask_rows = DaskRows(est, X, y, offset)
         elpd_i, p_i, khat, n_samples = dask_rows.psis()
         n_rows, refit_rows = len(elpd_i), dask_rows.reloo_elpd
     else:
@@ -135,11 +139,16 @@ def estimator_kfold(est, X, y, k: int = 10, folds=None, random_seed=None, refit_
     y = None if X is None else outcome_of(est, X, y)  # a formula fit's outcome from the frame
     if X is None or y is None:
         raise ValueError("K-fold refits the model on part of the training data: pass it, est.kfold(X, y)")
-    if is_dask_input(X, y, offset, sample_weight):  # refits on the Dask training rows (dask_refits)
-        if method == "exact":
-            raise ValueError("method='exact' on Dask rows is not available (the closed form reads every row at "
-                             "once): use method='refit', or pass X.compute(), y.compute()")
-        est._require_posterior("kfold (refits)")
+    if is_dask_input(X, y, offset, sample_weight):  # in passes (dask_exact) or refits on the Dask rows (dask_refits)
+        why_not = exact_available(est) or ("the closed form is derived without offset or sample_weight"
+                                           if offset is not None or sample_weight is not None else "")
+        if method == "exact" and why_not:
+            raise ValueError(f"method='exact': {why_not}. Use method='refit'.")
+        if method != "refit" and not why_not:
+            from .dask_exact import dask_exact_kfold
+
+            return dask_exact_kfold(est, X, y, k, folds, random_seed)
+        est._require_posterior("kfold (refits; the exact K-fold needs a fixed Normal prior and known sigma)")
         from .dask_refits import dask_kfold
 
         return dask_kfold(est, X, y, k, folds, random_seed, _kfold_settings(est, refit_kwargs), offset, sample_weight)

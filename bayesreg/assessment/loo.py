@@ -105,6 +105,12 @@ def log_likelihood_blocks(idata, X, y, family: str, fit_intercept: bool, sigma=N
         yield rows, values.reshape(*shape, -1)
 
 
+def fixed_auxiliary(est) -> dict:
+    """The auxiliary parameters a fitted estimator held fixed (``NegativeBinomialRegression(phi=2.0)``)."""
+    settings = getattr(est, "_aux_settings", None)
+    return settings()[0] if settings is not None else {}
+
+
 def auxiliary_draws(idata, names, fixed=None) -> tuple:
     """One column of draws (draws x 1) per auxiliary parameter, or its fixed value."""
     fixed = fixed or {}

@@ -30,7 +30,9 @@ class AssessmentMixin:
         by default the full fit's; ``random_seed`` seeds them (and the folds). A ``formula=`` fit
         takes its data frame, ``y`` read from the formula's outcome when left out; the refits get
         rows encoded by the full fit's spec (:mod:`bayesreg.assessment.kfold`).
-        ``offset``: the training rows' offset, when the fit had one (``log(exposure)``).
+        ``offset``: the training rows' offset, when the fit had one (``log(exposure)``); the refits
+        get their rows'. Dask ``X, y`` (and ``offset``, aligned as in ``fit``): PSIS and the closed
+        form in passes, ``reloo``'s refits on the Dask rows (:mod:`bayesreg.assessment.dask_refits`).
         """
         from ..assessment import estimator_loo
 
@@ -48,7 +50,10 @@ class AssessmentMixin:
         that many copies, kept in one fold). ``refit_kwargs`` override the full fit's settings.
         A ``formula=`` fit takes its data frame (``y`` read from the formula's outcome when left
         out); every fold is encoded by the full fit's spec, so a level missing from a fold's
-        training rows keeps its column and its prior (:mod:`bayesreg.assessment.kfold`)."""
+        training rows keeps its column and its prior (:mod:`bayesreg.assessment.kfold`). Dask ``X, y``
+        (``offset``, ``sample_weight`` and ``folds`` beside them, aligned as in ``fit``): the same
+        folds as in memory, the closed form in passes, the refits on the Dask training rows with the
+        full fit's method (:mod:`bayesreg.assessment.dask_refits`)."""
         from ..assessment import estimator_kfold
 
         return estimator_kfold(self, X, y, k, folds, random_seed, refit_kwargs, offset, sample_weight, method)
