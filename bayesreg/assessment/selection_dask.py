@@ -17,8 +17,8 @@ The reference is the same ``S`` evenly thinned draws; the passes:
    Newton per draw with each iteration's sums in one pass for all sizes and draws at once
    (:mod:`.projection_passes`: 5 to 10 passes).
 4. **Validation** (one pass): per row, the reference's PSIS-LOO (its log-likelihood on the block,
-   Pareto-smoothed per row as :mod:`.dask_passes` does) and with its weights every size's LOO
-   elpd and prediction: the per-row arrays of the in-memory :class:`~.selection.Selection`
+   Pareto-smoothed per row as ArviZ does, by :mod:`.psis_rows`: the same weights, ~5x faster) and
+   with its weights every size's LOO elpd and prediction: the per-row arrays of the in-memory :class:`~.selection.Selection`
    (``(max_terms + 1) x n`` each: 170 MB at 1e6 rows and 10 sizes).
 
 Passes: 2 for a Gaussian fit, 2 + the Newton iterations for a GLM (``selection._reference.passes``).
@@ -45,6 +45,7 @@ from .loo import LOOWarning, relative_efficiency
 from .projection_gram import GramStatistics, forward_search_gram, project_gram
 from .projection_glm import FAMILIES
 from .projection_passes import project_glm_passes
+from .psis_rows import psis_log_weights
 from .submodels import _thinned, log_density, log_normal, mean_of, search
 
 __all__ = ["DaskReference", "dask_select"]
@@ -187,7 +188,7 @@ def _validate_piece(X, labels, draws, projections, family: str, fit_intercept: b
         eta = intercept[:, None] + coef @ X[rows].T
         y_rows = y[rows]
         loglik = log_normal(y_rows, eta, sigma[:, None]) if family == "gaussian" else FAMILIES[family].log_density(y_rows, eta)
-        log_weights, khat[rows] = _smoothed_log_weights(loglik, reff)
+        log_weights, khat[rows] = psis_log_weights(loglik, reff)  # ArviZ's psislw, vectorised
         ref_elpd_i[rows] = _log_sum_exp(log_weights + loglik)
         weights = np.exp(log_weights)
         ref_prediction[rows] = np.sum(weights * mean_of(eta, family), axis=0)
@@ -196,18 +197,6 @@ def _validate_piece(X, labels, draws, projections, family: str, fit_intercept: b
             elpd_i[k, rows] = _log_sum_exp(log_weights + log_density(y_rows, eta_k, projection, family))
             prediction[k, rows] = np.sum(weights * mean_of(eta_k, family), axis=0)
     return y, ref_elpd_i, khat, ref_prediction, elpd_i, prediction
-
-
-def _smoothed_log_weights(loglik, reff: float):
-    """``(log w (S, rows) normalised over draws, k-hat (rows,))``: ArviZ's Pareto-smoothed importance
-    weights of each row's leave-one-out ratios ``1 / p(y_i | draw)``, as :func:`.loo.psis_loo`
-    computes them. Smoothed once: ``elpd_i = log sum_s w_is p(y_i | draw s)`` is what ArviZ's
-    ``loo`` returns from the same weights (equal to 1e-13), at less than half the time of both."""
-    from arviz_stats.base import array_stats
-
-    log_weights, khat = array_stats.psislw(loglik[None], r_eff=reff, axis=(0, 1))  # (rows, 1, S)
-    log_weights = log_weights.reshape(log_weights.shape[0], -1).T
-    return log_weights - _log_sum_exp(log_weights), np.asarray(khat).reshape(-1)
 
 
 def _log_sum_exp(a) -> np.ndarray:
