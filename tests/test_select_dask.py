@@ -207,3 +207,26 @@ def test_the_search_sample_is_uniform_rows_in_order():
     assert not np.array_equal(np.sort(other[0]), np.sort(sample[0]))
     everything = first(N + 5, shifted(3))[2]
     np.testing.assert_array_equal(everything[2][np.lexsort(everything[1].T[::-1])], X)
+
+
+@pytest.mark.parametrize("draws, scale", [(1000, 0.1), (1000, 3.0), (150, 1.0), (400, 10.0)])
+def test_vectorised_psis_equals_arviz(draws, scale):
+    """Light and heavy (t with 2 degrees of freedom) log-likelihood tails; 150 draws x r_eff 0.8 < 225
+    takes ArviZ's other tail length (S / 5); at scale 10 some rows' tails underflow, where ArviZ
+    returns NaN weights (and so must this). The same arithmetic: 1e-10 is rounding's room."""
+    from arviz_stats.base import array_stats
+    from scipy import special
+
+    from bayesreg.assessment.psis_rows import psis_log_weights
+
+    generator = np.random.default_rng(shifted(2311))
+    loglik = (generator.normal(size=(draws, 600)) * scale * generator.uniform(0.1, 3, 600)
+              + generator.standard_t(2, size=(draws, 600)) * scale)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected, expected_k = array_stats.psislw(loglik[None], r_eff=0.8, axis=(0, 1))
+    expected = expected.reshape(600, draws).T
+    expected -= special.logsumexp(expected, axis=0)
+    got, khat = psis_log_weights(loglik, 0.8)
+    np.testing.assert_allclose(khat, np.asarray(expected_k).reshape(-1), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)

@@ -17,8 +17,8 @@ The reference is the same ``S`` evenly thinned draws; the passes:
    Newton per draw with each iteration's sums in one pass for all sizes and draws at once
    (:mod:`.projection_passes`: 5 to 10 passes).
 4. **Validation** (one pass): per row, the reference's PSIS-LOO (its log-likelihood on the block,
-   Pareto-smoothed per row as :mod:`.dask_passes` does) and with its weights every size's LOO
-   elpd and prediction: the per-row arrays of the in-memory :class:`~.selection.Selection`
+   Pareto-smoothed per row as ArviZ does, by :mod:`.psis_rows`: the same weights, ~5x faster) and
+   with its weights every size's LOO elpd and prediction: the per-row arrays of the in-memory :class:`~.selection.Selection`
    (``(max_terms + 1) x n`` each: 170 MB at 1e6 rows and 10 sizes).
 
 Passes: 2 for a Gaussian fit, 2 + the Newton iterations for a GLM (``selection._reference.passes``).
@@ -41,10 +41,11 @@ from ..data.dask_reduce import reduce_row_pieces
 from ..data.dask_rows import map_row_pieces
 from ..data.statistics import Moments
 from .dask_passes import design_rows, numeric_y
-from .loo import LOOWarning, psis_loo, relative_efficiency
+from .loo import LOOWarning, relative_efficiency
 from .projection_gram import GramStatistics, forward_search_gram, project_gram
 from .projection_glm import FAMILIES
 from .projection_passes import project_glm_passes
+from .psis_rows import psis_log_weights
 from .submodels import Reference, _thinned, log_density, log_normal, mean_of, search
 
 __all__ = ["DaskReference", "dask_select"]
@@ -188,12 +189,20 @@ def _validate_piece(X, labels, draws, projections, family: str, fit_intercept: b
         eta = intercept[:, None] + coef @ X[rows].T
         y_rows = y[rows]
         loglik = log_normal(y_rows, eta, sigma[:, None]) if family == "gaussian" else FAMILIES[family].log_density(y_rows, eta)
-        ref_elpd_i[rows], _, khat[rows], log_weights, _ = psis_loo([(slice(0, len(y_rows)), loglik[None])], len(y_rows),
-                                                                  reff, keep_log_weights=True)
+        log_weights, khat[rows] = psis_log_weights(loglik, reff)  # ArviZ's psislw, vectorised
+        ref_elpd_i[rows] = _log_sum_exp(log_weights + loglik)
         weights = np.exp(log_weights)
         ref_prediction[rows] = np.sum(weights * mean_of(eta, family), axis=0)
         for k, projection in enumerate(projections):
             eta_k = projection.linear_predictor(X[rows])
-            elpd_i[k, rows] = special.logsumexp(log_weights + log_density(y_rows, eta_k, projection, family), axis=0)
+            elpd_i[k, rows] = _log_sum_exp(log_weights + log_density(y_rows, eta_k, projection, family))
             prediction[k, rows] = np.sum(weights * mean_of(eta_k, family), axis=0)
     return y, ref_elpd_i, khat, ref_prediction, elpd_i, prediction
+
+
+def _log_sum_exp(a) -> np.ndarray:
+    """``log sum_s exp(a_s)`` over axis 0, shifted by the maximum: scipy's ``logsumexp`` without its
+    generality (weights, signs, complex numbers), which made it most of the validation's time."""
+    top = np.max(a, axis=0)
+    shift = np.where(np.isfinite(top), top, 0.0)
+    return np.log(np.sum(np.exp(a - shift), axis=0)) + shift
