@@ -75,7 +75,7 @@ def t_cross_entropy(B, log_sigma, Z, mu, sigma, nu, nodes=None) -> np.ndarray:
     T, weights = t_nodes(nu) if nodes is None else nodes
     c = nu * np.exp(2 * log_sigma)
     x = (mu - B @ Z.T)[..., None] + sigma[:, None, None] * T  # (S, n, K)
-    expected = np.einsum("snk,sk->s", np.log1p(x**2 / c[:, None, None]), weights)
+    expected = np.matmul(np.log1p(x**2 / c[:, None, None]), weights[:, :, None]).sum(axis=(1, 2))
     return Z.shape[0] * (_constant(nu) + log_sigma) + (nu + 1) / 2 * expected
 
 
@@ -84,19 +84,26 @@ def _derivatives(theta, Z, mu, sigma, nu, nodes):
     T, weights = nodes
     B, u = theta[:, :-1], theta[:, -1]
     n, k = Z.shape
-    c = (nu * np.exp(2 * u))[:, None, None]
+    c = nu * np.exp(2 * u)
     x = (mu - B @ Z.T)[..., None] + sigma[:, None, None] * T
-    q = c + x**2
+    inverse = 1 / (c[:, None, None] + x**2)  # 1 / q
+    ratio = x * inverse  # x / q
 
-    def expect(values):
-        return np.einsum("snk,sk->sn", values, weights)
+    def expect(values):  # E over T per row: (S, n, K) @ (S, K, 1)
+        return np.matmul(values, weights[:, :, None])[..., 0]
 
+    e_inverse, e_inverse2 = expect(inverse), expect(inverse * inverse)
+    e_ratio, e_ratio_inverse = expect(ratio), expect(ratio * inverse)
+    # x^2 / q = 1 - c / q and x^2 / q^2 = 1 / q - c / q^2: two expectations serve four
+    mass = weights.sum(axis=1)[:, None]
+    e_square = mass - c[:, None] * e_inverse  # E x^2 / q
+    e_square2 = e_inverse - c[:, None] * e_inverse2  # E x^2 / q^2
     a = (nu + 1)[:, None]
-    g_eta = -a * expect(x / q)
-    h_eta = a * expect((c - x**2) / q**2)
-    h_eta_u = 2 * a * c[..., 0] * expect(x / q**2)
-    g_u = n - a[:, 0] * expect(x**2 / q).sum(axis=1)
-    h_u = 2 * a[:, 0] * c[:, 0, 0] * expect(x**2 / q**2).sum(axis=1)
+    g_eta = -a * e_ratio
+    h_eta = a * (c[:, None] * e_inverse2 - e_square2)  # E (c - x^2) / q^2
+    h_eta_u = 2 * a * c[:, None] * e_ratio_inverse
+    g_u = n - a[:, 0] * e_square.sum(axis=1)
+    h_u = 2 * a[:, 0] * c * e_square2.sum(axis=1)
     gradient = np.concatenate([g_eta @ Z, g_u[:, None]], axis=1)
     hessian = np.empty((len(theta), k + 1, k + 1))
     hessian[:, :k, :k] = np.einsum("sn,nk,nl->skl", h_eta, Z, Z)
