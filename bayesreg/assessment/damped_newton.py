@@ -5,7 +5,7 @@ Each draw ``s`` minimises its own ``f_s(theta_s)`` over ``theta_s`` in R^k. A st
 ``(H_s + lambda_s I) d_s = g_s`` with ``lambda_s = 0`` where the Hessian is positive definite and
 otherwise just enough to make it so (Levenberg-Marquardt: the expected negative log-likelihoods in a
 dispersion parameter need not be convex far from the minimum), then halves ``d_s`` while
-``f_s`` would rise. Converged when every step is below ``tol (1 + |theta|)``: near the minimum the
+``f_s`` would rise (a step is first cut to move no coordinate by more than ``MAX_STEP``). Converged when every step is below ``tol (1 + |theta|)``: near the minimum the
 steps are Newton's (quadratic convergence), so the last step bounds the error.
 """
 
@@ -16,6 +16,8 @@ from typing import Callable
 import numpy as np
 
 __all__ = ["minimise_per_draw"]
+
+MAX_STEP = 2.0
 
 
 def _positive_definite(hessian: np.ndarray) -> np.ndarray:
@@ -43,12 +45,15 @@ def minimise_per_draw(objective: Callable, derivatives: Callable, theta: np.ndar
     for _ in range(max_iter):
         gradient, hessian = derivatives(theta)
         step = np.linalg.solve(_positive_definite(hessian), gradient[..., None])[..., 0]
-        size = np.ones((len(theta), 1))
+        # no coordinate moves by more than MAX_STEP at once (log scales: a factor e^2); halving does the rest
+        size = np.minimum(1.0, MAX_STEP / np.maximum(np.abs(step).max(axis=1, keepdims=True), 1e-300))
         for _ in range(60):  # halve each draw's step while its objective would rise
             trial = np.clip(theta - size * step, lower, upper)
             with np.errstate(over="ignore", invalid="ignore"):
                 new_value = objective(trial)
             rising = ~(new_value <= value + 1e-13 * np.abs(value))
+            # a step below the tolerance is taken as is: there rounding, not the objective, decides
+            rising &= np.any(np.abs(trial - theta) > tol * (1 + np.abs(theta)), axis=1)
             if not rising.any():
                 break
             size[rising] *= 0.5

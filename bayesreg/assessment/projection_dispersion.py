@@ -61,9 +61,12 @@ class DispersionProjection(Projection):
         return np.exp(eta) if self.family == "negative_binomial" else eta
 
 
-def dispersion_reference(est, idata, keep) -> dict:
+def dispersion_reference(est, idata, keep, mean) -> dict:
     """The reference's dispersion draws at ``keep`` (posterior draw indices), each (S,): ``phi``, or
-    ``sigma`` and ``nu``; a value the fit held fixed is repeated."""
+    ``sigma`` and ``nu``; a value the fit held fixed is repeated. For the negative binomial also
+    ``survival``, the table of :func:`.projection_nb.nb_survival_table` for the means ``mean``
+    (S, n), built once for every projection of this reference (a row per draw, so thinning the
+    draws thins it)."""
     fixed = est._aux_settings()[0]
     out = {}
     for name in est._family_object.aux_names:
@@ -71,6 +74,8 @@ def dispersion_reference(est, idata, keep) -> dict:
             out[name] = np.asarray(results.stacked_draws(idata, name), dtype=float)[keep]
         else:
             out[name] = np.full(len(keep), float(fixed[name]))
+    if est._family == "negative_binomial":
+        out["survival"] = nb_survival_table(mean, out["phi"])
     return out
 
 
@@ -81,19 +86,18 @@ def reference_log_density(y, eta, aux: dict, family: str) -> np.ndarray:
     return -STUDENT_T.nll_rows(eta, y, (aux["sigma"][:, None], aux["nu"][:, None]))
 
 
-def _solve(Z, mu, aux: dict, family: str, prepared=None):
+def _solve(Z, mu, aux: dict, family: str):
     if family == "negative_binomial":
-        return project_nb(Z, mu, aux["phi"], table=prepared)
+        return project_nb(Z, mu, aux["phi"], table=aux.get("survival"))
     return project_student_t(Z, mu, aux["sigma"], aux["nu"])
 
 
-def project_dispersion(X, mu, aux: dict, columns, fit_intercept: bool, family: str,
-                       prepared=None) -> DispersionProjection:
+def project_dispersion(X, mu, aux: dict, columns, fit_intercept: bool, family: str) -> DispersionProjection:
     """The projection of reference draws (``mu``: NB means or Student-t locations, (S, n); ``aux``
-    from :func:`dispersion_reference`) onto ``columns``. ``prepared``: the NB survival table."""
+    from :func:`dispersion_reference`) onto ``columns``."""
     columns = tuple(int(j) for j in columns)
     Z = _design(X, columns, fit_intercept)
-    B, dispersion = _solve(Z, mu, aux, family, prepared)
+    B, dispersion = _solve(Z, mu, aux, family)
     S = len(mu)
     intercept = B[:, 0] if fit_intercept else np.zeros(S)
     coef = B[:, int(fit_intercept):].copy()
@@ -102,14 +106,14 @@ def project_dispersion(X, mu, aux: dict, columns, fit_intercept: bool, family: s
     return DispersionProjection(columns, coef, intercept, dispersion, family, {"sigma": dispersion}, aux["nu"])
 
 
-def dispersion_divergence(X, mu, aux: dict, columns, fit_intercept: bool, family: str, prepared=None) -> float:
+def dispersion_divergence(X, mu, aux: dict, columns, fit_intercept: bool, family: str) -> float:
     """Summed (over draws and rows) divergence of the projection onto ``columns``, up to a constant
     free of the submodel (the cross-entropy of :mod:`.projection_nb` / :mod:`.projection_student_t`)."""
-    projection = project_dispersion(X, mu, aux, columns, fit_intercept, family, prepared)
+    projection = project_dispersion(X, mu, aux, columns, fit_intercept, family)
     Z = _design(X, projection.columns, fit_intercept)
     B = np.hstack([projection.intercept[:, None], projection.coef]) if fit_intercept else projection.coef
     if family == "negative_binomial":
-        table = nb_survival_table(mu, aux["phi"]) if prepared is None else prepared
+        table = aux["survival"] if "survival" in aux else nb_survival_table(mu, aux["phi"])
         return float(np.sum(nb_cross_entropy(B, np.log(projection.dispersion["phi"]), Z, mu, table)))
     nodes = t_nodes(aux["nu"])
     return float(np.sum(t_cross_entropy(B, np.log(projection.sigma), Z, mu, aux["sigma"], aux["nu"], nodes)))
@@ -121,12 +125,13 @@ def forward_search_dispersion(X, mu, aux: dict, fit_intercept: bool, max_terms: 
     ``groups``: column-index lists, then group indices are returned). ``mu``, ``aux``: the draws
     the search runs on (the caller thins them)."""
     groups = [[j] for j in range(X.shape[1])] if groups is None else [list(g) for g in groups]
-    prepared = nb_survival_table(mu, aux["phi"]) if family == "negative_binomial" else None
+    if family == "negative_binomial" and "survival" not in aux:
+        aux = {**aux, "survival": nb_survival_table(mu, aux["phi"])}
     chosen: list[int] = []
     for _ in range(min(max_terms, len(groups))):
         remaining = [g for g in range(len(groups)) if g not in chosen and eligible(g, chosen, parents)]
         columns = [j for g in chosen for j in groups[g]]
-        costs = [dispersion_divergence(X, mu, aux, columns + groups[g], fit_intercept, family, prepared)
+        costs = [dispersion_divergence(X, mu, aux, columns + groups[g], fit_intercept, family)
                  for g in remaining]
         chosen.append(remaining[int(np.argmin(costs))])
     return chosen

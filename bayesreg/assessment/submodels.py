@@ -86,8 +86,8 @@ def reference_draws(est, idata, X, y, ndraws: int, offset=None):
         sigma = np.full(len(keep), known) if known is not None else results.stacked_draws(idata, "sigma")[keep]
         return eta, sigma, log_normal(y, eta, sigma[:, None])
     if est._family in DISPERSION_FAMILIES:
-        aux = dispersion_reference(est, idata, keep)
         mean = np.exp(eta) if est._family == "negative_binomial" else eta
+        aux = dispersion_reference(est, idata, keep, mean)
         return mean, aux, reference_log_density(y, eta, aux, est._family)
     glm = FAMILIES[est._family]
     return glm.mean(eta), None, glm.log_density(y, eta)
