@@ -114,5 +114,7 @@ def test_count_fit_loo_uses_its_offset_and_the_stored_log_likelihood_agrees():
     with pytest.raises(ValueError, match="this fit had an offset: pass it"):
         br.select(poisson, X, y)  # seen in the stored log-likelihood: the offset was forgotten
     assert br.select(poisson, X, y, offset=offset, max_terms=1).order == [0]  # the signal (~7 sd from 0)
-    with pytest.raises(ValueError, match="no projection yet"):
-        br.select(nb, X, y)  # the dispersion has no projection
+    with pytest.raises(ValueError, match="this fit had an offset: pass it"):
+        br.select(nb, X, y)
+    with pytest.raises(ValueError, match="offset or sample_weight for the negative_binomial family yet"):
+        br.select(nb, X, y, offset=offset)  # its dispersion projection has no offset yet
