@@ -88,7 +88,7 @@ def test_count_fit_loo_uses_its_offset_and_the_stored_log_likelihood_agrees():
     """A small Poisson NUTS fit with an exposure offset: ``loo(X, y, offset=...)`` (row blocks)
     equals ``loo()`` on the log-likelihood stored at fit and ArviZ's ``loo`` of it to 1e-10; leaving
     the offset out changes the answer (so it is used). ``compare`` ranks a Poisson against a
-    negative binomial fit; ``select`` refuses what it cannot project."""
+    negative binomial fit; ``select`` refuses the offsets it cannot project yet."""
     rng = np.random.default_rng(shifted(213))
     X = rng.normal(size=(120, 2))
     offset = np.log(rng.uniform(0.5, 3.0, 120))
@@ -113,5 +113,5 @@ def test_count_fit_loo_uses_its_offset_and_the_stored_log_likelihood_agrees():
         poisson.loo(offset=offset)
     with pytest.raises(ValueError, match="cannot project a fit with an offset"):
         br.select(poisson, X, y)  # Poisson projects, but not yet with the offset in each submodel
-    with pytest.raises(ValueError, match="no projection yet"):
-        br.select(nb, X, y)  # the dispersion has no projection
+    with pytest.raises(ValueError, match="cannot project a fit with an offset"):
+        br.select(nb, X, y)  # the NB (dispersion included) is projected, but not yet with the offset

@@ -144,8 +144,8 @@ def test_select_refuses_point_estimates_and_bad_sizes(selection_and_fit):
         br.select(logistic, X, labels)
     counts = np.round(np.abs(y - y.min())).astype(int)
     negative_binomial = br.NegativeBinomialRegression(method="map").fit(X, counts)
-    with pytest.raises(ValueError, match="negative_binomial family has no projection yet .*dispersion"):
-        br.select(negative_binomial, X, counts)  # not silently projected as if it were Poisson
+    with pytest.raises(ValueError, match="needs a posterior"):
+        br.select(negative_binomial, X, counts)  # projected with its dispersion, but from posterior draws
 
 
 def test_logistic_projection_solves_its_score_equations_and_reproduces_the_reference():
