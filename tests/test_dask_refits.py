@@ -46,7 +46,10 @@ SETTINGS = dict(draws=200, tune=200, chains=2, progressbar=False)
 
 
 @pytest.fixture(autouse=True)
-def synchronous():
+def synchronous(request):
+    if "client" in request.fixturenames:  # the test runs on its 2-worker cluster
+        yield
+        return
     with dask.config.set(scheduler="synchronous"):
         yield
 
@@ -139,6 +142,35 @@ def test_logistic_surrogate_kfold_on_a_dask_frame_within_monte_carlo_error(small
     expected = est.kfold(X, labels, k=3, random_seed=shifted(8))
     sd = in_memory_refit_sd(est, X, labels, (labels == "yes").astype(float), 3, shifted(8))
     _assert_within_monte_carlo(est.kfold(frame[COLUMNS], frame["label"], k=3, random_seed=shifted(8)), expected, sd)
+
+
+def test_formula_kfold_and_reloo_on_a_dask_frame_on_a_cluster(client, small_pieces):
+    """A formula fit (the outcome read from the frame, a factor) on a 2-worker cluster: the refits'
+    training rows of the lazily encoded design."""
+    table = pd.DataFrame(X, columns=COLUMNS).assign(y=y, g=np.array(["u", "v", "w"])[np.arange(N) % 3],
+                                                    unused=OFFSET)  # columns the formula leaves out
+    frame = dd.from_pandas(table, npartitions=3)
+    est = br.LinearRegression(br.Normal(1.0), formula="y ~ a + b + C(g)").fit(frame, **SETTINGS,
+                                                                             random_seed=shifted(18))
+    expected = est.kfold(table, k=3, random_seed=shifted(19))
+    design = est._validated_X(table)
+    _assert_within_monte_carlo(est.kfold(frame, k=3, random_seed=shifted(19)), expected,
+                               in_memory_refit_sd(est, design, y, y, 3, shifted(19)))
+
+
+def test_kfold_on_parquet_whose_partitions_dask_fuses(tmp_path, small_pieces):
+    """Three small Parquet files: the first pass streams them one by one (parquet_stream), while
+    Dask's reader, in the refits' passes, fuses the small files of a column selection into fewer
+    partitions (seen: files 2 and 3 as one); the training rows are found by row number, not by
+    partition number, so they are the in-memory ones (locating them by partition failed here)."""
+    table = pd.DataFrame(X, columns=COLUMNS).assign(y=y, unused=OFFSET)
+    dd.from_pandas(table, npartitions=3).to_parquet(tmp_path)
+    frame = dd.read_parquet(tmp_path)
+    est = br.LinearRegression(br.Normal(1.0, autoscale=True)).fit(frame[COLUMNS], frame["y"], **SETTINGS,
+                                                                   random_seed=shifted(20))
+    expected = est.kfold(X, y, k=3, random_seed=shifted(21))
+    _assert_within_monte_carlo(est.kfold(frame[COLUMNS], frame["y"], k=3, random_seed=shifted(21)), expected,
+                               in_memory_refit_sd(est, X, y, y, 3, shifted(21)))
 
 
 def test_reloo_on_one_dask_chunk_equals_in_memory():

@@ -59,8 +59,14 @@ def outcome_of(est, X, y):
     if y is not None or formula is None or getattr(est, "model_spec_", None) is None:
         return y
     from ..data import formula as fm
+    from ..data import is_dask_input
 
-    y = fm.outcome_of(formula, X)
+    if is_dask_input(X) and hasattr(X, "map_partitions"):  # a Dask frame: the column, lazily
+        from ..data.formula_dask import outcome_of_rows
+
+        y = outcome_of_rows(formula, X)
+    else:
+        y = fm.outcome_of(formula, X)
     if y is None:
         raise ValueError(f"formula {formula!r} names no outcome: pass y beside the data frame, "
                          "e.g. est.kfold(df, y), est.loo(df, y) or br.select(est, df, y)")

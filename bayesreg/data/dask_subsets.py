@@ -9,9 +9,12 @@ passes, so nothing is copied: each task of the refit's passes filters its partit
 - A Dask array ``X``: ``X[keep]`` (Dask's indexing by a NumPy mask; the chunks stay known), and the
   same for Dask arrays beside it (a Dask Series beside it becomes one, with its lengths).
 - A Dask DataFrame ``X``: the Dask Series beside it (``y``, ``offset``, ``sample_weight``) are joined
-  to it as columns first, as ``fit`` joins them (:mod:`.dask_row_arguments`), the joined frame is
-  filtered partition by partition (``map_partitions``, the partition's number choosing its mask),
-  and split into columns again: column selections of one frame, so ``fit`` aligns them as before.
+  to it as columns first, as ``fit`` joins them (:mod:`.dask_row_arguments`), with each row's number
+  (a cumulative sum of ones: the partitions of one frame differ between graphs, e.g. the first
+  pass streams each Parquet file while Dask's reader fuses small files of a column selection, so a
+  partition's number does not locate its rows, and a row number computed in the same graph does); the joined frame is filtered partition
+  by partition (``map_partitions``) and split into columns again: column selections of one frame,
+  so ``fit`` aligns them as before.
 
 NumPy values beside either are filtered in NumPy. The masks go to the workers once (``dask.delayed``).
 """
@@ -24,20 +27,21 @@ from .dask_input import _is_frame, is_dask_collection, require_dask
 
 __all__ = ["keep_rows"]
 
-_COLUMN = "__bayesreg_kept_{}__"
+_COLUMN, _ROW = "__bayesreg_kept_{}__", "__bayesreg_row__"
 
 
 def keep_rows(X, companions: tuple, keep_blocks: list[np.ndarray]) -> tuple:
     """``(X, *companions)`` restricted to the rows where ``keep_blocks`` (one boolean array per row
     block of ``X``, in order) is True; a companion may be None (kept None), NumPy or Dask."""
     dask = require_dask()
-    keep = np.concatenate(keep_blocks) if keep_blocks else np.zeros(0, bool)
+    keep = np.concatenate(keep_blocks) if keep_blocks else np.zeros(0, bool)  # the mask of all rows, in order
     if not _is_frame(X):
         return (_array_rows(X, keep_blocks, keep), *(_companion_rows(value, keep) for value in companions))
     lazy = {_COLUMN.format(j): _series(value) for j, value in enumerate(companions)
             if value is not None and is_dask_collection(value)}
-    joined = X.assign(**lazy) if lazy else X
-    kept = joined.map_partitions(_keep_partition, dask.delayed(keep_blocks), meta=joined._meta,
+    joined = X.assign(**lazy, **{_ROW: 1})
+    joined = joined.assign(**{_ROW: joined[_ROW].cumsum()})  # 1, 2, ..., n in row order, whatever the partitions
+    kept = joined.map_partitions(_keep_partition, dask.delayed(keep), meta=joined._meta.drop(columns=_ROW),
                                  enforce_metadata=False, align_dataframes=False)
     out = [kept[list(X.columns)]]
     for j, value in enumerate(companions):
@@ -45,13 +49,13 @@ def keep_rows(X, companions: tuple, keep_blocks: list[np.ndarray]) -> tuple:
     return tuple(out)
 
 
-def _keep_partition(frame, keep_blocks, partition_info=None):
-    keep = keep_blocks[partition_info["number"]]
-    if len(keep) != len(frame):  # the partitions changed between the passes (a non-deterministic source)
-        raise ValueError(f"partition {partition_info['number']} of X has {len(frame)} rows now and had {len(keep)} "
-                         "in the first pass over it; K-fold and reloo on Dask rows need data that read the same "
-                         "each time (persist it first: X = X.persist())")
-    return frame[keep]
+def _keep_partition(frame, keep):
+    """The partition's rows to keep, found by their row numbers (the ``_ROW`` column)."""
+    rows = frame[_ROW].to_numpy() - 1
+    if rows.size and rows[-1] >= len(keep):  # the data changed between the passes (a non-deterministic source)
+        raise ValueError(f"X has more rows now than the {len(keep)} of the first pass over it; K-fold and reloo on "
+                         "Dask rows need data that read the same each time (persist it first: X = X.persist())")
+    return frame.drop(columns=_ROW)[keep[rows]]
 
 
 def _series(value):

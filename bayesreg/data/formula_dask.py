@@ -24,8 +24,8 @@ import operator
 
 import pandas as pd
 
-from .formula import (INTERCEPT, FormulaFit, _materialise, apply_spec, checked_formula, factor_names, plain_factors,
-                      terms_of)
+from .formula import (INTERCEPT, FormulaFit, _materialise, apply_spec, checked_formula, factor_names, parse,
+                      plain_factors, terms_of)
 from .validation import NamedDesign
 
 
@@ -53,10 +53,7 @@ def fit_design_dask(formula: str, data, y, fit_intercept: bool) -> FormulaFit:
                          "df.assign(x_c=df.x - df.x.mean())) and name them in the formula")
     columns = [str(name) for name in spec.column_names if name != INTERCEPT]
     if hasattr(parsed, "lhs"):
-        name = _outcome_column(parsed.lhs, data, formula)
-        # selected inside each partition, not as data[name]: Dask's optimiser pushes a column selection
-        # into a .categorize() below it, which fails there (KeyError; dask 2026.8)
-        y = data.map_partitions(operator.getitem, name, meta=data._meta[name])
+        y = outcome_of_rows(formula, data)
     meta = pd.DataFrame({name: pd.Series(dtype=float) for name in columns})
     design = data.map_partitions(_encoded_partition, spec, columns, meta=meta)
     return FormulaFit(design, y, spec, terms_of(spec))
@@ -66,6 +63,18 @@ def design_of_rows(spec, data, columns):
     """New rows of a Dask data frame encoded by the fitted ``spec``, lazily (predictions)."""
     meta = pd.DataFrame({str(name): pd.Series(dtype=float) for name in columns})
     return data.map_partitions(_encoded_partition, spec, [str(name) for name in columns], meta=meta)
+
+
+def outcome_of_rows(formula: str, data):
+    """The outcome column the formula's left side names, of the Dask frame ``data`` (None when the
+    formula names none): for fit, and for the assessments called without ``y`` (K-fold, LOO)."""
+    parsed = parse(formula)
+    if not hasattr(parsed, "lhs"):
+        return None
+    name = _outcome_column(parsed.lhs, data, formula)
+    # selected inside each partition, not as data[name]: Dask's optimiser pushes a column selection
+    # into a .categorize() below it, which fails there (KeyError; dask 2026.8)
+    return data.map_partitions(operator.getitem, name, meta=data._meta[name])
 
 
 def _outcome_column(lhs, data, formula: str) -> str:
