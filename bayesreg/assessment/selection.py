@@ -131,16 +131,14 @@ class Selection:
         """One row per size 0..max_terms: the term added, elpd and RMSE, their differences to the
         reference and standard errors (module docstring)."""
         n = len(self.y)
-        rng = np.random.default_rng(self.random_seed)
-        boot = rng.integers(0, n, size=(1000, n))
         ref_error = (self.y - self.reference_predictions) ** 2
         ref_rmse = np.sqrt(ref_error.mean())
+        errors = (self.y - self.loo_predictions) ** 2
+        boot_diffs = _bootstrap_rmse_diffs(errors, ref_error, np.random.default_rng(self.random_seed))
         rows = []
-        for k, (elpd_i, prediction) in enumerate(zip(self.elpd_i, self.loo_predictions)):
+        for k, (elpd_i, error, boot_diff) in enumerate(zip(self.elpd_i, errors, boot_diffs)):
             d = elpd_i - self.reference_elpd_i
-            error = (self.y - prediction) ** 2
             rmse = np.sqrt(error.mean())
-            boot_diff = np.sqrt(error[boot].mean(axis=1)) - np.sqrt(ref_error[boot].mean(axis=1))
             rows.append({"size": k, "added": self.terms[k - 1] if k else "", "elpd": elpd_i.sum(),
                          "elpd_diff": d.sum(), "elpd_diff_se": np.sqrt(n * d.var(ddof=1)), "rmse": rmse,
                          "rmse_diff": rmse - ref_rmse, "rmse_diff_se": boot_diff.std(ddof=1)})
@@ -191,6 +189,21 @@ class Selection:
                 raise ValueError(f"unknown terms {unknown}; the fit's terms are {self.term_names}")
             columns = self.columns_of(self.term_names.index(t) if isinstance(t, str) else int(t) for t in terms)
         return columns
+
+
+def _bootstrap_rmse_diffs(errors, ref_error, rng, replicates: int = 1000) -> np.ndarray:
+    """``(sizes, replicates)`` bootstrap draws (over rows) of each size's RMSE minus the reference's.
+    The resampled rows are drawn a few replicates at a time (at most ~2^24 indices; the same
+    numbers as all at once): 1000 x n indices would be 8 GB at n = 1e6 (Dask selections)."""
+    n = len(ref_error)
+    out = np.empty((len(errors), replicates))
+    step = max(1, 2**24 // n)
+    for start in range(0, replicates, step):
+        boot = rng.integers(0, n, size=(min(step, replicates - start), n))
+        ref = np.sqrt(ref_error[boot].mean(axis=1))
+        for k, error in enumerate(errors):
+            out[k, start:start + len(boot)] = np.sqrt(error[boot].mean(axis=1)) - ref
+    return out
 
 
 CV_METHODS = ("loo", "kfold", "auto")
