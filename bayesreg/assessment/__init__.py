@@ -1,7 +1,7 @@
 """How good is a fit, and which variables matter: LOO, K-fold and comparison (:mod:`.loo`, :mod:`.kfold`,
 :mod:`.reloo`, :mod:`.fitted`; Dask fits: :mod:`.dask_passes`),
 Bayesian R^2, shrinkage factors (:mod:`.shrinkage`), ranks (:mod:`.ranking`), projection predictive
-selection (:mod:`.projection`, :mod:`.projection_glm`, :mod:`.selection`).
+selection (:mod:`.projection`, :mod:`.projection_glm`, :mod:`.selection`; Dask rows: :mod:`.selection_dask`).
 
 Works on fitted estimators through their attributes; never imports :mod:`bayesreg.estimators`.
 """
