@@ -35,9 +35,11 @@ they are learned from the covariates only, never from ``y``.
 
 **Offsets and weights.** ``offset`` (the training rows') goes to each refit and into the held-out
 rows' linear predictor. ``sample_weight``: a row of weight ``w_i`` counts as ``w_i`` copies of itself
-(the meaning the fit gives it) that always sit in the same fold, so its contribution is
-``w_i log p(y_i | y_{-k})`` (``elpd_i`` and ``p_kfold_i`` are scaled by ``w_i``); each refit gets its
-training rows' weights.
+(the meaning the fit gives it) that always sit in the same fold and are scored together: its
+contribution is the log density of its ``w_i`` copies, ``log (1/S) sum_s p(y_i | theta^(-k)_s)^{w_i}``
+(brms's: the Monte Carlo mean of the exponentiated weighted log-likelihood; ``lppd_i`` likewise);
+each refit gets its training rows' weights. The same convention as ``est.loo`` and ``br.select`` (the copies of a row
+are held out together, :mod:`.loo`), and the same SE: ``sqrt(n var_i(elpd_i))`` over the rows.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ import numpy as np
 import xarray as xr
 from scipy import linalg, special
 
-from .loo import log_likelihood_blocks
+from .loo import log_likelihood_blocks, rows_se
 
 __all__ = ["fold_ids", "exact_gaussian_kfold", "refit_fold_log_density", "make_kfold_elpd", "fold_seeds",
            "outcome_of", "refit_clone"]
@@ -141,6 +143,8 @@ def refit_fold_log_density(est, X_arr, y_raw, y_arr, fold, settings: dict, seeds
                                        aux_fixed=aux_fixed)
         positions = np.flatnonzero(test)
         for block_rows, loglik in blocks:
+            if sample_weight is not None:  # the row's copies, held out together (module docstring)
+                loglik = loglik * sample_weight[positions[block_rows]]
             draws = loglik.shape[0] * loglik.shape[1]
             out[positions[block_rows]] = special.logsumexp(loglik.reshape(draws, -1), axis=0) - np.log(draws)
     return out
@@ -151,7 +155,7 @@ def make_kfold_elpd(elpd_i, lppd_i, n_samples: int, n_folds: int):
     from arviz_stats.utils import ELPDDataLOOKFold
 
     elpd_i, p_i = np.asarray(elpd_i, float), np.asarray(lppd_i, float) - np.asarray(elpd_i, float)
-    return ELPDDataLOOKFold(elpd=float(np.sum(elpd_i)), se=float(np.sqrt(len(elpd_i) * np.var(elpd_i))),
+    return ELPDDataLOOKFold(elpd=float(np.sum(elpd_i)), se=rows_se(elpd_i, ddof=0),
                             p=float(np.sum(p_i)), n_samples=int(n_samples), n_data_points=len(elpd_i), scale="log",
                             warning=False, good_k=None, elpd_i=xr.DataArray(elpd_i, dims="obs"), n_folds=int(n_folds),
                             p_kfold_i=xr.DataArray(p_i, dims="obs"))
