@@ -43,7 +43,7 @@ def brute_force_kfold(fold, fit_intercept=True, offset=None, weights=None):
         variance[test] = np.einsum("ij,jk,ik->i", Z[test], C, Z[test])
     elpd_i = np.array([stats.multivariate_normal.logpdf(np.full(int(w), r), np.full(int(w), m),
                                                          v * np.ones((int(w), int(w))) + SIGMA**2 * np.eye(int(w)))
-                       for w, r, m, v in zip(weights, y - offset, mean, variance)])
+                       if w > 0 else 0.0 for w, r, m, v in zip(weights, y - offset, mean, variance)])
     return mean, variance, elpd_i
 
 
@@ -86,6 +86,21 @@ def test_est_kfold_is_exact_and_is_arviz_kfold_object():
     np.testing.assert_allclose(given.elpd_i.to_numpy(), brute_force_kfold(np.repeat([0, 1, 2], 20))[2], atol=1e-8)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_exact_weighted_kfold_equals_brute_force(fit_intercept):
+    """Integer weights 0..3: the closed form (weighted training rows, each held-out row's copies scored
+    together) against the weighted posterior of the other folds solved from scratch and the
+    multivariate normal of the copies (brute_force_kfold), to 1e-8; weight-0 rows give 0."""
+    weights = np.random.default_rng(shifted(232)).integers(0, 4, size=N).astype(float)
+    fold = fold_ids(N, 6, random_seed=shifted(233))
+    est = br.LinearRegression(br.Normal(SCALES), sigma=SIGMA, fit_intercept=fit_intercept).fit(
+        X, y, method="map", sample_weight=weights)
+    result = est.kfold(X, y, k=6, sample_weight=weights, random_seed=shifted(233))
+    assert np.all(result.p_kfold_i.to_numpy()[weights == 0] == 0)
+    expected = brute_force_kfold(fold, fit_intercept, weights=weights)[2]
+    np.testing.assert_allclose(result.elpd_i.to_numpy(), expected, rtol=0, atol=1e-8)
+
+
 def test_kfold_refits_respect_offset_and_weights():
     """NUTS refits with an offset (sd 3: ignoring it costs ~10 nats per row) and weights 1 or 2 (a
     weight-2 row is two copies held out together: their joint density), against the brute-force weighted
@@ -102,7 +117,7 @@ def test_kfold_refits_respect_offset_and_weights():
     tolerance = 4.5 * monte_carlo_sd(mean, variance, y, 2000 / 4, weights)
     error = result.elpd_i.to_numpy() - exact
     assert np.all(np.abs(error) < tolerance), (np.abs(error) / tolerance).max()
-    with pytest.raises(ValueError, match="method='exact'.*offset or sample_weight"):
+    with pytest.raises(ValueError, match="method='exact'.*without an offset"):
         est.kfold(X, y + offset, offset=offset, sample_weight=weights, method="exact")
     with pytest.raises(ValueError, match="this fit had sample_weight.*pass the same weights"):
         est.kfold(X, y + offset, offset=offset)  # the weights forgotten: each row would count once

@@ -177,15 +177,15 @@ def estimator_kfold(est, X, y, k: int = 10, folds=None, random_seed=None, refit_
     y_arr = est._observed(y, X_arr.shape[0])
     n = len(y_arr)
     offset_arr, weights = v.check_offset(offset, n), v.check_sample_weight(sample_weight, n)
-    why_not = exact_available(est) or ("the closed form is derived without offset or sample_weight"
-                                       if offset_arr is not None or weights is not None else "")
+    why_not = exact_available(est) or ("the closed form is derived without an offset" if offset_arr is not None else "")
     if method == "exact" and why_not:
         raise ValueError(f"method='exact': {why_not}. Use method='refit'.")
     fold = fold_ids(n, k, folds, random_seed)
     n_folds = int(fold.max()) + 1
     if method != "refit" and not why_not:
-        elpd_i = exact_gaussian_kfold(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept, fold)
-        lppd_i = posterior_predictive_log_density(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept)
+        elpd_i = exact_gaussian_kfold(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept, fold, weights)
+        lppd_i = posterior_predictive_log_density(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept,
+                                                  weights)
         draws = 1 if est.idata_ is None else est.idata_["posterior"].sizes["chain"] * est.idata_["posterior"].sizes["draw"]
         return make_kfold_elpd(elpd_i, lppd_i, draws, n_folds)
     est._require_posterior("kfold (refits; the exact K-fold needs a fixed Normal prior and known sigma)")

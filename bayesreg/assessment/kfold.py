@@ -102,24 +102,28 @@ def fold_seeds(random_seed, n_folds: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(random_seed).spawn(n_folds)]
 
 
-def exact_gaussian_kfold(X, y, prior_precision, sigma: float, fit_intercept: bool, fold) -> np.ndarray:
-    """``log p(y_i | y_{-fold(i)})`` per row, exactly, for the conjugate Gaussian model (module docstring)."""
+def exact_gaussian_kfold(X, y, prior_precision, sigma: float, fit_intercept: bool, fold, weights=None) -> np.ndarray:
+    """``log p(y_i | y_{-fold(i)})`` per row, exactly, for the conjugate Gaussian model (module docstring);
+    with ``weights``, the training rows weighted and each held-out row's ``w_i`` copies scored together."""
+    from .loo import _log_copies_density
+
     X, y = np.asarray(X, float), np.asarray(y, float)
     n, p = X.shape
+    W = np.ones(n) if weights is None else np.asarray(weights, float)
     Z = np.hstack([np.ones((n, 1)), X]) if fit_intercept else X
     precision = np.diag(np.concatenate([[0.0] * fit_intercept, np.broadcast_to(prior_precision, (p,))]))
     out = np.empty(n)
     for k in np.unique(fold):
         test = fold == k
-        Z_train, y_train, Z_test = Z[~test], y[~test], Z[test]
+        Z_train, y_train, Z_test, W_train = Z[~test], y[~test], Z[test], W[~test]
         try:  # the training rows' own normal equations (not the full ones downdated: no cancellation)
-            factor = linalg.cho_factor(Z_train.T @ Z_train / sigma**2 + precision)
+            factor = linalg.cho_factor(Z_train.T @ (W_train[:, None] * Z_train) / sigma**2 + precision)
         except linalg.LinAlgError:
             raise ValueError(f"fold {k}: the posterior of the other folds is improper (the flat intercept with no "
                              "training rows, or collinear columns under a zero prior precision); use fewer folds") from None
-        mean = Z_test @ linalg.cho_solve(factor, Z_train.T @ y_train / sigma**2)
-        variance = np.einsum("ij,ji->i", Z_test, linalg.cho_solve(factor, Z_test.T)) + sigma**2
-        out[test] = -0.5 * np.log(2 * np.pi * variance) - (y[test] - mean) ** 2 / (2 * variance)
+        mean = Z_test @ linalg.cho_solve(factor, Z_train.T @ (W_train * y_train) / sigma**2)
+        variance = np.einsum("ij,ji->i", Z_test, linalg.cho_solve(factor, Z_test.T))
+        out[test] = _log_copies_density(y[test], mean, variance, sigma, None if weights is None else W[test])
     return out
 
 
