@@ -14,7 +14,9 @@ plain Monte Carlo over the refit's draws (no importance sampling, so no k-hat). 
 (precision ``P``) and a flat ``b``, the posterior from the training rows ``T`` is Gaussian with
 precision ``A_T = Z_T'Z_T / sigma^2 + diag(0, P)`` and mean ``m_T = A_T^{-1} Z_T'y_T / sigma^2``,
 so ``elpd_i = log N(y_i | z_i'm_T, z_i'A_T^{-1}z_i + sigma^2)`` exactly: one Cholesky factor per
-fold, no refits, no Monte Carlo error.
+fold, no refits, no Monte Carlo error. With ``sample_weight`` the training rows enter ``A_T`` and ``m_T`` weighted
+(``Z_T'W_T Z_T``, ``Z_T'W_T y_T``) and a held-out row's ``w_i`` copies are scored together
+(:func:`.loo.exact_gaussian_loo`'s density of copies).
 
 **Refits** otherwise: a clone of the estimator with its resolved prior (``prior_``, as
 :mod:`.reloo`), fitted by the full fit's method with its sampler settings (``refit_kwargs``
