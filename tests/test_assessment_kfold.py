@@ -28,7 +28,8 @@ y = 1.5 + X @ [1.0, 0.3, 0.0, 0.0] + SIGMA * rng.normal(size=N)
 
 def brute_force_kfold(fold, fit_intercept=True, offset=None, weights=None):
     """Per row: ``(mean, variance)`` of its fitted value under the posterior of the other folds, and
-    its exact elpd_i = w_i log N(y_i - offset_i | mean, variance + sigma^2)."""
+    its exact elpd_i: the log density of its w_i copies held out together (integer w_i), the
+    multivariate normal of w_i equal values with covariance variance 11' + sigma^2 I."""
     offset = np.zeros(N) if offset is None else offset
     weights = np.ones(N) if weights is None else weights
     Z = np.hstack([np.ones((N, 1)), X]) if fit_intercept else X
@@ -40,17 +41,22 @@ def brute_force_kfold(fold, fit_intercept=True, offset=None, weights=None):
         C = np.linalg.inv(Z[train].T @ W @ Z[train] / SIGMA**2 + prior_precision)
         mean[test] = Z[test] @ C @ Z[train].T @ W @ (y[train] - offset[train]) / SIGMA**2
         variance[test] = np.einsum("ij,jk,ik->i", Z[test], C, Z[test])
-    elpd_i = weights * stats.norm.logpdf(y - offset, mean, np.sqrt(variance + SIGMA**2))
+    elpd_i = np.array([stats.multivariate_normal.logpdf(np.full(int(w), r), np.full(int(w), m),
+                                                         v * np.ones((int(w), int(w))) + SIGMA**2 * np.eye(int(w)))
+                       if w > 0 else 0.0 for w, r, m, v in zip(weights, y - offset, mean, variance)])
     return mean, variance, elpd_i
 
 
-def monte_carlo_sd(mean, variance, residual, n_effective):
-    """sd of log((1/S) sum_s N(r | f_s, sigma^2)) for f_s ~ N(mean, variance), by the delta method:
-    sqrt(rho / ESS) with rho = E[p^2] / E[p]^2 - 1, E[p] = N(r | mean, variance + sigma^2) and
-    E[p^2] = (4 pi sigma^2)^(-1/2) N(r | mean, variance + sigma^2 / 2) (Gaussian integrals)."""
-    first = stats.norm.pdf(residual, mean, np.sqrt(variance + SIGMA**2))
-    second = (4 * np.pi * SIGMA**2) ** -0.5 * stats.norm.pdf(residual, mean, np.sqrt(variance + SIGMA**2 / 2))
-    return np.sqrt((second / first**2 - 1) / n_effective)
+def monte_carlo_sd(mean, variance, residual, n_effective, weights=1.0):
+    """sd of log((1/S) sum_s N(r | f_s, sigma^2)^w) for f_s ~ N(mean, variance), by the delta method:
+    sqrt(rho / ESS) with rho = E[p^2w] / E[p^w]^2 - 1 and, since N(r | f, sigma^2)^a =
+    (2 pi sigma^2)^((1-a)/2) a^(-1/2) N(r | f, sigma^2 / a), E[p^a] = (2 pi sigma^2)^((1-a)/2) a^(-1/2)
+    N(r | mean, variance + sigma^2 / a) (Gaussian integrals)."""
+    def moment(a):
+        return ((2 * np.pi * SIGMA**2) ** ((1 - a) / 2) / np.sqrt(a)
+                * stats.norm.pdf(residual, mean, np.sqrt(variance + SIGMA**2 / a)))
+
+    return np.sqrt((moment(2 * weights) / moment(weights) ** 2 - 1) / n_effective)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
@@ -80,10 +86,25 @@ def test_est_kfold_is_exact_and_is_arviz_kfold_object():
     np.testing.assert_allclose(given.elpd_i.to_numpy(), brute_force_kfold(np.repeat([0, 1, 2], 20))[2], atol=1e-8)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_exact_weighted_kfold_equals_brute_force(fit_intercept):
+    """Integer weights 0..3: the closed form (weighted training rows, each held-out row's copies scored
+    together) against the weighted posterior of the other folds solved from scratch and the
+    multivariate normal of the copies (brute_force_kfold), to 1e-8; weight-0 rows give 0."""
+    weights = np.random.default_rng(shifted(232)).integers(0, 4, size=N).astype(float)
+    fold = fold_ids(N, 6, random_seed=shifted(233))
+    est = br.LinearRegression(br.Normal(SCALES), sigma=SIGMA, fit_intercept=fit_intercept).fit(
+        X, y, method="map", sample_weight=weights)
+    result = est.kfold(X, y, k=6, sample_weight=weights, random_seed=shifted(233))
+    assert np.all(result.p_kfold_i.to_numpy()[weights == 0] == 0)
+    expected = brute_force_kfold(fold, fit_intercept, weights=weights)[2]
+    np.testing.assert_allclose(result.elpd_i.to_numpy(), expected, rtol=0, atol=1e-8)
+
+
 def test_kfold_refits_respect_offset_and_weights():
     """NUTS refits with an offset (sd 3: ignoring it costs ~10 nats per row) and weights 1 or 2 (a
-    weight-2 row counts twice: elpd_i doubles), against the brute-force weighted posterior. Each
-    row's error is within 4.5 Monte Carlo sds (monte_carlo_sd, times w_i) at a conservative ESS of
+    weight-2 row is two copies held out together: their joint density), against the brute-force weighted
+    posterior. Each row's error is within 4.5 Monte Carlo sds (monte_carlo_sd of p^w) at a conservative ESS of
     S / 4 (NUTS on a Gaussian posterior gets about S): two-sided 7e-6 per row, < 5e-4 for the 60."""
     offset = 3.0 * rng.normal(size=N)
     weights = rng.integers(1, 3, size=N).astype(float)
@@ -93,11 +114,13 @@ def test_kfold_refits_respect_offset_and_weights():
     result = est.kfold(X, y + offset, k=5, offset=offset, sample_weight=weights, random_seed=shifted(4))
     fold = fold_ids(N, 5, random_seed=shifted(4))
     mean, variance, exact = brute_force_kfold(fold, offset=np.zeros(N), weights=weights)
-    tolerance = 4.5 * weights * monte_carlo_sd(mean, variance, y, 2000 / 4)
+    tolerance = 4.5 * monte_carlo_sd(mean, variance, y, 2000 / 4, weights)
     error = result.elpd_i.to_numpy() - exact
     assert np.all(np.abs(error) < tolerance), (np.abs(error) / tolerance).max()
-    with pytest.raises(ValueError, match="method='exact'.*offset or sample_weight"):
-        est.kfold(X, y + offset, offset=offset, method="exact")
+    with pytest.raises(ValueError, match="method='exact'.*without an offset"):
+        est.kfold(X, y + offset, offset=offset, sample_weight=weights, method="exact")
+    with pytest.raises(ValueError, match="this fit had sample_weight.*pass the same weights"):
+        est.kfold(X, y + offset, offset=offset)  # the weights forgotten: each row would count once
 
 
 def test_loo_runs_kfold_when_more_rows_than_max_refits_fail_psis():

@@ -82,9 +82,11 @@ def in_memory_refit_sd(est, X_arr, y_raw, y_arr, k, seed, offset=None, weights=N
                                        est._known_sigma(), offset=None if offset is None else offset[test],
                                        aux_fixed=fixed_auxiliary(est))
         loglik = np.concatenate([values.reshape(-1, values.shape[-1]) for _, values in blocks], axis=1)
+        if weights is not None:  # a row's copies held out together: the density of p^w (kfold module)
+            loglik = loglik * weights[test]
         p = np.exp(loglik - special.logsumexp(loglik, axis=0))
         sd[test] = p.std(axis=0) / p.mean(axis=0) / np.sqrt(p.shape[0] / 4)
-    return sd * (1.0 if weights is None else weights)
+    return sd
 
 
 def _assert_within_monte_carlo(got, expected, sd):

@@ -4,7 +4,8 @@ offset=..., sample_weight=...)``.
 References: weighted least squares by ``np.linalg.lstsq`` on the sqrt(weight)-scaled rows, with
 sigma's projection written out; the GLM projection's score equations written out (weighted, offset
 in the linear predictor); the same data with each row repeated as often as its integer weight
-(projection, search path and elpd: a weight is that many copies); ``est.kfold`` with the offset and
+(projection and search path: a weight is that many copies; the elpd: the copies left out together,
+PSIS on their summed log-likelihood, brute force); ``est.kfold`` with the offset and
 weights (the K-fold reference elpd); the simulated truth.
 """
 
@@ -131,18 +132,32 @@ def _stand_in(model, X, y, weights, generator, draws=150):
     return est
 
 
+def _copies_log_density(y, eta, sigma, linear):
+    """log p(y | eta) per draw and row, written out (Gaussian with sd ``sigma`` per draw; Bernoulli)."""
+    if linear:
+        return -0.5 * np.log(2 * np.pi * sigma[:, None] ** 2) - (y - eta) ** 2 / (2 * sigma[:, None] ** 2)
+    return y * eta - np.logaddexp(0.0, eta)
+
+
 @pytest.mark.parametrize("model", ["linear", "logistic"])
-def test_integer_weights_are_repeated_rows_in_the_selection(model):
-    """select with sample_weight = integer copies against select on the repeated rows (the same
-    draws): the path, the elpd per size, its difference to the reference and that difference's SE,
-    the RMSE and the PSIS k-hat, to 1e-10 (the same numbers summed in another order). The logistic
-    search projects every draw here (search_draws >= draws: no clustering, so exact)."""
+def test_integer_weights_are_repeated_rows_left_out_together_in_the_selection(model):
+    """select with sample_weight = integer copies against a brute force on the repeated rows with
+    the same draws: each original row's copies summed into one log-likelihood (what "left out
+    together" means), ArviZ's PSIS on that sum for the weights, and each size's projection (equal to
+    the repeated rows' projection: test above) scored by log sum_s w_is prod_copies p(y | s). The
+    path equals the repeated rows' search; elpd_i, the elpd table and k-hat to 1e-10 (the same
+    numbers summed in another order). The logistic search projects every draw (no clustering)."""
+    from arviz_stats.base import array_stats
+
+    from bayesreg.assessment.loo import relative_efficiency
+
     generator = np.random.default_rng(shifted(2404))
     n = 80
     X = generator.normal(size=(n, P))
     eta = 0.3 + X @ [1.5, 0.0, -1.0, 0.0, 0.5]
     copies = generator.integers(0, 4, size=n)
-    if model == "linear":
+    linear = model == "linear"
+    if linear:
         y, estimator = eta + generator.normal(size=n), br.LinearRegression(br.Normal(2.0))
     else:
         y, estimator = (generator.uniform(size=n) < special.expit(eta)).astype(float), br.LogisticRegression(br.Normal(2.0))
@@ -151,10 +166,38 @@ def test_integer_weights_are_repeated_rows_in_the_selection(model):
     weighted = br.select(est, X, y, sample_weight=copies, search_draws=1000, random_seed=shifted(1))
     repeated = br.select(est, X[repeat], y[repeat], search_draws=1000, random_seed=shifted(1))
     assert weighted.order == repeated.order
-    columns = ["elpd", "elpd_diff", "elpd_diff_se", "rmse", "rmse_diff"]
-    np.testing.assert_allclose(weighted.table()[columns].to_numpy(), repeated.table()[columns].to_numpy(),
-                               rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(weighted.pareto_k[repeat], repeated.pareto_k, atol=1e-10)
+
+    posterior = est.idata_["posterior"]
+    coef = posterior["coef"].to_numpy().reshape(-1, P)
+    intercept = posterior["intercept"].to_numpy().reshape(-1)
+    sigma = posterior["sigma"].to_numpy().reshape(-1) if linear else None
+    kept = copies > 0
+
+    def summed_over_copies(per_copy):  # (draws, copies) -> (draws, original rows): a row's copies together
+        out = np.zeros((per_copy.shape[0], n))
+        np.add.at(out.T, repeat, per_copy.T)
+        return out
+
+    reference = summed_over_copies(_copies_log_density(y[repeat], intercept[:, None] + coef @ X[repeat].T, sigma, linear))
+    draws = len(intercept)
+    lw, khat = array_stats.psislw(reference[:, kept].T, r_eff=relative_efficiency(est.idata_), axis=-1)
+    lw = (lw - special.logsumexp(lw, axis=-1, keepdims=True)).T  # (draws, kept rows)
+    np.testing.assert_allclose(weighted.pareto_k[kept], khat, atol=1e-10)
+    expected_ref = special.logsumexp(lw + reference[:, kept], axis=0)
+    np.testing.assert_allclose(weighted.reference_elpd_i[kept], expected_ref, rtol=1e-10, atol=1e-10)
+    assert np.all(weighted.reference_elpd_i[~kept] == 0) and np.all(weighted.elpd_i[:, ~kept] == 0)
+    for size in range(len(weighted.order) + 1):
+        projection = repeated.project(weighted.order[:size]).projection
+        eta_k = projection.linear_predictor(X[repeat], None)
+        sigma_k = projection.sigma if linear else None
+        per_row = summed_over_copies(_copies_log_density(y[repeat], eta_k, sigma_k, linear))
+        np.testing.assert_allclose(weighted.elpd_i[size, kept], special.logsumexp(lw + per_row[:, kept], axis=0),
+                                   rtol=1e-10, atol=1e-10)
+    table = weighted.table()
+    diff = weighted.elpd_i - weighted.reference_elpd_i
+    np.testing.assert_allclose(table["elpd_diff"], diff.sum(axis=1), rtol=1e-10)
+    np.testing.assert_allclose(table["elpd_diff_se"], np.sqrt(n * diff.var(axis=1, ddof=1)), rtol=1e-10)
+    assert draws == est.idata_["posterior"].sizes["chain"] * est.idata_["posterior"].sizes["draw"]
 
 
 REFITS = {"draws": 200, "tune": 300, "chains": 1}
@@ -208,7 +251,7 @@ def test_kfold_selection_with_an_offset_uses_it_in_the_refits(poisson_with_expos
 
 def test_kfold_selection_of_a_weighted_linear_fit_with_an_offset():
     """A LinearRegression fitted with an offset and real weights: the K-fold reference elpd is
-    est.kfold's with both (scaled by the weights, same folds and seeds: rtol 1e-10), and projecting
+    est.kfold's with both (a row's copies scored together, same folds and seeds: rtol 1e-10), and projecting
     onto every column reproduces the reference fold by fold (atol 1e-8: least squares of a draw's own
     fitted values returns them, sigma_perp = sigma)."""
     generator = np.random.default_rng(shifted(2420))

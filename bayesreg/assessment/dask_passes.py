@@ -23,7 +23,7 @@ import xarray as xr
 from ..data.dask_input import check_dask_X
 from ..data.dask_rows import map_row_blocks, map_row_pieces
 from ..families import get_family
-from .loo import fixed_auxiliary, log_likelihood_blocks, psis_loo
+from .loo import fixed_auxiliary, log_likelihood_blocks, psis_loo, weighted_blocks
 from .r2 import RowMoments, draws_of, r2_draws, row_moments
 
 __all__ = ["piece_loo", "dask_bayes_r2", "design_rows", "numeric_y", "log_likelihood_posterior", "LikelihoodOf"]
@@ -80,8 +80,11 @@ class LikelihoodOf:
 
 
 def piece_loo(piece, posterior, likelihood: LikelihoodOf, reff):
-    """PSIS-LOO of one piece of rows: ``(elpd_i, p_loo_i, k-hat, number of draws)``."""
-    elpd_i, p_i, khat, _, n_samples = psis_loo(likelihood.blocks(posterior, piece), len(piece.X), reff)
+    """PSIS-LOO of one piece of rows: ``(elpd_i, p_loo_i, k-hat, number of draws)``; a weighted row's
+    copies left out together (its log-likelihood times its weight, :mod:`.loo`)."""
+    weights = getattr(piece, "weights", None)
+    elpd_i, p_i, khat, _, n_samples = psis_loo(weighted_blocks(likelihood.blocks(posterior, piece), weights),
+                                               len(piece.X), reff)
     return elpd_i, p_i, khat, n_samples
 
 

@@ -38,9 +38,12 @@ from .loo import relative_efficiency
 __all__ = ["dask_kfold", "DaskRows"]
 
 
-def _mean_density(blocks, out, positions):
-    """``out[positions[rows]] = log mean_s p`` of each ``(rows, log_lik (chain, draw, rows))`` block."""
+def _mean_density(blocks, out, positions, weights=None):
+    """``out[positions[rows]] = log mean_s p`` of each ``(rows, log_lik (chain, draw, rows))`` block;
+    with the piece's ``weights``, ``log mean_s p^w`` (a row's copies held out together, :mod:`.kfold`)."""
     for rows, loglik in blocks:
+        if weights is not None:
+            loglik = loglik * weights[positions[rows]]
         draws = loglik.shape[0] * loglik.shape[1]
         out[positions[rows]] = special.logsumexp(loglik.reshape(draws, -1), axis=0) - np.log(draws)
 
@@ -51,7 +54,7 @@ def _counted(function, piece, *shared):
 
 def _piece_lppd(piece, posterior, likelihood: LikelihoodOf):
     out = np.empty(len(piece.X))
-    _mean_density(likelihood.blocks(posterior, piece), out, np.arange(len(out)))
+    _mean_density(likelihood.blocks(posterior, piece), out, np.arange(len(out)), piece.weights)
     return out, piece.weights
 
 
@@ -64,7 +67,7 @@ def _piece_held_out(piece, posteriors, assignment_blocks, likelihood: Likelihood
     y = numeric_y(piece.y, likelihood.family, likelihood.classes)
     for j in np.unique(which[which >= 0]):
         rows = np.flatnonzero(which == j)
-        _mean_density(likelihood.blocks(posteriors[j], piece, y, rows), out, rows)
+        _mean_density(likelihood.blocks(posteriors[j], piece, y, rows), out, rows, piece.weights)
     return out
 
 
@@ -158,6 +161,4 @@ def dask_kfold(est, X, y, k, folds, random_seed, settings: dict, offset=None, sa
     n_folds = int(fold.max()) + 1
     posteriors = rows.refit_without([fold == j for j in range(n_folds)], settings, fold_seeds(random_seed, n_folds))
     elpd_i = rows.held_out_density(posteriors, fold)
-    if weights is not None:  # a row of weight w is w copies kept in one fold (kfold module docstring)
-        elpd_i, lppd_i = weights * elpd_i, weights * lppd_i
     return make_kfold_elpd(elpd_i, lppd_i, settings["draws"] * settings["chains"], n_folds)

@@ -16,7 +16,8 @@ from ..data import is_dask_input
 from ..data import validation as v
 from ..priors import Normal
 from .loo import (LOOWarning, exact_gaussian_loo, fixed_auxiliary, log_likelihood_blocks, make_elpd,
-                  posterior_predictive_log_density, psis_loo, relative_efficiency, warn_on_khat)
+                  posterior_predictive_log_density, psis_loo, relative_efficiency, warn_on_khat,
+                  weighted_blocks)
 from .kfold import (exact_gaussian_kfold, fold_ids, fold_seeds, make_kfold_elpd, outcome_of,
                     refit_fold_log_density)
 from .r2 import bayes_r2_draws
@@ -40,8 +41,10 @@ def exact_available(est) -> str:
 
 
 def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False, max_refits: int = 10,
-                  k_threshold=None, refit_kwargs=None, random_seed=None, offset=None, kfold: int | None = 10):
-    """``est.loo``: see :meth:`bayesreg.estimators._base._BayesianRegression.loo`."""
+                  k_threshold=None, refit_kwargs=None, random_seed=None, offset=None, kfold: int | None = 10,
+                  sample_weight=None):
+    """``est.loo``: see :meth:`bayesreg.estimators._base._BayesianRegression.loo`. ``sample_weight``:
+    the fit's; a row's copies are left out together (:mod:`.loo`, weighted rows)."""
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     y = None if X is None else outcome_of(est, X, y)  # a formula fit's outcome from the frame
@@ -52,8 +55,14 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
                          "est.loo(X, y, reloo=True)")
     if offset is not None and X is None:
         raise ValueError("offset is that of the training rows: pass them too, est.loo(X, y, offset=offset)")
-    if X is not None and is_dask_input(X, y, offset):  # in passes over the partitions (dask_passes, dask_refits)
-        why_not = exact_available(est) or ("exact LOO is derived without an offset" if offset is not None else "")
+    if sample_weight is not None and X is None:
+        raise ValueError("sample_weight is that of the training rows: pass them too, "
+                         "est.loo(X, y, sample_weight=sample_weight)")
+    check_weights_given(est, sample_weight, "est.loo(X, y, sample_weight=...)")
+    if X is not None and is_dask_input(X, y, offset, sample_weight):  # in passes (dask_passes, dask_refits)
+        why_not = exact_available(est) or ("exact LOO is derived without an offset" if offset is not None else
+                                           "exact LOO on Dask rows takes no sample_weight yet"
+                                           if sample_weight is not None else "")
         if method == "exact" and why_not:
             raise ValueError(f"method='exact': {why_not}. Use method='psis'.")
         if method != "psis" and not why_not:
@@ -63,11 +72,11 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
         est._require_posterior("loo (PSIS)")
         from .dask_refits import DaskRows
 
-        dask_rows = DaskRows(est, X, y, offset)
+        dask_rows = DaskRows(est, X, y, offset, sample_weight)
         elpd_i, p_i, khat, n_samples = dask_rows.psis()
         n_rows, refit_rows = len(elpd_i), dask_rows.reloo_elpd
     else:
-        in_memory = _in_memory_psis(est, X, y, method, offset)
+        in_memory = _in_memory_psis(est, X, y, method, offset, sample_weight)
         if not isinstance(in_memory, tuple):  # the exact LOO
             return in_memory
         elpd_i, p_i, khat, n_samples, n_rows, refit_rows = in_memory
@@ -80,7 +89,7 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
             p_i[bad], khat[bad] = lppd_i - elpd_i[bad], 0.0
         elif bad.size and kfold:  # too many for one refit each: K refits cover every row
             return estimator_kfold(est, X, y, k=kfold, random_seed=random_seed, refit_kwargs=refit_kwargs,
-                                   offset=offset, method="refit")
+                                   offset=offset, sample_weight=sample_weight, method="refit")
         elif bad.size:
             warnings.warn(f"reloo: {bad.size} rows have k-hat > {threshold:.2f}, more than max_refits={max_refits}; "
                           "none was refitted (kfold=None). Use K-fold cross-validation, est.kfold(X, y), or raise "
@@ -90,7 +99,16 @@ def estimator_loo(est, X=None, y=None, method: str = "auto", reloo: bool = False
     return elpd
 
 
-def _in_memory_psis(est, X, y, method, offset):
+def check_weights_given(est, sample_weight, call: str) -> None:
+    """A fit with ``sample_weight`` records it (``idata_.attrs["sample_weight_sum"]``); assessing it
+    without the weights would score another model (each row once), so that is refused."""
+    idata = getattr(est, "idata_", None)
+    if sample_weight is None and idata is not None and "sample_weight_sum" in idata.attrs:
+        raise ValueError(f"this fit had sample_weight (summing to {float(idata.attrs['sample_weight_sum']):g}): pass "
+                         f"the same weights, {call}; without them each row would count once")
+
+
+def _in_memory_psis(est, X, y, method, offset, sample_weight=None):
     """PSIS-LOO of in-memory rows (or of the log-likelihood stored at fit): ``(elpd_i, p_i, k-hat,
     draws, rows, reloo's refits of some rows)``, or the exact LOO's ``ELPDData``."""
     why_not = exact_available(est) or ("exact LOO is derived without an offset" if offset is not None else "")
@@ -101,9 +119,10 @@ def _in_memory_psis(est, X, y, method, offset):
             raise ValueError("method='exact' needs the training data: est.loo(X, y)")
         X_arr = est._validated_X(X)
         y_arr = est._observed(y, X_arr.shape[0])
-        elpd_i = exact_gaussian_loo(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept)
+        weights = v.check_sample_weight(sample_weight, len(y_arr))
+        elpd_i = exact_gaussian_loo(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept, weights)
         draws = 1 if est.idata_ is None else est.idata_["posterior"].sizes["chain"] * est.idata_["posterior"].sizes["draw"]
-        return make_elpd(elpd_i, _exact_p(elpd_i, est, X_arr, y_arr), draws)
+        return make_elpd(elpd_i, _exact_p(elpd_i, est, X_arr, y_arr, weights), draws)
     est._require_posterior("loo (PSIS)")
     idata = est.idata_
     if X is None:
@@ -117,13 +136,14 @@ def _in_memory_psis(est, X, y, method, offset):
         X_arr = est._validated_X(X)
         y_arr = est._observed(y, X_arr.shape[0])
         offset_arr = None if offset is None else v.check_offset(offset, len(y_arr))
+        weights = v.check_sample_weight(sample_weight, len(y_arr))
         aux = fixed_auxiliary(est)
-        blocks = log_likelihood_blocks(idata, X_arr, y_arr, est._family, est.fit_intercept, est._known_sigma(),
-                                       offset=offset_arr, aux_fixed=aux)
+        blocks = weighted_blocks(log_likelihood_blocks(idata, X_arr, y_arr, est._family, est.fit_intercept,
+                                                       est._known_sigma(), offset=offset_arr, aux_fixed=aux), weights)
         n_rows = len(y_arr)
 
         def refit_rows(rows, settings):
-            return refit_elpd(est, X_arr, y, y_arr, rows, settings, offset_arr, aux)
+            return refit_elpd(est, X_arr, y, y_arr, rows, settings, offset_arr, aux, weights)
     elpd_i, p_i, khat, _, n_samples = psis_loo(blocks, n_rows, relative_efficiency(idata))
     return elpd_i, p_i, khat, n_samples, n_rows, refit_rows
 
@@ -139,6 +159,7 @@ def estimator_kfold(est, X, y, k: int = 10, folds=None, random_seed=None, refit_
     y = None if X is None else outcome_of(est, X, y)  # a formula fit's outcome from the frame
     if X is None or y is None:
         raise ValueError("K-fold refits the model on part of the training data: pass it, est.kfold(X, y)")
+    check_weights_given(est, sample_weight, "est.kfold(X, y, sample_weight=...)")
     if is_dask_input(X, y, offset, sample_weight):  # in passes (dask_exact) or refits on the Dask rows (dask_refits)
         why_not = exact_available(est) or ("the closed form is derived without offset or sample_weight"
                                            if offset is not None or sample_weight is not None else "")
@@ -156,29 +177,28 @@ def estimator_kfold(est, X, y, k: int = 10, folds=None, random_seed=None, refit_
     y_arr = est._observed(y, X_arr.shape[0])
     n = len(y_arr)
     offset_arr, weights = v.check_offset(offset, n), v.check_sample_weight(sample_weight, n)
-    why_not = exact_available(est) or ("the closed form is derived without offset or sample_weight"
-                                       if offset_arr is not None or weights is not None else "")
+    why_not = exact_available(est) or ("the closed form is derived without an offset" if offset_arr is not None else "")
     if method == "exact" and why_not:
         raise ValueError(f"method='exact': {why_not}. Use method='refit'.")
     fold = fold_ids(n, k, folds, random_seed)
     n_folds = int(fold.max()) + 1
     if method != "refit" and not why_not:
-        elpd_i = exact_gaussian_kfold(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept, fold)
-        lppd_i = posterior_predictive_log_density(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept)
+        elpd_i = exact_gaussian_kfold(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept, fold, weights)
+        lppd_i = posterior_predictive_log_density(X_arr, y_arr, est.prior_.l2, est._known_sigma(), est.fit_intercept,
+                                                  weights)
         draws = 1 if est.idata_ is None else est.idata_["posterior"].sizes["chain"] * est.idata_["posterior"].sizes["draw"]
         return make_kfold_elpd(elpd_i, lppd_i, draws, n_folds)
     est._require_posterior("kfold (refits; the exact K-fold needs a fixed Normal prior and known sigma)")
     aux = fixed_auxiliary(est)
     lppd_i = np.empty(n)
-    for rows, loglik in log_likelihood_blocks(est.idata_, X_arr, y_arr, est._family, est.fit_intercept,
-                                              est._known_sigma(), offset=offset_arr, aux_fixed=aux):
+    for rows, loglik in weighted_blocks(log_likelihood_blocks(est.idata_, X_arr, y_arr, est._family, est.fit_intercept,
+                                                              est._known_sigma(), offset=offset_arr, aux_fixed=aux),
+                                        weights):
         draws = loglik.shape[0] * loglik.shape[1]
         lppd_i[rows] = special.logsumexp(loglik.reshape(draws, -1), axis=0) - np.log(draws)
     settings = _kfold_settings(est, refit_kwargs)
     elpd_i = refit_fold_log_density(est, X_arr, y, y_arr, fold, settings, fold_seeds(random_seed, n_folds),
                                     offset_arr, weights, aux)
-    if weights is not None:  # a row of weight w is w copies kept in one fold (kfold module docstring)
-        elpd_i, lppd_i = weights * elpd_i, weights * lppd_i
     return make_kfold_elpd(elpd_i, lppd_i, settings["draws"] * settings["chains"], n_folds)
 
 
@@ -190,10 +210,11 @@ def _kfold_settings(est, refit_kwargs) -> dict:
     return settings
 
 
-def _exact_p(elpd_i, est, X, y) -> np.ndarray:
+def _exact_p(elpd_i, est, X, y, weights=None) -> np.ndarray:
     """``p_loo_i = lppd_i - elpd_i`` with the exact posterior predictive log density ``lppd_i``
-    (``log N(y_i | mu_i, h_i + sigma^2)``, from the same closed form)."""
-    return posterior_predictive_log_density(X, y, est.prior_.l2, est._known_sigma(), est.fit_intercept) - elpd_i
+    (``log N(y_i | mu_i, h_i + sigma^2)``, from the same closed form; weighted: of the row's copies)."""
+    return posterior_predictive_log_density(X, y, est.prior_.l2, est._known_sigma(), est.fit_intercept,
+                                            weights) - elpd_i
 
 
 def compare(fits: dict, method: str = "stacking", round_to="none", **loo_kwargs):

@@ -14,7 +14,9 @@ plain Monte Carlo over the refit's draws (no importance sampling, so no k-hat). 
 (precision ``P``) and a flat ``b``, the posterior from the training rows ``T`` is Gaussian with
 precision ``A_T = Z_T'Z_T / sigma^2 + diag(0, P)`` and mean ``m_T = A_T^{-1} Z_T'y_T / sigma^2``,
 so ``elpd_i = log N(y_i | z_i'm_T, z_i'A_T^{-1}z_i + sigma^2)`` exactly: one Cholesky factor per
-fold, no refits, no Monte Carlo error.
+fold, no refits, no Monte Carlo error. With ``sample_weight`` the training rows enter ``A_T`` and ``m_T`` weighted
+(``Z_T'W_T Z_T``, ``Z_T'W_T y_T``) and a held-out row's ``w_i`` copies are scored together
+(:func:`.loo.exact_gaussian_loo`'s density of copies).
 
 **Refits** otherwise: a clone of the estimator with its resolved prior (``prior_``, as
 :mod:`.reloo`), fitted by the full fit's method with its sampler settings (``refit_kwargs``
@@ -35,9 +37,11 @@ they are learned from the covariates only, never from ``y``.
 
 **Offsets and weights.** ``offset`` (the training rows') goes to each refit and into the held-out
 rows' linear predictor. ``sample_weight``: a row of weight ``w_i`` counts as ``w_i`` copies of itself
-(the meaning the fit gives it) that always sit in the same fold, so its contribution is
-``w_i log p(y_i | y_{-k})`` (``elpd_i`` and ``p_kfold_i`` are scaled by ``w_i``); each refit gets its
-training rows' weights.
+(the meaning the fit gives it) that always sit in the same fold and are scored together: its
+contribution is the log density of its ``w_i`` copies, ``log (1/S) sum_s p(y_i | theta^(-k)_s)^{w_i}``
+(brms's: the Monte Carlo mean of the exponentiated weighted log-likelihood; ``lppd_i`` likewise);
+each refit gets its training rows' weights. The same convention as ``est.loo`` and ``br.select`` (the copies of a row
+are held out together, :mod:`.loo`), and the same SE: ``sqrt(n var_i(elpd_i))`` over the rows.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ import numpy as np
 import xarray as xr
 from scipy import linalg, special
 
-from .loo import log_likelihood_blocks
+from .loo import log_likelihood_blocks, rows_se
 
 __all__ = ["fold_ids", "exact_gaussian_kfold", "refit_fold_log_density", "make_kfold_elpd", "fold_seeds",
            "outcome_of", "refit_clone"]
@@ -106,24 +110,28 @@ def fold_seeds(random_seed, n_folds: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(random_seed).spawn(n_folds)]
 
 
-def exact_gaussian_kfold(X, y, prior_precision, sigma: float, fit_intercept: bool, fold) -> np.ndarray:
-    """``log p(y_i | y_{-fold(i)})`` per row, exactly, for the conjugate Gaussian model (module docstring)."""
+def exact_gaussian_kfold(X, y, prior_precision, sigma: float, fit_intercept: bool, fold, weights=None) -> np.ndarray:
+    """``log p(y_i | y_{-fold(i)})`` per row, exactly, for the conjugate Gaussian model (module docstring);
+    with ``weights``, the training rows weighted and each held-out row's ``w_i`` copies scored together."""
+    from .loo import _log_copies_density
+
     X, y = np.asarray(X, float), np.asarray(y, float)
     n, p = X.shape
+    W = np.ones(n) if weights is None else np.asarray(weights, float)
     Z = np.hstack([np.ones((n, 1)), X]) if fit_intercept else X
     precision = np.diag(np.concatenate([[0.0] * fit_intercept, np.broadcast_to(prior_precision, (p,))]))
     out = np.empty(n)
     for k in np.unique(fold):
         test = fold == k
-        Z_train, y_train, Z_test = Z[~test], y[~test], Z[test]
+        Z_train, y_train, Z_test, W_train = Z[~test], y[~test], Z[test], W[~test]
         try:  # the training rows' own normal equations (not the full ones downdated: no cancellation)
-            factor = linalg.cho_factor(Z_train.T @ Z_train / sigma**2 + precision)
+            factor = linalg.cho_factor(Z_train.T @ (W_train[:, None] * Z_train) / sigma**2 + precision)
         except linalg.LinAlgError:
             raise ValueError(f"fold {k}: the posterior of the other folds is improper (the flat intercept with no "
                              "training rows, or collinear columns under a zero prior precision); use fewer folds") from None
-        mean = Z_test @ linalg.cho_solve(factor, Z_train.T @ y_train / sigma**2)
-        variance = np.einsum("ij,ji->i", Z_test, linalg.cho_solve(factor, Z_test.T)) + sigma**2
-        out[test] = -0.5 * np.log(2 * np.pi * variance) - (y[test] - mean) ** 2 / (2 * variance)
+        mean = Z_test @ linalg.cho_solve(factor, Z_train.T @ (W_train * y_train) / sigma**2)
+        variance = np.einsum("ij,ji->i", Z_test, linalg.cho_solve(factor, Z_test.T))
+        out[test] = _log_copies_density(y[test], mean, variance, sigma, None if weights is None else W[test])
     return out
 
 
@@ -147,6 +155,8 @@ def refit_fold_log_density(est, X_arr, y_raw, y_arr, fold, settings: dict, seeds
                                        aux_fixed=aux_fixed)
         positions = np.flatnonzero(test)
         for block_rows, loglik in blocks:
+            if sample_weight is not None:  # the row's copies, held out together (module docstring)
+                loglik = loglik * sample_weight[positions[block_rows]]
             draws = loglik.shape[0] * loglik.shape[1]
             out[positions[block_rows]] = special.logsumexp(loglik.reshape(draws, -1), axis=0) - np.log(draws)
     return out
@@ -157,7 +167,7 @@ def make_kfold_elpd(elpd_i, lppd_i, n_samples: int, n_folds: int):
     from arviz_stats.utils import ELPDDataLOOKFold
 
     elpd_i, p_i = np.asarray(elpd_i, float), np.asarray(lppd_i, float) - np.asarray(elpd_i, float)
-    return ELPDDataLOOKFold(elpd=float(np.sum(elpd_i)), se=float(np.sqrt(len(elpd_i) * np.var(elpd_i))),
+    return ELPDDataLOOKFold(elpd=float(np.sum(elpd_i)), se=rows_se(elpd_i, ddof=0),
                             p=float(np.sum(p_i)), n_samples=int(n_samples), n_data_points=len(elpd_i), scale="log",
                             warning=False, good_k=None, elpd_i=xr.DataArray(elpd_i, dims="obs"), n_folds=int(n_folds),
                             p_kfold_i=xr.DataArray(p_i, dims="obs"))

@@ -48,12 +48,14 @@ def refit_settings(idata, refit_kwargs=None, random_seed=None) -> dict:
     return settings
 
 
-def refit_elpd(est, X_arr, y_raw, y_arr, rows, settings: dict, offset=None, aux_fixed=None) -> np.ndarray:
+def refit_elpd(est, X_arr, y_raw, y_arr, rows, settings: dict, offset=None, aux_fixed=None,
+               sample_weight=None) -> np.ndarray:
     """``log (1/S) sum_s p(y_i | theta^(-i)_s)`` for each ``i`` in ``rows``, one refit each
     (module docstring). ``y_raw``: ``y`` as the user gave it (labels), for the refit's ``fit``;
     ``y_arr``: the same as numbers, for the log-likelihood; ``offset``: the rows' (each refit gets
     its rows', the left-out row's enters its density); ``aux_fixed``: the auxiliary values the fit
-    held fixed (:func:`.loo.fixed_auxiliary`)."""
+    held fixed (:func:`.loo.fixed_auxiliary`); ``sample_weight``: the rows' (each refit gets its rows',
+    and row ``i``'s ``w_i`` copies are left out together: ``log (1/S) sum_s p(y_i | theta^(-i)_s)^{w_i}``)."""
     from .kfold import refit_clone
 
     y_raw = np.asarray(y_raw)
@@ -62,9 +64,12 @@ def refit_elpd(est, X_arr, y_raw, y_arr, rows, settings: dict, offset=None, aux_
         keep = np.arange(len(y_arr)) != i
         refit = refit_clone(est)  # a formula fit's: on rows of the full fit's design (kfold module docstring)
         rows_of_fit = {} if offset is None else {"offset": offset[keep]}
+        if sample_weight is not None:
+            rows_of_fit["sample_weight"] = sample_weight[keep]
         refit.fit(X_arr[keep], y_raw[keep], method="nuts", **rows_of_fit, **settings)
         ((_, loglik),) = log_likelihood_blocks(refit.idata_, X_arr[[i]], y_arr[[i]], est._family, est.fit_intercept,
                                                est._known_sigma(), offset=None if offset is None else offset[[i]],
                                                aux_fixed=aux_fixed)
-        out[k] = special.logsumexp(loglik) - np.log(loglik.size)
+        copies = 1.0 if sample_weight is None else sample_weight[i]
+        out[k] = special.logsumexp(copies * loglik) - np.log(loglik.size)
     return out

@@ -27,16 +27,14 @@ dispersion projected with the coefficients, :mod:`.projection_dispersion`).
 does not keep its own). Every linear predictor, the reference's and each submodel's, is ``offset +
 b + X_S w``; each projection minimises the divergence summed over rows with row ``i`` counted
 ``v_i`` times (:mod:`.projection`, :mod:`.projection_glm`), and so does the search. In the
-validation a row of weight ``v_i`` stands for ``v_i`` copies: its LOO elpd is ``v_i`` times that of
-leaving one copy out (the importance ratios ``1 / p(y_i | theta_s)``, as ``est.loo(X, y)`` computes
-them for a weighted fit), its K-fold elpd ``v_i`` times its held-out log density (the copies kept in
-one fold, as ``est.kfold(..., sample_weight=...)``); RMSE and the standard errors are those of the
-copies (``SE = sqrt(N var(e))`` over ``N = sum v_i`` copies of per-copy values ``e``), so an integer
-weight gives what the repeated rows give (for a weight below 1, "one copy" is more than the row
-holds: K-fold, which holds rows out whole, is the cleaner validation of fractional weights). A fit
-whose stored log-likelihood disagrees with the one recomputed with the ``offset`` given (e.g. a
-Poisson fit with ``log(exposure)`` selected without it) is refused; a weighted fit stores none, so
-forgotten weights cannot be detected.
+validation a row of weight ``v_i`` stands for ``v_i`` copies left out together (one convention for
+``est.loo``, ``est.kfold`` and this, brms's; :mod:`.loo`): the PSIS weights come from ``v_i`` times the
+reference's log-likelihood, and size ``k`` scores ``elpd_ki = log sum_s w_is p^perp_k(y_i | s)^{v_i}``
+(K-fold: the log density of the held-out copies under the fold's projection); RMSE is that of the
+copies; the standard errors are over rows, ``sqrt(n var_i(d_i))``, as ``est.loo``'s. A fit whose
+stored log-likelihood disagrees with the one recomputed with the ``offset`` given (e.g. a Poisson
+fit with ``log(exposure)`` selected without it) is refused, and so is a weighted fit (it records the
+weights' sum) selected without ``sample_weight``.
 
 With ``cv_method="kfold"`` (or ``"auto"`` when the reference's k-hat exceeds 0.7) step 3 is K-fold
 cross-validation instead (:mod:`.selection_kfold`): the reference refitted without each fold, the
@@ -59,8 +57,9 @@ from scipy import special, stats
 from .. import results
 from ..data import is_dask_input
 from ..data import validation as v
+from .fitted import check_weights_given
 from .kfold import outcome_of
-from .loo import LOOWarning, psis_loo, relative_efficiency
+from .loo import LOOWarning, psis_loo, relative_efficiency, rows_se
 from .projection import Projection
 from .term_hierarchy import parents_of
 from .projection_dispersion import DISPERSION_FAMILIES
@@ -315,8 +314,10 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
         raise ValueError(f"max_terms must be between 1 and the number of terms ({n_terms}), got {max_terms}")
     mu, sigma, reference_loglik = reference_draws(est, est.idata_, X_arr, y_arr, ndraws, offset)
     _check_offset(est, reference_loglik, ndraws, offset)
+    check_weights_given(est, weights, "br.select(est, X, y, sample_weight=...)")
     reff = relative_efficiency(est.idata_)
-    ref_elpd_i, _, khat, log_weights, _ = psis_loo([(slice(0, n), reference_loglik[None])], n, reff,
+    copies = 1.0 if weights is None else weights  # a row of weight v: v copies, left out together
+    ref_elpd_i, _, khat, log_weights, _ = psis_loo([(slice(0, n), copies * reference_loglik[None])], n, reff,
                                                    keep_log_weights=True)
     reference = Reference(X_arr, mu, sigma, est.fit_intercept, family, offset, weights)
     parents = parents_of(names)  # an interaction enters after its main effects (term_hierarchy)
@@ -332,15 +333,14 @@ def select(est, X, y=None, max_terms: int | None = None, ndraws: int = 1000, sea
         warnings.warn(f"PSIS-LOO of the reference model is unreliable for {int(np.sum(khat > 0.7))} rows "
                       "(k-hat > 0.7): the elpd of the submodels is too; more draws help, else "
                       "br.select(..., cv_method='kfold') (or 'auto')", LOOWarning, stacklevel=2)
-    copies = 1.0 if weights is None else weights  # a row of weight v: v copies, each left out alone
     draw_weights = np.exp(log_weights)
     elpd_i, predictions = [], []
     for size in range(len(order) + 1):
         projection = project(reference, [j for t in order[:size] for j in groups[t]])
         eta_k = projection.linear_predictor(X_arr, offset)
-        elpd_i.append(copies * special.logsumexp(log_weights + log_density(y_arr, eta_k, projection, family), axis=0))
+        elpd_i.append(special.logsumexp(log_weights + copies * log_density(y_arr, eta_k, projection, family), axis=0))
         predictions.append(np.sum(draw_weights * mean_of(eta_k, family), axis=0))
-    return Selection(order, est.feature_names_, np.array(elpd_i), copies * ref_elpd_i, np.array(predictions),
+    return Selection(order, est.feature_names_, np.array(elpd_i), ref_elpd_i, np.array(predictions),
                      np.sum(draw_weights * mu, axis=0), y_arr, khat, reference, random_seed, names, groups,
                      weights=weights, encode=est._validated_X)
 

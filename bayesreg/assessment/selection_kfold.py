@@ -21,7 +21,8 @@ fold's path at that size.
 
 With an ``offset`` and ``sample_weight`` each refit gets its training rows' (as ``est.kfold``), the
 search and projections use them, the held-out linear predictors add the held-out rows' offset, and
-a held-out row's elpd is scaled by its weight (its copies sit in one fold, as ``est.kfold``).
+a held-out row of weight ``v_i`` is scored as its ``v_i`` copies together, ``log (1/S) sum_s
+p(y_i | s)^{v_i}`` (as ``est.kfold``).
 """
 
 from __future__ import annotations
@@ -68,13 +69,13 @@ def kfold_validation(est, X, y_raw, y, max_terms: int, groups, ndraws: int, sear
         mu_test, _, loglik_test = reference_draws(est, refit.idata_, X[test], y[test], ndraws, rows(offset, test))
         log_draws = np.log(len(mu_test))
         copies = 1.0 if weights is None else weights[test]  # a weighted row's copies are held out together
-        reference_elpd_i[test] = copies * (special.logsumexp(loglik_test, axis=0) - log_draws)
+        reference_elpd_i[test] = special.logsumexp(copies * loglik_test, axis=0) - log_draws
         reference_predictions[test] = mu_test.mean(axis=0)
         for size in range(max_terms + 1):
             projection = project(training, [j for t in order[:size] for j in groups[t]])
             eta = projection.linear_predictor(X[test], rows(offset, test))
-            elpd_i[size, test] = copies * (special.logsumexp(log_density(y[test], eta, projection, family), axis=0)
-                                           - log_draws)
+            elpd_i[size, test] = (special.logsumexp(copies * log_density(y[test], eta, projection, family), axis=0)
+                                  - log_draws)
             predictions[size, test] = mean_of(eta, family).mean(axis=0)
     return {"arrays": (elpd_i, reference_elpd_i, predictions, reference_predictions), "cv_method": "kfold",
             "fold_orders": fold_orders}

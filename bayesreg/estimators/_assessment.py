@@ -11,7 +11,7 @@ import numpy as np
 class AssessmentMixin:
     """``loo``, ``kfold``, ``bayes_r2``, ``shrinkage`` and ``rank`` for a fitted estimator."""
     def loo(self, X=None, y=None, method: str = "auto", *, offset=None, reloo: bool = False, max_refits: int = 10,
-            k_threshold=None, refit_kwargs=None, random_seed=None, kfold: int | None = 10):
+            k_threshold=None, refit_kwargs=None, random_seed=None, kfold: int | None = 10, sample_weight=None):
         """Leave-one-out elpd as an ArviZ ``ELPDDataLOO`` (``compare`` and ArviZ's plots take it).
 
         ``method="auto"``: exact in closed form for LinearRegression with a fixed Normal prior and
@@ -31,13 +31,15 @@ class AssessmentMixin:
         takes its data frame, ``y`` read from the formula's outcome when left out; the refits get
         rows encoded by the full fit's spec (:mod:`bayesreg.assessment.kfold`).
         ``offset``: the training rows' offset, when the fit had one (``log(exposure)``); the refits
-        get their rows'. Dask ``X, y`` (and ``offset``, aligned as in ``fit``): PSIS and the closed
+        get their rows'. ``sample_weight``: the training rows' weights, when the fit had them (required
+        then: a weighted fit refuses ``loo`` without them); a row of weight ``w_i`` is ``w_i`` copies, left
+        out together (brms's convention, as :meth:`kfold`; :mod:`bayesreg.assessment.loo`). Dask ``X, y`` (and ``offset``, aligned as in ``fit``): PSIS and the closed
         form in passes, ``reloo``'s refits on the Dask rows (:mod:`bayesreg.assessment.dask_refits`).
         """
         from ..assessment import estimator_loo
 
         return estimator_loo(self, X, y, method, reloo, max_refits, k_threshold, refit_kwargs, random_seed, offset,
-                             kfold)
+                             kfold, sample_weight)
 
     def kfold(self, X, y=None, k: int = 10, *, folds=None, offset=None, sample_weight=None, method: str = "auto",
               refit_kwargs=None, random_seed=None):

@@ -206,6 +206,8 @@ class _BayesianRegression(AssessmentMixin, FormulaMixin, BaseEstimator):
         if isinstance(data, tuple):  # in memory: observed y, and log-likelihoods when small enough
             results.add_observation_groups(idata, *data, spec.family, self.fit_intercept, self._known_sigma(),
                                            False if rows else log_likelihood)
+        if rows.get("sample_weight") is not None and isinstance(data, tuple):  # est.loo/select refuse it forgotten
+            idata.attrs["sample_weight_sum"] = float(np.sum(rows["sample_weight"]))
         standardized = columns_standardized(data[0]) if isinstance(data, tuple) else None  # unknown for Dask
         warn_on_problems(idata, results.summary_var_names(idata), standardized)
         return idata
